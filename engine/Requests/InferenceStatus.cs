@@ -1,0 +1,31 @@
+namespace LowLatency.Engine.Requests;
+
+/// <summary>How a request ended; the host maps each to an HTTP status.</summary>
+public enum InferenceStatus
+{
+    Ok,
+
+    /// <summary>The request is malformed or disagrees with the model's configuration (400).</summary>
+    BadRequest,
+
+    /// <summary>Unknown model or version (404).</summary>
+    NotFound,
+
+    /// <summary>The body exceeds the configured limit (413).</summary>
+    TooLarge,
+
+    /// <summary>The model or server is not ready, or is shutting down (503).</summary>
+    Unavailable,
+
+    /// <summary>The model failed on input it accepted: a server-side fault (500).</summary>
+    ModelError,
+}
+
+/// <summary>
+/// A request the engine refuses, with a message naming what is wrong. Thrown only on the cold path
+/// (invalid input); a valid request never throws.
+/// </summary>
+public sealed class InferenceException(InferenceStatus status, string message) : Exception(message)
+{
+    public InferenceStatus Status { get; } = status;
+}

@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text.Json;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Host.Protocol;
+using MessagePack;
+
+namespace LowLatency.Host.Endpoints;
+
+/// <summary>
+/// <c>POST /v2/models/{name}[/versions/{version}]/infer</c>: read the body from Kestrel's pipe, decode
+/// it into an engine request, await the engine, encode the answer. Nothing else happens here.
+/// </summary>
+internal static class InferenceEndpoint
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, name, null));
+        app.MapPost("/v2/models/{name}/versions/{version}/infer", (HttpContext ctx, string name, string version) => InferAsync(ctx, name, version));
+    }
+
+    private static async Task InferAsync(HttpContext ctx, string name, string? version)
+    {
+        var engine = ctx.RequestServices.GetRequiredService<InferenceEngine>();
+        var limits = ctx.RequestServices.GetRequiredService<ServerOptions>();
+        if (!WireFormats.TryFromContentType(ctx.Request.ContentType, out var requestFormat))
+        {
+            await ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status415UnsupportedMediaType,
+                $"unsupported Content-Type '{ctx.Request.ContentType}'; use {WireFormats.JsonType} or {WireFormats.MsgPackType}");
+            return;
+        }
+
+        var responseFormat = WireFormats.FromAccept(ctx.Request.Headers.Accept, requestFormat);
+        if (!engine.IsReady)
+        {
+            await ErrorAsync(ctx, responseFormat, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
+            return;
+        }
+
+        if (!Resolve(engine, name, version, out var model, out int status, out string? error))
+        {
+            await ErrorAsync(ctx, responseFormat, status, error!);
+            return;
+        }
+
+        if (ctx.Request.ContentLength > limits.MaxRequestBodyBytes)
+        {
+            await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(ctx.Request.ContentLength.Value, limits));
+            return;
+        }
+
+        var reader = ctx.Request.BodyReader;
+        var read = await ReadBodyAsync(reader, limits.MaxRequestBodyBytes, ctx.RequestAborted);
+        if (read.Buffer.Length > limits.MaxRequestBodyBytes)
+        {
+            reader.AdvanceTo(read.Buffer.End);
+            await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(read.Buffer.Length, limits));
+            return;
+        }
+
+        using var request = model.CreateRequest();
+        ValueTask<bool> completion;
+        try
+        {
+            Decode(requestFormat, read.Buffer, request);
+            completion = model.InferAsync(request);
+        }
+        catch (InferenceException e)
+        {
+            await ErrorAsync(ctx, responseFormat, StatusOf(e.Status), e.Message);
+            return;
+        }
+        finally
+        {
+            // Every tensor byte was copied into the request: the body's buffers can go back to Kestrel.
+            reader.AdvanceTo(read.Buffer.End);
+        }
+
+        if (!await completion)
+        {
+            await ErrorAsync(ctx, responseFormat, StatusOf(request.Status), request.Error!);
+            return;
+        }
+
+        ctx.Response.ContentType = WireFormats.ContentType(responseFormat);
+        ResponseWriter.WriteInference(ctx.Response.BodyWriter, responseFormat, request);
+        await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+    }
+
+    private static void Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request)
+    {
+        try
+        {
+            if (format == WireFormat.MsgPack)
+            {
+                MsgPackRequestDecoder.Decode(body, request);
+            }
+            else
+            {
+                JsonRequestDecoder.Decode(body, request);
+            }
+        }
+        catch (JsonException e)
+        {
+            BadInput.Throw($"malformed JSON body: {e.Message}");
+        }
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        {
+            BadInput.Throw($"malformed MessagePack body: {e.Message}");
+        }
+    }
+
+    /// <summary>Reads until the body is complete or exceeds the limit, without consuming it.</summary>
+    private static async ValueTask<ReadResult> ReadBodyAsync(PipeReader reader, long limit, CancellationToken ct)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(ct);
+            if (result.IsCompleted || result.Buffer.Length > limit)
+            {
+                return result;
+            }
+
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
+
+    internal static bool Resolve(InferenceEngine engine, string name, string? version, out ModelVersion model, out int status, out string? error)
+    {
+        model = null!;
+        if (!engine.TryGetModel(name, out var served))
+        {
+            (status, error) = (StatusCodes.Status404NotFound, $"unknown model '{name}'");
+            return false;
+        }
+
+        if (version is null)
+        {
+            model = served.Latest;
+            (status, error) = (StatusCodes.Status200OK, null);
+            return true;
+        }
+
+        if (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v < 1)
+        {
+            (status, error) = (StatusCodes.Status400BadRequest, $"version '{version}' is not a positive integer");
+            return false;
+        }
+
+        if (!served.Versions.TryGetValue(v, out model!))
+        {
+            (status, error) = (StatusCodes.Status404NotFound, $"model '{name}' has no version {v} being served; served: {string.Join(", ", served.Versions.Keys)}");
+            return false;
+        }
+
+        (status, error) = (StatusCodes.Status200OK, null);
+        return true;
+    }
+
+    private static string TooLarge(long bytes, ServerOptions limits) =>
+        $"request body of {bytes} bytes exceeds the limit of {limits.MaxRequestBodyBytes} bytes (LowLatency:MaxRequestBodyBytes)";
+
+    internal static int StatusOf(InferenceStatus status) => status switch
+    {
+        InferenceStatus.BadRequest => StatusCodes.Status400BadRequest,
+        InferenceStatus.NotFound => StatusCodes.Status404NotFound,
+        InferenceStatus.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        InferenceStatus.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    internal static Task ErrorAsync(HttpContext ctx, WireFormat format, int status, string message)
+    {
+        ctx.Response.StatusCode = status;
+        ctx.Response.ContentType = WireFormats.ContentType(format);
+        ResponseWriter.WriteError(ctx.Response.BodyWriter, format, message);
+        return ctx.Response.BodyWriter.FlushAsync().AsTask();
+    }
+}

@@ -1,0 +1,67 @@
+using System.Reflection;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Serving;
+using LowLatency.Host.Protocol;
+
+namespace LowLatency.Host.Endpoints;
+
+/// <summary>Server and model metadata and model readiness (KServe v2), always in JSON.</summary>
+internal static class MetadataEndpoints
+{
+    private static readonly string Version = typeof(MetadataEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/v2", () => Results.Json(new ServerMetadata("lowlatency", Version, []), HostJson.Default.ServerMetadata));
+        app.MapGet("/v2/models/{name}", (HttpContext ctx, InferenceEngine engine, string name) => Metadata(ctx, engine, name, null));
+        app.MapGet("/v2/models/{name}/versions/{version}", (HttpContext ctx, InferenceEngine engine, string name, string version) => Metadata(ctx, engine, name, version));
+        app.MapGet("/v2/models/{name}/ready", (HttpContext ctx, InferenceEngine engine, string name) => Ready(ctx, engine, name, null));
+        app.MapGet("/v2/models/{name}/versions/{version}/ready", (HttpContext ctx, InferenceEngine engine, string name, string version) => Ready(ctx, engine, name, version));
+    }
+
+    private static Task Metadata(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    {
+        if (!engine.IsReady)
+        {
+            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
+        }
+
+        if (!InferenceEndpoint.Resolve(engine, name, version, out var model, out int status, out var error))
+        {
+            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
+        }
+
+        engine.TryGetModel(name, out var served);
+        var config = model.Config;
+        var versions = version is null ? served.Versions.Values.Select(v => v.VersionString).ToList() : [model.VersionString];
+        var doc = new ModelMetadata(config.Name, versions, config.Platform, Tensors(config, config.Inputs), Tensors(config, config.Outputs));
+        return Results.Json(doc, HostJson.Default.ModelMetadata).ExecuteAsync(ctx);
+    }
+
+    private static Task Ready(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    {
+        if (!engine.IsReady)
+        {
+            return Results.Json(new ModelReady(name, false), HostJson.Default.ModelReady, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(ctx);
+        }
+
+        if (!InferenceEndpoint.Resolve(engine, name, version, out _, out int status, out var error))
+        {
+            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
+        }
+
+        return Results.Json(new ModelReady(name, true), HostJson.Default.ModelReady).ExecuteAsync(ctx);
+    }
+
+    // Shapes include the batch dimension as -1 when the model batches, as Triton reports them.
+    private static List<TensorMetadata> Tensors(ModelConfig config, IReadOnlyList<TensorConfig> tensors) =>
+        tensors.Select(t => new TensorMetadata(t.Name, t.DataType.ProtocolName(), config.Batched ? [-1, .. t.Dims] : t.Dims)).ToList();
+}
+
+internal sealed record ServerMetadata(string Name, string Version, string[] Extensions);
+
+internal sealed record ModelMetadata(string Name, List<string> Versions, string Platform, List<TensorMetadata> Inputs, List<TensorMetadata> Outputs);
+
+internal sealed record TensorMetadata(string Name, string Datatype, long[] Shape);
+
+internal sealed record ModelReady(string Name, bool Ready);

@@ -1,0 +1,52 @@
+using LowLatency.Engine.Serving;
+
+namespace LowLatency.Host;
+
+/// <summary>
+/// Loads the models on a thread of its own once the host starts, so liveness answers at once and
+/// readiness turns true only when every model is loaded and warm. A model that fails to load stops
+/// the server with exit code 1 (as Triton does with strict start-up). On shutdown, after Kestrel has
+/// drained its requests, the engine answers whatever is still queued and releases the models.
+/// </summary>
+internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ILogger<EngineLoader> logger) : IHostedService
+{
+    private Thread? _thread;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _thread = new Thread(Load) { Name = "ll-model-loader", IsBackground = true };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _thread?.Join();
+        engine.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private void Load()
+    {
+        try
+        {
+            engine.Load(message => LogLoad(logger, message));
+            LogReady(logger, engine.Models.Count);
+        }
+        catch (Exception e)
+        {
+            LogFailed(logger, e.Message, e);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Message}")]
+    private static partial void LogLoad(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ready: {Count} models loaded")]
+    private static partial void LogReady(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "model loading failed, stopping: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string reason, Exception e);
+}

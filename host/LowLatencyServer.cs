@@ -1,0 +1,55 @@
+using LowLatency.Engine.Serving;
+using LowLatency.Host.Endpoints;
+
+namespace LowLatency.Host;
+
+/// <summary>Builds the server: settings, the engine (its repository validated up front), Kestrel, routes.</summary>
+public static class LowLatencyServer
+{
+    public const string DefaultUrl = "http://127.0.0.1:8000";
+
+    private static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
+    {
+        ["--model-repository"] = "LowLatency:ModelRepository",
+    };
+
+    /// <summary>
+    /// Builds the application; <paramref name="configure"/> sees the builder after the server's own
+    /// registrations (tests use it). Throws <see cref="LowLatency.Engine.Config.ModelConfigException"/> when
+    /// the repository holds a configuration that cannot be served, naming the file and field.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        var section = builder.Configuration.GetSection("LowLatency");
+        var engineOptions = section.Get<EngineOptions>() ?? new EngineOptions();
+        var serverOptions = section.Get<ServerOptions>() ?? new ServerOptions();
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
+            && string.IsNullOrEmpty(builder.Configuration["https_ports"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.
+            k.Limits.MaxRequestBodySize = null;
+            k.AddServerHeader = false;
+        });
+
+        var engine = new InferenceEngine(engineOptions);
+        engine.Scan();
+        builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(serverOptions);
+        builder.Services.AddHostedService<EngineLoader>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        HealthEndpoints.Map(app);
+        MetadataEndpoints.Map(app);
+        InferenceEndpoint.Map(app);
+        return app;
+    }
+}

@@ -1,0 +1,334 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
+
+namespace LowLatency.Host.Protocol;
+
+/// <summary>
+/// Decodes a KServe v2 JSON inference request from the body's buffer with a forward-only reader:
+/// each number of a tensor's <c>data</c> (flat or nested, row-major) is written straight into the
+/// request's input buffer. A <c>data</c> that comes before its <c>shape</c> is read on a second pass
+/// from a saved reader position.
+/// </summary>
+internal static class JsonRequestDecoder
+{
+    private static readonly JsonReaderOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+
+    public static void Decode(ReadOnlySequence<byte> body, InferenceRequest request)
+    {
+        var reader = new Utf8JsonReader(body, Options);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            BadInput.Throw("the body must be a JSON object with 'inputs'");
+        }
+
+        bool sawInputs = false;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("inputs"u8))
+            {
+                sawInputs = true;
+                Expect(ref reader, JsonTokenType.StartArray, "inputs");
+                int i = 0;
+                while (Next(ref reader) != JsonTokenType.EndArray)
+                {
+                    ReadInput(ref reader, request, i++);
+                }
+            }
+            else if (reader.ValueTextEquals("outputs"u8))
+            {
+                Expect(ref reader, JsonTokenType.StartArray, "outputs");
+                int i = 0;
+                while (Next(ref reader) != JsonTokenType.EndArray)
+                {
+                    ReadOutput(ref reader, request, i++);
+                }
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                Next(ref reader);
+                request.Id = reader.TokenType switch
+                {
+                    JsonTokenType.String => reader.GetString(),
+                    JsonTokenType.Null => null,
+                    _ => BadInput.Throw<string>("'id' must be a string"),
+                };
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
+            else
+            {
+                BadInput.Throw($"unknown field '{reader.GetString()}'; a request has id, parameters, inputs, outputs");
+            }
+        }
+
+        if (!sawInputs)
+        {
+            BadInput.Throw("missing field 'inputs'");
+        }
+
+        if (reader.Read())
+        {
+            BadInput.Throw("unexpected content after the request object");
+        }
+    }
+
+    private static void ReadInput(ref Utf8JsonReader reader, InferenceRequest request, int position)
+    {
+        string where = $"inputs[{position}]";
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            BadInput.Throw($"{where} must be an object");
+        }
+
+        int index = -1;
+        TensorDataType? type = null;
+        Span<long> shape = stackalloc long[RequestFields.MaxRank];
+        int rank = -1;
+        Utf8JsonReader dataAt = default;
+        bool hasData = false;
+        string? datatypeText = null;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("name"u8))
+            {
+                Expect(ref reader, JsonTokenType.String, where + ".name");
+                index = reader.ValueIsEscaped || reader.HasValueSequence
+                    ? RequestFields.Input(request, Encoding.UTF8.GetBytes(reader.GetString()!))
+                    : RequestFields.Input(request, reader.ValueSpan);
+            }
+            else if (reader.ValueTextEquals("datatype"u8))
+            {
+                Expect(ref reader, JsonTokenType.String, where + ".datatype");
+                datatypeText = reader.GetString();
+            }
+            else if (reader.ValueTextEquals("shape"u8))
+            {
+                Expect(ref reader, JsonTokenType.StartArray, where + ".shape");
+                rank = 0;
+                while (Next(ref reader) != JsonTokenType.EndArray)
+                {
+                    if (rank == RequestFields.MaxRank)
+                    {
+                        BadInput.Throw($"{where}.shape has more than {RequestFields.MaxRank} dimensions");
+                    }
+
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long dim))
+                    {
+                        dim = BadInput.Throw<long>($"{where}.shape[{rank}] must be an integer");
+                    }
+
+                    shape[rank++] = dim;
+                }
+            }
+            else if (reader.ValueTextEquals("data"u8))
+            {
+                Next(ref reader);
+                dataAt = reader;
+                hasData = true;
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
+            else
+            {
+                BadInput.Throw($"unknown field '{reader.GetString()}' in {where}; an input has name, datatype, shape, data, parameters");
+            }
+        }
+
+        if (index < 0)
+        {
+            BadInput.Throw($"{where}: missing 'name'");
+        }
+
+        string name = request.Model.Config.Inputs[index].Name;
+        if (datatypeText is null)
+        {
+            BadInput.Throw($"input '{name}': missing 'datatype'");
+        }
+
+        type = RequestFields.DataType(Encoding.UTF8.GetBytes(datatypeText!), name);
+        if (rank < 0)
+        {
+            BadInput.Throw($"input '{name}': missing 'shape'");
+        }
+
+        if (!hasData)
+        {
+            BadInput.Throw($"input '{name}': missing 'data'");
+        }
+
+        var dst = request.AddInput(index, type.Value, shape[..rank]);
+        FillData(ref dataAt, dst, type.Value, name, shape[..rank]);
+    }
+
+    private static void ReadOutput(ref Utf8JsonReader reader, InferenceRequest request, int position)
+    {
+        string where = $"outputs[{position}]";
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            BadInput.Throw($"{where} must be an object");
+        }
+
+        bool named = false;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("name"u8))
+            {
+                Expect(ref reader, JsonTokenType.String, where + ".name");
+                request.RequestOutput(RequestFields.Output(request, Encoding.UTF8.GetBytes(reader.GetString()!)));
+                named = true;
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
+            else
+            {
+                BadInput.Throw($"unknown field '{reader.GetString()}' in {where}; an output has name, parameters");
+            }
+        }
+
+        if (!named)
+        {
+            BadInput.Throw($"{where}: missing 'name'");
+        }
+    }
+
+    /// <summary>Writes the (possibly nested) array at the reader into <paramref name="dst"/>, element by element.</summary>
+    private static void FillData(ref Utf8JsonReader reader, scoped Span<byte> dst, TensorDataType type, string name, scoped ReadOnlySpan<long> shape)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            BadInput.Throw($"input '{name}': 'data' must be an array");
+        }
+
+        int size = type.ElementSize();
+        int count = dst.Length / size;
+        int n = 0;
+        int depth = 1;
+        while (depth > 0)
+        {
+            Next(ref reader);
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartArray:
+                    depth++;
+                    continue;
+                case JsonTokenType.EndArray:
+                    depth--;
+                    continue;
+                default:
+                    break;
+            }
+
+            if (n == count)
+            {
+                BadInput.Throw($"input '{name}': data has more than the {count} elements shape {InferenceRequest.Format(shape)} holds");
+            }
+
+            WriteElement(ref reader, dst.Slice(n * size, size), type, name, n);
+            n++;
+        }
+
+        if (n != count)
+        {
+            BadInput.Throw($"input '{name}': data has {n} elements, shape {InferenceRequest.Format(shape)} needs {count}");
+        }
+    }
+
+    private static void WriteElement(ref Utf8JsonReader reader, scoped Span<byte> dst, TensorDataType type, string name, int n)
+    {
+        if (type == TensorDataType.Bool)
+        {
+            dst[0] = reader.TokenType switch
+            {
+                JsonTokenType.True => 1,
+                JsonTokenType.False => 0,
+                _ => BadInput.Throw<byte>($"input '{name}': element {n} must be true or false"),
+            };
+            return;
+        }
+
+        if (reader.TokenType != JsonTokenType.Number)
+        {
+            BadInput.Throw($"input '{name}': element {n} must be a number");
+        }
+
+        switch (type)
+        {
+            case TensorDataType.FP32:
+                MemoryMarshal.Write(dst, (float)Double(ref reader, name, n));
+                return;
+            case TensorDataType.FP64:
+                MemoryMarshal.Write(dst, Double(ref reader, name, n));
+                return;
+            case TensorDataType.FP16:
+                MemoryMarshal.Write(dst, (Half)Double(ref reader, name, n));
+                return;
+            case TensorDataType.BF16:
+                MemoryMarshal.Write(dst, BFloat16.FromSingle((float)Double(ref reader, name, n)));
+                return;
+            default:
+                break;
+        }
+
+        if (!reader.TryGetInt64(out long v))
+        {
+            BadInput.Throw($"input '{name}': element {n} must be an integer for {type.ProtocolName()}");
+        }
+
+        switch (type)
+        {
+            case TensorDataType.UInt8:
+                dst[0] = (byte)InRange(v, byte.MinValue, byte.MaxValue, type, name, n);
+                break;
+            case TensorDataType.Int8:
+                dst[0] = (byte)(sbyte)InRange(v, sbyte.MinValue, sbyte.MaxValue, type, name, n);
+                break;
+            case TensorDataType.Int16:
+                MemoryMarshal.Write(dst, (short)InRange(v, short.MinValue, short.MaxValue, type, name, n));
+                break;
+            case TensorDataType.Int32:
+                MemoryMarshal.Write(dst, (int)InRange(v, int.MinValue, int.MaxValue, type, name, n));
+                break;
+            default:
+                MemoryMarshal.Write(dst, v);
+                break;
+        }
+    }
+
+    private static double Double(ref Utf8JsonReader reader, string name, int n) =>
+        reader.TryGetDouble(out double d) ? d : BadInput.Throw<double>($"input '{name}': element {n} is not a number");
+
+    private static long InRange(long v, long min, long max, TensorDataType type, string name, int n) =>
+        v >= min && v <= max ? v : BadInput.Throw<long>($"input '{name}': element {n} ({v}) is out of range for {type.ProtocolName()}");
+
+    private static JsonTokenType Next(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read())
+        {
+            BadInput.Throw("the JSON body ends too early");
+        }
+
+        return reader.TokenType;
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string what)
+    {
+        if (Next(ref reader) != type)
+        {
+            BadInput.Throw($"'{what}' must be {(type == JsonTokenType.String ? "a string" : type == JsonTokenType.StartArray ? "an array" : "an object")}");
+        }
+    }
+}

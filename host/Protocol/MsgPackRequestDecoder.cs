@@ -1,0 +1,280 @@
+using System.Buffers;
+using System.Text;
+using LowLatency.Engine.Requests;
+using MessagePack;
+
+namespace LowLatency.Host.Protocol;
+
+/// <summary>
+/// Decodes a MessagePack inference request straight from the body's buffer into the engine's request:
+/// each tensor's <c>data</c> is a bin whose bytes are copied once, into the request's input buffer.
+/// No object graph is built, and no key is turned into a string.
+/// </summary>
+internal static class MsgPackRequestDecoder
+{
+    private const int MaxSkipDepth = 32;
+
+    public static void Decode(ReadOnlySequence<byte> body, InferenceRequest request)
+    {
+        var reader = new MessagePackReader(body);
+        if (reader.NextMessagePackType != MessagePackType.Map)
+        {
+            BadInput.Throw("the body must be a MessagePack map with 'inputs'");
+        }
+
+        int fields = reader.ReadMapHeader();
+        bool sawInputs = false;
+        Span<byte> scratch = stackalloc byte[256];
+        for (int f = 0; f < fields; f++)
+        {
+            var key = scratch[..ReadUtf8(ref reader, scratch, "a field name")];
+            if (key.SequenceEqual("inputs"u8))
+            {
+                sawInputs = true;
+                int count = ReadArrayHeader(ref reader, "inputs");
+                for (int i = 0; i < count; i++)
+                {
+                    ReadInput(ref reader, request, i);
+                }
+            }
+            else if (key.SequenceEqual("outputs"u8))
+            {
+                int count = ReadArrayHeader(ref reader, "outputs");
+                for (int i = 0; i < count; i++)
+                {
+                    ReadOutput(ref reader, request, i);
+                }
+            }
+            else if (key.SequenceEqual("id"u8))
+            {
+                request.Id = reader.TryReadNil() ? null : reader.NextMessagePackType == MessagePackType.String ? reader.ReadString() : BadInput.Throw<string>("'id' must be a string");
+            }
+            else if (key.SequenceEqual("parameters"u8))
+            {
+                Skip(ref reader, 0);
+            }
+            else
+            {
+                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}'; a request has id, parameters, inputs, outputs");
+            }
+        }
+
+        if (!sawInputs)
+        {
+            BadInput.Throw("missing field 'inputs'");
+        }
+
+        if (!reader.End)
+        {
+            BadInput.Throw("unexpected bytes after the request map");
+        }
+    }
+
+    private static void ReadInput(ref MessagePackReader reader, InferenceRequest request, int position)
+    {
+        string where = $"inputs[{position}]";
+        if (reader.NextMessagePackType != MessagePackType.Map)
+        {
+            BadInput.Throw($"{where} must be a map");
+        }
+
+        int fields = reader.ReadMapHeader();
+        Span<byte> nameBuf = stackalloc byte[256];
+        Span<byte> typeBuf = stackalloc byte[32];
+        Span<byte> keyBuf = stackalloc byte[64];
+        Span<long> shape = stackalloc long[RequestFields.MaxRank];
+        scoped ReadOnlySpan<byte> name = default;
+        scoped ReadOnlySpan<byte> datatype = default;
+        int rank = -1;
+        ReadOnlySequence<byte> data = default;
+        bool hasData = false, hasName = false, hasType = false;
+        for (int f = 0; f < fields; f++)
+        {
+            var key = keyBuf[..ReadUtf8(ref reader, keyBuf, $"a field name in {where}")];
+            if (key.SequenceEqual("name"u8))
+            {
+                name = nameBuf[..ReadUtf8(ref reader, nameBuf, $"{where}.name")];
+                hasName = true;
+            }
+            else if (key.SequenceEqual("datatype"u8))
+            {
+                datatype = typeBuf[..ReadUtf8(ref reader, typeBuf, $"{where}.datatype")];
+                hasType = true;
+            }
+            else if (key.SequenceEqual("shape"u8))
+            {
+                int n = ReadArrayHeader(ref reader, $"{where}.shape");
+                if (n > RequestFields.MaxRank)
+                {
+                    BadInput.Throw($"{where}.shape has rank {n}; at most {RequestFields.MaxRank} is supported");
+                }
+
+                for (int d = 0; d < n; d++)
+                {
+                    shape[d] = reader.NextMessagePackType == MessagePackType.Integer
+                        ? ReadDim(ref reader, where)
+                        : BadInput.Throw<long>($"{where}.shape[{d}] must be an integer");
+                }
+
+                rank = n;
+            }
+            else if (key.SequenceEqual("data"u8))
+            {
+                if (reader.NextMessagePackType != MessagePackType.Binary)
+                {
+                    BadInput.Throw($"{where}.data must be a MessagePack bin of the tensor's raw little-endian bytes");
+                }
+
+                data = reader.ReadBytes()!.Value;
+                hasData = true;
+            }
+            else if (key.SequenceEqual("parameters"u8))
+            {
+                Skip(ref reader, 0);
+            }
+            else
+            {
+                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}' in {where}; an input has name, datatype, shape, data, parameters");
+            }
+        }
+
+        if (!hasName)
+        {
+            BadInput.Throw($"{where}: missing 'name'");
+        }
+
+        int index = RequestFields.Input(request, name);
+        string inputName = request.Model.Config.Inputs[index].Name;
+        if (!hasType)
+        {
+            BadInput.Throw($"input '{inputName}': missing 'datatype'");
+        }
+
+        if (rank < 0)
+        {
+            BadInput.Throw($"input '{inputName}': missing 'shape'");
+        }
+
+        if (!hasData)
+        {
+            BadInput.Throw($"input '{inputName}': missing 'data'");
+        }
+
+        var type = RequestFields.DataType(datatype, inputName);
+        var dst = request.AddInput(index, type, shape[..rank]);
+        if (data.Length != dst.Length)
+        {
+            BadInput.Throw($"input '{inputName}': data has {data.Length} bytes, shape {InferenceRequest.Format(shape[..rank])} of {type} needs {dst.Length}");
+        }
+
+        data.CopyTo(dst);
+    }
+
+    private static void ReadOutput(ref MessagePackReader reader, InferenceRequest request, int position)
+    {
+        string where = $"outputs[{position}]";
+        if (reader.NextMessagePackType != MessagePackType.Map)
+        {
+            BadInput.Throw($"{where} must be a map");
+        }
+
+        int fields = reader.ReadMapHeader();
+        Span<byte> keyBuf = stackalloc byte[64];
+        Span<byte> nameBuf = stackalloc byte[256];
+        bool named = false;
+        for (int f = 0; f < fields; f++)
+        {
+            var key = keyBuf[..ReadUtf8(ref reader, keyBuf, $"a field name in {where}")];
+            if (key.SequenceEqual("name"u8))
+            {
+                request.RequestOutput(RequestFields.Output(request, nameBuf[..ReadUtf8(ref reader, nameBuf, $"{where}.name")]));
+                named = true;
+            }
+            else if (key.SequenceEqual("parameters"u8))
+            {
+                Skip(ref reader, 0);
+            }
+            else
+            {
+                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}' in {where}; an output has name, parameters");
+            }
+        }
+
+        if (!named)
+        {
+            BadInput.Throw($"{where}: missing 'name'");
+        }
+    }
+
+    private static long ReadDim(ref MessagePackReader reader, string where)
+    {
+        try
+        {
+            return reader.ReadInt64();
+        }
+        catch (OverflowException)
+        {
+            return BadInput.Throw<long>($"{where}.shape has a dimension that overflows");
+        }
+    }
+
+    private static int ReadArrayHeader(ref MessagePackReader reader, string what)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Array)
+        {
+            BadInput.Throw($"'{what}' must be an array");
+        }
+
+        return reader.ReadArrayHeader();
+    }
+
+    /// <summary>A string's UTF-8 bytes, copied into <paramref name="scratch"/> (names and keys are short).</summary>
+    private static int ReadUtf8(ref MessagePackReader reader, scoped Span<byte> scratch, string what)
+    {
+        if (reader.NextMessagePackType != MessagePackType.String)
+        {
+            BadInput.Throw($"{what} must be a string");
+        }
+
+        var seq = reader.ReadStringSequence()!.Value;
+        if (seq.Length > scratch.Length)
+        {
+            BadInput.Throw($"{what} is longer than {scratch.Length} bytes");
+        }
+
+        seq.CopyTo(scratch);
+        return (int)seq.Length;
+    }
+
+    // MessagePackReader.Skip recurses without a bound; untrusted input gets a bounded one.
+    private static void Skip(ref MessagePackReader reader, int depth)
+    {
+        if (depth > MaxSkipDepth)
+        {
+            BadInput.Throw($"the body nests deeper than {MaxSkipDepth} levels");
+        }
+
+        switch (reader.NextMessagePackType)
+        {
+            case MessagePackType.Map:
+                int m = reader.ReadMapHeader();
+                for (int i = 0; i < m * 2; i++)
+                {
+                    Skip(ref reader, depth + 1);
+                }
+
+                break;
+            case MessagePackType.Array:
+                int a = reader.ReadArrayHeader();
+                for (int i = 0; i < a; i++)
+                {
+                    Skip(ref reader, depth + 1);
+                }
+
+                break;
+            default:
+                reader.Skip();
+                break;
+        }
+    }
+}

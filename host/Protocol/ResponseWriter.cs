@@ -1,0 +1,246 @@
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
+using MessagePack;
+
+namespace LowLatency.Host.Protocol;
+
+/// <summary>Writes inference responses and errors straight into the response pipe, in either encoding.</summary>
+internal static class ResponseWriter
+{
+    public static void WriteInference(PipeWriter body, WireFormat format, InferenceRequest request)
+    {
+        if (format == WireFormat.MsgPack)
+        {
+            WriteMsgPack(body, request);
+        }
+        else
+        {
+            WriteJson(body, request);
+        }
+    }
+
+    public static void WriteError(PipeWriter body, WireFormat format, string message)
+    {
+        if (format == WireFormat.MsgPack)
+        {
+            var w = new MessagePackWriter(body);
+            w.WriteMapHeader(1);
+            w.WriteString("error"u8);
+            w.Write(message);
+            w.Flush();
+        }
+        else
+        {
+            using var w = new Utf8JsonWriter(body);
+            w.WriteStartObject();
+            w.WriteString("error"u8, message);
+            w.WriteEndObject();
+        }
+    }
+
+    private static void WriteMsgPack(PipeWriter body, InferenceRequest request)
+    {
+        var config = request.Model.Config;
+        var w = new MessagePackWriter(body);
+        w.WriteMapHeader(request.Id is null ? 3 : 4);
+        w.WriteString("model_name"u8);
+        w.Write(config.Name);
+        w.WriteString("model_version"u8);
+        w.Write(request.Model.VersionString);
+        if (request.Id is not null)
+        {
+            w.WriteString("id"u8);
+            w.Write(request.Id);
+        }
+
+        w.WriteString("outputs"u8);
+        w.WriteArrayHeader(CountRequested(request));
+        for (int o = 0; o < request.OutputCount; o++)
+        {
+            if (!request.OutputRequested(o))
+            {
+                continue;
+            }
+
+            var spec = config.Outputs[o];
+            w.WriteMapHeader(4);
+            w.WriteString("name"u8);
+            w.WriteString(spec.NameUtf8);
+            w.WriteString("datatype"u8);
+            w.WriteString(spec.DataType.ProtocolNameUtf8());
+            w.WriteString("shape"u8);
+            var shape = request.OutputShape(o);
+            w.WriteArrayHeader(shape.Length);
+            foreach (var d in shape)
+            {
+                w.Write(d);
+            }
+
+            w.WriteString("data"u8);
+            w.Write(request.OutputData(o));
+        }
+
+        w.Flush();
+    }
+
+    private static void WriteJson(PipeWriter body, InferenceRequest request)
+    {
+        var config = request.Model.Config;
+        using var w = new Utf8JsonWriter(body);
+        w.WriteStartObject();
+        w.WriteString("model_name"u8, config.Name);
+        w.WriteString("model_version"u8, request.Model.VersionString);
+        if (request.Id is not null)
+        {
+            w.WriteString("id"u8, request.Id);
+        }
+
+        w.WriteStartArray("outputs"u8);
+        for (int o = 0; o < request.OutputCount; o++)
+        {
+            if (!request.OutputRequested(o))
+            {
+                continue;
+            }
+
+            var spec = config.Outputs[o];
+            w.WriteStartObject();
+            w.WriteString("name"u8, spec.NameUtf8);
+            w.WriteString("datatype"u8, spec.DataType.ProtocolNameUtf8());
+            w.WriteStartArray("shape"u8);
+            foreach (var d in request.OutputShape(o))
+            {
+                w.WriteNumberValue(d);
+            }
+
+            w.WriteEndArray();
+            w.WriteStartArray("data"u8);
+            WriteJsonData(w, spec.DataType, request.OutputData(o));
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteJsonData(Utf8JsonWriter w, TensorDataType type, ReadOnlySpan<byte> data)
+    {
+        switch (type)
+        {
+            case TensorDataType.Bool:
+                foreach (var b in data)
+                {
+                    w.WriteBooleanValue(b != 0);
+                }
+
+                break;
+            case TensorDataType.UInt8:
+                foreach (var b in data)
+                {
+                    w.WriteNumberValue(b);
+                }
+
+                break;
+            case TensorDataType.Int8:
+                foreach (var b in MemoryMarshal.Cast<byte, sbyte>(data))
+                {
+                    w.WriteNumberValue(b);
+                }
+
+                break;
+            case TensorDataType.Int16:
+                foreach (var v in MemoryMarshal.Cast<byte, short>(data))
+                {
+                    w.WriteNumberValue(v);
+                }
+
+                break;
+            case TensorDataType.Int32:
+                foreach (var v in MemoryMarshal.Cast<byte, int>(data))
+                {
+                    w.WriteNumberValue(v);
+                }
+
+                break;
+            case TensorDataType.Int64:
+                foreach (var v in MemoryMarshal.Cast<byte, long>(data))
+                {
+                    w.WriteNumberValue(v);
+                }
+
+                break;
+            case TensorDataType.FP16:
+                foreach (var v in MemoryMarshal.Cast<byte, Half>(data))
+                {
+                    WriteFloat(w, (float)v);
+                }
+
+                break;
+            case TensorDataType.BF16:
+                foreach (var v in MemoryMarshal.Cast<byte, ushort>(data))
+                {
+                    WriteFloat(w, BFloat16.ToSingle(v));
+                }
+
+                break;
+            case TensorDataType.FP32:
+                foreach (var v in MemoryMarshal.Cast<byte, float>(data))
+                {
+                    WriteFloat(w, v);
+                }
+
+                break;
+            default:
+                foreach (var v in MemoryMarshal.Cast<byte, double>(data))
+                {
+                    WriteDouble(w, v);
+                }
+
+                break;
+        }
+    }
+
+    // JSON has no NaN or infinities; write them as Python's json module does, so a model's NaN is
+    // reported rather than failing the response.
+    private static void WriteFloat(Utf8JsonWriter w, float v)
+    {
+        if (float.IsFinite(v))
+        {
+            w.WriteNumberValue(v);
+        }
+        else
+        {
+            WriteNonFinite(w, v);
+        }
+    }
+
+    private static void WriteDouble(Utf8JsonWriter w, double v)
+    {
+        if (double.IsFinite(v))
+        {
+            w.WriteNumberValue(v);
+        }
+        else
+        {
+            WriteNonFinite(w, v);
+        }
+    }
+
+    private static void WriteNonFinite(Utf8JsonWriter w, double v) =>
+        w.WriteRawValue(double.IsNaN(v) ? "NaN"u8 : v > 0 ? "Infinity"u8 : "-Infinity"u8, skipInputValidation: true);
+
+    private static int CountRequested(InferenceRequest request)
+    {
+        int n = 0;
+        for (int o = 0; o < request.OutputCount; o++)
+        {
+            n += request.OutputRequested(o) ? 1 : 0;
+        }
+
+        return n;
+    }
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Builds the embedded model repository's TorchScript files and their golden cases.
+
+Run with Debian's PyTorch 1.13 (the TorchScript it saves loads in TorchSharp 0.107 with identical
+outputs; newer savers may emit operators libtorch 2.10 still reads, but 1.13 is what was verified):
+
+    sudo apt-get install python3-torch python3-numpy
+    /usr/bin/python3 models/export.py
+
+Everything is seeded, so a re-run reproduces the committed files. The weights are random: these
+models exist to exercise the server with realistic shapes and operators, not to predict anything.
+
+Each golden file is a KServe v2 JSON inference request plus the outputs PyTorch computed for it:
+    {"request": {...}, "expected_outputs": [{"name", "datatype", "shape", "data"}]}
+"""
+import json
+import os
+
+import numpy as np
+import torch
+from torch import nn
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+
+class CtrRanker(nn.Module):
+    """DLRM-style click-through ranking: 26 hashed categorical features, 13 dense features."""
+
+    def __init__(self, tables: int = 26, rows: int = 1500, dim: int = 16, dense: int = 13):
+        super().__init__()
+        self.tables = tables
+        self.rows = rows
+        # One fused table: feature i owns rows [i*rows, (i+1)*rows).
+        self.embedding = nn.Embedding(tables * rows, dim)
+        self.register_buffer("offsets", torch.arange(tables, dtype=torch.int64) * rows)
+        self.bottom = nn.Sequential(nn.Linear(dense, 64), nn.ReLU(), nn.Linear(64, dim), nn.ReLU())
+        pairs = (tables + 1) * tables // 2
+        self.top = nn.Sequential(nn.Linear(pairs + dim, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 1))
+        iu = torch.triu_indices(tables + 1, tables + 1, offset=1)
+        self.register_buffer("iu0", iu[0])
+        self.register_buffer("iu1", iu[1])
+
+    def forward(self, sparse: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        # Ids are hashed into each table, so any int64 id is valid input.
+        ids = torch.remainder(sparse, self.rows) + self.offsets
+        emb = self.embedding(ids)                      # [B, 26, D]
+        d = self.bottom(dense)                         # [B, D]
+        x = torch.cat([d.unsqueeze(1), emb], dim=1)    # [B, 27, D]
+        z = torch.bmm(x, x.transpose(1, 2))            # [B, 27, 27]
+        inter = z[:, self.iu0, self.iu1]               # [B, 351]
+        return torch.sigmoid(self.top(torch.cat([d, inter], dim=1)))  # [B, 1]
+
+
+class TextEncoder(nn.Module):
+    """Small Transformer encoder with masked mean pooling: [B, L] ids and mask -> [B, 128]."""
+
+    def __init__(self, vocab: int = 1000, d: int = 128, heads: int = 4, layers: int = 2, ff: int = 256, max_len: int = 128):
+        super().__init__()
+        self.vocab = vocab
+        self.max_len = max_len
+        self.tokens = nn.Embedding(vocab, d)
+        self.positions = nn.Embedding(max_len, d)
+        layer = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers)
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if input_ids.shape != attention_mask.shape:
+            raise ValueError("input_ids and attention_mask must have the same shape")
+        if input_ids.size(1) > self.max_len:
+            raise ValueError("sequence longer than 128")
+        if bool((attention_mask.sum(1) == 0).any()):
+            raise ValueError("every sequence needs at least one token with attention_mask 1")
+        ids = torch.remainder(input_ids, self.vocab)
+        pos = torch.arange(ids.size(1), dtype=torch.int64).unsqueeze(0)
+        x = self.tokens(ids) + self.positions(pos)
+        h = self.encoder(x, src_key_padding_mask=attention_mask == 0)
+        m = attention_mask.unsqueeze(-1).to(h.dtype)
+        pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return self.norm(pooled)
+
+
+class ImageClassifier(nn.Module):
+    """Small CNN with BatchNorm: [B, 3, 64, 64] -> [B, 10] logits."""
+
+    def __init__(self):
+        super().__init__()
+
+        def block(cin: int, cout: int) -> nn.Sequential:
+            return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(), nn.MaxPool2d(2))
+
+        self.features = nn.Sequential(block(3, 16), block(16, 32), block(32, 64), nn.AdaptiveAvgPool2d(1))
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.flatten(self.features(image), 1))
+
+
+def randomise_batchnorm(model: nn.Module, gen: torch.Generator) -> None:
+    # Fresh BatchNorm layers are the identity in eval mode; give them real statistics.
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=gen) + 0.5)
+            m.bias.data.copy_(torch.randn(m.num_features, generator=gen) * 0.1)
+
+
+DTYPES = {torch.float32: "FP32", torch.int64: "INT64"}
+
+
+def tensor_doc(name: str, t: torch.Tensor) -> dict:
+    t = t.contiguous()
+    if t.dtype == torch.float32:
+        # '%.9g' round-trips every float32 exactly.
+        data = [float("%.9g" % v) for v in t.reshape(-1).tolist()]
+    else:
+        data = [int(v) for v in t.reshape(-1).tolist()]
+    return {"name": name, "datatype": DTYPES[t.dtype], "shape": list(t.shape), "data": data}
+
+
+def write_golden(model_dir: str, case: str, inputs: dict, outputs: dict) -> None:
+    os.makedirs(os.path.join(model_dir, "golden"), exist_ok=True)
+    doc = {
+        "request": {"id": case, "inputs": [tensor_doc(k, v) for k, v in inputs.items()]},
+        "expected_outputs": [tensor_doc(k, v) for k, v in outputs.items()],
+    }
+    with open(os.path.join(model_dir, "golden", case + ".json"), "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
+
+
+def save(model: nn.Module, name: str) -> torch.jit.ScriptModule:
+    model.eval()
+    scripted = torch.jit.script(model)
+    d = os.path.join(ROOT, name, "1")
+    os.makedirs(d, exist_ok=True)
+    scripted.save(os.path.join(d, "model.pt"))
+    return scripted
+
+
+def main() -> None:
+    torch.manual_seed(20261127)
+    gen = torch.Generator().manual_seed(7)
+
+    with torch.no_grad():
+        ctr = save(CtrRanker(), "ctr-ranker")
+        for case, b in (("batch1", 1), ("batch8", 8)):
+            sparse = torch.randint(-(2**40), 2**40, (b, 26), generator=gen, dtype=torch.int64)
+            dense = torch.randn(b, 13, generator=gen)
+            write_golden(os.path.join(ROOT, "ctr-ranker"), case, {"sparse": sparse, "dense": dense},
+                         {"probability": ctr(sparse, dense)})
+
+        enc = save(TextEncoder(), "text-encoder")
+        d = os.path.join(ROOT, "text-encoder")
+
+        def seq(n: int) -> torch.Tensor:
+            return torch.randint(1, 1000, (n,), generator=gen, dtype=torch.int64)
+
+        ids = seq(17).unsqueeze(0)
+        write_golden(d, "batch1", {"input_ids": ids, "attention_mask": torch.ones_like(ids)},
+                     {"embedding": enc(ids, torch.ones_like(ids))})
+        # One request, four sequences of different lengths padded to 32 inside it.
+        lengths = [32, 20, 9, 1]
+        ids = torch.zeros(4, 32, dtype=torch.int64)
+        mask = torch.zeros(4, 32, dtype=torch.int64)
+        for i, n in enumerate(lengths):
+            ids[i, :n] = seq(n)
+            mask[i, :n] = 1
+        write_golden(d, "batch4-padded", {"input_ids": ids, "attention_mask": mask}, {"embedding": enc(ids, mask)})
+        # Separate requests of different lengths, each computed alone and unpadded: the server
+        # must give the same answers when it pads them into one batch.
+        for n in (5, 40, 77, 128):
+            ids = seq(n).unsqueeze(0)
+            write_golden(d, "single-len%d" % n, {"input_ids": ids, "attention_mask": torch.ones_like(ids)},
+                         {"embedding": enc(ids, torch.ones_like(ids))})
+
+        cnn_model = ImageClassifier()
+        randomise_batchnorm(cnn_model, gen)
+        cnn = save(cnn_model, "image-classifier")
+        for case, b in (("batch1", 1), ("batch3", 3)):
+            image = torch.randn(b, 3, 64, 64, generator=gen)
+            write_golden(os.path.join(ROOT, "image-classifier"), case, {"image": image}, {"logits": cnn(image)})
+
+
+if __name__ == "__main__":
+    main()

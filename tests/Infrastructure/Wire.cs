@@ -1,0 +1,173 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MessagePack;
+
+namespace LowLatency.Tests.Infrastructure;
+
+/// <summary>A tensor as the tests see it: values widened to double (exact for the int64 ids used here).</summary>
+public sealed record TensorDoc(string Name, string Datatype, long[] Shape, double[] Values);
+
+/// <summary>An inference request in the tests' hands, encodable both ways.</summary>
+public sealed record InferDoc(string? Id, IReadOnlyList<TensorDoc> Inputs, IReadOnlyList<string>? Outputs = null)
+{
+    public byte[] ToJson()
+    {
+        var root = new JsonObject();
+        if (Id is not null)
+        {
+            root["id"] = Id;
+        }
+
+        var inputs = new JsonArray();
+        foreach (var t in Inputs)
+        {
+            var data = new JsonArray();
+            foreach (var v in t.Values)
+            {
+                data.Add(t.Datatype.StartsWith("FP", StringComparison.Ordinal) || t.Datatype == "BF16" ? JsonValue.Create(v) : JsonValue.Create((long)v));
+            }
+
+            inputs.Add(new JsonObject { ["name"] = t.Name, ["datatype"] = t.Datatype, ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode)d).ToArray()), ["data"] = data });
+        }
+
+        root["inputs"] = inputs;
+        if (Outputs is not null)
+        {
+            root["outputs"] = new JsonArray(Outputs.Select(o => (JsonNode)new JsonObject { ["name"] = o }).ToArray());
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(root);
+    }
+
+    public byte[] ToMsgPack()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var w = new MessagePackWriter(buffer);
+        w.WriteMapHeader((Id is null ? 1 : 2) + (Outputs is null ? 0 : 1));
+        if (Id is not null)
+        {
+            w.Write("id");
+            w.Write(Id);
+        }
+
+        w.Write("inputs");
+        w.WriteArrayHeader(Inputs.Count);
+        foreach (var t in Inputs)
+        {
+            w.WriteMapHeader(4);
+            w.Write("name");
+            w.Write(t.Name);
+            w.Write("datatype");
+            w.Write(t.Datatype);
+            w.Write("shape");
+            w.WriteArrayHeader(t.Shape.Length);
+            foreach (var d in t.Shape)
+            {
+                w.Write(d);
+            }
+
+            w.Write("data");
+            w.Write(Wire.Encode(t.Datatype, t.Values));
+        }
+
+        if (Outputs is not null)
+        {
+            w.Write("outputs");
+            w.WriteArrayHeader(Outputs.Count);
+            foreach (var o in Outputs)
+            {
+                w.WriteMapHeader(1);
+                w.Write("name");
+                w.Write(o);
+            }
+        }
+
+        w.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+}
+
+/// <summary>A decoded inference response.</summary>
+public sealed record InferResult(string ModelName, string ModelVersion, string? Id, IReadOnlyList<TensorDoc> Outputs);
+
+public static class Wire
+{
+    public const string Json = "application/json";
+    public const string MsgPack = "application/msgpack";
+
+    public static byte[] Encode(string datatype, double[] values) => datatype switch
+    {
+        "INT64" => MemoryMarshal.AsBytes(values.Select(v => (long)v).ToArray().AsSpan()).ToArray(),
+        "INT32" => MemoryMarshal.AsBytes(values.Select(v => (int)v).ToArray().AsSpan()).ToArray(),
+        "FP32" => MemoryMarshal.AsBytes(values.Select(v => (float)v).ToArray().AsSpan()).ToArray(),
+        "FP64" => MemoryMarshal.AsBytes(values.AsSpan()).ToArray(),
+        _ => throw new NotSupportedException(datatype),
+    };
+
+    public static double[] Decode(string datatype, byte[] bytes) => datatype switch
+    {
+        "INT64" => MemoryMarshal.Cast<byte, long>(bytes).ToArray().Select(v => (double)v).ToArray(),
+        "INT32" => MemoryMarshal.Cast<byte, int>(bytes).ToArray().Select(v => (double)v).ToArray(),
+        "FP32" => MemoryMarshal.Cast<byte, float>(bytes).ToArray().Select(v => (double)v).ToArray(),
+        "FP64" => MemoryMarshal.Cast<byte, double>(bytes).ToArray(),
+        _ => throw new NotSupportedException(datatype),
+    };
+
+    public static TensorDoc Tensor(JsonElement e) => new(
+        e.GetProperty("name").GetString()!,
+        e.GetProperty("datatype").GetString()!,
+        e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray(),
+        e.GetProperty("data").EnumerateArray().Select(d => d.GetDouble()).ToArray());
+
+    public static InferResult ParseJson(byte[] body)
+    {
+        using var doc = JsonDocument.Parse(body);
+        var root = doc.RootElement;
+        return new InferResult(
+            root.GetProperty("model_name").GetString()!,
+            root.GetProperty("model_version").GetString()!,
+            root.TryGetProperty("id", out var id) ? id.GetString() : null,
+            root.GetProperty("outputs").EnumerateArray().Select(Tensor).ToList());
+    }
+
+    public static InferResult ParseMsgPack(byte[] body)
+    {
+        var map = (Dictionary<object, object>)MessagePackSerializer.Deserialize<object>(body, MessagePackSerializerOptions.Standard.WithSecurity(MessagePackSecurity.UntrustedData))!;
+        var outputs = new List<TensorDoc>();
+        foreach (Dictionary<object, object> o in (object[])map["outputs"])
+        {
+            string datatype = (string)o["datatype"];
+            outputs.Add(new TensorDoc((string)o["name"], datatype, ((object[])o["shape"]).Select(Convert.ToInt64).ToArray(), Decode(datatype, (byte[])o["data"])));
+        }
+
+        return new InferResult((string)map["model_name"], (string)map["model_version"], map.TryGetValue("id", out var id) ? (string)id : null, outputs);
+    }
+
+    public static string ErrorOf(byte[] body, string contentType)
+    {
+        if (contentType.Contains("msgpack", StringComparison.Ordinal))
+        {
+            var map = (Dictionary<object, object>)MessagePackSerializer.Deserialize<object>(body)!;
+            return (string)map["error"];
+        }
+
+        using var doc = JsonDocument.Parse(body);
+        return doc.RootElement.GetProperty("error").GetString()!;
+    }
+
+    /// <summary>Asserts two tensors agree within rtol 1e-4, atol 1e-5 (the project's golden tolerance).</summary>
+    public static void AssertClose(TensorDoc expected, TensorDoc actual, double rtol = 1e-4, double atol = 1e-5)
+    {
+        Assert.Equal(expected.Name, actual.Name);
+        Assert.Equal(expected.Datatype, actual.Datatype);
+        Assert.Equal(expected.Shape, actual.Shape);
+        Assert.Equal(expected.Values.Length, actual.Values.Length);
+        for (int i = 0; i < expected.Values.Length; i++)
+        {
+            double e = expected.Values[i], a = actual.Values[i];
+            Assert.True(Math.Abs(e - a) <= atol + (rtol * Math.Abs(e)), $"{expected.Name}[{i}]: expected {e}, got {a}");
+        }
+    }
+}
