@@ -1,0 +1,69 @@
+using System.Net;
+using LowLatency.Engine.Config;
+using LowLatency.Host;
+using LowLatency.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace LowLatency.Tests.EndToEnd;
+
+public sealed class StartupTests
+{
+    [Fact]
+    public async Task Before_models_are_loaded_readiness_and_inference_answer_503()
+    {
+        // Without the loader the engine never becomes ready: exactly the state of a server still loading.
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, configure: b =>
+        {
+            var loader = b.Services.Single(s => s.ServiceType == typeof(IHostedService) && s.ImplementationType?.Name == "EngineLoader");
+            b.Services.Remove(loader);
+        });
+        await using (app)
+        {
+            using var client = new HttpClient { BaseAddress = address };
+            using (var live = await client.GetAsync("/v2/health/live"))
+            {
+                Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+            }
+
+            using (var ready = await client.GetAsync("/v2/health/ready"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            }
+
+            var golden = GoldenCase.Load("ctr-ranker", "batch1");
+            using var infer = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(golden.Request.ToMsgPack(), Wire.MsgPack));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, infer.StatusCode);
+            Assert.Contains("not ready", Wire.ErrorOf(await infer.Content.ReadAsByteArrayAsync(), Wire.MsgPack), StringComparison.Ordinal);
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
+    public void A_bad_config_stops_the_server_before_it_starts_naming_file_and_field()
+    {
+        using var repo = new TempRepository();
+        repo.AddModel("m", """{"name": "m", "platform": "pytorch_libtorch", "max_batch_size": 4, "input": [{"name": "x", "data_type": "TYPE_FLOAT", "dims": [2]}], "output": [{"name": "y", "data_type": "TYPE_FP32", "dims": [2]}]}""");
+        var e = Assert.Throws<ModelConfigException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", repo.Root]));
+        Assert.Contains(Path.Combine(repo.Root, "m", "config.json"), e.Message, StringComparison.Ordinal);
+        Assert.Contains("input[0].data_type", e.Message, StringComparison.Ordinal);
+        Assert.Contains("TYPE_FLOAT", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_corrupt_model_file_fails_loading_and_stops_the_server()
+    {
+        using var repo = new TempRepository();
+        repo.AddModel("broken", """{"name": "broken", "platform": "pytorch_libtorch", "max_batch_size": 4, "input": [{"name": "x", "data_type": "TYPE_FP32", "dims": [2]}], "output": [{"name": "y", "data_type": "TYPE_FP32", "dims": [2]}]}""", "not a zip file"u8.ToArray());
+        var (app, _) = await ServerFixture.StartAsync(repo.Root);
+        await using (app)
+        {
+            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            var stopped = new TaskCompletionSource();
+            lifetime.ApplicationStopping.Register(() => stopped.TrySetResult());
+            await stopped.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(1, Environment.ExitCode);
+            Environment.ExitCode = 0;
+        }
+    }
+}
