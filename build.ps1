@@ -1,0 +1,70 @@
+#!/usr/bin/env pwsh
+# The build entry point. Run with PowerShell 7 from the local tool manifest:
+#   dotnet tool restore
+#   dotnet pwsh build.ps1 <target> [-- extra arguments]
+# Targets:
+#   build   compile everything (Release)
+#   test    verify formatting, then run every test; ends with "N passed, N failed, N skipped"
+#   run     start the server on http://127.0.0.1:8000 with models/ (extra arguments go to the server)
+#   format  apply dotnet format
+#   clean   remove build outputs
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('build', 'test', 'run', 'format', 'clean')]
+    [string] $Target = 'build',
+    [Parameter(Position = 1, ValueFromRemainingArguments = $true)]
+    [string[]] $Rest = @()
+)
+
+$ErrorActionPreference = 'Stop'
+Set-Location $PSScriptRoot
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+$Solution = 'LowLatency.sln'
+$Configuration = 'Release'
+
+function Invoke-Dotnet {
+    & dotnet @args
+    if ($LASTEXITCODE -ne 0) {
+        Write-Error "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE" -ErrorAction Continue
+        exit $LASTEXITCODE
+    }
+}
+
+function Write-TestSummary([string] $ResultsDir) {
+    # dotnet test prints its own summary; CI reads the plain "N passed, N failed" line below.
+    $passed = 0; $failed = 0; $skipped = 0
+    foreach ($trx in Get-ChildItem -Path $ResultsDir -Filter *.trx -Recurse) {
+        [xml] $doc = Get-Content -Raw $trx.FullName
+        $c = $doc.TestRun.ResultSummary.Counters
+        $passed += [int] $c.passed
+        $failed += [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
+        $skipped += [int] $c.notExecuted
+    }
+    Write-Host "$passed passed, $failed failed, $skipped skipped"
+}
+
+switch ($Target) {
+    'build' {
+        Invoke-Dotnet build $Solution -c $Configuration
+    }
+    'test' {
+        Invoke-Dotnet restore $Solution
+        Invoke-Dotnet format $Solution --verify-no-changes --no-restore
+        $results = Join-Path $PSScriptRoot 'tests/TestResults'
+        if (Test-Path $results) { Remove-Item -Recurse -Force $results }
+        & dotnet test $Solution -c $Configuration --no-restore --logger 'trx' --logger 'console;verbosity=normal' --results-directory $results @Rest
+        $code = $LASTEXITCODE
+        Write-TestSummary $results
+        exit $code
+    }
+    'run' {
+        Invoke-Dotnet run --project host -c $Configuration -- @Rest
+    }
+    'format' {
+        Invoke-Dotnet format $Solution
+    }
+    'clean' {
+        Get-ChildItem -Path engine, host, native, tests, perf -Include bin, obj -Directory -Recurse -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force
+    }
+}
