@@ -1,0 +1,25 @@
+namespace LowLatency.Engine.Scheduling;
+
+/// <summary>
+/// An entry of a <see cref="TimerWheel"/>, intrusive so that scheduling and cancelling allocate
+/// nothing: each request owns its timer nodes for life (they are pooled with it).
+/// </summary>
+public class TimerNode
+{
+    internal TimerNode? Next;
+    internal TimerNode? Prev;
+
+    /// <summary>Bucket index in the wheel, or -1 when not scheduled.</summary>
+    internal int Bucket = -1;
+
+    /// <summary>The tick at which the timer fires.</summary>
+    public long Deadline { get; internal set; }
+
+    public bool IsScheduled => Bucket >= 0;
+}
+
+/// <summary>What a <see cref="TimerWheel"/> calls for each expired node; a struct so the call is devirtualised.</summary>
+public interface ITimerCallback
+{
+    void OnExpired(TimerNode node);
+}
