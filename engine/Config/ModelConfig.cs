@@ -22,6 +22,9 @@ public sealed record ModelConfig(
     /// </summary>
     public long? MaxVariableDim { get; init; }
 
+    /// <summary>The QoS classes' windows and deadlines (this server's <c>qos</c> extension field).</summary>
+    public QosSettings Qos { get; init; } = QosSettings.Default;
+
     public bool Batched => MaxBatchSize > 0;
 
     public int InputIndex(string name)

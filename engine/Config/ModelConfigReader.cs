@@ -12,7 +12,7 @@ public static class ModelConfigReader
 {
     public const string Platform = "pytorch_libtorch";
 
-    private static readonly HashSet<string> TopLevel = ["name", "platform", "backend", "max_batch_size", "input", "output", "dynamic_batching", "instance_group", "version_policy", "parameters", "default_model_filename"];
+    private static readonly HashSet<string> TopLevel = ["name", "platform", "backend", "max_batch_size", "input", "output", "dynamic_batching", "instance_group", "version_policy", "parameters", "default_model_filename", "qos"];
     private static readonly HashSet<string> TensorFields = ["name", "data_type", "dims"];
     private static readonly HashSet<string> BatchingFields = ["preferred_batch_size", "max_queue_delay_microseconds", "preserve_ordering", "priority_levels", "default_priority_level", "default_queue_policy", "priority_queue_policy"];
     private static readonly HashSet<string> PolicyFields = ["timeout_action", "default_timeout_microseconds", "allow_timeout_override", "max_queue_size"];
@@ -110,7 +110,30 @@ public static class ModelConfigReader
                 throw Error("default_model_filename", $"'{filename}' must be a plain file name");
             }
 
-            return new ModelConfig(name, Platform, maxBatch, inputs, outputs, batching, groups, policy, parameters, filename) { MaxVariableDim = maxVariableDim };
+            var qos = root.TryGetProperty("qos", out var q) ? Qos(q) : QosSettings.Default;
+            return new ModelConfig(name, Platform, maxBatch, inputs, outputs, batching, groups, policy, parameters, filename) { MaxVariableDim = maxVariableDim, Qos = qos };
+        }
+
+        // This server's extension: {"qos": {"realtime": {"max_queue_delay_microseconds": 0, "deadline_microseconds": 5000}, ...}}.
+        private QosSettings Qos(JsonElement q)
+        {
+            Fields(q, "qos", new HashSet<string> { "realtime", "balanced", "throughput" });
+            QosPolicy Class(string key, QosPolicy fallback)
+            {
+                if (!q.TryGetProperty(key, out var c))
+                {
+                    return fallback;
+                }
+
+                string path = "qos." + key;
+                Fields(c, path, new HashSet<string> { "max_queue_delay_microseconds", "deadline_microseconds" });
+                return new QosPolicy(
+                    Integer(c, "max_queue_delay_microseconds", path + ".max_queue_delay_microseconds", fallback.WindowMicroseconds, 0, 60_000_000),
+                    Integer(c, "deadline_microseconds", path + ".deadline_microseconds", fallback.DeadlineMicroseconds, 0, 3_600_000_000));
+            }
+
+            var d = QosSettings.Default;
+            return new QosSettings(Class("realtime", d.Realtime), Class("balanced", d.Balanced), Class("throughput", d.Throughput));
         }
 
         private List<TensorConfig> Tensors(JsonElement root, string key, int maxBatch)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Threading.Tasks.Sources;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Serving;
 
@@ -8,22 +7,20 @@ namespace LowLatency.Engine.Requests;
 
 /// <summary>
 /// One inference request: its input tensors (bytes copied once from the request body), the outputs it
-/// asked for, and its completion. The host fills it through <see cref="AddInput"/>, submits it with
-/// <see cref="ModelVersion.InferAsync"/>, reads the outputs, and disposes it.
+/// asked for, its scheduling state and its completion. The host rents one with
+/// <see cref="ModelVersion.RentRequest"/>, fills it through <see cref="AddInput"/>, submits it with
+/// <see cref="ModelVersion.InferAsync"/>, reads the outputs, and disposes it (back to the pool).
+/// This file holds the tensors; the scheduling state and the completion are in the partial files
+/// beside it.
 /// </summary>
-/// <remarks>
-/// Completion is an <see cref="IValueTaskSource{TResult}"/> (no Task per request). Continuations always run
-/// asynchronously: the device thread that completes a batch must never run ASP.NET code.
-/// </remarks>
-public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
+public sealed partial class InferenceRequest
 {
     private readonly ModelConfig _config;
     private readonly Tensor[] _inputs;
     private readonly Tensor[] _outputs;
-    private ManualResetValueTaskSourceCore<bool> _completion;
     private bool _outputsSelected;
 
-    public InferenceRequest(ModelVersion model)
+    internal InferenceRequest(ModelVersion model)
     {
         Model = model;
         _config = model.Config;
@@ -36,6 +33,8 @@ public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
 
         _outputs = new Tensor[_config.Outputs.Count];
         _completion.RunContinuationsAsynchronously = true;
+        WindowTimer = new RequestTimer(this);
+        TimeoutTimer = new RequestTimer(this);
     }
 
     public ModelVersion Model { get; }
@@ -45,10 +44,6 @@ public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
 
     /// <summary>Rows in this request (its batch dimension); 1 for models without batching.</summary>
     public int BatchSize { get; private set; }
-
-    public InferenceStatus Status { get; private set; }
-
-    public string? Error { get; private set; }
 
     /// <summary>
     /// Validates an input's name, datatype and shape against the model and returns the buffer its
@@ -63,7 +58,7 @@ public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
 
         var spec = _config.Inputs[index];
         ref var input = ref _inputs[index];
-        if (input.Data is not null)
+        if (input.Present)
         {
             ThrowBadRequest($"input '{spec.Name}' appears more than once");
         }
@@ -76,7 +71,14 @@ public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
         long bytes = ValidateShape(spec, shape, "input");
         shape.CopyTo(input.Shape);
         input.Length = (int)bytes;
-        input.Data = ArrayPool<byte>.Shared.Rent(Math.Max(1, input.Length));
+        input.Present = true;
+        // A pooled request keeps its buffers: steady state rents nothing.
+        if (input.Data is null || input.Data.Length < input.Length)
+        {
+            ReturnBuffer(ref input.Data);
+            input.Data = ArrayPool<byte>.Shared.Rent(Math.Max(1, input.Length));
+        }
+
         return input.Data.AsSpan(0, input.Length);
     }
 
@@ -98,7 +100,7 @@ public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
         int batch = -1;
         for (int i = 0; i < _inputs.Length; i++)
         {
-            if (_inputs[i].Data is null)
+            if (!_inputs[i].Present)
             {
                 ThrowBadRequest($"missing input '{_config.Inputs[i].Name}'");
             }
@@ -151,11 +153,7 @@ public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
         shape.CopyTo(o.Shape);
         if (o.Data is null || o.Data.Length < bytes)
         {
-            if (o.Data is not null)
-            {
-                ArrayPool<byte>.Shared.Return(o.Data);
-            }
-
+            ReturnBuffer(ref o.Data);
             o.Data = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes));
         }
 
@@ -163,43 +161,43 @@ public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
         return o.Data.AsSpan(0, bytes);
     }
 
-    internal void Complete() => _completion.SetResult(true);
-
-    internal void Fail(InferenceStatus status, string error)
-    {
-        Status = status;
-        Error = error;
-        _completion.SetResult(false);
-    }
-
-    /// <summary>Completes when the engine has answered; then <see cref="Status"/> and the outputs are set.</summary>
-    public ValueTask<bool> Completion => new(this, _completion.Version);
-
-    bool IValueTaskSource<bool>.GetResult(short token) => _completion.GetResult(token);
-
-    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _completion.GetStatus(token);
-
-    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _completion.OnCompleted(continuation, state, token, flags);
-
-    public void Dispose()
+    /// <summary>Clears what one use of the request set; keeps buffers up to <see cref="KeepBufferBytes"/>.</summary>
+    private void ResetTensors()
     {
         for (int i = 0; i < _inputs.Length; i++)
         {
-            if (_inputs[i].Data is { } d)
+            _inputs[i].Present = false;
+            _inputs[i].Length = 0;
+            if (_inputs[i].Data is { Length: > KeepBufferBytes })
             {
-                ArrayPool<byte>.Shared.Return(d);
-                _inputs[i].Data = null;
+                ReturnBuffer(ref _inputs[i].Data);
             }
         }
 
         for (int i = 0; i < _outputs.Length; i++)
         {
-            if (_outputs[i].Data is { } d)
+            _outputs[i].Requested = false;
+            _outputs[i].Length = 0;
+            if (_outputs[i].Data is { Length: > KeepBufferBytes })
             {
-                ArrayPool<byte>.Shared.Return(d);
-                _outputs[i].Data = null;
+                ReturnBuffer(ref _outputs[i].Data);
             }
+        }
+
+        _outputsSelected = false;
+        BatchSize = 0;
+        Id = null;
+    }
+
+    /// <summary>Buffers a pooled request keeps between uses; larger ones go back to the shared pool.</summary>
+    private const int KeepBufferBytes = 256 * 1024;
+
+    private static void ReturnBuffer(ref byte[]? buffer)
+    {
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
         }
     }
 
@@ -266,6 +264,7 @@ public sealed class InferenceRequest : IValueTaskSource<bool>, IDisposable
         public long[] Shape;
         public byte[]? Data;
         public int Length;
+        public bool Present;
         public bool Requested;
     }
 }

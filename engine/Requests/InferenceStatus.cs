@@ -17,6 +17,12 @@ public enum InferenceStatus
     /// <summary>The model or server is not ready, or is shutting down (503).</summary>
     Unavailable,
 
+    /// <summary>Refused at once: the queue is full, or the deadline cannot be met given the work ahead (429).</summary>
+    Rejected,
+
+    /// <summary>The request's timeout or deadline passed while it was queued; it never reached the model (504).</summary>
+    DeadlineExceeded,
+
     /// <summary>The model failed on input it accepted: a server-side fault (500).</summary>
     ModelError,
 }

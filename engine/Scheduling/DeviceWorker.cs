@@ -1,153 +1,184 @@
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
+using LowLatency.Native.Threading;
 using TorchSharp;
 
 namespace LowLatency.Engine.Scheduling;
 
 /// <summary>
-/// A dedicated, named OS thread that runs one model version's batches: model execution never runs on
-/// the .NET thread pool, and completions are dispatched asynchronously, so no ASP.NET continuation
-/// ever runs here. Takes what is queued, up to <c>max_batch_size</c> rows, as one batch.
+/// A dedicated, named OS thread that runs the batches its scheduler hands it, on one device. Model
+/// execution never runs on the .NET thread pool, and completions continue asynchronously, so no
+/// ASP.NET code ever runs here. A batch that throws fails its requests (each is retried alone first,
+/// so one bad request cannot fail the others) and the worker goes on; a worker thread that dies is
+/// replaced by a new one and counted.
 /// </summary>
-internal sealed class DeviceWorker : IDisposable
+internal sealed class DeviceWorker<TWait> : IDeviceWorker
+    where TWait : struct, IWaitStrategy
 {
     private readonly ModelConfig _config;
-    private readonly RequestQueue _queue;
     private readonly BatchExecutor _executor;
+    private readonly ComputeEstimator _estimator;
+    private readonly ParkingSpot _spot = new();
+    private readonly ParkingSpot _schedulerSpot;
     private readonly InferenceRequest[] _batch;
-    private readonly SemaphoreSlim _signal = new(0);
-    private readonly Thread _thread;
-    private readonly bool _canPad;
-    private InferenceRequest? _carry;
-    private int _parked;
+    private readonly string _name;
+    private readonly int _core;
+    private readonly int _intraOpThreads;
+    private readonly TWait _wait;
+    private int _count;
+    private int _assigned;
+    private int _idle = 1;
+    private long _idleSinceUs;
     private volatile bool _stopping;
+    private Thread _thread;
+    private int _restarts;
 
-    public DeviceWorker(ModelConfig config, TorchScriptModel model, RequestQueue queue, string name)
+    public DeviceWorker(ModelConfig config, TorchScriptModel model, ComputeEstimator estimator, ParkingSpot schedulerSpot, TWait wait, string name, int core, int intraOpThreads)
     {
+        _intraOpThreads = Math.Max(1, intraOpThreads);
         _config = config;
-        _queue = queue;
         _executor = new BatchExecutor(config, model);
+        _estimator = estimator;
+        _schedulerSpot = schedulerSpot;
+        _wait = wait;
+        _name = name;
+        _core = core;
         _batch = new InferenceRequest[Math.Max(1, config.MaxBatchSize)];
-        // Padding changes an output's variable dimensions, so a model with such outputs only batches
-        // requests of identical shapes.
-        _canPad = config.Outputs.All(o => !o.HasVariableDims);
-        _thread = new Thread(Run) { Name = name, IsBackground = true };
+        _idleSinceUs = MonotonicClock.NowMicroseconds();
+        _thread = NewThread();
     }
+
+    public Span<InferenceRequest> BatchBuffer => _batch;
+
+    public bool IsIdle => Volatile.Read(ref _idle) == 1;
+
+    public long IdleSinceUs => Volatile.Read(ref _idleSinceUs);
+
+    public int Restarts => Volatile.Read(ref _restarts);
+
+    /// <summary>Test hook: throws on the worker thread, outside any batch, to kill it.</summary>
+    internal volatile bool InjectThreadDeath;
 
     public void Start() => _thread.Start();
 
-    /// <summary>Runs one batch of generated inputs on this worker's thread before serving.</summary>
-    public void WarmUp(InferenceRequest request) => _queue.Enqueue(request);
-
-    /// <summary>Wakes this worker if it is parked; false when it is busy (it will look at the queue again).</summary>
-    public bool TryWake()
+    /// <summary>Hands the first <paramref name="count"/> requests of <see cref="BatchBuffer"/> to the worker (scheduler thread).</summary>
+    public void Run(int count)
     {
-        if (Volatile.Read(ref _parked) == 1 && Interlocked.Exchange(ref _parked, 0) == 1)
-        {
-            _signal.Release();
-            return true;
-        }
-
-        return false;
+        _count = count;
+        Volatile.Write(ref _idle, 0);
+        Volatile.Write(ref _assigned, 1);
+        _spot.Signal();
     }
 
-    /// <summary>Stops after every queued request is answered.</summary>
     public void Stop()
     {
         _stopping = true;
-        _signal.Release();
-        _thread.Join();
+        _spot.Signal();
+        Volatile.Read(ref _thread).Join();
     }
 
-    private void Run()
+    private Thread NewThread() => new(ThreadMain) { Name = _name, IsBackground = true };
+
+    private void ThreadMain()
     {
-        // Grad mode is thread-local in libtorch: set once, for the thread's life.
-        using var inference = torch.inference_mode();
+        ThreadTuning.UsePreciseTimers();
+        if (_core >= 0)
+        {
+            ThreadTuning.PinToCore(_core);
+        }
+
+        try
+        {
+            // Grad mode is thread-local in libtorch: set once, for the thread's life. So is the
+            // intra-op thread count in OpenMP builds (omp_set_num_threads sets the calling thread's
+            // value): set on the loader thread only, this worker would fan every kernel out to all
+            // cores (measured here: ctr-ranker at batch 1 took 200 µs instead of 66 µs).
+            using var inference = torch.inference_mode();
+            torch.set_num_threads(_intraOpThreads);
+            Loop();
+        }
+        catch (Exception e) when (!_stopping)
+        {
+            // The thread is dying outside a batch (a batch's own failure is handled in RunBatch):
+            // answer whatever it held, count it, and carry on in a new thread.
+            Interlocked.Increment(ref _restarts);
+            if (Interlocked.Exchange(ref _assigned, 0) == 1)
+            {
+                for (int i = 0; i < _count; i++)
+                {
+                    _batch[i].Fail(InferenceStatus.ModelError, $"model '{_config.Name}': the device worker failed: {e.Message}");
+                    _batch[i] = null!;
+                }
+            }
+
+            var replacement = NewThread();
+            Volatile.Write(ref _thread, replacement);
+            replacement.Start();
+            BecomeIdle();
+        }
+    }
+
+    private void Loop()
+    {
         while (true)
         {
-            int n = Gather();
-            if (n == 0)
+            if (Volatile.Read(ref _assigned) == 0)
             {
-                if (_stopping && _queue.IsEmpty)
+                if (_stopping)
                 {
                     return;
                 }
 
-                Park();
+                _wait.Wait(_spot, long.MaxValue);
                 continue;
             }
 
-            RunBatch(n);
-        }
-    }
-
-    private int Gather()
-    {
-        InferenceRequest? first = _carry;
-        _carry = null;
-        if (first is null && !_queue.TryDequeue(out first))
-        {
-            return 0;
-        }
-
-        _batch[0] = first;
-        int n = 1;
-        int rows = first.BatchSize;
-        if (!_config.Batched)
-        {
-            return 1;
-        }
-
-        while (n < _batch.Length && _queue.TryDequeue(out var next))
-        {
-            if (rows + next.BatchSize > _config.MaxBatchSize || !Compatible(first, next))
+            if (InjectThreadDeath)
             {
-                _carry = next;
-                break;
+                InjectThreadDeath = false;
+                throw new InvalidOperationException("injected worker death");
             }
 
-            _batch[n++] = next;
-            rows += next.BatchSize;
+            RunBatch();
+            Volatile.Write(ref _assigned, 0);
+            BecomeIdle();
         }
-
-        return n;
     }
 
-    private bool Compatible(InferenceRequest a, InferenceRequest b)
+    private void BecomeIdle()
     {
-        if (_canPad)
-        {
-            return true;
-        }
-
-        for (int i = 0; i < a.InputCount; i++)
-        {
-            if (!a.InputShape(i)[1..].SequenceEqual(b.InputShape(i)[1..]))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        Volatile.Write(ref _idleSinceUs, MonotonicClock.NowMicroseconds());
+        Volatile.Write(ref _idle, 1);
+        _schedulerSpot.Signal();
     }
 
-    private void RunBatch(int n)
+    private void RunBatch()
     {
-        var batch = _batch.AsSpan(0, n);
+        var batch = _batch.AsSpan(0, _count);
+        long start = MonotonicClock.NowMicroseconds();
         try
         {
             _executor.Execute(batch);
+            long end = MonotonicClock.NowMicroseconds();
+            int rows = 0;
+            foreach (var r in batch)
+            {
+                r.ExecStartUs = start;
+                r.ExecEndUs = end;
+                rows += r.BatchSize;
+            }
+
+            _estimator.Record(rows, end - start);
             foreach (var r in batch)
             {
                 r.Complete();
             }
         }
-        catch (Exception e) when (n > 1)
+        catch (Exception) when (batch.Length > 1)
         {
             // One request's input may have made the whole batch fail: run each alone so the others
             // still get their answers and only the culprit gets the error.
-            _ = e;
             foreach (var r in batch)
             {
                 RunAlone(r);
@@ -163,9 +194,12 @@ internal sealed class DeviceWorker : IDisposable
 
     private void RunAlone(InferenceRequest r)
     {
+        long start = MonotonicClock.NowMicroseconds();
         try
         {
             _executor.Execute(new ReadOnlySpan<InferenceRequest>(ref r));
+            r.ExecStartUs = start;
+            r.ExecEndUs = MonotonicClock.NowMicroseconds();
             r.Complete();
         }
         catch (Exception e)
@@ -176,6 +210,7 @@ internal sealed class DeviceWorker : IDisposable
 
     private void Fail(InferenceRequest r, Exception e)
     {
+        r.ExecEndUs = MonotonicClock.NowMicroseconds();
         // A model rejects input it cannot take by raising ValueError (see README); anything else is a
         // fault of the model or the server.
         string line = TorchScriptModel.FirstLine(e.Message);
@@ -189,26 +224,27 @@ internal sealed class DeviceWorker : IDisposable
         }
     }
 
-    private void Park()
-    {
-        Volatile.Write(ref _parked, 1);
-        // Re-check after announcing: a producer that enqueued before seeing the flag did not wake us.
-        if (!_queue.IsEmpty || _stopping)
-        {
-            if (Interlocked.Exchange(ref _parked, 0) == 1)
-            {
-                return;
-            }
-
-            // A producer took the flag and released the signal: consume that release.
-        }
-
-        _signal.Wait();
-    }
-
     public void Dispose()
     {
         _executor.Dispose();
-        _signal.Dispose();
+        _spot.Dispose();
     }
+}
+
+/// <summary>The scheduler's view of a worker, whatever its wait strategy.</summary>
+internal interface IDeviceWorker : IDisposable
+{
+    Span<InferenceRequest> BatchBuffer { get; }
+
+    bool IsIdle { get; }
+
+    long IdleSinceUs { get; }
+
+    int Restarts { get; }
+
+    void Start();
+
+    void Run(int count);
+
+    void Stop();
 }

@@ -13,4 +13,17 @@ public sealed class EngineOptions
     /// batches (the image classifier), raise it to the cores each worker may own.
     /// </summary>
     public int IntraOpThreads { get; set; } = 1;
+
+    /// <summary>How schedulers and device workers wait; see <see cref="Scheduling.WaitStrategyKind"/>.</summary>
+    public Scheduling.WaitStrategyKind WaitStrategy { get; set; } = Scheduling.WaitStrategyKind.SpinThenPark;
+
+    /// <summary>
+    /// How long a thread spins before parking under <c>SpinThenPark</c>. 50 µs covers the gap between
+    /// back-to-back requests of a busy client, so hand-offs under load need no wake-up, and an idle
+    /// server burns at most 50 µs of CPU per request.
+    /// </summary>
+    public long SpinMicroseconds { get; set; } = 50;
+
+    /// <summary>Cores to pin device workers to, round-robin (for example <c>[1]</c>); empty: no pinning.</summary>
+    public int[] WorkerCores { get; set; } = [];
 }

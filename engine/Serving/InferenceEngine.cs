@@ -36,13 +36,14 @@ public sealed class InferenceEngine : IDisposable
     {
         NativeReport = TorchRuntime.Initialize(_options.IntraOpThreads);
         log?.Invoke($"libtorch: {NativeReport.Reason}");
+        var threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads);
         var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
         foreach (var def in _definitions)
         {
             var versions = new SortedDictionary<long, ModelVersion>();
             foreach (var (v, file) in def.VersionFiles)
             {
-                var version = new ModelVersion(def.Config, v, TorchScriptModel.Load(file, def.Config));
+                var version = new ModelVersion(def.Config, v, TorchScriptModel.Load(file, def.Config), threading);
                 try
                 {
                     version.WarmUp();

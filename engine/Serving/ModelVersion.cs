@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
@@ -7,36 +9,31 @@ using LowLatency.Engine.Scheduling;
 
 namespace LowLatency.Engine.Serving;
 
-/// <summary>One loaded version of a model: the TorchScript module, its queue and its device workers.</summary>
+/// <summary>One loaded version of a model: the TorchScript module, its scheduler, its device workers, its request pool.</summary>
 public sealed class ModelVersion : IDisposable
 {
+    private const int PoolCapacity = 1024;
+
     private readonly TorchScriptModel _model;
-    private readonly RequestQueue _queue = new();
-    private readonly DeviceWorker[] _workers;
+    private readonly IModelScheduler _scheduler;
+    private readonly ConcurrentQueue<InferenceRequest> _pool = new();
+    private int _pooled;
+    private int _entering;
     private volatile bool _stopped;
 
-    internal ModelVersion(ModelConfig config, long version, TorchScriptModel model)
+    internal ModelVersion(ModelConfig config, long version, TorchScriptModel model, EngineThreading threading)
     {
         Config = config;
         Version = version;
         VersionString = version.ToString(CultureInfo.InvariantCulture);
         _model = model;
-        var workers = new List<DeviceWorker>();
-        foreach (var group in config.InstanceGroups)
+        Estimator = new ComputeEstimator(config.MaxBatchSize);
+        _scheduler = threading.WaitStrategy switch
         {
-            for (int i = 0; i < group.Count; i++)
-            {
-                // Thread names show up in dotnet-trace and top -H: say which model and instance.
-                workers.Add(new DeviceWorker(config, model, _queue, $"ll-{config.Name}-v{version}-{workers.Count}"));
-            }
-        }
-
-        _workers = [.. workers];
-        _queue.Attach(_workers);
-        foreach (var w in _workers)
-        {
-            w.Start();
-        }
+            WaitStrategyKind.Spin => new ModelScheduler<SpinWaitStrategy>(config, version, model, Estimator, config.Qos, threading, default),
+            WaitStrategyKind.Park => new ModelScheduler<ParkWaitStrategy>(config, version, model, Estimator, config.Qos, threading, default),
+            _ => new ModelScheduler<SpinThenParkWaitStrategy>(config, version, model, Estimator, config.Qos, threading, new SpinThenParkWaitStrategy(threading.SpinMicroseconds)),
+        };
     }
 
     public ModelConfig Config { get; }
@@ -45,53 +42,97 @@ public sealed class ModelVersion : IDisposable
 
     public string VersionString { get; }
 
-    public InferenceRequest CreateRequest() => new(this);
+    /// <summary>Live execution-time estimates per batch size.</summary>
+    public ComputeEstimator Estimator { get; }
+
+    /// <summary>Device worker threads that died and were replaced.</summary>
+    public int WorkerRestarts => _scheduler.WorkerRestarts;
+
+    internal IModelScheduler Scheduler => _scheduler;
+
+    /// <summary>A request from this version's pool (or a new one); dispose it to give it back.</summary>
+    public InferenceRequest RentRequest()
+    {
+        if (_pool.TryDequeue(out var r))
+        {
+            Interlocked.Decrement(ref _pooled);
+        }
+        else
+        {
+            r = new InferenceRequest(this);
+        }
+
+        r.OnRent();
+        return r;
+    }
+
+    internal void ReturnRequest(InferenceRequest r)
+    {
+        if (Interlocked.Increment(ref _pooled) <= PoolCapacity)
+        {
+            _pool.Enqueue(r);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _pooled);
+        }
+    }
 
     /// <summary>
     /// Validates and submits the request; completes when it is answered. Throws
-    /// <see cref="InferenceException"/> for a request that fails validation.
+    /// <see cref="InferenceException"/> for a request that fails validation, or once the version is stopping.
     /// </summary>
     public ValueTask<bool> InferAsync(InferenceRequest request)
     {
         request.Validate();
+        // Counting submitters in flight lets Stop wait for every accepted request to reach the
+        // scheduler's queue before telling it to drain: none is lost, and no lock is taken.
+        Interlocked.Increment(ref _entering);
         if (_stopped)
         {
+            Interlocked.Decrement(ref _entering);
             ThrowUnavailable();
         }
 
-        _queue.Enqueue(request);
-        return request.Completion;
+        var completion = request.Completion;
+        _scheduler.Submit(request);
+        Interlocked.Decrement(ref _entering);
+        return completion;
     }
 
     /// <summary>
-    /// Runs a request of ones (a valid token id and an attention mask that attends, for the text
-    /// models; a plain input elsewhere) at batch size 1, so the first real request is not the slow one
-    /// and a model that cannot run at all fails at load, not at the first request.
+    /// Runs requests of ones (a valid token id and an attention mask that attends, for the text
+    /// models; a plain input elsewhere) at batch size 1 and at <c>max_batch_size</c>, so the first
+    /// real request is not the slow one, admission control starts with measured estimates, and a
+    /// model that cannot run at all fails at load, not at the first request.
     /// </summary>
     internal void WarmUp()
     {
-        using var request = CreateRequest();
-        var shape = new List<long>();
-        for (int i = 0; i < Config.Inputs.Count; i++)
+        foreach (int rows in Config.Batched ? (int[])[1, Config.MaxBatchSize, 1] : [1, 1])
         {
-            shape.Clear();
-            if (Config.Batched)
+            using var request = RentRequest();
+            var shape = new List<long>();
+            for (int i = 0; i < Config.Inputs.Count; i++)
             {
-                shape.Add(1);
+                shape.Clear();
+                if (Config.Batched)
+                {
+                    shape.Add(rows);
+                }
+
+                foreach (var d in Config.Inputs[i].Dims)
+                {
+                    shape.Add(d < 0 ? 1 : d);
+                }
+
+                FillOnes(request.AddInput(i, Config.Inputs[i].DataType, shape.ToArray()), Config.Inputs[i].DataType);
             }
 
-            foreach (var d in Config.Inputs[i].Dims)
+            var done = InferAsync(request).AsTask().GetAwaiter().GetResult();
+            if (!done && request.Status == InferenceStatus.ModelError)
             {
-                shape.Add(d < 0 ? 1 : d);
+                throw new ModelConfigException(_model.Path, $"warm-up with inputs of ones failed: {request.Error}");
             }
-
-            FillOnes(request.AddInput(i, Config.Inputs[i].DataType, shape.ToArray()), Config.Inputs[i].DataType);
-        }
-
-        var done = InferAsync(request).AsTask().GetAwaiter().GetResult();
-        if (!done && request.Status == InferenceStatus.ModelError)
-        {
-            throw new ModelConfigException(_model.Path, $"warm-up with inputs of ones failed: {request.Error}");
         }
     }
 
@@ -102,16 +143,16 @@ public sealed class ModelVersion : IDisposable
         switch (type)
         {
             case TensorDataType.FP16:
-                System.Runtime.InteropServices.MemoryMarshal.Write(one, (Half)1);
+                MemoryMarshal.Write(one, (Half)1);
                 break;
             case TensorDataType.BF16:
-                System.Runtime.InteropServices.MemoryMarshal.Write(one, (ushort)0x3F80);
+                MemoryMarshal.Write(one, (ushort)0x3F80);
                 break;
             case TensorDataType.FP32:
-                System.Runtime.InteropServices.MemoryMarshal.Write(one, 1f);
+                MemoryMarshal.Write(one, 1f);
                 break;
             case TensorDataType.FP64:
-                System.Runtime.InteropServices.MemoryMarshal.Write(one, 1d);
+                MemoryMarshal.Write(one, 1d);
                 break;
             default:
                 one[0] = 1;
@@ -125,24 +166,28 @@ public sealed class ModelVersion : IDisposable
         }
     }
 
-    /// <summary>Refuses new requests, answers every queued one, then stops the workers.</summary>
+    /// <summary>Refuses new requests, answers every accepted one, then stops the threads.</summary>
     public void Stop()
     {
-        _stopped = true;
-        foreach (var w in _workers)
+        if (_stopped)
         {
-            w.Stop();
+            return;
         }
+
+        _stopped = true;
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _entering) != 0)
+        {
+            spin.SpinOnce();
+        }
+
+        _scheduler.Stop();
     }
 
     public void Dispose()
     {
         Stop();
-        foreach (var w in _workers)
-        {
-            w.Dispose();
-        }
-
+        _scheduler.Dispose();
         _model.Dispose();
     }
 

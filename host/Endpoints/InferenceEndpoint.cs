@@ -60,7 +60,7 @@ internal static class InferenceEndpoint
             return;
         }
 
-        using var request = model.CreateRequest();
+        using var request = model.RentRequest();
         ValueTask<bool> completion;
         try
         {
@@ -78,8 +78,19 @@ internal static class InferenceEndpoint
             reader.AdvanceTo(read.Buffer.End);
         }
 
-        if (!await completion)
+        bool ok = await completion;
+        if (request.ExecEndUs != 0)
         {
+            ctx.Response.Headers["Server-Timing"] = ServerTiming(request);
+        }
+
+        if (!ok)
+        {
+            if (request.Status == InferenceStatus.Rejected)
+            {
+                ctx.Response.Headers.RetryAfter = "1";
+            }
+
             await ErrorAsync(ctx, responseFormat, StatusOf(request.Status), request.Error!);
             return;
         }
@@ -162,8 +173,17 @@ internal static class InferenceEndpoint
     private static string TooLarge(long bytes, ServerOptions limits) =>
         $"request body of {bytes} bytes exceeds the limit of {limits.MaxRequestBodyBytes} bytes (LowLatency:MaxRequestBodyBytes)";
 
+    /// <summary>
+    /// The engine's own breakdown, in the standard's milliseconds with microsecond resolution: queue
+    /// (waiting for a batch and a worker), compute (the model), overhead (the engine's own hand-offs).
+    /// </summary>
+    private static string ServerTiming(InferenceRequest r) => string.Create(CultureInfo.InvariantCulture,
+        $"queue;dur={r.QueueMicroseconds / 1000.0:0.###}, compute;dur={r.ComputeMicroseconds / 1000.0:0.###}, overhead;dur={r.OverheadMicroseconds / 1000.0:0.###}");
+
     internal static int StatusOf(InferenceStatus status) => status switch
     {
+        InferenceStatus.Rejected => StatusCodes.Status429TooManyRequests,
+        InferenceStatus.DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
         InferenceStatus.BadRequest => StatusCodes.Status400BadRequest,
         InferenceStatus.NotFound => StatusCodes.Status404NotFound,
         InferenceStatus.TooLarge => StatusCodes.Status413PayloadTooLarge,

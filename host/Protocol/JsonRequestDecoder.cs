@@ -59,8 +59,7 @@ internal static class JsonRequestDecoder
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
-                Next(ref reader);
-                reader.Skip();
+                ReadParameters(ref reader, request);
             }
             else
             {
@@ -76,6 +75,41 @@ internal static class JsonRequestDecoder
         if (reader.Read())
         {
             BadInput.Throw("unexpected content after the request object");
+        }
+    }
+
+    /// <summary>The request-level parameters the scheduler reads (priority, timeout, qos); others are ignored, as KServe allows.</summary>
+    private static void ReadParameters(ref Utf8JsonReader reader, InferenceRequest request)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, "parameters");
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("priority"u8))
+            {
+                Next(ref reader);
+                request.Priority = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out int p) && p >= 0
+                    ? p
+                    : BadInput.Throw<int>("parameters.priority must be a non-negative integer");
+            }
+            else if (reader.ValueTextEquals("timeout"u8))
+            {
+                Next(ref reader);
+                request.TimeoutMicroseconds = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long t) && t >= 0
+                    ? t
+                    : BadInput.Throw<long>("parameters.timeout must be a non-negative integer (microseconds)");
+            }
+            else if (reader.ValueTextEquals("qos"u8))
+            {
+                Next(ref reader);
+                request.Qos = reader.TokenType == JsonTokenType.String
+                    ? RequestFields.Qos(reader.ValueSpan, reader.ValueIsEscaped || reader.HasValueSequence ? reader.GetString() : null)
+                    : BadInput.Throw<QosClass>("parameters.qos must be a string: realtime, balanced or throughput");
+            }
+            else
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
         }
     }
 

@@ -51,7 +51,7 @@ internal static class MsgPackRequestDecoder
             }
             else if (key.SequenceEqual("parameters"u8))
             {
-                Skip(ref reader, 0);
+                ReadParameters(ref reader, request);
             }
             else
             {
@@ -67,6 +67,43 @@ internal static class MsgPackRequestDecoder
         if (!reader.End)
         {
             BadInput.Throw("unexpected bytes after the request map");
+        }
+    }
+
+    /// <summary>The request-level parameters the scheduler reads (priority, timeout, qos); others are skipped, as KServe allows.</summary>
+    private static void ReadParameters(ref MessagePackReader reader, InferenceRequest request)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Map)
+        {
+            BadInput.Throw("'parameters' must be a map");
+        }
+
+        int fields = reader.ReadMapHeader();
+        Span<byte> keyBuf = stackalloc byte[64];
+        Span<byte> valueBuf = stackalloc byte[32];
+        for (int f = 0; f < fields; f++)
+        {
+            var key = keyBuf[..ReadUtf8(ref reader, keyBuf, "a parameter name")];
+            if (key.SequenceEqual("priority"u8))
+            {
+                request.Priority = reader.NextMessagePackType == MessagePackType.Integer && ReadDim(ref reader, "parameters.priority") is >= 0 and <= int.MaxValue and var p
+                    ? (int)p
+                    : BadInput.Throw<int>("parameters.priority must be a non-negative integer");
+            }
+            else if (key.SequenceEqual("timeout"u8))
+            {
+                request.TimeoutMicroseconds = reader.NextMessagePackType == MessagePackType.Integer && ReadDim(ref reader, "parameters.timeout") is >= 0 and var t
+                    ? t
+                    : BadInput.Throw<long>("parameters.timeout must be a non-negative integer (microseconds)");
+            }
+            else if (key.SequenceEqual("qos"u8))
+            {
+                request.Qos = RequestFields.Qos(valueBuf[..ReadUtf8(ref reader, valueBuf, "parameters.qos")]);
+            }
+            else
+            {
+                Skip(ref reader, 0);
+            }
         }
     }
 

@@ -41,6 +41,20 @@ internal static class RequestFields
         return type;
     }
 
+    /// <summary>The <c>qos</c> parameter; <paramref name="unescaped"/> is the string when the raw bytes are not plain UTF-8.</summary>
+    public static QosClass Qos(ReadOnlySpan<byte> value, string? unescaped = null)
+    {
+        if (unescaped is not null)
+        {
+            value = Encoding.UTF8.GetBytes(unescaped);
+        }
+
+        return value.SequenceEqual("realtime"u8) ? QosClass.Realtime
+            : value.SequenceEqual("balanced"u8) ? QosClass.Balanced
+            : value.SequenceEqual("throughput"u8) ? QosClass.Throughput
+            : BadInput.Throw<QosClass>($"parameters.qos '{Encoding.UTF8.GetString(value)}' is not realtime, balanced or throughput");
+    }
+
     public static string Names(IReadOnlyList<TensorConfig> list)
     {
         var sb = new StringBuilder();

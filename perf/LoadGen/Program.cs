@@ -17,11 +17,17 @@ using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.C
 using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
 
 var histograms = new LongHistogram[options.Concurrency];
+// Server-side breakdown from Server-Timing (queue, compute, overhead), in µs.
+var serverParts = new LongHistogram[options.Concurrency, 3];
 var statuses = new Dictionary<int, long>[options.Concurrency];
 for (int i = 0; i < options.Concurrency; i++)
 {
     histograms[i] = new LongHistogram(60_000_000, 3);
     statuses[i] = [];
+    for (int k = 0; k < 3; k++)
+    {
+        serverParts[i, k] = new LongHistogram(60_000_000, 3);
+    }
 }
 
 long warmupEnd = Stopwatch.GetTimestamp() + (long)(options.Warmup * Stopwatch.Frequency);
@@ -44,6 +50,10 @@ var clients = Enumerable.Range(0, options.Concurrency).Select(i => Task.Run(asyn
             using var response = await client.PostAsync(options.Url, content);
             await response.Content.LoadIntoBufferAsync();
             status = (int)response.StatusCode;
+            if (Stopwatch.GetTimestamp() >= warmupEnd && response.Headers.TryGetValues("Server-Timing", out var timing))
+            {
+                ServerTiming.Record(timing, serverParts, i);
+            }
         }
         catch (HttpRequestException)
         {
@@ -76,9 +86,21 @@ foreach (var s in statuses)
 }
 
 double throughput = all.TotalCount / options.Duration;
+var parts = new LongHistogram[3];
+for (int k = 0; k < 3; k++)
+{
+    parts[k] = new LongHistogram(60_000_000, 3);
+    for (int i = 0; i < options.Concurrency; i++)
+    {
+        parts[k].Add(serverParts[i, k]);
+    }
+}
+
+string server = parts[1].TotalCount == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture,
+    $"\tserver p50/p99 us: queue {parts[0].GetValueAtPercentile(50)}/{parts[0].GetValueAtPercentile(99)} compute {parts[1].GetValueAtPercentile(50)}/{parts[1].GetValueAtPercentile(99)} overhead {parts[2].GetValueAtPercentile(50)}/{parts[2].GetValueAtPercentile(99)}");
 string errors = string.Join(" ", codes.Where(c => c.Key != (int)HttpStatusCode.OK).Select(c => $"{c.Key}:{c.Value}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{options.Label}\tc={options.Concurrency}\t{throughput:F0} req/s\tp50 {all.GetValueAtPercentile(50)} us\tp90 {all.GetValueAtPercentile(90)} us\tp99 {all.GetValueAtPercentile(99)} us\tp99.9 {all.GetValueAtPercentile(99.9)} us\tmax {all.GetMaxValue()} us\terrors [{errors}]"));
+    $"{options.Label}\tc={options.Concurrency}\t{throughput:F0} req/s\tp50 {all.GetValueAtPercentile(50)} us\tp90 {all.GetValueAtPercentile(90)} us\tp99 {all.GetValueAtPercentile(99)} us\tp99.9 {all.GetValueAtPercentile(99.9)} us\tmax {all.GetMaxValue()} us\terrors [{errors}]{server}"));
 return codes.Keys.All(c => c == 200) ? 0 : 1;
 
 internal sealed record Options(string Url, string Golden, bool MsgPack, int Concurrency, double Duration, double Warmup, string Label)

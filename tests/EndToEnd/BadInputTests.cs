@@ -78,7 +78,7 @@ public sealed class BadInputTests(ServerFixture server)
         yield return [Pack((ref MessagePackWriter w) => { w.WriteMapHeader(1); w.Write("inputs"); w.Write(3); }), "'inputs' must be an array"];
         yield return [Pack((ref MessagePackWriter w) => { w.WriteMapHeader(1); w.Write("inputs"); w.WriteArrayHeader(1); w.WriteMapHeader(4); w.Write("name"); w.Write("dense"); w.Write("datatype"); w.Write("FP32"); w.Write("shape"); w.WriteArrayHeader(2); w.Write(1); w.Write(13); w.Write("data"); w.WriteArrayHeader(0); }), "must be a MessagePack bin"];
         yield return [Pack((ref MessagePackWriter w) => { w.WriteMapHeader(1); w.Write("inputs"); w.WriteArrayHeader(1); w.WriteMapHeader(4); w.Write("name"); w.Write("dense"); w.Write("datatype"); w.Write("FP32"); w.Write("shape"); w.WriteArrayHeader(2); w.Write(1); w.Write(ulong.MaxValue); w.Write("data"); w.Write(new byte[52]); }), "overflows"];
-        yield return [Pack((ref MessagePackWriter w) => { w.WriteMapHeader(1); w.Write("parameters"); for (int i = 0; i < 100; i++) { w.WriteArrayHeader(1); } w.Write(1); }), "nests deeper"];
+        yield return [Pack((ref MessagePackWriter w) => { w.WriteMapHeader(1); w.Write("parameters"); w.WriteMapHeader(1); w.Write("x"); for (int i = 0; i < 100; i++) { w.WriteArrayHeader(1); } w.Write(1); }), "nests deeper"];
         yield return [Pack((ref MessagePackWriter w) => { w.WriteMapHeader(1); w.Write(7); w.Write(1); }), "must be a string"];
         yield return [(byte[])[.. Ctr.Request.ToMsgPack(), 0x01], "unexpected bytes"];
     }

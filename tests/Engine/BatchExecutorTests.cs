@@ -63,7 +63,7 @@ public sealed class BatchExecutorTests : IDisposable
 
     private static InferenceRequest Build(ModelVersion version, InferDoc doc)
     {
-        var request = version.CreateRequest();
+        var request = version.RentRequest();
         foreach (var t in doc.Inputs)
         {
             int index = version.Config.InputIndex(t.Name);

@@ -1,0 +1,68 @@
+using LowLatency.Engine.Scheduling;
+
+namespace LowLatency.Engine.Requests;
+
+/// <summary>
+/// Scheduling parameters (set by the host from the request), timestamps (µs on
+/// <see cref="MonotonicClock"/>), and the scheduler's own intrusive state: queue links and the two
+/// timers, so that queueing, timing out and cancelling allocate nothing.
+/// </summary>
+public sealed partial class InferenceRequest
+{
+    /// <summary>Triton's <c>priority</c> parameter: 1 is highest; 0 or out of range means the model's default.</summary>
+    public int Priority { get; set; }
+
+    /// <summary>Triton's <c>timeout</c> parameter in µs; 0 for none. It may only lower the level's default, where allowed.</summary>
+    public long TimeoutMicroseconds { get; set; }
+
+    public QosClass Qos { get; set; }
+
+    /// <summary>When the engine received the request.</summary>
+    public long ArrivalUs { get; internal set; }
+
+    /// <summary>When the batch holding it became eligible to run: full, a preferred size formed, or its window expired (and a worker was free).</summary>
+    public long EligibleUs { get; internal set; }
+
+    public long ExecStartUs { get; internal set; }
+
+    public long ExecEndUs { get; internal set; }
+
+    public long CompletedUs { get; private set; }
+
+    /// <summary>Waiting for a batch to form and a worker to be free.</summary>
+    public long QueueMicroseconds => Math.Max(0, EligibleUs - ArrivalUs);
+
+    public long ComputeMicroseconds => Math.Max(0, ExecEndUs - ExecStartUs);
+
+    /// <summary>What the engine itself added: (execution start − eligible) + (completion − execution end).</summary>
+    public long OverheadMicroseconds => Math.Max(0, ExecStartUs - EligibleUs) + Math.Max(0, CompletedUs - ExecEndUs);
+
+    // Scheduler-thread state.
+    internal int Level;
+    internal long WindowDeadlineUs;
+    internal long DeadlineUs;
+    internal bool RejectOnTimeout;
+    internal bool Delayed;
+    internal InferenceRequest? QueueNext;
+    internal InferenceRequest? QueuePrev;
+    internal RequestList? QueueOwner;
+    internal readonly RequestTimer WindowTimer;
+    internal readonly RequestTimer TimeoutTimer;
+
+    private void ResetScheduling()
+    {
+        Priority = 0;
+        TimeoutMicroseconds = 0;
+        Qos = QosClass.None;
+        ArrivalUs = EligibleUs = ExecStartUs = ExecEndUs = CompletedUs = 0;
+        Level = 0;
+        WindowDeadlineUs = DeadlineUs = 0;
+        RejectOnTimeout = Delayed = false;
+    }
+}
+
+/// <summary>A request's timer node: its batching window or its timeout.</summary>
+internal sealed class RequestTimer(InferenceRequest request) : TimerNode
+{
+    public InferenceRequest Request { get; } = request;
+}

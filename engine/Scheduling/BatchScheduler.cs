@@ -1,0 +1,288 @@
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
+
+namespace LowLatency.Engine.Scheduling;
+
+/// <summary>
+/// The scheduling state of one model version, single-threaded and clock-free (every call takes the
+/// time), so each rule can be tested with a fake clock: per-level FIFO queues with Triton's queue
+/// policies, the timer wheel holding every batching window and timeout, admission control, and batch
+/// formation by <see cref="BatchPolicy"/>.
+/// </summary>
+/// <remarks>
+/// Levels, highest first: 0 is QoS realtime; 1..L are Triton's priority levels (L =
+/// <c>priority_levels</c>, or 1); L+1 is QoS throughput. Within a level, requests whose timeout
+/// passed under a DELAY policy go after the others, as in Triton.
+/// </remarks>
+internal sealed class BatchScheduler
+{
+    private readonly ModelConfig _config;
+    private readonly QosSettings _qos;
+    private readonly ComputeEstimator _estimator;
+    private readonly int _workers;
+    private readonly Level[] _levels;
+    private readonly int _defaultLevel;
+    private readonly long _defaultWindow;
+    private readonly int[] _preferred;
+    private readonly bool _canPad;
+    private readonly TimerWheel _wheel;
+    private long _busyUntilUs;
+
+    public BatchScheduler(ModelConfig config, QosSettings qos, ComputeEstimator estimator, int workers, long nowUs)
+    {
+        _config = config;
+        _qos = qos;
+        _estimator = estimator;
+        _workers = Math.Max(1, workers);
+        var db = config.DynamicBatching;
+        int tritonLevels = Math.Max(1, db?.PriorityLevels ?? 0);
+        _levels = new Level[tritonLevels + 2];
+        for (int i = 0; i < _levels.Length; i++)
+        {
+            var policy = db is null ? QueuePolicyConfig.Default
+                : db.PriorityQueuePolicy.TryGetValue(i, out var p) ? p : db.DefaultQueuePolicy;
+            _levels[i] = new Level(policy);
+        }
+
+        _defaultLevel = db is { PriorityLevels: > 0 } ? db.DefaultPriorityLevel : 1;
+        _defaultWindow = db?.MaxQueueDelayMicroseconds ?? 0;
+        _preferred = db is null ? [] : [.. db.PreferredBatchSize.Order().Distinct()];
+        _canPad = config.Outputs.All(o => !o.HasVariableDims);
+        _wheel = new TimerWheel(nowUs);
+    }
+
+    /// <summary>Requests queued (not yet handed to a worker).</summary>
+    public int Pending { get; private set; }
+
+    /// <summary>Set on shutdown: batches go without waiting for their windows.</summary>
+    public bool Draining { get; set; }
+
+    /// <summary>
+    /// Queues a request, or refuses it at once (and completes it): queue full, deadline already
+    /// passed, or a deadline the work ahead makes unreachable. True when queued.
+    /// </summary>
+    public bool Admit(InferenceRequest r, long nowUs)
+    {
+        int tritonLevels = _levels.Length - 2;
+        r.Level = r.Priority >= 1 && r.Priority <= tritonLevels ? r.Priority
+            : r.Qos == QosClass.Realtime ? 0
+            : r.Qos == QosClass.Throughput ? tritonLevels + 1
+            : _defaultLevel;
+        var level = _levels[r.Level];
+        var policy = level.Policy;
+
+        if (policy.MaxQueueSize > 0 && level.Queue.Count + level.Delayed.Count >= policy.MaxQueueSize)
+        {
+            r.Fail(InferenceStatus.Rejected, $"model '{_config.Name}': the queue of priority level {r.Level} is full (max_queue_size {policy.MaxQueueSize})");
+            return false;
+        }
+
+        // Triton's timeout: the level's default, which a request may only lower, where allowed.
+        long timeout = policy.DefaultTimeoutMicroseconds;
+        if (policy.AllowTimeoutOverride && r.TimeoutMicroseconds > 0 && (timeout == 0 || r.TimeoutMicroseconds < timeout))
+        {
+            timeout = r.TimeoutMicroseconds;
+        }
+
+        long window = _defaultWindow;
+        r.DeadlineUs = timeout > 0 ? r.ArrivalUs + timeout : 0;
+        r.RejectOnTimeout = policy.TimeoutAction == TimeoutAction.Reject;
+        if (r.Qos != QosClass.None)
+        {
+            var q = _qos.For(r.Qos);
+            window = q.WindowMicroseconds;
+            if (q.DeadlineMicroseconds > 0 && (r.DeadlineUs == 0 || r.ArrivalUs + q.DeadlineMicroseconds <= r.DeadlineUs))
+            {
+                // A QoS deadline is hard: past it the answer is useless, so it is never delayed.
+                r.DeadlineUs = r.ArrivalUs + q.DeadlineMicroseconds;
+                r.RejectOnTimeout = true;
+            }
+        }
+
+        if (r.DeadlineUs != 0 && r.RejectOnTimeout)
+        {
+            if (r.DeadlineUs <= nowUs)
+            {
+                r.Fail(InferenceStatus.DeadlineExceeded, $"model '{_config.Name}': the request's deadline passed before it was scheduled");
+                return false;
+            }
+
+            long estimate = EstimateCompletion(r, nowUs);
+            if (estimate > r.DeadlineUs)
+            {
+                r.Fail(InferenceStatus.Rejected, $"model '{_config.Name}': cannot meet the request's deadline ({r.DeadlineUs - nowUs} µs away; the work ahead needs about {estimate - nowUs} µs)");
+                return false;
+            }
+        }
+
+        r.WindowDeadlineUs = r.ArrivalUs + window;
+        level.Queue.Append(r);
+        Pending++;
+        if (_config.Batched && window > 0)
+        {
+            _wheel.Schedule(r.WindowTimer, r.WindowDeadlineUs);
+        }
+
+        if (r.DeadlineUs != 0)
+        {
+            _wheel.Schedule(r.TimeoutTimer, r.DeadlineUs);
+        }
+
+        return true;
+    }
+
+    /// <summary>Fires due timers: a timed-out request is rejected (504) or, under DELAY, moved behind its level.</summary>
+    public void AdvanceTimers(long nowUs)
+    {
+        var expire = new Expire(this);
+        _wheel.Advance(nowUs, ref expire);
+    }
+
+    /// <summary>When the scheduler must look again at the latest: the next timer (a window or a timeout).</summary>
+    public long NextTimerUs => _wheel.NextExpiry();
+
+    /// <summary>
+    /// Forms the next batch if one should go now, removing its requests from the queues into
+    /// <paramref name="batch"/>. Otherwise returns a decision whose WaitUntilUs says when to look again.
+    /// </summary>
+    /// <param name="workerFreeSinceUs">When the worker that would run it became free: a batch is eligible no earlier.</param>
+    public BatchDecision TryTakeBatch(long nowUs, long workerFreeSinceUs, Span<InferenceRequest> batch)
+    {
+        if (Pending == 0)
+        {
+            return default(BatchDecision) with { WaitUntilUs = long.MaxValue };
+        }
+
+        var policy = new BatchPolicy(_config.MaxBatchSize, _preferred);
+        InferenceRequest? first = null;
+        foreach (var level in _levels)
+        {
+            for (var list = level.Queue; list is not null; list = ReferenceEquals(list, level.Queue) ? level.Delayed : null)
+            {
+                for (var r = list.Head; r is not null && !policy.Saturated; r = r.QueueNext)
+                {
+                    first ??= r;
+                    if (!_config.Batched)
+                    {
+                        policy.TryAdd(1, r.ArrivalUs, r.ArrivalUs);
+                        break;
+                    }
+
+                    policy.TryAdd(r.BatchSize, r.WindowDeadlineUs, r.ArrivalUs, _canPad || SameShapes(first, r));
+                }
+            }
+        }
+
+        var decision = policy.Decide(nowUs, Draining);
+        if (!decision.Send)
+        {
+            return decision;
+        }
+
+        long eligible = Math.Max(decision.EligibleUs, workerFreeSinceUs);
+        int taken = 0;
+        foreach (var level in _levels)
+        {
+            while (taken < decision.Count && (level.Queue.Head ?? level.Delayed.Head) is { } r)
+            {
+                Dequeue(r);
+                r.EligibleUs = Math.Min(eligible, nowUs);
+                batch[taken++] = r;
+            }
+        }
+
+        _busyUntilUs = Math.Max(_busyUntilUs, nowUs) + (_estimator.Estimate(decision.Rows) / _workers);
+        return decision;
+    }
+
+    /// <summary>Called when a worker finishes: the estimate of work in flight starts from now.</summary>
+    public void OnWorkerIdle(long nowUs, bool allIdle)
+    {
+        if (allIdle)
+        {
+            _busyUntilUs = nowUs;
+        }
+    }
+
+    /// <summary>
+    /// When a request would complete if admitted now: the work in flight, then the rows queued at its
+    /// level or above, in full batches spread over the workers, then its own batch.
+    /// </summary>
+    private long EstimateCompletion(InferenceRequest r, long nowUs)
+    {
+        long rows = r.BatchSize;
+        for (int i = 0; i <= r.Level; i++)
+        {
+            rows += _levels[i].Queue.Rows + _levels[i].Delayed.Rows;
+        }
+
+        int max = Math.Max(1, _config.MaxBatchSize);
+        long full = rows / max;
+        int rest = (int)(rows % max);
+        long work = (full * _estimator.Estimate(max)) + (rest > 0 ? _estimator.Estimate(rest) : 0);
+        return Math.Max(_busyUntilUs, nowUs) + (work / _workers);
+    }
+
+    private bool SameShapes(InferenceRequest a, InferenceRequest b)
+    {
+        for (int i = 0; i < a.InputCount; i++)
+        {
+            if (!a.InputShape(i)[1..].SequenceEqual(b.InputShape(i)[1..]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void Dequeue(InferenceRequest r)
+    {
+        r.QueueOwner!.Remove(r);
+        _wheel.Cancel(r.WindowTimer);
+        _wheel.Cancel(r.TimeoutTimer);
+        Pending--;
+    }
+
+    private void OnTimeout(InferenceRequest r)
+    {
+        if (r.RejectOnTimeout)
+        {
+            Dequeue(r);
+            r.Fail(InferenceStatus.DeadlineExceeded, $"model '{_config.Name}': the request timed out in the queue after {r.DeadlineUs - r.ArrivalUs} µs");
+            return;
+        }
+
+        // DELAY: behind every request of its level that has not timed out.
+        var level = _levels[r.Level];
+        if (!r.Delayed)
+        {
+            r.Delayed = true;
+            level.Queue.Remove(r);
+            level.Delayed.Append(r);
+        }
+    }
+
+    private readonly struct Expire(BatchScheduler owner) : ITimerCallback
+    {
+        public void OnExpired(TimerNode node)
+        {
+            var timer = (RequestTimer)node;
+            if (ReferenceEquals(timer, timer.Request.TimeoutTimer))
+            {
+                owner.OnTimeout(timer.Request);
+            }
+
+            // A window timer only wakes the scheduler: the batch decision reads the windows itself.
+        }
+    }
+
+    private sealed class Level(QueuePolicyConfig policy)
+    {
+        public QueuePolicyConfig Policy { get; } = policy;
+
+        public RequestList Queue { get; } = new();
+
+        public RequestList Delayed { get; } = new();
+    }
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+using HdrHistogram;
+
+namespace LowLatency.LoadGen;
+
+/// <summary>Reads the server's <c>Server-Timing</c> header (queue, compute, overhead; dur in ms) into µs histograms.</summary>
+internal static class ServerTiming
+{
+    private static readonly string[] Names = ["queue", "compute", "overhead"];
+
+    public static void Record(IEnumerable<string> values, LongHistogram[,] parts, int client)
+    {
+        foreach (var value in values)
+        {
+            foreach (var metric in value.Split(','))
+            {
+                var pieces = metric.Split(';', StringSplitOptions.TrimEntries);
+                int k = Array.IndexOf(Names, pieces[0]);
+                if (k < 0)
+                {
+                    continue;
+                }
+
+                foreach (var p in pieces)
+                {
+                    if (p.StartsWith("dur=", StringComparison.Ordinal) && double.TryParse(p.AsSpan(4), NumberStyles.Float, CultureInfo.InvariantCulture, out double ms))
+                    {
+                        parts[client, k].RecordValue((long)Math.Round(ms * 1000));
+                    }
+                }
+            }
+        }
+    }
+}
