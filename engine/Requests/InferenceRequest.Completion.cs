@@ -59,6 +59,6 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IDisposab
         Status = InferenceStatus.Ok;
         Error = null;
         _completion.Reset();
-        Model.ReturnRequest(this);
+        Model?.ReturnRequest(this);
     }
 }

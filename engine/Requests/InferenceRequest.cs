@@ -21,9 +21,16 @@ public sealed partial class InferenceRequest
     private bool _outputsSelected;
 
     internal InferenceRequest(ModelVersion model)
+        : this(model.Config)
     {
         Model = model;
-        _config = model.Config;
+    }
+
+    /// <summary>A request for a configuration alone, with no model version behind it: for scheduler tests.</summary>
+    internal InferenceRequest(ModelConfig config)
+    {
+        Model = null!;
+        _config = config;
         int batchRank = _config.Batched ? 1 : 0;
         _inputs = new Tensor[_config.Inputs.Count];
         for (int i = 0; i < _inputs.Length; i++)

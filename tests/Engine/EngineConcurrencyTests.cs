@@ -1,0 +1,158 @@
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Scheduling;
+using LowLatency.Engine.Serving;
+using LowLatency.Tests.Infrastructure;
+
+namespace LowLatency.Tests.Engine;
+
+/// <summary>The engine under many producers, at shutdown, and when a worker dies: nothing lost, duplicated or mixed up.</summary>
+public sealed class EngineConcurrencyTests
+{
+    private static readonly GoldenCase Ctr = GoldenCase.Load("ctr-ranker", "batch8");
+
+    private static InferenceEngine StartEngine()
+    {
+        var engine = new InferenceEngine(new EngineOptions { ModelRepository = RepoPaths.Models });
+        engine.Scan();
+        engine.Load();
+        return engine;
+    }
+
+    /// <summary>A request of <paramref name="rows"/> rows taken from the golden batch starting at <paramref name="first"/>.</summary>
+    private static InferenceRequest Build(ModelVersion model, int first, int rows)
+    {
+        var r = model.RentRequest();
+        var sparse = Ctr.Request.Inputs[0].Values;
+        var dense = Ctr.Request.Inputs[1].Values;
+        var ids = new long[rows * 26];
+        var features = new float[rows * 13];
+        for (int k = 0; k < rows; k++)
+        {
+            int row = (first + k) % 8;
+            for (int j = 0; j < 26; j++)
+            {
+                ids[(k * 26) + j] = (long)sparse[(row * 26) + j];
+            }
+
+            for (int j = 0; j < 13; j++)
+            {
+                features[(k * 13) + j] = (float)dense[(row * 13) + j];
+            }
+        }
+
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(ids.AsSpan()).CopyTo(r.AddInput(0, TensorDataType.Int64, [rows, 26]));
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(features.AsSpan()).CopyTo(r.AddInput(1, TensorDataType.FP32, [rows, 13]));
+        return r;
+    }
+
+    private static void AssertRows(InferenceRequest r, int first, int rows)
+    {
+        Assert.Equal(InferenceStatus.Ok, r.Status);
+        Assert.Equal([rows, 1L], r.OutputShape(0).ToArray());
+        var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(r.OutputData(0));
+        for (int k = 0; k < rows; k++)
+        {
+            double expected = Ctr.Expected[0].Values[(first + k) % 8];
+            Assert.True(Math.Abs(expected - values[k]) <= 1e-5 + (1e-4 * Math.Abs(expected)), $"row {k}: {values[k]} vs {expected}");
+        }
+    }
+
+    [Fact]
+    public async Task Many_producers_every_request_completes_once_with_its_own_rows()
+    {
+        using var engine = StartEngine();
+        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
+        var model = served.Latest;
+        int completed = 0;
+        var producers = Enumerable.Range(0, 8).Select(p => Task.Run(async () =>
+        {
+            var rng = new Random(p);
+            var inFlight = new List<(InferenceRequest R, ValueTask<bool> Done, int First, int Rows)>();
+            for (int i = 0; i < 400; i++)
+            {
+                int first = rng.Next(8), rows = rng.Next(1, 4);
+                var r = Build(model, first, rows);
+                inFlight.Add((r, model.InferAsync(r), first, rows));
+                if (inFlight.Count == 8 || i == 399)
+                {
+                    foreach (var (req, done, f, n) in inFlight)
+                    {
+                        Assert.True(await done, req.Error);
+                        AssertRows(req, f, n);
+                        Interlocked.Increment(ref completed);
+                        req.Dispose();
+                    }
+
+                    inFlight.Clear();
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(producers);
+        Assert.Equal(8 * 400, completed);
+    }
+
+    [Fact]
+    public async Task Shutdown_answers_every_accepted_request()
+    {
+        var engine = StartEngine();
+        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
+        var model = served.Latest;
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<(InferenceRequest R, Task<bool> Done)>();
+        int refused = 0;
+        using var go = new ManualResetEventSlim();
+        var producers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            go.Wait();
+            for (int i = 0; i < 2000; i++)
+            {
+                var r = Build(model, i, 1);
+                try
+                {
+                    accepted.Add((r, model.InferAsync(r).AsTask()));
+                }
+                catch (InferenceException e) when (e.Status == InferenceStatus.Unavailable)
+                {
+                    Interlocked.Increment(ref refused);
+                    r.Dispose();
+                }
+            }
+        })).ToArray();
+        go.Set();
+        await Task.Delay(20);
+        engine.Dispose();
+        await Task.WhenAll(producers);
+        foreach (var (r, done) in accepted)
+        {
+            Assert.True(await done.WaitAsync(TimeSpan.FromSeconds(30)), r.Error);
+            Assert.Equal(InferenceStatus.Ok, r.Status);
+        }
+
+        Assert.Equal(8000, accepted.Count + refused);
+        Assert.True(refused > 0 || accepted.Count == 8000);
+    }
+
+    [Fact]
+    public async Task A_worker_thread_that_dies_is_replaced_and_counted()
+    {
+        using var engine = StartEngine();
+        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
+        var model = served.Latest;
+        var worker = (DeviceWorker<SpinThenParkWaitStrategy>)((ModelScheduler<SpinThenParkWaitStrategy>)model.Scheduler).Workers[0];
+        worker.InjectThreadDeath = true;
+
+        var victim = Build(model, 0, 1);
+        Assert.False(await model.InferAsync(victim));
+        Assert.Equal(InferenceStatus.ModelError, victim.Status);
+        Assert.Contains("device worker failed", victim.Error, StringComparison.Ordinal);
+        Assert.Equal(1, model.WorkerRestarts);
+
+        for (int i = 0; i < 20; i++)
+        {
+            var r = Build(model, i, 2);
+            Assert.True(await model.InferAsync(r), r.Error);
+            AssertRows(r, i, 2);
+            r.Dispose();
+        }
+    }
+}

@@ -1,0 +1,319 @@
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Scheduling;
+
+namespace LowLatency.Tests.Scheduling;
+
+/// <summary>The scheduling state machine with a fake clock: queues, priorities, policies, timeouts, admission.</summary>
+public sealed class BatchSchedulerTests
+{
+    private static ModelConfig Config(int maxBatch = 8, string batching = """{"preferred_batch_size": [4], "max_queue_delay_microseconds": 100}""", string dims = "[4]", string extra = "") =>
+        ModelConfigReader.Parse($$"""
+            {"name": "m", "platform": "pytorch_libtorch", "max_batch_size": {{maxBatch}},
+             "input": [{"name": "x", "data_type": "TYPE_FP32", "dims": {{dims}}}],
+             "output": [{"name": "y", "data_type": "TYPE_FP32", "dims": [1]}],
+             "dynamic_batching": {{batching}} {{extra}}}
+            """, "test");
+
+    private sealed class Harness(ModelConfig config, int workers = 1)
+    {
+        public ModelConfig Config { get; } = config;
+
+        public ComputeEstimator Estimator { get; } = new(Math.Max(1, config.MaxBatchSize));
+
+        public BatchScheduler Scheduler { get; } = new(config, config.Qos, new ComputeEstimator(1), workers, 0);
+
+        public InferenceRequest[] Batch { get; } = new InferenceRequest[Math.Max(1, config.MaxBatchSize)];
+
+        public InferenceRequest Request(long arrival, int rows = 1, int priority = 0, long timeout = 0, QosClass qos = QosClass.None, long width = 4)
+        {
+            var r = new InferenceRequest(Config);
+            r.AddInput(0, TensorDataType.FP32, Config.Batched ? [rows, width] : [width]);
+            r.Validate();
+            r.ArrivalUs = arrival;
+            r.Priority = priority;
+            r.TimeoutMicroseconds = timeout;
+            r.Qos = qos;
+            return r;
+        }
+
+        public InferenceRequest Admit(long now, int rows = 1, int priority = 0, long timeout = 0, QosClass qos = QosClass.None, long width = 4)
+        {
+            var r = Request(now, rows, priority, timeout, qos, width);
+            Scheduler.Admit(r, now);
+            return r;
+        }
+
+        public (BatchDecision Decision, InferenceRequest[] Taken) Take(long now, long workerFreeSince = 0)
+        {
+            Scheduler.AdvanceTimers(now);
+            var d = Scheduler.TryTakeBatch(now, workerFreeSince, Batch);
+            return (d, d.Send ? Batch[..d.Count].ToArray() : []);
+        }
+    }
+
+    [Fact]
+    public void A_lone_request_waits_for_its_window_then_goes()
+    {
+        var h = new Harness(Config());
+        var r = h.Admit(now: 1000);
+        var (d, _) = h.Take(1050);
+        Assert.False(d.Send);
+        Assert.Equal(1100, d.WaitUntilUs);
+        Assert.Equal(1100, h.Scheduler.NextTimerUs);
+        (d, var taken) = h.Take(1100);
+        Assert.Equal(SendReason.Window, d.Reason);
+        Assert.Same(r, Assert.Single(taken));
+        Assert.Equal(1100, r.EligibleUs);
+        Assert.Equal(0, h.Scheduler.Pending);
+        Assert.Equal(long.MaxValue, h.Scheduler.NextTimerUs);
+    }
+
+    [Fact]
+    public void A_preferred_size_goes_before_the_window_and_the_rest_stays_queued()
+    {
+        var h = new Harness(Config());
+        var rs = Enumerable.Range(0, 5).Select(i => h.Admit(now: i * 10)).ToArray();
+        var (d, taken) = h.Take(45);
+        Assert.Equal(SendReason.Preferred, d.Reason);
+        Assert.Equal(rs[..4], taken);
+        Assert.Equal(30, taken[0].EligibleUs);
+        Assert.Equal(1, h.Scheduler.Pending);
+        (d, taken) = h.Take(140);
+        Assert.Same(rs[4], Assert.Single(taken));
+    }
+
+    [Fact]
+    public void Max_batch_size_counts_rows_not_requests()
+    {
+        var h = new Harness(Config(maxBatch: 8, batching: """{"max_queue_delay_microseconds": 1000}"""));
+        var a = h.Admit(0, rows: 5);
+        var b = h.Admit(1, rows: 3);
+        var c = h.Admit(2, rows: 1);
+        var (d, taken) = h.Take(3);
+        Assert.Equal(SendReason.Full, d.Reason);
+        Assert.Equal([a, b], taken);
+        Assert.Equal(8, d.Rows);
+        Assert.Equal(1, h.Scheduler.Pending);
+        _ = c;
+    }
+
+    [Fact]
+    public void Eligibility_waits_for_a_free_worker()
+    {
+        var h = new Harness(Config());
+        var r = h.Admit(now: 0);
+        var (_, taken) = h.Take(now: 500, workerFreeSince: 450);
+        Assert.Equal(450, Assert.Single(taken).EligibleUs);
+        _ = r;
+    }
+
+    [Fact]
+    public void Higher_priority_levels_are_served_first_FIFO_within_a_level()
+    {
+        var h = new Harness(Config(batching: """{"max_queue_delay_microseconds": 0, "priority_levels": 3, "default_priority_level": 2}"""));
+        var low1 = h.Admit(0, priority: 3);
+        var mid = h.Admit(1);
+        var high = h.Admit(2, priority: 1);
+        var low2 = h.Admit(3, priority: 3);
+        var (_, taken) = h.Take(10);
+        Assert.Equal([high, mid, low1, low2], taken);
+    }
+
+    [Fact]
+    public void Out_of_range_priority_gets_the_default_level()
+    {
+        var h = new Harness(Config(batching: """{"max_queue_delay_microseconds": 0, "priority_levels": 2, "default_priority_level": 2}"""));
+        var odd = h.Admit(0, priority: 9);
+        var high = h.Admit(1, priority: 1);
+        var (_, taken) = h.Take(10);
+        Assert.Equal([high, odd], taken);
+    }
+
+    [Fact]
+    public void QoS_realtime_goes_above_every_level_with_no_window_and_throughput_below()
+    {
+        var h = new Harness(Config(batching: """{"max_queue_delay_microseconds": 500, "priority_levels": 2, "default_priority_level": 1}"""));
+        var bulk = h.Admit(0, qos: QosClass.Throughput);
+        var normal = h.Admit(1, priority: 2);
+        var rt = h.Admit(2, qos: QosClass.Realtime);
+        // The realtime request's window is 0: the batch is eligible at once, with everything behind it.
+        var (d, taken) = h.Take(2);
+        Assert.Equal(SendReason.Window, d.Reason);
+        Assert.Equal([rt, normal, bulk], taken);
+    }
+
+    [Fact]
+    public void QoS_classes_use_their_windows()
+    {
+        var h = new Harness(Config(batching: """{"max_queue_delay_microseconds": 100}"""));
+        h.Admit(0, qos: QosClass.Balanced);
+        var (d, _) = h.Take(10);
+        Assert.Equal(QosSettings.Default.Balanced.WindowMicroseconds, d.WaitUntilUs);
+    }
+
+    [Fact]
+    public void A_full_queue_rejects_at_once()
+    {
+        var h = new Harness(Config(batching: """{"max_queue_delay_microseconds": 100, "default_queue_policy": {"max_queue_size": 2}}"""));
+        h.Admit(0);
+        h.Admit(1);
+        var third = h.Admit(2);
+        Assert.True(third.Completion.IsCompleted);
+        Assert.Equal(InferenceStatus.Rejected, third.Status);
+        Assert.Contains("full (max_queue_size 2)", third.Error, StringComparison.Ordinal);
+        Assert.Equal(2, h.Scheduler.Pending);
+    }
+
+    [Fact]
+    public void REJECT_times_out_in_the_queue_on_time_and_never_reaches_a_batch()
+    {
+        var h = new Harness(Config(batching: """{"max_queue_delay_microseconds": 10000, "default_queue_policy": {"timeout_action": "REJECT", "default_timeout_microseconds": 300}}"""));
+        var r = h.Admit(0);
+        var keep = h.Admit(100, priority: 0);
+        h.Scheduler.AdvanceTimers(299);
+        Assert.False(r.Completion.IsCompleted);
+        Assert.Equal(300, h.Scheduler.NextTimerUs);
+        h.Scheduler.AdvanceTimers(300);
+        Assert.True(r.Completion.IsCompleted);
+        Assert.Equal(InferenceStatus.DeadlineExceeded, r.Status);
+        Assert.Equal(1, h.Scheduler.Pending);
+        var (_, taken) = h.Take(10_100);
+        Assert.DoesNotContain(r, taken);
+        _ = keep;
+    }
+
+    [Fact]
+    public void DELAY_moves_a_timed_out_request_behind_its_level()
+    {
+        var h = new Harness(Config(batching: """{"max_queue_delay_microseconds": 80, "default_queue_policy": {"timeout_action": "DELAY", "default_timeout_microseconds": 50}}"""));
+        var old = h.Admit(0);
+        Assert.Equal(50, h.Scheduler.NextTimerUs);
+        h.Scheduler.AdvanceTimers(60);
+        Assert.True(old.Delayed);
+        var fresh = h.Admit(60);
+        // At 100 the old request's window has expired; the fresh one has not timed out yet (110).
+        var (_, taken) = h.Take(100);
+        Assert.Equal([fresh, old], taken);
+        Assert.False(old.Completion.IsCompleted);
+    }
+
+    [Theory]
+    [InlineData(true, 200, 200)]   // override allowed and lower: taken
+    [InlineData(true, 900, 500)]   // override higher than the default: ignored
+    [InlineData(false, 200, 500)]  // override not allowed: ignored
+    public void A_request_may_only_lower_its_timeout_where_allowed(bool allow, long requested, long effective)
+    {
+        string batching = """{"max_queue_delay_microseconds": 100000, "default_queue_policy": {"default_timeout_microseconds": 500, "allow_timeout_override": ALLOW}}""".Replace("ALLOW", allow ? "true" : "false", StringComparison.Ordinal);
+        var h = new Harness(Config(batching: batching));
+        var r = h.Admit(0, timeout: requested);
+        h.Scheduler.AdvanceTimers(effective - 1);
+        Assert.False(r.Completion.IsCompleted);
+        h.Scheduler.AdvanceTimers(effective);
+        Assert.Equal(InferenceStatus.DeadlineExceeded, r.Status);
+    }
+
+    [Fact]
+    public void A_deadline_already_past_gets_504_and_one_the_work_ahead_cannot_meet_gets_429()
+    {
+        var config = Config(maxBatch: 4, batching: """{"max_queue_delay_microseconds": 0}""");
+        var estimator = new ComputeEstimator(4);
+        estimator.Record(4, 2_000);
+        estimator.Record(1, 1_000);
+        var scheduler = new BatchScheduler(config, config.Qos, estimator, 1, 0);
+        InferenceRequest Make(long arrival, QosClass qos)
+        {
+            var r = new InferenceRequest(config);
+            r.AddInput(0, TensorDataType.FP32, [1, 4]);
+            r.Validate();
+            r.ArrivalUs = arrival;
+            r.Qos = qos;
+            return r;
+        }
+
+        // Realtime: 5 ms deadline. Arrived 6 ms before the scheduler saw it.
+        var late = Make(0, QosClass.Realtime);
+        Assert.False(scheduler.Admit(late, 6_000));
+        Assert.Equal(InferenceStatus.DeadlineExceeded, late.Status);
+
+        // 8 rows of throughput work queued ahead at a higher level would not block a realtime one...
+        for (int i = 0; i < 8; i++)
+        {
+            Assert.True(scheduler.Admit(Make(10_000, QosClass.None), 10_000));
+        }
+
+        var rt = Make(10_000, QosClass.Realtime);
+        Assert.True(scheduler.Admit(rt, 10_000));
+
+        // ...but a throughput request behind them all, with 8 ms of work ahead and a 5 ms budget, cannot make it.
+        var tooMuch = Make(10_000, QosClass.Throughput);
+        var tight = new QosSettings(QosSettings.Default.Realtime, QosSettings.Default.Balanced, new QosPolicy(0, 5_000));
+        var scheduler2 = new BatchScheduler(config with { Qos = tight }, tight, estimator, 1, 0);
+        for (int i = 0; i < 9; i++)
+        {
+            scheduler2.Admit(Make(10_000, QosClass.None), 10_000);
+        }
+
+        Assert.False(scheduler2.Admit(tooMuch, 10_000));
+        Assert.Equal(InferenceStatus.Rejected, tooMuch.Status);
+        Assert.Contains("cannot meet the request's deadline", tooMuch.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_padding_only_requests_of_the_same_shape_share_a_batch()
+    {
+        // A variable output dimension: the model cannot be padded.
+        var config = ModelConfigReader.Parse("""
+            {"name": "m", "platform": "pytorch_libtorch", "max_batch_size": 8,
+             "input": [{"name": "x", "data_type": "TYPE_FP32", "dims": [-1]}],
+             "output": [{"name": "y", "data_type": "TYPE_FP32", "dims": [-1]}],
+             "dynamic_batching": {"max_queue_delay_microseconds": 0}}
+            """, "t");
+        var h = new Harness(config);
+        var a = h.Admit(0, width: 3);
+        var b = h.Admit(1, width: 3);
+        var c = h.Admit(2, width: 5);
+        var d = h.Admit(3, width: 3);
+        var (_, taken) = h.Take(5);
+        Assert.Equal([a, b], taken);
+        (_, taken) = h.Take(5);
+        Assert.Equal([c], taken);
+        (_, taken) = h.Take(5);
+        Assert.Equal([d], taken);
+    }
+
+    [Fact]
+    public void With_padding_requests_of_different_lengths_share_a_batch()
+    {
+        var h = new Harness(Config(dims: "[-1]", batching: """{"max_queue_delay_microseconds": 0}"""));
+        var a = h.Admit(0, width: 3);
+        var b = h.Admit(1, width: 7);
+        var (_, taken) = h.Take(5);
+        Assert.Equal([a, b], taken);
+    }
+
+    [Fact]
+    public void A_model_without_batching_runs_one_request_at_a_time()
+    {
+        var config = ModelConfigReader.Parse("""
+            {"name": "m", "platform": "pytorch_libtorch", "max_batch_size": 0,
+             "input": [{"name": "x", "data_type": "TYPE_FP32", "dims": [4]}],
+             "output": [{"name": "y", "data_type": "TYPE_FP32", "dims": [1]}]}
+            """, "t");
+        var h = new Harness(config);
+        var a = h.Admit(0);
+        var b = h.Admit(1);
+        Assert.Equal([a], h.Take(2).Taken);
+        Assert.Equal([b], h.Take(2).Taken);
+    }
+
+    [Fact]
+    public void Draining_sends_pending_requests_without_waiting_for_windows()
+    {
+        var h = new Harness(Config(batching: """{"max_queue_delay_microseconds": 1000000}"""));
+        var r = h.Admit(0);
+        Assert.False(h.Take(1).Decision.Send);
+        h.Scheduler.Draining = true;
+        Assert.Equal([r], h.Take(2).Taken);
+    }
+}
