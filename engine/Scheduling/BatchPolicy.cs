@@ -36,6 +36,7 @@ public struct BatchPolicy
     private int _preferredRows;
     private long _preferredEligible;
     private long _earliestWindow;
+    private long _earliestZeroWindow;
     private long _lastArrival;
     private long _blockedArrival;
     private bool _blocked;
@@ -48,6 +49,7 @@ public struct BatchPolicy
         _preferred = preferred;
         _maxPreferred = preferred.Length > 0 ? preferred[^1] : _maxBatchSize;
         _earliestWindow = long.MaxValue;
+        _earliestZeroWindow = long.MaxValue;
         _blockedArrival = long.MaxValue;
     }
 
@@ -76,7 +78,16 @@ public struct BatchPolicy
         _rows += rows;
         _count++;
         _lastArrival = Math.Max(_lastArrival, arrivalUs);
-        _earliestWindow = Math.Min(_earliestWindow, windowDeadlineUs);
+        // A zero window (max_queue_delay 0, or QoS realtime) means "do not wait", which Triton
+        // treats apart from an expired window: a preferred size reached still limits the batch.
+        if (windowDeadlineUs <= arrivalUs)
+        {
+            _earliestZeroWindow = Math.Min(_earliestZeroWindow, arrivalUs);
+        }
+        else
+        {
+            _earliestWindow = Math.Min(_earliestWindow, windowDeadlineUs);
+        }
         if (Array.BinarySearch(_preferred, _rows) >= 0)
         {
             _preferredCount = _count;
@@ -114,9 +125,9 @@ public struct BatchPolicy
             return new BatchDecision(SendReason.Full, _count, _rows, 0, _lastArrival);
         }
 
-        if (windowExpired)
+        if (windowExpired || _earliestZeroWindow != long.MaxValue)
         {
-            return new BatchDecision(SendReason.Window, _count, _rows, 0, _earliestWindow);
+            return new BatchDecision(SendReason.Window, _count, _rows, 0, Math.Min(_earliestWindow, _earliestZeroWindow));
         }
 
         if (draining)

@@ -31,6 +31,15 @@ public sealed class ComputeEstimator
         Volatile.Write(ref _microsX16[rows], old == 0 ? sample : old + ((sample - old) / 4));
     }
 
+    /// <summary>Forgets every estimate (after warm-up runs, whose first calls include one-time optimisation).</summary>
+    public void Reset()
+    {
+        for (int i = 0; i < _microsX16.Length; i++)
+        {
+            Volatile.Write(ref _microsX16[i], 0);
+        }
+    }
+
     /// <summary>Estimated µs to run a batch of <paramref name="rows"/>; 0 when nothing has been measured yet.</summary>
     public long Estimate(int rows)
     {

@@ -102,37 +102,54 @@ public sealed class ModelVersion : IDisposable
 
     /// <summary>
     /// Runs requests of ones (a valid token id and an attention mask that attends, for the text
-    /// models; a plain input elsewhere) at batch size 1 and at <c>max_batch_size</c>, so the first
-    /// real request is not the slow one, admission control starts with measured estimates, and a
-    /// model that cannot run at all fails at load, not at the first request.
+    /// models; a plain input elsewhere) at batch size 1 and at <c>max_batch_size</c>, three rounds, so
+    /// the first real request is not the slow one, and a model that cannot run at all fails at load,
+    /// not at the first request. TorchScript's profiling executor optimises during the first calls,
+    /// which take up to hundreds of times longer: the estimates admission control uses are reset
+    /// before the last round, so they start from steady-state measurements.
     /// </summary>
     internal void WarmUp()
     {
-        foreach (int rows in Config.Batched ? (int[])[1, Config.MaxBatchSize, 1] : [1, 1])
+        const int Rounds = 3;
+        for (int round = 0; round < Rounds; round++)
         {
-            using var request = RentRequest();
-            var shape = new List<long>();
-            for (int i = 0; i < Config.Inputs.Count; i++)
+            if (round == Rounds - 1)
             {
-                shape.Clear();
-                if (Config.Batched)
-                {
-                    shape.Add(rows);
-                }
-
-                foreach (var d in Config.Inputs[i].Dims)
-                {
-                    shape.Add(d < 0 ? 1 : d);
-                }
-
-                FillOnes(request.AddInput(i, Config.Inputs[i].DataType, shape.ToArray()), Config.Inputs[i].DataType);
+                Estimator.Reset();
             }
 
-            var done = InferAsync(request).AsTask().GetAwaiter().GetResult();
-            if (!done && request.Status == InferenceStatus.ModelError)
+            WarmUpAt(1);
+            if (Config.MaxBatchSize > 1)
             {
-                throw new ModelConfigException(_model.Path, $"warm-up with inputs of ones failed: {request.Error}");
+                WarmUpAt(Config.MaxBatchSize);
             }
+        }
+    }
+
+    private void WarmUpAt(int rows)
+    {
+        using var request = RentRequest();
+        var shape = new List<long>();
+        for (int i = 0; i < Config.Inputs.Count; i++)
+        {
+            shape.Clear();
+            if (Config.Batched)
+            {
+                shape.Add(rows);
+            }
+
+            foreach (var d in Config.Inputs[i].Dims)
+            {
+                shape.Add(d < 0 ? 1 : d);
+            }
+
+            FillOnes(request.AddInput(i, Config.Inputs[i].DataType, shape.ToArray()), Config.Inputs[i].DataType);
+        }
+
+        var done = InferAsync(request).AsTask().GetAwaiter().GetResult();
+        if (!done && request.Status == InferenceStatus.ModelError)
+        {
+            throw new ModelConfigException(_model.Path, $"warm-up with inputs of ones failed: {request.Error}");
         }
     }
 

@@ -24,7 +24,7 @@ public sealed class ModelConfigReaderTests
         Assert.Equal([26L], ctr.Inputs[0].Dims);
         Assert.Equal(TensorDataType.Int64, ctr.Inputs[0].DataType);
         Assert.Equal([8, 16, 32], ctr.DynamicBatching!.PreferredBatchSize);
-        Assert.Equal(100, ctr.DynamicBatching.MaxQueueDelayMicroseconds);
+        Assert.Equal(0, ctr.DynamicBatching.MaxQueueDelayMicroseconds);
         Assert.Equal(InstanceKind.Cpu, ctr.InstanceGroups[0].Kind);
         Assert.Equal(128, models[2].Config.MaxVariableDim);
         Assert.Equal([1L], models[0].VersionFiles.Keys);

@@ -111,6 +111,14 @@ public sealed class BatchPolicyTests
     }
 
     [Fact]
+    public void With_a_zero_window_a_preferred_size_still_limits_the_batch_as_in_Triton()
+    {
+        var d = Decide(8, [2], now: 5, (1, 0, 0), (1, 1, 1), (1, 2, 2));
+        Assert.Equal(SendReason.Preferred, d.Reason);
+        Assert.Equal(2, d.Count);
+    }
+
+    [Fact]
     public void Draining_sends_without_waiting()
     {
         var p = new BatchPolicy(8, []);
