@@ -4,11 +4,16 @@ namespace LowLatency.Engine.Requests;
 
 /// <summary>
 /// Completion and pooling. Completion is an <see cref="IValueTaskSource{TResult}"/> on the pooled
-/// request itself: no Task or TaskCompletionSource per request. Continuations always run
-/// asynchronously, so the device thread that completes a batch never runs ASP.NET code.
+/// request itself: no Task or TaskCompletionSource per request. The device thread never runs a
+/// continuation: it queues the request itself (an <see cref="IThreadPoolWorkItem"/>) to the thread
+/// pool, where the result is set and the awaiting ASP.NET code continues. Queuing the request rather
+/// than letting the core run continuations asynchronously saves the work-item object the thread pool
+/// would otherwise allocate for every completion.
 /// </summary>
-public sealed partial class InferenceRequest : IValueTaskSource<bool>, IDisposable
+public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPoolWorkItem, IDisposable
 {
+    private bool _succeeded;
+
     private ManualResetValueTaskSourceCore<bool> _completion;
     private int _rented;
 
@@ -22,7 +27,8 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IDisposab
     internal void Complete()
     {
         CompletedUs = Scheduling.MonotonicClock.NowMicroseconds();
-        _completion.SetResult(true);
+        _succeeded = true;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
     internal void Fail(InferenceStatus status, string error)
@@ -30,8 +36,12 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IDisposab
         Status = status;
         Error = error;
         CompletedUs = Scheduling.MonotonicClock.NowMicroseconds();
-        _completion.SetResult(false);
+        _succeeded = false;
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
+
+    /// <summary>On a thread-pool thread: publishes the result; the awaiting code continues here, inline.</summary>
+    void IThreadPoolWorkItem.Execute() => _completion.SetResult(_succeeded);
 
     /// <summary>Marks the request as handed out by the pool.</summary>
     internal void OnRent() => _rented = 1;
@@ -58,6 +68,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IDisposab
         ResetScheduling();
         Status = InferenceStatus.Ok;
         Error = null;
+        _succeeded = false;
         _completion.Reset();
         Model?.ReturnRequest(this);
     }

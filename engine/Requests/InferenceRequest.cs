@@ -39,7 +39,8 @@ public sealed partial class InferenceRequest
         }
 
         _outputs = new Tensor[_config.Outputs.Count];
-        _completion.RunContinuationsAsynchronously = true;
+        // Continuations run inline where the result is set, which is a thread-pool thread (see Complete).
+        _completion.RunContinuationsAsynchronously = false;
         WindowTimer = new RequestTimer(this);
         TimeoutTimer = new RequestTimer(this);
     }

@@ -26,7 +26,6 @@ internal sealed class BatchScheduler
     private readonly int[] _preferred;
     private readonly bool _canPad;
     private readonly TimerWheel _wheel;
-    private long _busyUntilUs;
 
     public BatchScheduler(ModelConfig config, QosSettings qos, ComputeEstimator estimator, int workers, long nowUs)
     {
@@ -191,18 +190,14 @@ internal sealed class BatchScheduler
             }
         }
 
-        _busyUntilUs = Math.Max(_busyUntilUs, nowUs) + (_estimator.Estimate(decision.Rows) / _workers);
         return decision;
     }
 
-    /// <summary>Called when a worker finishes: the estimate of work in flight starts from now.</summary>
-    public void OnWorkerIdle(long nowUs, bool allIdle)
-    {
-        if (allIdle)
-        {
-            _busyUntilUs = nowUs;
-        }
-    }
+    /// <summary>
+    /// When the first worker is expected to be free (µs), set by the owner before admitting: now if
+    /// one is idle, else the earliest expected end of the batches running.
+    /// </summary>
+    public long WorkersFreeAtUs { get; set; }
 
     /// <summary>
     /// When a request would complete if admitted now: the work in flight, then the rows queued at its
@@ -220,7 +215,7 @@ internal sealed class BatchScheduler
         long full = rows / max;
         int rest = (int)(rows % max);
         long work = (full * _estimator.Estimate(max)) + (rest > 0 ? _estimator.Estimate(rest) : 0);
-        return Math.Max(_busyUntilUs, nowUs) + (work / _workers);
+        return Math.Max(WorkersFreeAtUs, nowUs) + (work / _workers);
     }
 
     private bool SameShapes(InferenceRequest a, InferenceRequest b)

@@ -27,7 +27,15 @@ public sealed class ComputeEstimator
 
         long sample = Math.Max(1, micros) * 16;
         long old = Volatile.Read(ref _microsX16[rows]);
-        // Weight 1/4: follows a change within a few batches, smooths one slow outlier.
+        if (old != 0)
+        {
+            // One slow batch (a GC pause, a preempted thread) must not make admission control reject
+            // realtime requests for a while: a sample counts for at most twice the estimate. A real
+            // slowdown still shows within a few batches (each can raise it by a quarter).
+            sample = Math.Min(sample, old * 2);
+        }
+
+        // Weight 1/4: follows a change within a few batches.
         Volatile.Write(ref _microsX16[rows], old == 0 ? sample : old + ((sample - old) / 4));
     }
 

@@ -20,7 +20,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private readonly BatchExecutor _executor;
     private readonly ComputeEstimator _estimator;
     private readonly ParkingSpot _spot = new();
-    private readonly ParkingSpot _schedulerSpot;
+    private readonly IModelScheduler _scheduler;
     private readonly InferenceRequest[] _batch;
     private readonly string _name;
     private readonly int _core;
@@ -34,13 +34,13 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private Thread _thread;
     private int _restarts;
 
-    public DeviceWorker(ModelConfig config, TorchScriptModel model, ComputeEstimator estimator, ParkingSpot schedulerSpot, TWait wait, string name, int core, int intraOpThreads)
+    public DeviceWorker(ModelConfig config, TorchScriptModel model, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int core, int intraOpThreads)
     {
         _intraOpThreads = Math.Max(1, intraOpThreads);
         _config = config;
         _executor = new BatchExecutor(config, model);
         _estimator = estimator;
-        _schedulerSpot = schedulerSpot;
+        _scheduler = scheduler;
         _wait = wait;
         _name = name;
         _core = core;
@@ -56,6 +56,9 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     public long IdleSinceUs => Volatile.Read(ref _idleSinceUs);
 
     public int Restarts => Volatile.Read(ref _restarts);
+
+    /// <summary>When the batch running is expected to end (µs); kept by the scheduler for admission control.</summary>
+    public long ExpectedFreeUs { get; set; }
 
     /// <summary>Test hook: throws on the worker thread, outside any batch, to kill it.</summary>
     internal volatile bool InjectThreadDeath;
@@ -149,8 +152,10 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private void BecomeIdle()
     {
         Volatile.Write(ref _idleSinceUs, MonotonicClock.NowMicroseconds());
-        Volatile.Write(ref _idle, 1);
-        _schedulerSpot.Signal();
+        // A full fence between publishing "idle" and reading the queue length: a submitter that
+        // saw us busy has published its queue length before waking the scheduler.
+        Interlocked.Exchange(ref _idle, 1);
+        _scheduler.OnWorkerIdle();
     }
 
     private void RunBatch()
@@ -241,6 +246,8 @@ internal interface IDeviceWorker : IDisposable
     long IdleSinceUs { get; }
 
     int Restarts { get; }
+
+    long ExpectedFreeUs { get; set; }
 
     void Start();
 

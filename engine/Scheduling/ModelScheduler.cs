@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
@@ -15,14 +14,28 @@ namespace LowLatency.Engine.Scheduling;
 internal sealed class ModelScheduler<TWait> : IModelScheduler
     where TWait : struct, IWaitStrategy
 {
+    /// <summary>Requests submitted but not yet taken in by the scheduling step, at most; more are refused (429).</summary>
+    internal const int SubmissionCapacity = 1 << 16;
+
     private readonly ModelConfig _config;
-    private readonly ConcurrentQueue<InferenceRequest> _submissions = new();
+    private readonly SubmissionQueue<InferenceRequest> _submissions = new(SubmissionCapacity);
     private readonly ParkingSpot _spot = new();
     private readonly BatchScheduler _core;
+    private readonly ComputeEstimator _estimator;
     private readonly IDeviceWorker[] _workers;
     private readonly Thread _thread;
     private readonly TWait _wait;
     private volatile bool _stopping;
+
+    // Who runs the scheduling step: 0 free, 1 held (by the scheduler thread or a submitter).
+    private int _owner;
+
+    // The queue length after the last step, for threads deciding whether to take the step.
+    private int _pendingApprox;
+
+    // When the parked scheduler thread will look again by itself; MinValue while it is awake
+    // (it then looks again anyway, so nobody needs to wake it).
+    private long _plannedWakeUs = long.MinValue;
 
     public ModelScheduler(ModelConfig config, long version, TorchScriptModel model, ComputeEstimator estimator, QosSettings qos, EngineThreading threading, TWait wait)
     {
@@ -35,11 +48,12 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
             {
                 // Thread names show up in dotnet-trace and top -H: say which model and instance.
                 int core = threading.WorkerCores.Count > 0 ? threading.WorkerCores[workers.Count % threading.WorkerCores.Count] : -1;
-                workers.Add(new DeviceWorker<TWait>(config, model, estimator, _spot, wait, $"ll-{config.Name}-v{version}-w{workers.Count}", core, threading.IntraOpThreads));
+                workers.Add(new DeviceWorker<TWait>(config, model, estimator, this, wait, $"ll-{config.Name}-v{version}-w{workers.Count}", core, threading.IntraOpThreads));
             }
         }
 
         _workers = [.. workers];
+        _estimator = estimator;
         _core = new BatchScheduler(config, qos, estimator, _workers.Length, MonotonicClock.NowMicroseconds());
         _thread = new Thread(Loop) { Name = $"ll-{config.Name}-v{version}-sched", IsBackground = true };
         foreach (var w in _workers)
@@ -54,12 +68,37 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
 
     internal IDeviceWorker[] Workers => _workers;
 
-    /// <summary>Lock-free: any request thread. Wakes the scheduler only if it is parked.</summary>
+    /// <summary>
+    /// Lock-free: any request thread. The submitter runs the scheduling step itself when nobody else
+    /// is (see <see cref="Drive"/>): with a free worker and nothing to wait for, its request goes
+    /// straight to the worker and the scheduler thread sleeps on.
+    /// </summary>
     public void Submit(InferenceRequest request)
     {
         request.ArrivalUs = MonotonicClock.NowMicroseconds();
-        _submissions.Enqueue(request);
-        _spot.Signal();
+        if (!_submissions.TryEnqueue(request))
+        {
+            request.Fail(InferenceStatus.Rejected, $"model '{_config.Name}': {SubmissionCapacity} requests are already waiting to be scheduled");
+            return;
+        }
+
+        Drive();
+    }
+
+    /// <summary>
+    /// Called by a worker that became free: if anything is queued, it takes the step itself and so
+    /// usually hands the next batch to itself, with no wake-up at all.
+    /// </summary>
+    public void OnWorkerIdle()
+    {
+        if (Volatile.Read(ref _pendingApprox) != 0 || !_submissions.IsEmpty)
+        {
+            Drive();
+        }
+        else if (_stopping)
+        {
+            _spot.Signal();
+        }
     }
 
     /// <summary>Refuses nothing already submitted: queued requests are batched at once, answered, then the threads end.</summary>
@@ -74,55 +113,142 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
         }
     }
 
+    /// <summary>
+    /// Runs the scheduling step if no other thread is (a try-acquire: never a wait, so submission
+    /// stays lock-free). After releasing, the holder looks again, so work that arrived while it held
+    /// the step is never left behind: either it takes the step again, or whoever holds it now will.
+    /// When the step leaves a timer earlier than the scheduler thread's planned wake-up, the
+    /// scheduler thread is woken to keep it.
+    /// </summary>
+    private void Drive()
+    {
+        while (Interlocked.CompareExchange(ref _owner, 1, 0) == 0)
+        {
+            long wake = Step(MonotonicClock.NowMicroseconds());
+            Release();
+            if (wake < Volatile.Read(ref _plannedWakeUs))
+            {
+                _spot.Signal();
+            }
+
+            if (!MoreToDo())
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Releases the step with a full fence: the holder's next look at the queues must not be
+    /// reordered before its release, or a submitter that failed to acquire (and left its request to
+    /// the holder) could be missed by both.
+    /// </summary>
+    private void Release() => Interlocked.Exchange(ref _owner, 0);
+
+    private bool MoreToDo() => !_submissions.IsEmpty || (Volatile.Read(ref _pendingApprox) != 0 && AnyIdle());
+
+    /// <summary>The scheduler thread: keeps the timers (windows, timeouts) even while every worker is busy.</summary>
     private void Loop()
     {
         ThreadTuning.UsePreciseTimers();
         while (true)
         {
-            long now = MonotonicClock.NowMicroseconds();
-            while (_submissions.TryDequeue(out var r))
+            if (Interlocked.CompareExchange(ref _owner, 1, 0) != 0)
             {
-                _core.Admit(r, now);
+                // Another thread is running the step; it looks again when it releases.
+                Thread.Yield();
+                continue;
             }
 
-            _core.AdvanceTimers(now);
-            bool stopping = _stopping;
-            _core.Draining = stopping;
-            long wake = _core.NextTimerUs;
-            bool anyIdle = false, allIdle = true;
-            foreach (var w in _workers)
-            {
-                if (!w.IsIdle)
-                {
-                    allIdle = false;
-                    continue;
-                }
-
-                anyIdle = true;
-                var decision = _core.TryTakeBatch(now, w.IdleSinceUs, w.BatchBuffer);
-                if (!decision.Send)
-                {
-                    wake = Math.Min(wake, decision.WaitUntilUs);
-                    break;
-                }
-
-                allIdle = false;
-                w.Run(decision.Count);
-            }
-
-            if (allIdle)
-            {
-                _core.OnWorkerIdle(now, true);
-            }
-
-            if (stopping && allIdle && _core.Pending == 0 && _submissions.IsEmpty)
+            long wake = Step(MonotonicClock.NowMicroseconds());
+            bool done = _stopping && _core.Pending == 0 && _submissions.IsEmpty && AllIdle();
+            Volatile.Write(ref _plannedWakeUs, wake);
+            Release();
+            if (done)
             {
                 return;
             }
 
-            _ = anyIdle;
+            if (MoreToDo())
+            {
+                continue;
+            }
+
             _wait.Wait(_spot, wake);
+            Volatile.Write(ref _plannedWakeUs, long.MinValue);
         }
+    }
+
+    /// <summary>
+    /// One scheduling step, by whichever thread holds <see cref="_owner"/>: admit what was submitted,
+    /// fire due timers, hand batches to free workers. Returns when to look again (MaxValue: only
+    /// when something happens).
+    /// </summary>
+    private long Step(long now)
+    {
+        long freeAt = long.MaxValue;
+        foreach (var w in _workers)
+        {
+            freeAt = Math.Min(freeAt, w.IsIdle ? now : Math.Max(now, w.ExpectedFreeUs));
+        }
+
+        _core.WorkersFreeAtUs = freeAt;
+        while (_submissions.TryDequeue(out var r))
+        {
+            _core.Admit(r, now);
+        }
+
+        _core.AdvanceTimers(now);
+        _core.Draining = _stopping;
+        long wake = _core.NextTimerUs;
+        foreach (var w in _workers)
+        {
+            if (!w.IsIdle)
+            {
+                continue;
+            }
+
+            var decision = _core.TryTakeBatch(now, w.IdleSinceUs, w.BatchBuffer);
+            if (!decision.Send)
+            {
+                wake = Math.Min(wake, decision.WaitUntilUs);
+                break;
+            }
+
+            w.ExpectedFreeUs = now + _estimator.Estimate(decision.Rows);
+            w.Run(decision.Count);
+        }
+
+        // A full fence, paired with the worker's on becoming idle: of "queued, is a worker idle?" and
+        // "idle, is anything queued?", at least one sees the other's write.
+        Interlocked.Exchange(ref _pendingApprox, _core.Pending);
+        return wake;
+    }
+
+    private bool AnyIdle()
+    {
+        foreach (var w in _workers)
+        {
+            if (w.IsIdle)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool AllIdle()
+    {
+        foreach (var w in _workers)
+        {
+            if (!w.IsIdle)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     public void Dispose()
@@ -139,6 +265,8 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
 /// <summary>A model version's scheduler, whatever its wait strategy.</summary>
 internal interface IModelScheduler : IDisposable
 {
+    void OnWorkerIdle();
+
     int WorkerRestarts { get; }
 
     void Submit(InferenceRequest request);

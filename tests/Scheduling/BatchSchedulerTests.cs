@@ -159,7 +159,6 @@ public sealed class BatchSchedulerTests
         h.Admit(0);
         h.Admit(1);
         var third = h.Admit(2);
-        Assert.True(third.Completion.IsCompleted);
         Assert.Equal(InferenceStatus.Rejected, third.Status);
         Assert.Contains("full (max_queue_size 2)", third.Error, StringComparison.Ordinal);
         Assert.Equal(2, h.Scheduler.Pending);
@@ -172,10 +171,9 @@ public sealed class BatchSchedulerTests
         var r = h.Admit(0);
         var keep = h.Admit(100, priority: 0);
         h.Scheduler.AdvanceTimers(299);
-        Assert.False(r.Completion.IsCompleted);
+        Assert.Equal(InferenceStatus.Ok, r.Status);
         Assert.Equal(300, h.Scheduler.NextTimerUs);
         h.Scheduler.AdvanceTimers(300);
-        Assert.True(r.Completion.IsCompleted);
         Assert.Equal(InferenceStatus.DeadlineExceeded, r.Status);
         Assert.Equal(1, h.Scheduler.Pending);
         var (_, taken) = h.Take(10_100);
@@ -195,7 +193,7 @@ public sealed class BatchSchedulerTests
         // At 100 the old request's window has expired; the fresh one has not timed out yet (110).
         var (_, taken) = h.Take(100);
         Assert.Equal([fresh, old], taken);
-        Assert.False(old.Completion.IsCompleted);
+        Assert.Equal(InferenceStatus.Ok, old.Status);
     }
 
     [Theory]
@@ -208,7 +206,7 @@ public sealed class BatchSchedulerTests
         var h = new Harness(Config(batching: batching));
         var r = h.Admit(0, timeout: requested);
         h.Scheduler.AdvanceTimers(effective - 1);
-        Assert.False(r.Completion.IsCompleted);
+        Assert.Equal(InferenceStatus.Ok, r.Status);
         h.Scheduler.AdvanceTimers(effective);
         Assert.Equal(InferenceStatus.DeadlineExceeded, r.Status);
     }

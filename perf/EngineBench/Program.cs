@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using HdrHistogram;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Execution;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Scheduling;
+using LowLatency.Engine.Serving;
+using TorchSharp;
+
+// The engine without HTTP: submit -> batch -> execute -> complete, timed per request from the
+// engine's own timestamps, and managed allocation per request in steady state.
+//   enginebench [--requests 20000] [--out perf/results/engine.json]
+// Run from the repository root (it reads models/ and perf/models/).
+int requests = Arg("--requests", 20000);
+string? outPath = ArgString("--out");
+var results = new List<Dictionary<string, object>>();
+
+using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models" });
+engine.Scan();
+engine.Load();
+using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models" });
+served.Scan();
+served.Load();
+engine.TryGetModel("identity", out var identityModel);
+served.TryGetModel("ctr-ranker", out var ctrModel);
+var identity = identityModel.Latest;
+var ctr = ctrModel.Latest;
+Console.WriteLine($"estimates after warm-up: identity 1 row {identity.Estimator.Estimate(1)} us, 64 rows {identity.Estimator.Estimate(64)} us; ctr-ranker 1 row {ctr.Estimator.Estimate(1)} us, 64 rows {ctr.Estimator.Estimate(64)} us");
+
+if (args.Contains("--alloc-trace"))
+{
+    using var trace = new LowLatency.EngineBench.AllocationTrace();
+    await Run(identity, 1, 1, QosClass.None, 200_000, null);
+    foreach (var (type, bytes) in trace.BytesByType.OrderByDescending(kv => kv.Value).Take(15))
+    {
+        Console.WriteLine($"{bytes / 200_000.0,8:F1} B/request  {type}");
+    }
+
+    return 0;
+}
+
+await Scenario("identity, 1 producer, realtime", identity, producers: 1, inFlight: 1, QosClass.Realtime);
+await Scenario("identity, 1 producer, default class", identity, producers: 1, inFlight: 1, QosClass.None);
+await Scenario("identity, saturation: 4 producers x 16 in flight", identity, producers: 4, inFlight: 16, QosClass.None);
+await Scenario("ctr-ranker, 1 producer, realtime", ctr, producers: 1, inFlight: 1, QosClass.Realtime);
+await Scenario("ctr-ranker, saturation: 4 producers x 16 in flight", ctr, producers: 4, inFlight: 16, QosClass.None);
+TorchSharpPerBatch(identity, "identity");
+TorchSharpPerBatch(ctr, "ctr-ranker");
+
+if (outPath is not null)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+    await File.WriteAllTextAsync(outPath, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+}
+
+return 0;
+
+async Task Scenario(string name, ModelVersion model, int producers, int inFlight, QosClass qos)
+{
+    // Warm-up, then the measured run.
+    await Run(model, producers, inFlight, qos, requests / 5, null);
+    var h = new Histograms(requests);
+    GC.Collect();
+    long before = GC.GetTotalAllocatedBytes(precise: true);
+    var watch = System.Diagnostics.Stopwatch.StartNew();
+    int done = await Run(model, producers, inFlight, qos, requests, h);
+    watch.Stop();
+    long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+    var row = new Dictionary<string, object>
+    {
+        ["scenario"] = name,
+        ["requests"] = done,
+        ["throughput_per_s"] = Math.Round(done / watch.Elapsed.TotalSeconds),
+        ["overhead_us_p50"] = h.Overhead.GetValueAtPercentile(50),
+        ["overhead_us_p99"] = h.Overhead.GetValueAtPercentile(99),
+        ["overhead_us_p999"] = h.Overhead.GetValueAtPercentile(99.9),
+        ["submit_to_complete_us_p50"] = h.Total.GetValueAtPercentile(50),
+        ["submit_to_complete_us_p99"] = h.Total.GetValueAtPercentile(99),
+        ["compute_us_p50"] = h.Compute.GetValueAtPercentile(50),
+        ["compute_us_p99"] = h.Compute.GetValueAtPercentile(99),
+        ["queue_us_p50"] = h.Queue.GetValueAtPercentile(50),
+        ["queue_us_p99"] = h.Queue.GetValueAtPercentile(99),
+        ["batches"] = h.Batches,
+        ["allocated_bytes_per_request_all_threads"] = Math.Round((double)allocated / done, 1),
+    };
+    results.Add(row);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us; submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included)"));
+}
+
+async Task<int> Run(ModelVersion model, int producers, int inFlight, QosClass qos, int total, Histograms? h)
+{
+    int perProducer = total / producers;
+    var tasks = Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
+    {
+        var pending = new InferenceRequest[inFlight];
+        var completions = new ValueTask<bool>[inFlight];
+        for (int sent = 0; sent < perProducer; sent += inFlight)
+        {
+            int n = Math.Min(inFlight, perProducer - sent);
+            for (int i = 0; i < n; i++)
+            {
+                var r = model.RentRequest();
+                Fill(model, r, sent + i);
+                r.Qos = qos;
+                pending[i] = r;
+                completions[i] = model.InferAsync(r);
+            }
+
+            for (int i = 0; i < n; i++)
+            {
+                if (!await completions[i])
+                {
+                    throw new InvalidOperationException(pending[i].Error);
+                }
+
+                h?.Record(pending[i]);
+                pending[i].Dispose();
+            }
+        }
+    })).ToArray();
+    await Task.WhenAll(tasks);
+    return perProducer * producers;
+}
+
+static void Fill(ModelVersion model, InferenceRequest r, int seed)
+{
+    var config = model.Config;
+    for (int i = 0; i < config.Inputs.Count; i++)
+    {
+        var spec = config.Inputs[i];
+        var dims = new long[spec.Dims.Length + 1];
+        dims[0] = 1;
+        spec.Dims.CopyTo(dims, 1);
+        var data = r.AddInput(i, spec.DataType, dims);
+        if (spec.DataType == TensorDataType.FP32)
+        {
+            MemoryMarshal.Cast<byte, float>(data).Fill(seed % 7);
+        }
+        else
+        {
+            MemoryMarshal.Cast<byte, long>(data).Fill(seed);
+        }
+    }
+}
+
+// TorchSharp's own allocation per batch: the executor alone, on this thread, batch size 1.
+void TorchSharpPerBatch(ModelVersion model, string name)
+{
+    using var script = TorchScriptModel.Load(Path.Combine(name == "identity" ? "perf/models" : "models", name, "1", "model.pt"), model.Config);
+    using var executor = new BatchExecutor(model.Config, script);
+    var r = model.RentRequest();
+    Fill(model, r, 1);
+    r.Validate();
+    var batch = new[] { r };
+    using (torch.inference_mode())
+    {
+        for (int i = 0; i < 2000; i++)
+        {
+            executor.Execute(batch);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5000; i++)
+        {
+            executor.Execute(batch);
+        }
+
+        double perBatch = (GC.GetAllocatedBytesForCurrentThread() - before) / 5000.0;
+        results.Add(new Dictionary<string, object> { ["scenario"] = $"{name}: executor alone (TorchSharp wrappers), per batch", ["allocated_bytes_per_batch"] = perBatch });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: executor alone allocates {perBatch:F0} B per batch (TorchSharp's tensor and scope wrappers)"));
+    }
+
+    r.Dispose();
+}
+
+int Arg(string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+string? ArgString(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+internal sealed class Histograms(int capacity)
+{
+    private readonly Lock _gate = new();
+
+    // Preallocated: the harness itself must not allocate per request, or it would be counted.
+    private readonly long[] _batchStarts = new long[capacity];
+    private int _recorded;
+
+    public LongHistogram Overhead { get; } = new(10_000_000, 3);
+
+    public LongHistogram Total { get; } = new(10_000_000, 3);
+
+    public LongHistogram Compute { get; } = new(10_000_000, 3);
+
+    public LongHistogram Queue { get; } = new(10_000_000, 3);
+
+    public int Batches
+    {
+        get
+        {
+            var starts = _batchStarts.AsSpan(0, _recorded);
+            starts.Sort();
+            int distinct = starts.Length == 0 ? 0 : 1;
+            for (int i = 1; i < starts.Length; i++)
+            {
+                distinct += starts[i] != starts[i - 1] ? 1 : 0;
+            }
+
+            return distinct;
+        }
+    }
+
+    public void Record(InferenceRequest r)
+    {
+        lock (_gate)
+        {
+            Overhead.RecordValue(r.OverheadMicroseconds);
+            Total.RecordValue(Math.Max(0, r.CompletedUs - r.ArrivalUs));
+            Compute.RecordValue(r.ComputeMicroseconds);
+            Queue.RecordValue(r.QueueMicroseconds);
+            _batchStarts[_recorded++] = r.ExecStartUs;
+        }
+    }
+}
