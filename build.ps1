@@ -6,11 +6,13 @@
 #   build   compile everything (Release)
 #   test    verify formatting, then run every test; ends with "N passed, N failed, N skipped"
 #   run     start the server on http://127.0.0.1:8000 with models/ (extra arguments go to the server)
+#   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
+#   perf    side by side on loopback, transport floor vs. this server: perf/results/side-by-side-<date>.md
 #   format  apply dotnet format
 #   clean   remove build outputs
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'run', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'run', 'bench', 'perf', 'format', 'clean')]
     [string] $Target = 'build',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)]
     [string[]] $Rest = @()
@@ -60,6 +62,15 @@ switch ($Target) {
     }
     'run' {
         Invoke-Dotnet run --project host -c $Configuration -- @Rest
+    }
+    'bench' {
+        Invoke-Dotnet build perf/EngineBench -c $Configuration
+        $date = Get-Date -Format 'yyyy-MM-dd'
+        Invoke-Dotnet perf/EngineBench/bin/$Configuration/net10.0/enginebench.dll --requests 20000 --out "perf/results/engine-$date.json" @Rest
+    }
+    'perf' {
+        Invoke-Dotnet build $Solution -c $Configuration
+        & ./perf/side-by-side.ps1 @Rest
     }
     'format' {
         Invoke-Dotnet format $Solution
