@@ -115,36 +115,42 @@ internal static class JsonRequestDecoder
 
     private static void ReadInput(ref Utf8JsonReader reader, InferenceRequest request, int position)
     {
-        string where = $"inputs[{position}]";
+        var where = new Where("inputs", position);
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             BadInput.Throw($"{where} must be an object");
         }
 
         int index = -1;
-        TensorDataType? type = null;
+        TensorDataType type = default;
+        bool hasType = false;
+        string? unknownType = null;
         Span<long> shape = stackalloc long[RequestFields.MaxRank];
         int rank = -1;
         Utf8JsonReader dataAt = default;
         bool hasData = false;
-        string? datatypeText = null;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
             {
-                Expect(ref reader, JsonTokenType.String, where + ".name");
+                Expect(ref reader, JsonTokenType.String, where, ".name");
                 index = reader.ValueIsEscaped || reader.HasValueSequence
                     ? RequestFields.Input(request, Encoding.UTF8.GetBytes(reader.GetString()!))
                     : RequestFields.Input(request, reader.ValueSpan);
             }
             else if (reader.ValueTextEquals("datatype"u8))
             {
-                Expect(ref reader, JsonTokenType.String, where + ".datatype");
-                datatypeText = reader.GetString();
+                Expect(ref reader, JsonTokenType.String, where, ".datatype");
+                hasType = true;
+                if (reader.ValueIsEscaped || reader.HasValueSequence || !TensorDataTypes.TryParseProtocol(reader.ValueSpan, out type))
+                {
+                    // Rare: resolved (or reported) once the input's name is known.
+                    unknownType = reader.GetString();
+                }
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
-                Expect(ref reader, JsonTokenType.StartArray, where + ".shape");
+                Expect(ref reader, JsonTokenType.StartArray, where, ".shape");
                 rank = 0;
                 while (Next(ref reader) != JsonTokenType.EndArray)
                 {
@@ -185,12 +191,15 @@ internal static class JsonRequestDecoder
         }
 
         string name = request.Model.Config.Inputs[index].Name;
-        if (datatypeText is null)
+        if (!hasType)
         {
             BadInput.Throw($"input '{name}': missing 'datatype'");
         }
 
-        type = RequestFields.DataType(Encoding.UTF8.GetBytes(datatypeText!), name);
+        if (unknownType is not null)
+        {
+            type = RequestFields.DataType(Encoding.UTF8.GetBytes(unknownType), name);
+        }
         if (rank < 0)
         {
             BadInput.Throw($"input '{name}': missing 'shape'");
@@ -201,13 +210,13 @@ internal static class JsonRequestDecoder
             BadInput.Throw($"input '{name}': missing 'data'");
         }
 
-        var dst = request.AddInput(index, type.Value, shape[..rank]);
-        FillData(ref dataAt, dst, type.Value, name, shape[..rank]);
+        var dst = request.AddInput(index, type, shape[..rank]);
+        FillData(ref dataAt, dst, type, name, shape[..rank]);
     }
 
     private static void ReadOutput(ref Utf8JsonReader reader, InferenceRequest request, int position)
     {
-        string where = $"outputs[{position}]";
+        var where = new Where("outputs", position);
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             BadInput.Throw($"{where} must be an object");
@@ -218,8 +227,10 @@ internal static class JsonRequestDecoder
         {
             if (reader.ValueTextEquals("name"u8))
             {
-                Expect(ref reader, JsonTokenType.String, where + ".name");
-                request.RequestOutput(RequestFields.Output(request, Encoding.UTF8.GetBytes(reader.GetString()!)));
+                Expect(ref reader, JsonTokenType.String, where, ".name");
+                request.RequestOutput(reader.ValueIsEscaped || reader.HasValueSequence
+                    ? RequestFields.Output(request, Encoding.UTF8.GetBytes(reader.GetString()!))
+                    : RequestFields.Output(request, reader.ValueSpan));
                 named = true;
             }
             else if (reader.ValueTextEquals("parameters"u8))
@@ -358,10 +369,13 @@ internal static class JsonRequestDecoder
         return reader.TokenType;
     }
 
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string what)
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string what) => Expect(ref reader, type, default, what);
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, Where where, string field)
     {
         if (Next(ref reader) != type)
         {
+            string what = where.List is null ? field : where + field;
             BadInput.Throw($"'{what}' must be {(type == JsonTokenType.String ? "a string" : type == JsonTokenType.StartArray ? "an array" : "an object")}");
         }
     }

@@ -86,13 +86,13 @@ internal static class MsgPackRequestDecoder
             var key = keyBuf[..ReadUtf8(ref reader, keyBuf, "a parameter name")];
             if (key.SequenceEqual("priority"u8))
             {
-                request.Priority = reader.NextMessagePackType == MessagePackType.Integer && ReadDim(ref reader, "parameters.priority") is >= 0 and <= int.MaxValue and var p
+                request.Priority = reader.NextMessagePackType == MessagePackType.Integer && ReadDim(ref reader, default, "parameters.priority") is >= 0 and <= int.MaxValue and var p
                     ? (int)p
                     : BadInput.Throw<int>("parameters.priority must be a non-negative integer");
             }
             else if (key.SequenceEqual("timeout"u8))
             {
-                request.TimeoutMicroseconds = reader.NextMessagePackType == MessagePackType.Integer && ReadDim(ref reader, "parameters.timeout") is >= 0 and var t
+                request.TimeoutMicroseconds = reader.NextMessagePackType == MessagePackType.Integer && ReadDim(ref reader, default, "parameters.timeout") is >= 0 and var t
                     ? t
                     : BadInput.Throw<long>("parameters.timeout must be a non-negative integer (microseconds)");
             }
@@ -109,7 +109,7 @@ internal static class MsgPackRequestDecoder
 
     private static void ReadInput(ref MessagePackReader reader, InferenceRequest request, int position)
     {
-        string where = $"inputs[{position}]";
+        var where = new Where("inputs", position);
         if (reader.NextMessagePackType != MessagePackType.Map)
         {
             BadInput.Throw($"{where} must be a map");
@@ -127,20 +127,20 @@ internal static class MsgPackRequestDecoder
         bool hasData = false, hasName = false, hasType = false;
         for (int f = 0; f < fields; f++)
         {
-            var key = keyBuf[..ReadUtf8(ref reader, keyBuf, $"a field name in {where}")];
+            var key = keyBuf[..ReadUtf8(ref reader, keyBuf, where, " field name")];
             if (key.SequenceEqual("name"u8))
             {
-                name = nameBuf[..ReadUtf8(ref reader, nameBuf, $"{where}.name")];
+                name = nameBuf[..ReadUtf8(ref reader, nameBuf, where, ".name")];
                 hasName = true;
             }
             else if (key.SequenceEqual("datatype"u8))
             {
-                datatype = typeBuf[..ReadUtf8(ref reader, typeBuf, $"{where}.datatype")];
+                datatype = typeBuf[..ReadUtf8(ref reader, typeBuf, where, ".datatype")];
                 hasType = true;
             }
             else if (key.SequenceEqual("shape"u8))
             {
-                int n = ReadArrayHeader(ref reader, $"{where}.shape");
+                int n = ReadArrayHeader(ref reader, where, ".shape");
                 if (n > RequestFields.MaxRank)
                 {
                     BadInput.Throw($"{where}.shape has rank {n}; at most {RequestFields.MaxRank} is supported");
@@ -149,7 +149,7 @@ internal static class MsgPackRequestDecoder
                 for (int d = 0; d < n; d++)
                 {
                     shape[d] = reader.NextMessagePackType == MessagePackType.Integer
-                        ? ReadDim(ref reader, where)
+                        ? ReadDim(ref reader, where, ".shape")
                         : BadInput.Throw<long>($"{where}.shape[{d}] must be an integer");
                 }
 
@@ -209,7 +209,7 @@ internal static class MsgPackRequestDecoder
 
     private static void ReadOutput(ref MessagePackReader reader, InferenceRequest request, int position)
     {
-        string where = $"outputs[{position}]";
+        var where = new Where("outputs", position);
         if (reader.NextMessagePackType != MessagePackType.Map)
         {
             BadInput.Throw($"{where} must be a map");
@@ -221,10 +221,10 @@ internal static class MsgPackRequestDecoder
         bool named = false;
         for (int f = 0; f < fields; f++)
         {
-            var key = keyBuf[..ReadUtf8(ref reader, keyBuf, $"a field name in {where}")];
+            var key = keyBuf[..ReadUtf8(ref reader, keyBuf, where, " field name")];
             if (key.SequenceEqual("name"u8))
             {
-                request.RequestOutput(RequestFields.Output(request, nameBuf[..ReadUtf8(ref reader, nameBuf, $"{where}.name")]));
+                request.RequestOutput(RequestFields.Output(request, nameBuf[..ReadUtf8(ref reader, nameBuf, where, ".name")]));
                 named = true;
             }
             else if (key.SequenceEqual("parameters"u8))
@@ -243,7 +243,7 @@ internal static class MsgPackRequestDecoder
         }
     }
 
-    private static long ReadDim(ref MessagePackReader reader, string where)
+    private static long ReadDim(ref MessagePackReader reader, Where where, string field)
     {
         try
         {
@@ -251,32 +251,39 @@ internal static class MsgPackRequestDecoder
         }
         catch (OverflowException)
         {
-            return BadInput.Throw<long>($"{where}.shape has a dimension that overflows");
+            return BadInput.Throw<long>($"{Describe(where, field)} has a value that overflows");
         }
     }
 
-    private static int ReadArrayHeader(ref MessagePackReader reader, string what)
+    private static int ReadArrayHeader(ref MessagePackReader reader, string what) => ReadArrayHeader(ref reader, default, what);
+
+    private static int ReadArrayHeader(ref MessagePackReader reader, Where where, string field)
     {
         if (reader.NextMessagePackType != MessagePackType.Array)
         {
-            BadInput.Throw($"'{what}' must be an array");
+            BadInput.Throw($"'{Describe(where, field)}' must be an array");
         }
 
         return reader.ReadArrayHeader();
     }
 
+    private static string Describe(Where where, string field) =>
+        where.List is null ? field : field.StartsWith(' ') ? $"a{field} in {where}" : where + field;
+
     /// <summary>A string's UTF-8 bytes, copied into <paramref name="scratch"/> (names and keys are short).</summary>
-    private static int ReadUtf8(ref MessagePackReader reader, scoped Span<byte> scratch, string what)
+    private static int ReadUtf8(ref MessagePackReader reader, scoped Span<byte> scratch, string what) => ReadUtf8(ref reader, scratch, default, what);
+
+    private static int ReadUtf8(ref MessagePackReader reader, scoped Span<byte> scratch, Where where, string field)
     {
         if (reader.NextMessagePackType != MessagePackType.String)
         {
-            BadInput.Throw($"{what} must be a string");
+            BadInput.Throw($"{Describe(where, field)} must be a string");
         }
 
         var seq = reader.ReadStringSequence()!.Value;
         if (seq.Length > scratch.Length)
         {
-            BadInput.Throw($"{what} is longer than {scratch.Length} bytes");
+            BadInput.Throw($"{Describe(where, field)} is longer than {scratch.Length} bytes");
         }
 
         seq.CopyTo(scratch);
