@@ -65,6 +65,24 @@ internal sealed unsafe class BatchExecutor : IDisposable
         }
 
         using var scope = torch.NewDisposeScope();
+        if (batch.Length == 1)
+        {
+            // One request: the model runs on views of the request's own pinned buffers, no copy.
+            var r = batch[0];
+            for (int i = 0; i < _arenas.Length; i++)
+            {
+                _args[i] = NativeTensor.View(r.InputPointer(i), r.InputShape(i), _config.Inputs[i].DataType.ToTorch());
+            }
+
+            _model.Forward(_args, _outputs);
+            for (int o = 0; o < _outputs.Length; o++)
+            {
+                Scatter(batch, o, rows);
+            }
+
+            return;
+        }
+
         for (int i = 0; i < _arenas.Length; i++)
         {
             var shape = _batchShapes[i];

@@ -13,7 +13,7 @@ namespace LowLatency.Engine.Requests;
 /// This file holds the tensors; the scheduling state and the completion are in the partial files
 /// beside it.
 /// </summary>
-public sealed partial class InferenceRequest
+public sealed unsafe partial class InferenceRequest
 {
     private readonly ModelConfig _config;
     private readonly Tensor[] _inputs;
@@ -80,11 +80,12 @@ public sealed partial class InferenceRequest
         shape.CopyTo(input.Shape);
         input.Length = (int)bytes;
         input.Present = true;
-        // A pooled request keeps its buffers: steady state rents nothing.
+        // A pooled request keeps its buffers: steady state allocates nothing. Input buffers live on
+        // the pinned object heap, so a batch of one request runs on a view of this very buffer: the
+        // request body's bytes are copied once, here, and never again.
         if (input.Data is null || input.Data.Length < input.Length)
         {
-            ReturnBuffer(ref input.Data);
-            input.Data = ArrayPool<byte>.Shared.Rent(Math.Max(1, input.Length));
+            input.Data = GC.AllocateUninitializedArray<byte>(Math.Max(64, input.Length), pinned: true);
         }
 
         return input.Data.AsSpan(0, input.Length);
@@ -141,6 +142,10 @@ public sealed partial class InferenceRequest
 
     public ReadOnlySpan<byte> InputData(int index) => _inputs[index].Data.AsSpan(0, _inputs[index].Length);
 
+    /// <summary>The input's bytes in place: pinned (allocated on the pinned object heap), so valid while the request is.</summary>
+    internal unsafe byte* InputPointer(int index) =>
+        (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_inputs[index].Data!));
+
     public int OutputCount => _outputs.Length;
 
     public bool OutputRequested(int index) => _outputs[index].Requested;
@@ -178,7 +183,7 @@ public sealed partial class InferenceRequest
             _inputs[i].Length = 0;
             if (_inputs[i].Data is { Length: > KeepBufferBytes })
             {
-                ReturnBuffer(ref _inputs[i].Data);
+                _inputs[i].Data = null;
             }
         }
 
