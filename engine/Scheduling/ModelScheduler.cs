@@ -200,7 +200,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
 
         _core.AdvanceTimers(now);
         _core.Draining = _stopping;
-        long wake = _core.NextTimerUs;
+        long wake = long.MaxValue;
         foreach (var w in _workers)
         {
             if (!w.IsIdle)
@@ -211,7 +211,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
             var decision = _core.TryTakeBatch(now, w.IdleSinceUs, w.BatchBuffer);
             if (!decision.Send)
             {
-                wake = Math.Min(wake, decision.WaitUntilUs);
+                wake = decision.WaitUntilUs;
                 break;
             }
 
@@ -222,7 +222,10 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
         // A full fence, paired with the worker's on becoming idle: of "queued, is a worker idle?" and
         // "idle, is anything queued?", at least one sees the other's write.
         Interlocked.Exchange(ref _pendingApprox, _core.Pending);
-        return wake;
+
+        // Timers read after dispatching: a request handed to a worker took its timers with it, and
+        // must not wake the scheduler thread for a timeout that can no longer fire.
+        return Math.Min(wake, _core.NextTimerUs);
     }
 
     private bool AnyIdle()
