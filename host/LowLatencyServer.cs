@@ -20,7 +20,9 @@ public static class LowLatencyServer
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // Settings come from the appsettings.json beside the binary wherever it is started from
+        // (relative paths such as the model repository still resolve against the working directory).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         var section = builder.Configuration.GetSection("LowLatency");
         var engineOptions = section.Get<EngineOptions>() ?? new EngineOptions();
