@@ -8,11 +8,12 @@
 #   run     start the server on http://127.0.0.1:8000 with models/ (extra arguments go to the server)
 #   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
 #   perf    side by side on loopback, transport floor vs. this server: perf/results/side-by-side-<date>.md
+#   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'run', 'bench', 'perf', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'run', 'bench', 'perf', 'trace', 'format', 'clean')]
     [string] $Target = 'build',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)]
     [string[]] $Rest = @()
@@ -71,6 +72,24 @@ switch ($Target) {
     'perf' {
         Invoke-Dotnet build $Solution -c $Configuration
         & ./perf/side-by-side.ps1 @Rest
+    }
+    'trace' {
+        Invoke-Dotnet build $Solution -c $Configuration
+        New-Item -ItemType Directory -Force perf/results/tmp | Out-Null
+        $server = Start-Process dotnet -ArgumentList @("host/bin/$Configuration/net10.0/LowLatency.Host.dll", '--urls', 'http://127.0.0.1:8002', '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+        try {
+            for ($i = 0; $i -lt 300; $i++) {
+                Start-Sleep -Milliseconds 100
+                try { if ((Invoke-WebRequest -Uri 'http://127.0.0.1:8002/v2/health/ready' -SkipHttpErrorCheck).StatusCode -eq 200) { break } } catch { }
+            }
+            $load = Start-Process dotnet -ArgumentList @("perf/LoadGen/bin/$Configuration/net10.0/loadgen.dll", '--url', 'http://127.0.0.1:8002/v2/models/ctr-ranker/infer', '--concurrency', '16', '--duration', '14', '--warmup', '1') -PassThru
+            Start-Sleep -Seconds 2
+            Invoke-Dotnet tool run dotnet-trace collect -p $server.Id --duration 00:00:00:10 --format Speedscope -o perf/results/tmp/server.nettrace
+            $load.WaitForExit()
+        } finally {
+            Stop-Process -Id $server.Id -Force
+        }
+        Write-Host 'open perf/results/tmp/server.speedscope.json in https://www.speedscope.app (Left Heavy view; threads ll-<model>-v<n>-w0 are the device workers)'
     }
     'format' {
         Invoke-Dotnet format $Solution

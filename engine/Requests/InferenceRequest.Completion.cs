@@ -41,7 +41,15 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     }
 
     /// <summary>On a thread-pool thread: publishes the result; the awaiting code continues here, inline.</summary>
-    void IThreadPoolWorkItem.Execute() => _completion.SetResult(_succeeded);
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (Model is not null)
+        {
+            Diagnostics.EngineMetrics.RecordRequest(this);
+        }
+
+        _completion.SetResult(_succeeded);
+    }
 
     /// <summary>Marks the request as handed out by the pool.</summary>
     internal void OnRent() => _rented = 1;

@@ -60,6 +60,8 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     /// <summary>When the batch running is expected to end (µs); kept by the scheduler for admission control.</summary>
     public long ExpectedFreeUs { get; set; }
 
+    public Serving.ModelVersion? Model { get; set; }
+
     /// <summary>Test hook: throws on the worker thread, outside any batch, to kill it.</summary>
     internal volatile bool InjectThreadDeath;
 
@@ -175,6 +177,10 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             }
 
             _estimator.Record(rows, end - start);
+            if (Model is not null)
+            {
+                Diagnostics.EngineMetrics.RecordBatch(Model, rows);
+            }
             foreach (var r in batch)
             {
                 r.Complete();
@@ -248,6 +254,8 @@ internal interface IDeviceWorker : IDisposable
     int Restarts { get; }
 
     long ExpectedFreeUs { get; set; }
+
+    Serving.ModelVersion? Model { get; set; }
 
     void Start();
 

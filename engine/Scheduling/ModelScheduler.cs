@@ -66,6 +66,17 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
 
     public int WorkerRestarts => _workers.Sum(w => w.Restarts);
 
+    public int QueueDepth => Volatile.Read(ref _pendingApprox);
+
+    /// <summary>Gives the workers the model version they run, for their batch metrics.</summary>
+    public void AttachModel(Serving.ModelVersion model)
+    {
+        foreach (var w in _workers)
+        {
+            w.Model = model;
+        }
+    }
+
     internal IDeviceWorker[] Workers => _workers;
 
     /// <summary>
@@ -268,6 +279,10 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
 /// <summary>A model version's scheduler, whatever its wait strategy.</summary>
 internal interface IModelScheduler : IDisposable
 {
+    int QueueDepth { get; }
+
+    void AttachModel(Serving.ModelVersion model);
+
     void OnWorkerIdle();
 
     int WorkerRestarts { get; }

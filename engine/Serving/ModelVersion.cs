@@ -34,6 +34,8 @@ public sealed class ModelVersion : IDisposable
             WaitStrategyKind.Park => new ModelScheduler<ParkWaitStrategy>(config, version, model, Estimator, config.Qos, threading, default),
             _ => new ModelScheduler<SpinThenParkWaitStrategy>(config, version, model, Estimator, config.Qos, threading, new SpinThenParkWaitStrategy(threading.SpinMicroseconds)),
         };
+        _scheduler.AttachModel(this);
+        Diagnostics.EngineMetrics.Register(this);
     }
 
     public ModelConfig Config { get; }
@@ -44,6 +46,9 @@ public sealed class ModelVersion : IDisposable
 
     /// <summary>Live execution-time estimates per batch size.</summary>
     public ComputeEstimator Estimator { get; }
+
+    /// <summary>Requests queued and not yet handed to a worker, as of the last scheduling step.</summary>
+    public int QueueDepth => _scheduler.QueueDepth;
 
     /// <summary>Device worker threads that died and were replaced.</summary>
     public int WorkerRestarts => _scheduler.WorkerRestarts;
@@ -192,6 +197,7 @@ public sealed class ModelVersion : IDisposable
         }
 
         _stopped = true;
+        Diagnostics.EngineMetrics.Unregister(this);
         var spin = default(SpinWait);
         while (Volatile.Read(ref _entering) != 0)
         {

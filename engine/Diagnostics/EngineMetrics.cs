@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using LowLatency.Engine.Requests;
+
+namespace LowLatency.Engine.Diagnostics;
+
+/// <summary>
+/// The engine's internals through System.Diagnostics.Metrics (meter <c>LowLatency.Engine</c>), so
+/// <c>dotnet-counters monitor --counters LowLatency.Engine</c> shows them live. Every measurement is
+/// tagged with the model and version. Recording costs a flag check when nobody listens.
+/// </summary>
+public static class EngineMetrics
+{
+    public const string MeterName = "LowLatency.Engine";
+
+    private static readonly Meter Meter = new(MeterName, "1.0");
+    private static readonly ConcurrentDictionary<Serving.ModelVersion, byte> Versions = new();
+
+    /// <summary>Requests answered by the engine, by outcome (ok, bad_request, rejected, deadline_exceeded, unavailable, model_error).</summary>
+    private static readonly Counter<long> Requests = Meter.CreateCounter<long>("lowlatency.requests", "{request}", "Requests answered by the engine, by outcome");
+
+    private static readonly Histogram<long> Queue = Meter.CreateHistogram<long>("lowlatency.request.queue", "us", "Waiting for a batch to form and a worker to be free");
+
+    private static readonly Histogram<long> Compute = Meter.CreateHistogram<long>("lowlatency.request.compute", "us", "Model execution of the batch holding the request");
+
+    private static readonly Histogram<long> Overhead = Meter.CreateHistogram<long>("lowlatency.request.overhead", "us", "Scheduling overhead: (execution start - batch eligible) + (completion - execution end)");
+
+    private static readonly Histogram<int> BatchRows = Meter.CreateHistogram<int>("lowlatency.batch.size", "{row}", "Rows per executed batch");
+
+    private static readonly string[] Outcomes = ["ok", "bad_request", "not_found", "too_large", "unavailable", "model_error", "rejected", "deadline_exceeded"];
+
+    static EngineMetrics()
+    {
+        Meter.CreateObservableGauge("lowlatency.queue.depth", ObserveQueueDepth, "{request}", "Requests queued, not yet handed to a worker");
+        Meter.CreateObservableCounter("lowlatency.worker.restarts", ObserveRestarts, "{restart}", "Device worker threads that died and were replaced");
+    }
+
+    internal static void Register(Serving.ModelVersion version) => Versions.TryAdd(version, 0);
+
+    internal static void Unregister(Serving.ModelVersion version) => Versions.TryRemove(version, out _);
+
+    /// <summary>Once per request, when its result is published.</summary>
+    internal static void RecordRequest(InferenceRequest r)
+    {
+        var model = new KeyValuePair<string, object?>("model", r.Model.Config.Name);
+        var version = new KeyValuePair<string, object?>("version", r.Model.VersionString);
+        Requests.Add(1, model, version, new KeyValuePair<string, object?>("outcome", Outcomes[(int)r.Status]));
+        if (r.ExecEndUs != 0)
+        {
+            Queue.Record(r.QueueMicroseconds, model, version);
+            Compute.Record(r.ComputeMicroseconds, model, version);
+            Overhead.Record(r.OverheadMicroseconds, model, version);
+        }
+    }
+
+    internal static void RecordBatch(Serving.ModelVersion model, int rows) =>
+        BatchRows.Record(rows, new KeyValuePair<string, object?>("model", model.Config.Name), new KeyValuePair<string, object?>("version", model.VersionString));
+
+    private static IEnumerable<Measurement<int>> ObserveQueueDepth()
+    {
+        foreach (var v in Versions.Keys)
+        {
+            yield return new Measurement<int>(v.QueueDepth, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> ObserveRestarts()
+    {
+        foreach (var v in Versions.Keys)
+        {
+            yield return new Measurement<long>(v.WorkerRestarts, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
+        }
+    }
+}

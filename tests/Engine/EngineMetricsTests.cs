@@ -1,0 +1,64 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Serving;
+using LowLatency.Tests.Infrastructure;
+
+namespace LowLatency.Tests.Engine;
+
+/// <summary>The engine publishes its internals through System.Diagnostics.Metrics, tagged by model and version.</summary>
+public sealed class EngineMetricsTests
+{
+    [Fact]
+    public async Task Requests_batches_and_queue_depth_are_published_per_model_and_version()
+    {
+        var seen = new ConcurrentDictionary<string, ConcurrentBag<(long Value, Dictionary<string, object?> Tags)>>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == EngineMetrics.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Record(Instrument i, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var dict = new Dictionary<string, object?>();
+            foreach (var t in tags)
+            {
+                dict[t.Key] = t.Value;
+            }
+
+            seen.GetOrAdd(i.Name, _ => []).Add((value, dict));
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        listener.Start();
+
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = RepoPaths.Models });
+        engine.Scan();
+        engine.Load();
+        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
+        var model = served.Latest;
+        var golden = GoldenCase.Load("ctr-ranker", "batch8");
+        var r = model.RentRequest();
+        Wire.Encode("INT64", golden.Request.Inputs[0].Values).CopyTo(r.AddInput(0, TensorDataType.Int64, [8, 26]));
+        Wire.Encode("FP32", golden.Request.Inputs[1].Values).CopyTo(r.AddInput(1, TensorDataType.FP32, [8, 13]));
+        Assert.True(await model.InferAsync(r));
+        r.Dispose();
+        listener.RecordObservableInstruments();
+
+        static bool ForCtr(Dictionary<string, object?> tags) => (string?)tags["model"] == "ctr-ranker" && (string?)tags["version"] == "1";
+        Assert.Contains(seen["lowlatency.requests"], m => ForCtr(m.Tags) && (string?)m.Tags["outcome"] == "ok" && m.Value == 1);
+        Assert.Contains(seen["lowlatency.batch.size"], m => ForCtr(m.Tags) && m.Value == 8);
+        Assert.Contains(seen["lowlatency.request.compute"], m => ForCtr(m.Tags) && m.Value > 0);
+        Assert.Contains(seen["lowlatency.request.overhead"], m => ForCtr(m.Tags));
+        Assert.Contains(seen["lowlatency.request.queue"], m => ForCtr(m.Tags));
+        Assert.Contains(seen["lowlatency.queue.depth"], m => ForCtr(m.Tags) && m.Value == 0);
+        Assert.Contains(seen["lowlatency.worker.restarts"], m => ForCtr(m.Tags) && m.Value == 0);
+    }
+}
