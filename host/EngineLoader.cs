@@ -37,7 +37,9 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         {
             LogFailed(logger, e.Message, e);
             Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            // Loading can fail before Kestrel has finished starting; stopping then would cancel the
+            // start and surface as an unhandled exception. Stop once started (at once if it is).
+            lifetime.ApplicationStarted.Register(lifetime.StopApplication);
         }
     }
 

@@ -34,7 +34,9 @@ public sealed class TorchScriptModel : IDisposable
         }
         catch (Exception e)
         {
-            throw new ModelConfigException(path, $"not a TorchScript file libtorch can load: {FirstLine(e.Message)}", e);
+            // libtorch's load errors lead with the reason and trail a native stack; keep the reason.
+            string reason = e.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is [var first, ..] ? first : e.Message;
+            throw new ModelConfigException(path, $"not a TorchScript file libtorch can load: {reason}", e);
         }
 
         module.eval();
