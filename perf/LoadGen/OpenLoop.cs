@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using HdrHistogram;
+
+namespace LowLatency.LoadGen;
+
+/// <summary>
+/// Open-loop load: request k is due at its intended time (constant spacing or Poisson arrivals) and
+/// is sent then whether or not earlier ones were answered; its latency is measured from the intended
+/// time, so time a request spent waiting because the client or server fell behind is counted.
+/// </summary>
+internal static class OpenLoop
+{
+    public static async Task RunAsync(HttpClient client, Options options, byte[] body, string contentType, long warmupEnd, long end, LongHistogram histogram, Dictionary<int, long> statuses, LongHistogram[,] serverParts)
+    {
+        var gate = new Lock();
+        var inFlight = new List<Task>();
+        // The pacing loop gets a thread of its own: it yields rather than spins while waiting, so on
+        // a small machine it leaves the cores to the server as far as it can.
+        await Task.Factory.StartNew(Pace, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await Task.WhenAll(inFlight);
+
+        void Pace()
+        {
+            var random = new Random(42);
+            double intervalTicks = Stopwatch.Frequency / options.Rate;
+            double next = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                long intended = (long)next;
+                if (intended >= end)
+                {
+                    break;
+                }
+
+                // Wait for the intended time: sleep while far, yield the last stretch.
+                long now;
+                while ((now = Stopwatch.GetTimestamp()) < intended)
+                {
+                    if (intended - now > Stopwatch.Frequency / 500)
+                    {
+                        Thread.Sleep(1);
+                    }
+                    else
+                    {
+                        Thread.Yield();
+                    }
+                }
+
+                inFlight.Add(SendAsync(intended));
+                if (inFlight.Count >= 4096)
+                {
+                    inFlight.RemoveAll(t => t.IsCompleted);
+                }
+
+                next += options.Arrival == "poisson" ? -Math.Log(1 - random.NextDouble()) * intervalTicks : intervalTicks;
+            }
+        }
+
+        async Task SendAsync(long intended)
+        {
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            int status;
+            IEnumerable<string>? timing = null;
+            try
+            {
+                using var response = await client.PostAsync(options.Url, content);
+                await response.Content.LoadIntoBufferAsync();
+                status = (int)response.StatusCode;
+                response.Headers.TryGetValues("Server-Timing", out timing);
+            }
+            catch (HttpRequestException)
+            {
+                status = 0;
+            }
+
+            long done = Stopwatch.GetTimestamp();
+            if (intended >= warmupEnd)
+            {
+                lock (gate)
+                {
+                    histogram.RecordValue((done - intended) * 1_000_000 / Stopwatch.Frequency);
+                    statuses[status] = statuses.GetValueOrDefault(status) + 1;
+                    if (timing is not null)
+                    {
+                        ServerTiming.Record(timing, serverParts, 0);
+                    }
+                }
+            }
+        }
+    }
+}
