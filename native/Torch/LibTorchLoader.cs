@@ -109,13 +109,9 @@ public static class LibTorchLoader
 
         foreach (var line in File.ReadLines("/proc/self/maps"))
         {
+            // The mapped file is the soname itself or the versioned file it links to (libstdc++.so.6.0.30).
             int slash = line.IndexOf('/', StringComparison.Ordinal);
-            if (slash >= 0 && line.EndsWith("/" + soname, StringComparison.Ordinal))
-            {
-                return line[slash..];
-            }
-
-            if (slash >= 0 && Path.GetFileName(line[slash..]).StartsWith(soname, StringComparison.Ordinal))
+            if (slash >= 0 && Path.GetFileName(line.AsSpan(slash)).StartsWith(soname, StringComparison.Ordinal))
             {
                 return line[slash..];
             }
