@@ -22,17 +22,18 @@ internal sealed unsafe class NativeArena : IDisposable
 
     public Span<byte> Span(long bytes) => new(Pointer, checked((int)bytes));
 
-    /// <summary>Makes room for <paramref name="bytes"/>; the contents are not preserved.</summary>
-    public void EnsureCapacity(long bytes)
+    /// <summary>Makes room for <paramref name="bytes"/>; the contents are not preserved. True when the memory moved.</summary>
+    public bool EnsureCapacity(long bytes)
     {
         if (bytes <= Capacity)
         {
-            return;
+            return false;
         }
 
         NativeMemory.AlignedFree(Pointer);
         Capacity = Math.Max(bytes, Capacity * 2);
         Pointer = (byte*)NativeMemory.AlignedAlloc((nuint)Capacity, Alignment);
+        return true;
     }
 
     public void Dispose()

@@ -1,30 +1,54 @@
+using System.Buffers;
+
 namespace LowLatency.Engine.Execution;
 
 /// <summary>
 /// Copies a row-major tensor into a larger row-major destination whose dimensions are each at least
 /// the source's: the padding the batcher uses to join requests of different sequence lengths. The
-/// destination's padding must already be zero.
+/// destination's padding must already be zero. The source is read once, front to back, so it may be
+/// a request body's buffer chain as Kestrel received it.
 /// </summary>
 public static class PaddedCopy
 {
     public static void Copy(ReadOnlySpan<byte> src, ReadOnlySpan<long> srcShape, Span<byte> dst, ReadOnlySpan<long> dstShape, int elementSize)
     {
+        var source = new SpanSource(src);
+        Copy(ref source, srcShape, dst, dstShape, elementSize);
+    }
+
+    public static void Copy(in ReadOnlySequence<byte> src, ReadOnlySpan<long> srcShape, Span<byte> dst, ReadOnlySpan<long> dstShape, int elementSize)
+    {
+        if (src.IsSingleSegment)
+        {
+            Copy(src.FirstSpan, srcShape, dst, dstShape, elementSize);
+            return;
+        }
+
+        var source = new SequenceSource(src);
+        Copy(ref source, srcShape, dst, dstShape, elementSize);
+    }
+
+    private static void Copy<TSource>(ref TSource src, ReadOnlySpan<long> srcShape, Span<byte> dst, ReadOnlySpan<long> dstShape, int elementSize)
+        where TSource : ISource, allows ref struct
+    {
         int rank = srcShape.Length;
         if (rank == 0)
         {
-            src[..elementSize].CopyTo(dst);
+            src.CopyNext(dst[..elementSize]);
             return;
         }
 
         bool same = true;
+        long total = elementSize;
         for (int d = 0; d < rank; d++)
         {
             same &= srcShape[d] == dstShape[d];
+            total *= srcShape[d];
         }
 
         if (same)
         {
-            src.CopyTo(dst);
+            src.CopyNext(dst[..(int)total]);
             return;
         }
 
@@ -45,7 +69,6 @@ public static class PaddedCopy
             outer *= srcShape[d];
         }
 
-        int srcOffset = 0;
         for (long n = 0; n < outer; n++)
         {
             long dstOffset = 0;
@@ -54,8 +77,7 @@ public static class PaddedCopy
                 dstOffset += index[d] * dstStride[d];
             }
 
-            src.Slice(srcOffset, run).CopyTo(dst.Slice((int)dstOffset, run));
-            srcOffset += run;
+            src.CopyNext(dst.Slice((int)dstOffset, run));
             for (int d = rank - 2; d >= 0; d--)
             {
                 if (++index[d] < srcShape[d])
@@ -65,6 +87,38 @@ public static class PaddedCopy
 
                 index[d] = 0;
             }
+        }
+    }
+
+    /// <summary>Bytes read front to back: each call copies the next <c>dst.Length</c> of them.</summary>
+    private interface ISource
+    {
+        void CopyNext(Span<byte> dst);
+    }
+
+    private ref struct SpanSource(ReadOnlySpan<byte> span) : ISource
+    {
+        private ReadOnlySpan<byte> _rest = span;
+
+        public void CopyNext(Span<byte> dst)
+        {
+            _rest[..dst.Length].CopyTo(dst);
+            _rest = _rest[dst.Length..];
+        }
+    }
+
+    private ref struct SequenceSource(ReadOnlySequence<byte> sequence) : ISource
+    {
+        private SequenceReader<byte> _reader = new(sequence);
+
+        public void CopyNext(Span<byte> dst)
+        {
+            if (!_reader.TryCopyTo(dst))
+            {
+                throw new ArgumentException("the source has fewer bytes than its shape says");
+            }
+
+            _reader.Advance(dst.Length);
         }
     }
 }

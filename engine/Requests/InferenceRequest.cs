@@ -1,24 +1,32 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Serving;
 
 namespace LowLatency.Engine.Requests;
 
 /// <summary>
-/// One inference request: its input tensors (bytes copied once from the request body), the outputs it
-/// asked for, its scheduling state and its completion. The host rents one with
-/// <see cref="ModelVersion.RentRequest"/>, fills it through <see cref="AddInput"/>, submits it with
-/// <see cref="ModelVersion.InferAsync"/>, reads the outputs, and disposes it (back to the pool).
-/// This file holds the tensors; the scheduling state and the completion are in the partial files
-/// beside it.
+/// One inference request: its input tensors, the outputs it asked for, its scheduling state and its
+/// completion. The host rents one with <see cref="ModelVersion.RentRequest"/>, adds its inputs,
+/// submits it with <see cref="ModelVersion.InferAsync"/>, reads the outputs, and disposes it (back
+/// to the pool). This file holds the tensors; the scheduling state and the completion are in the
+/// partial files beside it.
+/// <para>
+/// An input either borrows the caller's bytes (the request body as Kestrel received it: the device
+/// worker copies them once, straight into their rows of the batch's input buffer) or is written into
+/// a pinned buffer the request owns (for decoders that convert, like JSON's). Outputs are views of
+/// the batch's output tensors, held until <see cref="ReleaseOutputs"/>: the response is written from
+/// the model's own output memory, with no copy in between.
+/// </para>
 /// </summary>
 public sealed unsafe partial class InferenceRequest
 {
     private readonly ModelConfig _config;
-    private readonly Tensor[] _inputs;
-    private readonly Tensor[] _outputs;
+    private readonly InputTensor[] _inputs;
+    private readonly OutputTensor[] _outputs;
     private bool _outputsSelected;
+    private Execution.BatchOutputs? _heldOutputs;
 
     internal InferenceRequest(ModelVersion model)
         : this(model.Config)
@@ -32,13 +40,13 @@ public sealed unsafe partial class InferenceRequest
         Model = null!;
         _config = config;
         int batchRank = _config.Batched ? 1 : 0;
-        _inputs = new Tensor[_config.Inputs.Count];
+        _inputs = new InputTensor[_config.Inputs.Count];
         for (int i = 0; i < _inputs.Length; i++)
         {
             _inputs[i].Shape = new long[batchRank + _config.Inputs[i].Dims.Length];
         }
 
-        _outputs = new Tensor[_config.Outputs.Count];
+        _outputs = new OutputTensor[_config.Outputs.Count];
         // Continuations run inline where the result is set, which is a thread-pool thread (see Complete).
         _completion.RunContinuationsAsynchronously = false;
         WindowTimer = new RequestTimer(this);
@@ -54,10 +62,44 @@ public sealed unsafe partial class InferenceRequest
     public int BatchSize { get; private set; }
 
     /// <summary>
-    /// Validates an input's name, datatype and shape against the model and returns the buffer its
-    /// data must be written to, of exactly the expected size.
+    /// Validates an input's name, datatype and shape against the model and returns a buffer the
+    /// request owns, of exactly the expected size, for the caller to write the data into.
     /// </summary>
     public Span<byte> AddInput(int index, TensorDataType type, ReadOnlySpan<long> shape)
+    {
+        ref var input = ref Declare(index, type, shape);
+        // A pooled request keeps its buffers: steady state allocates nothing. Owned buffers live on
+        // the pinned object heap, so a batch of one request runs on a view of this very buffer.
+        if (input.Owned is null || input.Owned.Length < input.Length)
+        {
+            input.Owned = GC.AllocateUninitializedArray<byte>(Math.Max(64, input.Length), pinned: true);
+        }
+
+        input.Source = new ReadOnlySequence<byte>(input.Owned, 0, input.Length);
+        input.Borrowed = false;
+        return input.Owned.AsSpan(0, input.Length);
+    }
+
+    /// <summary>
+    /// Validates an input like <see cref="AddInput(int, TensorDataType, ReadOnlySpan{long})"/> and
+    /// borrows its bytes, copying nothing now. The caller keeps <paramref name="data"/>'s memory
+    /// valid and unchanged until <see cref="Completion"/> has completed; the device worker copies it
+    /// once, into the batch's input buffer.
+    /// </summary>
+    public void AddInput(int index, TensorDataType type, ReadOnlySpan<long> shape, ReadOnlySequence<byte> data)
+    {
+        ref var input = ref Declare(index, type, shape);
+        if (data.Length != input.Length)
+        {
+            input.Present = false;
+            ThrowBadRequest($"input '{_config.Inputs[index].Name}': data has {data.Length} bytes, shape {Format(shape)} of {type.ProtocolName()} needs {input.Length}");
+        }
+
+        input.Source = data;
+        input.Borrowed = true;
+    }
+
+    private ref InputTensor Declare(int index, TensorDataType type, ReadOnlySpan<long> shape)
     {
         if ((uint)index >= (uint)_inputs.Length)
         {
@@ -80,15 +122,7 @@ public sealed unsafe partial class InferenceRequest
         shape.CopyTo(input.Shape);
         input.Length = (int)bytes;
         input.Present = true;
-        // A pooled request keeps its buffers: steady state allocates nothing. Input buffers live on
-        // the pinned object heap, so a batch of one request runs on a view of this very buffer: the
-        // request body's bytes are copied once, here, and never again.
-        if (input.Data is null || input.Data.Length < input.Length)
-        {
-            input.Data = GC.AllocateUninitializedArray<byte>(Math.Max(64, input.Length), pinned: true);
-        }
-
-        return input.Data.AsSpan(0, input.Length);
+        return ref input;
     }
 
     /// <summary>Asks for one output by index; without any such call every output is returned.</summary>
@@ -140,11 +174,16 @@ public sealed unsafe partial class InferenceRequest
 
     public ReadOnlySpan<long> InputShape(int index) => _inputs[index].Shape;
 
-    public ReadOnlySpan<byte> InputData(int index) => _inputs[index].Data.AsSpan(0, _inputs[index].Length);
+    /// <summary>The input's bytes, wherever they are (borrowed or owned).</summary>
+    internal ReadOnlySequence<byte> InputSource(int index) => _inputs[index].Source;
 
-    /// <summary>The input's bytes in place: pinned (allocated on the pinned object heap), so valid while the request is.</summary>
-    internal unsafe byte* InputPointer(int index) =>
-        (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_inputs[index].Data!));
+    /// <summary>
+    /// The input's bytes in place when the request owns them (on the pinned object heap, so valid
+    /// while the request is); null when they are borrowed.
+    /// </summary>
+    internal byte* OwnedInputPointer(int index) => _inputs[index].Borrowed
+        ? null
+        : (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_inputs[index].Owned!));
 
     public int OutputCount => _outputs.Length;
 
@@ -152,10 +191,38 @@ public sealed unsafe partial class InferenceRequest
 
     public ReadOnlySpan<long> OutputShape(int index) => _outputs[index].Shape;
 
-    public ReadOnlySpan<byte> OutputData(int index) => _outputs[index].Data.AsSpan(0, _outputs[index].Length);
+    /// <summary>The output's bytes: a view of the batch's output tensor, valid until <see cref="ReleaseOutputs"/>.</summary>
+    public ReadOnlySpan<byte> OutputData(int index)
+    {
+        ref var o = ref _outputs[index];
+        return o.Data == null ? default : new ReadOnlySpan<byte>(o.Data, o.Length);
+    }
 
-    /// <summary>Called by the executor: a buffer for output <paramref name="index"/>, of <paramref name="bytes"/> bytes.</summary>
-    internal Span<byte> AllocateOutput(int index, ReadOnlySpan<long> shape, int bytes)
+    /// <summary>
+    /// Lets go of the batch's output tensors once the response holds the outputs (the last request
+    /// of a batch to do so frees them). <see cref="Dispose"/> does it too; calling it as soon as the
+    /// response is written keeps a slow client from holding a whole batch's outputs.
+    /// </summary>
+    public void ReleaseOutputs()
+    {
+        var held = _heldOutputs;
+        if (held is null)
+        {
+            return;
+        }
+
+        _heldOutputs = null;
+        for (int i = 0; i < _outputs.Length; i++)
+        {
+            _outputs[i].Data = null;
+            _outputs[i].Length = 0;
+        }
+
+        held.Release();
+    }
+
+    /// <summary>Called by the executor: output <paramref name="index"/> is <paramref name="bytes"/> bytes at <paramref name="data"/>.</summary>
+    internal void SetOutput(int index, ReadOnlySpan<long> shape, byte* data, int bytes)
     {
         ref var o = ref _outputs[index];
         if (o.Shape is null || o.Shape.Length != shape.Length)
@@ -164,37 +231,38 @@ public sealed unsafe partial class InferenceRequest
         }
 
         shape.CopyTo(o.Shape);
-        if (o.Data is null || o.Data.Length < bytes)
-        {
-            ReturnBuffer(ref o.Data);
-            o.Data = ArrayPool<byte>.Shared.Rent(Math.Max(1, bytes));
-        }
-
+        o.Data = data;
         o.Length = bytes;
-        return o.Data.AsSpan(0, bytes);
     }
 
-    /// <summary>Clears what one use of the request set; keeps buffers up to <see cref="KeepBufferBytes"/>.</summary>
+    /// <summary>Called by the executor: the request holds one reference to its batch's outputs until released.</summary>
+    internal void HoldOutputs(Execution.BatchOutputs outputs)
+    {
+        // A request runs once per use; should it run again (a retry), its earlier outputs go first.
+        _heldOutputs?.Release();
+        _heldOutputs = outputs;
+    }
+
+    /// <summary>Clears what one use of the request set; keeps owned buffers up to <see cref="KeepBufferBytes"/>.</summary>
     private void ResetTensors()
     {
+        ReleaseOutputs();
         for (int i = 0; i < _inputs.Length; i++)
         {
-            _inputs[i].Present = false;
-            _inputs[i].Length = 0;
-            if (_inputs[i].Data is { Length: > KeepBufferBytes })
+            ref var input = ref _inputs[i];
+            input.Present = false;
+            input.Length = 0;
+            input.Source = default;
+            input.Borrowed = false;
+            if (input.Owned is { Length: > KeepBufferBytes })
             {
-                _inputs[i].Data = null;
+                input.Owned = null;
             }
         }
 
         for (int i = 0; i < _outputs.Length; i++)
         {
             _outputs[i].Requested = false;
-            _outputs[i].Length = 0;
-            if (_outputs[i].Data is { Length: > KeepBufferBytes })
-            {
-                ReturnBuffer(ref _outputs[i].Data);
-            }
         }
 
         _outputsSelected = false;
@@ -202,17 +270,8 @@ public sealed unsafe partial class InferenceRequest
         Id = null;
     }
 
-    /// <summary>Buffers a pooled request keeps between uses; larger ones go back to the shared pool.</summary>
+    /// <summary>Owned input buffers a pooled request keeps between uses; larger ones are left to the GC.</summary>
     private const int KeepBufferBytes = 256 * 1024;
-
-    private static void ReturnBuffer(ref byte[]? buffer)
-    {
-        if (buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = null;
-        }
-    }
 
     private long ValidateShape(TensorConfig spec, ReadOnlySpan<long> shape, string kind)
     {
@@ -272,12 +331,21 @@ public sealed unsafe partial class InferenceRequest
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadRequest(string message) => throw new InferenceException(InferenceStatus.BadRequest, message);
 
-    private struct Tensor
+    private struct InputTensor
     {
         public long[] Shape;
-        public byte[]? Data;
+        public byte[]? Owned;
+        public ReadOnlySequence<byte> Source;
         public int Length;
         public bool Present;
+        public bool Borrowed;
+    }
+
+    private struct OutputTensor
+    {
+        public long[] Shape;
+        public byte* Data;
+        public int Length;
         public bool Requested;
     }
 }

@@ -61,11 +61,13 @@ internal static class InferenceEndpoint
         }
 
         using var request = model.RentRequest();
-        ValueTask<bool> completion;
+        ValueTask<bool> completion = default;
+        bool submitted = false;
         try
         {
             Decode(requestFormat, read.Buffer, request);
             completion = model.InferAsync(request);
+            submitted = true;
         }
         catch (InferenceException e)
         {
@@ -74,11 +76,24 @@ internal static class InferenceEndpoint
         }
         finally
         {
-            // Every tensor byte was copied into the request: the body's buffers can go back to Kestrel.
+            if (!submitted)
+            {
+                reader.AdvanceTo(read.Buffer.End);
+            }
+        }
+
+        bool ok;
+        try
+        {
+            ok = await completion;
+        }
+        finally
+        {
+            // The request borrowed its tensor bytes from the body's buffers (MessagePack): they go
+            // back to Kestrel only once the engine has answered, which is after the worker copied them.
             reader.AdvanceTo(read.Buffer.End);
         }
 
-        bool ok = await completion;
         if (request.ExecEndUs != 0)
         {
             ctx.Response.Headers["Server-Timing"] = ServerTiming(request);
@@ -97,6 +112,9 @@ internal static class InferenceEndpoint
 
         ctx.Response.ContentType = WireFormats.ContentType(responseFormat);
         ResponseWriter.WriteInference(ctx.Response.BodyWriter, responseFormat, request);
+        // The outputs are in the response's buffers now: let go of the batch's output tensors before
+        // the flush, which may wait on a slow client.
+        request.ReleaseOutputs();
         await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
     }
 

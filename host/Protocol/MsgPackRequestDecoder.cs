@@ -7,8 +7,9 @@ namespace LowLatency.Host.Protocol;
 
 /// <summary>
 /// Decodes a MessagePack inference request straight from the body's buffer into the engine's request:
-/// each tensor's <c>data</c> is a bin whose bytes are copied once, into the request's input buffer.
-/// No object graph is built, and no key is turned into a string.
+/// each tensor's <c>data</c> is a bin whose bytes the request borrows where they lie (the device
+/// worker copies them once, into the batch's input buffer). No object graph is built, and no key is
+/// turned into a string.
 /// </summary>
 internal static class MsgPackRequestDecoder
 {
@@ -197,14 +198,9 @@ internal static class MsgPackRequestDecoder
             BadInput.Throw($"input '{inputName}': missing 'data'");
         }
 
-        var type = RequestFields.DataType(datatype, inputName);
-        var dst = request.AddInput(index, type, shape[..rank]);
-        if (data.Length != dst.Length)
-        {
-            BadInput.Throw($"input '{inputName}': data has {data.Length} bytes, shape {InferenceRequest.Format(shape[..rank])} of {type} needs {dst.Length}");
-        }
-
-        data.CopyTo(dst);
+        // The request borrows the bin's bytes where they lie in the body; the device worker copies
+        // them once, into the batch's input buffer. The endpoint keeps the body until the answer.
+        request.AddInput(index, RequestFields.DataType(datatype, inputName), shape[..rank], data);
     }
 
     private static void ReadOutput(ref MessagePackReader reader, InferenceRequest request, int position)

@@ -20,31 +20,139 @@ public sealed class BatchExecutorTests : IDisposable
         _engine.Load();
     }
 
-    [Fact]
-    public void Requests_of_mixed_lengths_padded_into_one_batch_each_get_their_unpadded_answer()
+    // 0: the request owns its inputs (JSON's path); otherwise it borrows them from a body split into
+    // buffers of that many bytes (MessagePack's path), the worker's one copy reading across buffers.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)]
+    [InlineData(13)]
+    public void Requests_of_mixed_lengths_padded_into_one_batch_each_get_their_unpadded_answer(int segmentBytes)
     {
         var cases = new[] { "single-len5", "single-len128", "batch4-padded", "single-len40" }.Select(c => GoldenCase.Load("text-encoder", c)).ToList();
-        Run("text-encoder", cases);
+        Run("text-encoder", cases, segmentBytes);
     }
 
-    [Fact]
-    public void Requests_with_several_rows_each_get_their_own_rows()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)]
+    [InlineData(13)]
+    public void Requests_with_several_rows_each_get_their_own_rows(int segmentBytes)
     {
         var cases = new[] { "batch8", "batch1", "batch8" }.Select(c => GoldenCase.Load("ctr-ranker", c)).ToList();
-        Run("ctr-ranker", cases);
+        Run("ctr-ranker", cases, segmentBytes);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)]
+    public void A_batch_of_images_matches_the_golden_outputs(int segmentBytes)
+    {
+        Run("image-classifier", [GoldenCase.Load("image-classifier", "batch3"), GoldenCase.Load("image-classifier", "batch1")], segmentBytes);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)]
+    public void A_request_alone_that_borrows_its_input_gets_the_golden_answer(int segmentBytes)
+    {
+        Run("ctr-ranker", [GoldenCase.Load("ctr-ranker", "batch8")], segmentBytes);
     }
 
     [Fact]
-    public void A_batch_of_images_matches_the_golden_outputs()
+    public void Outputs_stay_valid_until_released_while_later_batches_run()
     {
-        Run("image-classifier", [GoldenCase.Load("image-classifier", "batch3"), GoldenCase.Load("image-classifier", "batch1")]);
+        var version = Version("ctr-ranker");
+        var golden = GoldenCase.Load("ctr-ranker", "batch8");
+        using var script = TorchScriptModel.Load(Path.Combine(RepoPaths.Models, "ctr-ranker", "1", "model.pt"), version.Config);
+        using var executor = new BatchExecutor(version.Config, script);
+        using var inference = torch.inference_mode();
+        InferenceRequest[] held = [Build(version, golden.Request, 4096), Build(version, golden.Request, 4096)];
+        executor.Execute(held);
+        for (int k = 0; k < 20; k++)
+        {
+            InferenceRequest[] next = [Build(version, golden.Request, 4096), Build(version, golden.Request, 0)];
+            executor.Execute(next);
+            foreach (var r in next)
+            {
+                r.Dispose();
+            }
+        }
+
+        // Every later batch found a free holder: the first batch's outputs were never reused under it.
+        Assert.Equal(2, executor.OutputHolders);
+        foreach (var r in held)
+        {
+            Wire.AssertClose(golden.Expected[0], new TensorDoc("probability", "FP32", r.OutputShape(0).ToArray(), Wire.Decode("FP32", r.OutputData(0).ToArray())));
+        }
+
+        held[0].ReleaseOutputs();
+        Assert.NotEqual(0, held[1].OutputData(0).Length);
+        held[1].Dispose();
+        held[0].Dispose();
+        InferenceRequest[] last = [Build(version, golden.Request, 0), Build(version, golden.Request, 0)];
+        executor.Execute(last);
+        Assert.Equal(2, executor.OutputHolders);
+        foreach (var r in last)
+        {
+            r.Dispose();
+        }
     }
 
-    private void Run(string model, List<GoldenCase> cases)
+    [Fact]
+    public void A_model_that_returns_its_input_answers_from_a_copy_not_from_the_reused_batch_buffer()
+    {
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = Path.Combine(RepoPaths.Root, "perf", "models") });
+        engine.Scan();
+        engine.Load();
+        Assert.True(engine.TryGetModel("identity", out var served));
+        var version = served.Latest;
+        using var script = TorchScriptModel.Load(Path.Combine(RepoPaths.Root, "perf", "models", "identity", "1", "model.pt"), version.Config);
+        using var executor = new BatchExecutor(version.Config, script);
+        using var inference = torch.inference_mode();
+        InferenceRequest[] first = [Identity(version, 1f, 2, 0), Identity(version, 2f, 1, 4096)];
+        executor.Execute(first);
+        // Same rows, other values: the arena (and the cached view over it) is rewritten.
+        InferenceRequest[] second = [Identity(version, 7f, 2, 4096), Identity(version, 8f, 1, 0)];
+        executor.Execute(second);
+        InferenceRequest[] alone = [Identity(version, 9f, 3, 0)];
+        executor.Execute(alone);
+        AssertAll(first[0], 1f, 2);
+        AssertAll(first[1], 2f, 1);
+        AssertAll(second[0], 7f, 2);
+        AssertAll(second[1], 8f, 1);
+        AssertAll(alone[0], 9f, 3);
+        foreach (var r in first.Concat(second).Concat(alone))
+        {
+            r.Dispose();
+        }
+
+        static void AssertAll(InferenceRequest r, float value, int rows)
+        {
+            var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(r.OutputData(0));
+            Assert.Equal(rows * 16, values.Length);
+            foreach (var v in values)
+            {
+                Assert.Equal(value, v);
+            }
+        }
+    }
+
+    private static InferenceRequest Identity(ModelVersion version, float value, int rows, int segmentBytes)
+    {
+        var values = Enumerable.Repeat((double)value, rows * 16).ToArray();
+        return Build(version, new InferDoc(null, [new TensorDoc("x", "FP32", [rows, 16], values)], null), segmentBytes);
+    }
+
+    private ModelVersion Version(string model)
     {
         Assert.True(_engine.TryGetModel(model, out var served));
-        var version = served.Latest;
-        var requests = cases.Select(c => Build(version, c.Request)).ToArray();
+        return served.Latest;
+    }
+
+    private void Run(string model, List<GoldenCase> cases, int segmentBytes)
+    {
+        var version = Version(model);
+        var requests = cases.Select(c => Build(version, c.Request, segmentBytes)).ToArray();
         using var script = TorchScriptModel.Load(Path.Combine(RepoPaths.Models, model, "1", "model.pt"), version.Config);
         using var executor = new BatchExecutor(version.Config, script);
         using (torch.inference_mode())
@@ -61,13 +169,22 @@ public sealed class BatchExecutorTests : IDisposable
         }
     }
 
-    private static InferenceRequest Build(ModelVersion version, InferDoc doc)
+    private static InferenceRequest Build(ModelVersion version, InferDoc doc, int segmentBytes)
     {
         var request = version.RentRequest();
         foreach (var t in doc.Inputs)
         {
             int index = version.Config.InputIndex(t.Name);
-            Wire.Encode(t.Datatype, t.Values).CopyTo(request.AddInput(index, version.Config.Inputs[index].DataType, t.Shape));
+            var type = version.Config.Inputs[index].DataType;
+            byte[] bytes = Wire.Encode(t.Datatype, t.Values);
+            if (segmentBytes == 0)
+            {
+                bytes.CopyTo(request.AddInput(index, type, t.Shape));
+            }
+            else
+            {
+                request.AddInput(index, type, t.Shape, Segmented.Of(bytes, segmentBytes));
+            }
         }
 
         request.Validate();

@@ -20,7 +20,7 @@ public sealed class EngineConcurrencyTests
     }
 
     /// <summary>A request of <paramref name="rows"/> rows taken from the golden batch starting at <paramref name="first"/>.</summary>
-    private static InferenceRequest Build(ModelVersion model, int first, int rows)
+    private static InferenceRequest Build(ModelVersion model, int first, int rows, bool borrowed = false)
     {
         var r = model.RentRequest();
         var sparse = Ctr.Request.Inputs[0].Values;
@@ -41,8 +41,20 @@ public sealed class EngineConcurrencyTests
             }
         }
 
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(ids.AsSpan()).CopyTo(r.AddInput(0, TensorDataType.Int64, [rows, 26]));
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(features.AsSpan()).CopyTo(r.AddInput(1, TensorDataType.FP32, [rows, 13]));
+        var idBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(ids.AsSpan());
+        var featureBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(features.AsSpan());
+        if (borrowed)
+        {
+            // As from a MessagePack body: the worker copies straight from these buffers into the batch.
+            r.AddInput(0, TensorDataType.Int64, [rows, 26], Segmented.Of(idBytes, 100));
+            r.AddInput(1, TensorDataType.FP32, [rows, 13], Segmented.Of(featureBytes, 100));
+        }
+        else
+        {
+            idBytes.CopyTo(r.AddInput(0, TensorDataType.Int64, [rows, 26]));
+            featureBytes.CopyTo(r.AddInput(1, TensorDataType.FP32, [rows, 13]));
+        }
+
         return r;
     }
 
@@ -72,7 +84,7 @@ public sealed class EngineConcurrencyTests
             for (int i = 0; i < 400; i++)
             {
                 int first = rng.Next(8), rows = rng.Next(1, 4);
-                var r = Build(model, first, rows);
+                var r = Build(model, first, rows, borrowed: (p + i) % 2 == 0);
                 inFlight.Add((r, model.InferAsync(r), first, rows));
                 if (inFlight.Count == 8 || i == 399)
                 {
