@@ -26,9 +26,15 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
 
     internal void Complete()
     {
-        CompletedUs = Scheduling.MonotonicClock.NowMicroseconds();
-        _succeeded = true;
+        Succeed(Scheduling.MonotonicClock.NowMicroseconds());
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    /// <summary>Records success at <paramref name="nowUs"/>; the caller publishes it (see <see cref="Scheduling.BatchCompletion"/>).</summary>
+    internal void Succeed(long nowUs)
+    {
+        CompletedUs = nowUs;
+        _succeeded = true;
     }
 
     internal void Fail(InferenceStatus status, string error)
@@ -41,7 +47,9 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     }
 
     /// <summary>On a thread-pool thread: publishes the result; the awaiting code continues here, inline.</summary>
-    void IThreadPoolWorkItem.Execute()
+    void IThreadPoolWorkItem.Execute() => Publish();
+
+    internal void Publish()
     {
         if (Model is not null)
         {

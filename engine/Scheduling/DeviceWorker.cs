@@ -22,9 +22,11 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private readonly ParkingSpot _spot = new();
     private readonly IModelScheduler _scheduler;
     private readonly InferenceRequest[] _batch;
+    private readonly List<BatchCompletion> _completions = [];
     private readonly string _name;
     private readonly int _core;
     private readonly int _intraOpThreads;
+    private readonly EngineThreading _threading;
     private readonly TWait _wait;
     private int _count;
     private int _assigned;
@@ -34,9 +36,10 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private Thread _thread;
     private int _restarts;
 
-    public DeviceWorker(ModelConfig config, TorchScriptModel model, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int core, int intraOpThreads)
+    public DeviceWorker(ModelConfig config, TorchScriptModel model, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int core, EngineThreading threading)
     {
-        _intraOpThreads = Math.Max(1, intraOpThreads);
+        _threading = threading;
+        _intraOpThreads = Math.Max(1, threading.IntraOpThreads);
         _config = config;
         _executor = new BatchExecutor(config, model);
         _estimator = estimator;
@@ -87,7 +90,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
 
     private void ThreadMain()
     {
-        ThreadTuning.UsePreciseTimers();
+        _threading.ApplyToCurrentThread();
         if (_core >= 0)
         {
             ThreadTuning.PinToCore(_core);
@@ -181,10 +184,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             {
                 Diagnostics.EngineMetrics.RecordBatch(Model, rows);
             }
-            foreach (var r in batch)
-            {
-                r.Complete();
-            }
+            Complete(batch);
         }
         catch (Exception) when (batch.Length > 1)
         {
@@ -201,6 +201,42 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         }
 
         batch.Clear();
+    }
+
+    private void Complete(Span<InferenceRequest> batch)
+    {
+        if (batch.Length == 1)
+        {
+            batch[0].Complete();
+            return;
+        }
+
+        var completion = TakeCompletion();
+        long now = MonotonicClock.NowMicroseconds();
+        foreach (var r in batch)
+        {
+            r.Succeed(now);
+            completion.Add(r);
+        }
+
+        completion.Queue();
+    }
+
+    /// <summary>A free batch completion; a new one only while every existing one is still being read (rare).</summary>
+    private BatchCompletion TakeCompletion()
+    {
+        foreach (var c in _completions)
+        {
+            if (c.TryTake())
+            {
+                return c;
+            }
+        }
+
+        var added = new BatchCompletion(_batch.Length);
+        added.TryTake();
+        _completions.Add(added);
+        return added;
     }
 
     private void RunAlone(InferenceRequest r)

@@ -25,6 +25,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
     private readonly IDeviceWorker[] _workers;
     private readonly Thread _thread;
     private readonly TWait _wait;
+    private readonly EngineThreading _threading;
     private volatile bool _stopping;
 
     // Who runs the scheduling step: 0 free, 1 held (by the scheduler thread or a submitter).
@@ -41,6 +42,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
     {
         _config = config;
         _wait = wait;
+        _threading = threading;
         var workers = new List<IDeviceWorker>();
         foreach (var group in config.InstanceGroups)
         {
@@ -48,7 +50,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
             {
                 // Thread names show up in dotnet-trace and top -H: say which model and instance.
                 int core = threading.WorkerCores.Count > 0 ? threading.WorkerCores[workers.Count % threading.WorkerCores.Count] : -1;
-                workers.Add(new DeviceWorker<TWait>(config, model, estimator, this, wait, $"ll-{config.Name}-v{version}-w{workers.Count}", core, threading.IntraOpThreads));
+                workers.Add(new DeviceWorker<TWait>(config, model, estimator, this, wait, $"ll-{config.Name}-v{version}-w{workers.Count}", core, threading));
             }
         }
 
@@ -161,7 +163,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
     /// <summary>The scheduler thread: keeps the timers (windows, timeouts) even while every worker is busy.</summary>
     private void Loop()
     {
-        ThreadTuning.UsePreciseTimers();
+        _threading.ApplyToCurrentThread();
         while (true)
         {
             if (Interlocked.CompareExchange(ref _owner, 1, 0) != 0)
@@ -185,7 +187,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
                 continue;
             }
 
-            _wait.Wait(_spot, wake);
+            _wait.WaitForTimer(_spot, wake);
             Volatile.Write(ref _plannedWakeUs, long.MinValue);
         }
     }
@@ -293,4 +295,15 @@ internal interface IModelScheduler : IDisposable
 }
 
 /// <summary>Thread settings for schedulers and workers.</summary>
-public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMicroseconds, IReadOnlyList<int> WorkerCores, int IntraOpThreads);
+public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMicroseconds, IReadOnlyList<int> WorkerCores, int IntraOpThreads, int Nice = 0)
+{
+    /// <summary>Applies the per-thread settings every engine thread shares; on the thread itself.</summary>
+    internal void ApplyToCurrentThread()
+    {
+        ThreadTuning.UsePreciseTimers();
+        if (Nice != 0)
+        {
+            ThreadTuning.SetNice(Nice);
+        }
+    }
+}

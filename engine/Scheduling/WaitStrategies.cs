@@ -8,8 +8,19 @@ namespace LowLatency.Engine.Scheduling;
 /// </summary>
 public interface IWaitStrategy
 {
-    /// <summary>Waits until <paramref name="spot"/> is signalled or <paramref name="deadlineUs"/> (µs, <see cref="MonotonicClock"/>; MaxValue for none) passes.</summary>
+    /// <summary>
+    /// A device worker's wait for its next batch: until <paramref name="spot"/> is signalled or
+    /// <paramref name="deadlineUs"/> (µs, <see cref="MonotonicClock"/>; MaxValue for none) passes.
+    /// </summary>
     void Wait(ParkingSpot spot, long deadlineUs);
+
+    /// <summary>
+    /// The scheduler thread's wait for its next timer (a batching window or a timeout), or a signal.
+    /// It hands nothing off (submitters and idle workers take the scheduling step themselves), so
+    /// spinning after a step buys nothing and takes a core from the workers; what matters is waking
+    /// on time, which a futex alone does not promise below a millisecond: spin only near the deadline.
+    /// </summary>
+    void WaitForTimer(ParkingSpot spot, long deadlineUs);
 }
 
 /// <summary>Which <see cref="IWaitStrategy"/> the engine's threads use (setting <c>LowLatency:WaitStrategy</c>).</summary>
@@ -27,6 +38,8 @@ public enum WaitStrategyKind
 
 public struct SpinWaitStrategy : IWaitStrategy
 {
+    public readonly void WaitForTimer(ParkingSpot spot, long deadlineUs) => Wait(spot, deadlineUs);
+
     public readonly void Wait(ParkingSpot spot, long deadlineUs)
     {
         while (!spot.TryConsume() && MonotonicClock.NowMicroseconds() < deadlineUs)
@@ -38,16 +51,68 @@ public struct SpinWaitStrategy : IWaitStrategy
 
 public struct ParkWaitStrategy : IWaitStrategy
 {
+    public readonly void WaitForTimer(ParkingSpot spot, long deadlineUs) => SpinThenParkWaitStrategy.Park(spot, deadlineUs);
+
     public readonly void Wait(ParkingSpot spot, long deadlineUs) => SpinThenParkWaitStrategy.Park(spot, deadlineUs);
 }
 
 public struct SpinThenParkWaitStrategy(long spinMicroseconds) : IWaitStrategy
 {
+    /// <summary>How long of the spin is a pure pause loop before it turns to yielding.</summary>
+    internal const long PauseMicroseconds = 10;
+
     public readonly void Wait(ParkingSpot spot, long deadlineUs)
     {
         long now = MonotonicClock.NowMicroseconds();
         long spinUntil = Math.Min(deadlineUs, now + spinMicroseconds);
+        long pauseUntil = Math.Min(spinUntil, now + PauseMicroseconds);
         while (now < spinUntil)
+        {
+            if (spot.TryConsume())
+            {
+                return;
+            }
+
+            // A few µs of pause-spinning catch a hand-off at once; after that, sched_yield: with more
+            // runnable threads than cores (request threads producing the very work this thread waits
+            // for), a pure spinner holds a core they need. With nothing else runnable the yield
+            // returns at once and this is still a spin. Measured in perf/results/README.md.
+            if (now < pauseUntil)
+            {
+                Thread.SpinWait(8);
+            }
+            else
+            {
+                Thread.Yield();
+            }
+
+            now = MonotonicClock.NowMicroseconds();
+        }
+
+        Park(spot, deadlineUs);
+    }
+
+    public readonly void WaitForTimer(ParkingSpot spot, long deadlineUs)
+    {
+        if (deadlineUs == long.MaxValue)
+        {
+            spot.Wait(-1);
+            return;
+        }
+
+        // Park until the spin margin before the deadline, then spin the rest: on time, not late by
+        // a wake-up's latency.
+        long parkUntil = deadlineUs - spinMicroseconds;
+        if (parkUntil > MonotonicClock.NowMicroseconds())
+        {
+            if (Park(spot, parkUntil))
+            {
+                return;
+            }
+        }
+
+        long now = MonotonicClock.NowMicroseconds();
+        while (now < deadlineUs)
         {
             if (spot.TryConsume())
             {
@@ -57,22 +122,17 @@ public struct SpinThenParkWaitStrategy(long spinMicroseconds) : IWaitStrategy
             Thread.SpinWait(8);
             now = MonotonicClock.NowMicroseconds();
         }
-
-        Park(spot, deadlineUs);
     }
 
-    internal static void Park(ParkingSpot spot, long deadlineUs)
+    /// <summary>Parks until signalled or the deadline; true when woken by a signal (consumed).</summary>
+    internal static bool Park(ParkingSpot spot, long deadlineUs)
     {
         if (deadlineUs == long.MaxValue)
         {
-            spot.Wait(-1);
-            return;
+            return spot.Wait(-1);
         }
 
         long remaining = deadlineUs - MonotonicClock.NowMicroseconds();
-        if (remaining > 0)
-        {
-            spot.Wait(remaining * 1000);
-        }
+        return remaining > 0 ? spot.Wait(remaining * 1000) : spot.TryConsume();
     }
 }

@@ -28,6 +28,16 @@ public sealed class InferenceEngine : IDisposable
 
     public IReadOnlyCollection<ServedModel> Models => _models.Values;
 
+    /// <summary>Whether this process may give a thread <paramref name="nice"/>: tried on a short-lived thread.</summary>
+    private static bool NiceAllowed(int nice)
+    {
+        bool allowed = false;
+        var probe = new Thread(() => allowed = Native.Threading.ThreadTuning.SetNice(nice)) { IsBackground = true };
+        probe.Start();
+        probe.Join();
+        return allowed;
+    }
+
     /// <summary>Reads and validates every configuration in the repository; loads nothing.</summary>
     public IReadOnlyList<ModelDefinition> Scan() => _definitions = ModelRepository.Scan(_options.ModelRepository);
 
@@ -36,7 +46,14 @@ public sealed class InferenceEngine : IDisposable
     {
         NativeReport = TorchRuntime.Initialize(_options.IntraOpThreads);
         log?.Invoke($"libtorch: {NativeReport.Reason}");
-        var threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads);
+        var threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice);
+        if (_options.ThreadNice != 0)
+        {
+            log?.Invoke(NiceAllowed(_options.ThreadNice)
+                ? $"engine threads run at nice {_options.ThreadNice}"
+                : $"warning: engine threads cannot run at nice {_options.ThreadNice} (needs CAP_SYS_NICE or RLIMIT_NICE); they run at the default");
+        }
+
         var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
         foreach (var def in _definitions)
         {

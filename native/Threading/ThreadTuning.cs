@@ -30,6 +30,46 @@ public static partial class ThreadTuning
         return SchedSetaffinity(0, 16 * sizeof(ulong), mask) == 0;
     }
 
+    /// <summary>
+    /// Sets the calling thread's nice value (-20 highest … 19 lowest); on Linux a thread id names one
+    /// thread, so only this thread changes. Raising priority (a negative value) needs CAP_SYS_NICE or
+    /// an RLIMIT_NICE that allows it; false when refused.
+    /// </summary>
+    public static bool SetNice(int nice)
+    {
+        if (!OperatingSystem.IsLinux() || nice is < -20 or > 19)
+        {
+            return false;
+        }
+
+        return SetPriority(PrioProcess, GetTid(), nice) == 0;
+    }
+
+    /// <summary>The calling thread's nice value, or null off Linux.</summary>
+    public static int? GetNice()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        // -1 is both a valid nice value and the error return: errno tells them apart.
+        Marshal.SetLastPInvokeError(0);
+        int nice = GetPriority(PrioProcess, GetTid());
+        return nice == -1 && Marshal.GetLastPInvokeError() != 0 ? null : nice;
+    }
+
+    private const int PrioProcess = 0;
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetTid();
+
+    [LibraryImport("libc", EntryPoint = "setpriority")]
+    private static partial int SetPriority(int which, int who, int prio);
+
+    [LibraryImport("libc", EntryPoint = "getpriority", SetLastError = true)]
+    private static partial int GetPriority(int which, int who);
+
     [LibraryImport("libc", EntryPoint = "prctl")]
     private static partial int Prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
 

@@ -11,16 +11,20 @@ using TorchSharp;
 
 // The engine without HTTP: submit -> batch -> execute -> complete, timed per request from the
 // engine's own timestamps, and managed allocation per request in steady state.
-//   enginebench [--requests 20000] [--out perf/results/engine.json]
+//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--wait spinthenpark|spin|park] [--spin-us 50] [--out perf/results/engine.json]
 // Run from the repository root (it reads models/ and perf/models/).
 int requests = Arg("--requests", 20000);
+int saturationProducers = Arg("--producers", 4);
+int nice = Arg("--nice", 0);
+var wait = Enum.Parse<WaitStrategyKind>(ArgString("--wait") ?? nameof(WaitStrategyKind.SpinThenPark), ignoreCase: true);
+long spin = Arg("--spin-us", 50);
 string? outPath = ArgString("--out");
 var results = new List<Dictionary<string, object>>();
 
-using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models" });
+using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin });
 engine.Scan();
 engine.Load();
-using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models" });
+using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin });
 served.Scan();
 served.Load();
 engine.TryGetModel("identity", out var identityModel);
@@ -43,9 +47,9 @@ if (args.Contains("--alloc-trace"))
 
 await Scenario("identity, 1 producer, realtime", identity, producers: 1, inFlight: 1, QosClass.Realtime);
 await Scenario("identity, 1 producer, default class", identity, producers: 1, inFlight: 1, QosClass.None);
-await Scenario("identity, saturation: 4 producers x 16 in flight", identity, producers: 4, inFlight: 16, QosClass.None);
+await Scenario($"identity, saturation: {saturationProducers} producers x 16 in flight", identity, producers: saturationProducers, inFlight: 16, QosClass.None);
 await Scenario("ctr-ranker, 1 producer, realtime", ctr, producers: 1, inFlight: 1, QosClass.Realtime);
-await Scenario("ctr-ranker, saturation: 4 producers x 16 in flight", ctr, producers: 4, inFlight: 16, QosClass.None);
+await Scenario($"ctr-ranker, saturation: {saturationProducers} producers x 16 in flight", ctr, producers: saturationProducers, inFlight: 16, QosClass.None);
 TorchSharpPerBatch(identity, "identity");
 TorchSharpPerBatch(ctr, "ctr-ranker");
 
@@ -78,6 +82,10 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
         ["overhead_us_p999"] = h.Overhead.GetValueAtPercentile(99.9),
         ["submit_to_complete_us_p50"] = h.Total.GetValueAtPercentile(50),
         ["submit_to_complete_us_p99"] = h.Total.GetValueAtPercentile(99),
+        ["dispatch_us_p50"] = h.Dispatch.GetValueAtPercentile(50),
+        ["dispatch_us_p99"] = h.Dispatch.GetValueAtPercentile(99),
+        ["completion_us_p50"] = h.Completion.GetValueAtPercentile(50),
+        ["completion_us_p99"] = h.Completion.GetValueAtPercentile(99),
         ["compute_us_p50"] = h.Compute.GetValueAtPercentile(50),
         ["compute_us_p99"] = h.Compute.GetValueAtPercentile(99),
         ["queue_us_p50"] = h.Queue.GetValueAtPercentile(50),
@@ -87,7 +95,7 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
     };
     results.Add(row);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us; submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included)"));
+        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included)"));
 }
 
 async Task<int> Run(ModelVersion model, int producers, int inFlight, QosClass qos, int total, Histograms? h)
@@ -97,13 +105,14 @@ async Task<int> Run(ModelVersion model, int producers, int inFlight, QosClass qo
     {
         var pending = new InferenceRequest[inFlight];
         var completions = new ValueTask<bool>[inFlight];
+        var bodies = Bodies(model, inFlight);
         for (int sent = 0; sent < perProducer; sent += inFlight)
         {
             int n = Math.Min(inFlight, perProducer - sent);
             for (int i = 0; i < n; i++)
             {
                 var r = model.RentRequest();
-                Fill(model, r, sent + i);
+                Fill(model, r, sent + i, bodies[i]);
                 r.Qos = qos;
                 pending[i] = r;
                 completions[i] = model.InferAsync(r);
@@ -125,7 +134,16 @@ async Task<int> Run(ModelVersion model, int producers, int inFlight, QosClass qo
     return perProducer * producers;
 }
 
-static void Fill(ModelVersion model, InferenceRequest r, int seed)
+// One stand-in request body per in-flight slot, per input: the request borrows its bytes, as the
+// server's requests borrow them from Kestrel's buffers, and the worker copies them into the batch.
+static byte[][][] Bodies(ModelVersion model, int slots)
+{
+    var config = model.Config;
+    return Enumerable.Range(0, slots).Select(_ => config.Inputs.Select(spec =>
+        new byte[spec.DataType.ElementSize() * spec.Dims.Aggregate(1L, (a, d) => a * d)]).ToArray()).ToArray();
+}
+
+static void Fill(ModelVersion model, InferenceRequest r, int seed, byte[][] body)
 {
     var config = model.Config;
     // The harness must not allocate per request itself, or its bytes would be counted as the engine's.
@@ -135,15 +153,17 @@ static void Fill(ModelVersion model, InferenceRequest r, int seed)
         var spec = config.Inputs[i];
         dims[0] = 1;
         spec.Dims.CopyTo(dims[1..]);
-        var data = r.AddInput(i, spec.DataType, dims[..(spec.Dims.Length + 1)]);
+        var data = body[i];
         if (spec.DataType == TensorDataType.FP32)
         {
-            MemoryMarshal.Cast<byte, float>(data).Fill(seed % 7);
+            MemoryMarshal.Cast<byte, float>(data.AsSpan()).Fill(seed % 7);
         }
         else
         {
-            MemoryMarshal.Cast<byte, long>(data).Fill(seed);
+            MemoryMarshal.Cast<byte, long>(data.AsSpan()).Fill(seed);
         }
+
+        r.AddInput(i, spec.DataType, dims[..(spec.Dims.Length + 1)], new System.Buffers.ReadOnlySequence<byte>(data));
     }
 }
 
@@ -153,7 +173,7 @@ void TorchSharpPerBatch(ModelVersion model, string name)
     using var script = TorchScriptModel.Load(Path.Combine(name == "identity" ? "perf/models" : "models", name, "1", "model.pt"), model.Config);
     using var executor = new BatchExecutor(model.Config, script);
     var r = model.RentRequest();
-    Fill(model, r, 1);
+    Fill(model, r, 1, Bodies(model, 1)[0]);
     r.Validate();
     var batch = new[] { r };
     using (torch.inference_mode())
@@ -161,12 +181,14 @@ void TorchSharpPerBatch(ModelVersion model, string name)
         for (int i = 0; i < 2000; i++)
         {
             executor.Execute(batch);
+            r.ReleaseOutputs();
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5000; i++)
         {
             executor.Execute(batch);
+            r.ReleaseOutputs();
         }
 
         double perBatch = (GC.GetAllocatedBytesForCurrentThread() - before) / 5000.0;
@@ -205,6 +227,12 @@ internal sealed class Histograms(int capacity)
 
     public LongHistogram Queue { get; } = new(10_000_000, 3);
 
+    /// <summary>The overhead's first part: batch-eligible to execution start (the hand-off to the worker).</summary>
+    public LongHistogram Dispatch { get; } = new(10_000_000, 3);
+
+    /// <summary>The overhead's second part: execution end to this request's completion (scatter, queue).</summary>
+    public LongHistogram Completion { get; } = new(10_000_000, 3);
+
     public int Batches
     {
         get
@@ -229,6 +257,8 @@ internal sealed class Histograms(int capacity)
             Total.RecordValue(Math.Max(0, r.CompletedUs - r.ArrivalUs));
             Compute.RecordValue(r.ComputeMicroseconds);
             Queue.RecordValue(r.QueueMicroseconds);
+            Dispatch.RecordValue(Math.Max(0, r.ExecStartUs - r.EligibleUs));
+            Completion.RecordValue(Math.Max(0, r.CompletedUs - r.ExecEndUs));
             _batchStarts[_recorded++] = r.ExecStartUs;
         }
     }

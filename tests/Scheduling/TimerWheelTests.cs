@@ -154,3 +154,39 @@ public sealed class TimerWheelTests
         }, iter: 300);
     }
 }
+
+public sealed class WaitStrategyTests
+{
+    [Fact]
+    public void A_timer_wait_returns_on_a_signal_given_before_or_during_it()
+    {
+        using var spot = new LowLatency.Native.Threading.ParkingSpot();
+        var wait = new SpinThenParkWaitStrategy(50);
+        spot.Signal();
+        // Signalled before: returns without waiting for the (far) deadline.
+        wait.WaitForTimer(spot, MonotonicClock.NowMicroseconds() + 60_000_000);
+        var signaller = new Thread(() =>
+        {
+            Thread.Sleep(20);
+            spot.Signal();
+        });
+        signaller.Start();
+        // Signalled while parked: returns long before the deadline, and the signal is consumed.
+        wait.WaitForTimer(spot, MonotonicClock.NowMicroseconds() + 60_000_000);
+        signaller.Join();
+        Assert.False(spot.TryConsume());
+    }
+
+    [Fact]
+    public void A_timer_wait_never_returns_before_its_deadline_without_a_signal()
+    {
+        using var spot = new LowLatency.Native.Threading.ParkingSpot();
+        var wait = new SpinThenParkWaitStrategy(50);
+        foreach (long ahead in new long[] { 0, 30, 400, 3000 })
+        {
+            long deadline = MonotonicClock.NowMicroseconds() + ahead;
+            wait.WaitForTimer(spot, deadline);
+            Assert.True(MonotonicClock.NowMicroseconds() >= deadline, $"returned early for a deadline {ahead} µs ahead");
+        }
+    }
+}
