@@ -4,7 +4,10 @@
 #   dotnet pwsh build.ps1 <target> [-- extra arguments]
 # Targets:
 #   build   compile everything (Release)
-#   test    verify formatting, then run every test; ends with "N passed, N failed, N skipped"
+#   test    verify formatting, run every test (ends with "N passed, N failed, N skipped"), then
+#           the allocation budgets (microbench --gate); fails if any part fails
+#   microbench  BenchmarkDotNet micro-benchmarks of the hot paths with MemoryDiagnoser, then the
+#           allocation gate (bytes per operation against each benchmark's [AllocationBudget])
 #   run     start the server on http://127.0.0.1:8000 with models/ (extra arguments go to the server)
 #   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
 #   perf    side by side on loopback, transport floor vs. this server: perf/results/side-by-side-<date>.md
@@ -13,7 +16,7 @@
 #   clean   remove build outputs
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'run', 'bench', 'perf', 'trace', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'trace', 'format', 'clean')]
     [string] $Target = 'build',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)]
     [string[]] $Rest = @()
@@ -59,7 +62,17 @@ switch ($Target) {
         & dotnet test $Solution -c $Configuration --no-restore --logger 'trx' --logger 'console;verbosity=normal' --results-directory $results @Rest
         $code = $LASTEXITCODE
         Write-TestSummary $results
-        exit $code
+        if ($code -ne 0) { exit $code }
+        # Allocation is deterministic where timing is not: this gate is safe on a noisy machine.
+        # dotnet test builds only the test projects and what they reference: build the benchmarks.
+        Invoke-Dotnet build perf/MicroBench -c $Configuration --no-restore
+        & dotnet perf/MicroBench/bin/$Configuration/net10.0/LowLatency.MicroBench.dll
+        exit $LASTEXITCODE
+    }
+    'microbench' {
+        Invoke-Dotnet build perf/MicroBench -c $Configuration
+        & dotnet perf/MicroBench/bin/$Configuration/net10.0/LowLatency.MicroBench.dll @Rest
+        exit $LASTEXITCODE
     }
     'run' {
         Invoke-Dotnet run --project host -c $Configuration -- @Rest

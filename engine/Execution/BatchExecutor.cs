@@ -13,7 +13,7 @@ namespace LowLatency.Engine.Execution;
 /// tensors, which stay alive until every request of the batch has written its response. One per
 /// device worker, used only from that worker's thread.
 /// </summary>
-internal sealed unsafe class BatchExecutor : IDisposable
+internal sealed unsafe class BatchExecutor : IBatchRunner
 {
     private readonly ModelConfig _config;
     private readonly TorchScriptModel _model;

@@ -55,6 +55,9 @@ public sealed unsafe partial class InferenceRequest
 
     public ModelVersion Model { get; }
 
+    /// <summary>The configuration the request is checked against (its model version's).</summary>
+    public ModelConfig Config => _config;
+
     /// <summary>The request's <c>id</c>, echoed in the response.</summary>
     public string? Id { get; set; }
 

@@ -17,7 +17,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     where TWait : struct, IWaitStrategy
 {
     private readonly ModelConfig _config;
-    private readonly BatchExecutor _executor;
+    private readonly IBatchRunner _executor;
     private readonly ComputeEstimator _estimator;
     private readonly ParkingSpot _spot = new();
     private readonly IModelScheduler _scheduler;
@@ -35,13 +35,14 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private volatile bool _stopping;
     private Thread _thread;
     private int _restarts;
+    private int _consecutiveDeaths;
 
-    public DeviceWorker(ModelConfig config, TorchScriptModel model, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int core, EngineThreading threading)
+    public DeviceWorker(ModelConfig config, IBatchRunner runner, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int core, EngineThreading threading)
     {
         _threading = threading;
         _intraOpThreads = Math.Max(1, threading.IntraOpThreads);
         _config = config;
-        _executor = new BatchExecutor(config, model);
+        _executor = runner;
         _estimator = estimator;
         _scheduler = scheduler;
         _wait = wait;
@@ -90,6 +91,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
 
     private void ThreadMain()
     {
+        BackOffAfterDeaths();
         _threading.ApplyToCurrentThread();
         if (_core >= 0)
         {
@@ -120,10 +122,26 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
                 }
             }
 
+            // Idle first, then the replacement: only one thread of this worker ever runs this
+            // handler or a batch. A batch the scheduler hands over meanwhile waits for the new thread.
+            _consecutiveDeaths++;
+            BecomeIdle();
             var replacement = NewThread();
             Volatile.Write(ref _thread, replacement);
             replacement.Start();
-            BecomeIdle();
+        }
+    }
+
+    /// <summary>
+    /// A thread that dies again and again (libtorch that cannot start, say) is replaced after a
+    /// growing pause, 10 ms doubling up to 1 s, instead of in a tight loop; a batch run resets it.
+    /// </summary>
+    private void BackOffAfterDeaths()
+    {
+        int deaths = _consecutiveDeaths;
+        if (deaths > 1)
+        {
+            Thread.Sleep(Math.Min(1000, 10 << Math.Min(deaths - 2, 7)));
         }
     }
 
@@ -149,6 +167,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             }
 
             RunBatch();
+            _consecutiveDeaths = 0;
             Volatile.Write(ref _assigned, 0);
             BecomeIdle();
         }

@@ -38,7 +38,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
     // (it then looks again anyway, so nobody needs to wake it).
     private long _plannedWakeUs = long.MinValue;
 
-    public ModelScheduler(ModelConfig config, long version, TorchScriptModel model, ComputeEstimator estimator, QosSettings qos, EngineThreading threading, TWait wait)
+    public ModelScheduler(ModelConfig config, long version, Func<IBatchRunner> runners, ComputeEstimator estimator, QosSettings qos, EngineThreading threading, TWait wait)
     {
         _config = config;
         _wait = wait;
@@ -50,7 +50,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler
             {
                 // Thread names show up in dotnet-trace and top -H: say which model and instance.
                 int core = threading.WorkerCores.Count > 0 ? threading.WorkerCores[workers.Count % threading.WorkerCores.Count] : -1;
-                workers.Add(new DeviceWorker<TWait>(config, model, estimator, this, wait, $"ll-{config.Name}-v{version}-w{workers.Count}", core, threading));
+                workers.Add(new DeviceWorker<TWait>(config, runners(), estimator, this, wait, $"ll-{config.Name}-v{version}-w{workers.Count}", core, threading));
             }
         }
 

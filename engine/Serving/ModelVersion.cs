@@ -28,11 +28,12 @@ public sealed class ModelVersion : IDisposable
         VersionString = version.ToString(CultureInfo.InvariantCulture);
         _model = model;
         Estimator = new ComputeEstimator(config.MaxBatchSize);
+        IBatchRunner Runner() => new BatchExecutor(config, model);
         _scheduler = threading.WaitStrategy switch
         {
-            WaitStrategyKind.Spin => new ModelScheduler<SpinWaitStrategy>(config, version, model, Estimator, config.Qos, threading, default),
-            WaitStrategyKind.Park => new ModelScheduler<ParkWaitStrategy>(config, version, model, Estimator, config.Qos, threading, default),
-            _ => new ModelScheduler<SpinThenParkWaitStrategy>(config, version, model, Estimator, config.Qos, threading, new SpinThenParkWaitStrategy(threading.SpinMicroseconds)),
+            WaitStrategyKind.Spin => new ModelScheduler<SpinWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, default),
+            WaitStrategyKind.Park => new ModelScheduler<ParkWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, default),
+            _ => new ModelScheduler<SpinThenParkWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, new SpinThenParkWaitStrategy(threading.SpinMicroseconds)),
         };
         _scheduler.AttachModel(this);
         Diagnostics.EngineMetrics.Register(this);

@@ -190,7 +190,7 @@ internal static class JsonRequestDecoder
             BadInput.Throw($"{where}: missing 'name'");
         }
 
-        string name = request.Model.Config.Inputs[index].Name;
+        string name = request.Config.Inputs[index].Name;
         if (!hasType)
         {
             BadInput.Throw($"input '{name}': missing 'datatype'");

@@ -11,10 +11,10 @@ internal static class RequestFields
 
     public static int Input(InferenceRequest request, ReadOnlySpan<byte> name)
     {
-        int index = request.Model.Config.InputIndex(name);
+        int index = request.Config.InputIndex(name);
         if (index < 0)
         {
-            BadInput.Throw($"unknown input '{Encoding.UTF8.GetString(name)}' for model '{request.Model.Config.Name}'; it takes {Names(request.Model.Config.Inputs)}");
+            BadInput.Throw($"unknown input '{Encoding.UTF8.GetString(name)}' for model '{request.Config.Name}'; it takes {Names(request.Config.Inputs)}");
         }
 
         return index;
@@ -22,10 +22,10 @@ internal static class RequestFields
 
     public static int Output(InferenceRequest request, ReadOnlySpan<byte> name)
     {
-        int index = request.Model.Config.OutputIndex(name);
+        int index = request.Config.OutputIndex(name);
         if (index < 0)
         {
-            BadInput.Throw($"unknown output '{Encoding.UTF8.GetString(name)}' for model '{request.Model.Config.Name}'; it gives {Names(request.Model.Config.Outputs)}");
+            BadInput.Throw($"unknown output '{Encoding.UTF8.GetString(name)}' for model '{request.Config.Name}'; it gives {Names(request.Config.Outputs)}");
         }
 
         return index;

@@ -1,0 +1,30 @@
+using LowLatency.Engine.Config;
+
+namespace LowLatency.MicroBench;
+
+/// <summary>The repository's models, found from wherever BenchmarkDotNet runs the benchmarks.</summary>
+internal static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    public static ModelConfig Config(string model) => ModelConfigReader.Read(Path.Combine(ModelDir(model), "config.json"));
+
+    public static string ModelFile(string model) => Path.Combine(ModelDir(model), "1", "model.pt");
+
+    private static string ModelDir(string model) => model == "identity"
+        ? Path.Combine(Root, "perf", "models", model)
+        : Path.Combine(Root, "models", model);
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "LowLatency.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("LowLatency.sln not found above " + AppContext.BaseDirectory);
+    }
+}
