@@ -30,6 +30,9 @@ public sealed partial class InferenceRequest
     public long CompletedUs { get; private set; }
 
     /// <summary>Waiting for a batch to form and a worker to be free.</summary>
+    /// <summary>When the scheduling step handed the request's batch to a worker (between eligible and execution start).</summary>
+    public long DispatchedUs { get; internal set; }
+
     public long QueueMicroseconds => Math.Max(0, EligibleUs - ArrivalUs);
 
     public long ComputeMicroseconds => Math.Max(0, ExecEndUs - ExecStartUs);
@@ -54,7 +57,7 @@ public sealed partial class InferenceRequest
         Priority = 0;
         TimeoutMicroseconds = 0;
         Qos = QosClass.None;
-        ArrivalUs = EligibleUs = ExecStartUs = ExecEndUs = CompletedUs = 0;
+        ArrivalUs = EligibleUs = DispatchedUs = ExecStartUs = ExecEndUs = CompletedUs = 0;
         Level = 0;
         WindowDeadlineUs = DeadlineUs = 0;
         RejectOnTimeout = Delayed = false;

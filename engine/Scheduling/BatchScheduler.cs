@@ -186,6 +186,7 @@ internal sealed class BatchScheduler
             {
                 Dequeue(r);
                 r.EligibleUs = Math.Min(eligible, nowUs);
+                r.DispatchedUs = nowUs;
                 batch[taken++] = r;
             }
         }

@@ -36,6 +36,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private Thread _thread;
     private int _restarts;
     private int _consecutiveDeaths;
+    private long _spinUntilUs;
 
     public DeviceWorker(ModelConfig config, IBatchRunner runner, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int core, EngineThreading threading)
     {
@@ -77,6 +78,13 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         _count = count;
         Volatile.Write(ref _idle, 0);
         Volatile.Write(ref _assigned, 1);
+        _spot.Signal();
+    }
+
+    /// <summary>Wakes the idle worker without work: it spins until <paramref name="untilUs"/>, ready for a batch about to come.</summary>
+    public void WakeAhead(long untilUs)
+    {
+        Volatile.Write(ref _spinUntilUs, untilUs);
         _spot.Signal();
     }
 
@@ -156,7 +164,17 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
                     return;
                 }
 
-                _wait.Wait(_spot, long.MaxValue);
+                long spinUntil = Volatile.Read(ref _spinUntilUs);
+                if (spinUntil > MonotonicClock.NowMicroseconds())
+                {
+                    // Woken ahead of a batch: spin (no park) until it comes or the moment passes.
+                    default(SpinWaitStrategy).Wait(_spot, spinUntil);
+                }
+                else
+                {
+                    _wait.Wait(_spot, long.MaxValue);
+                }
+
                 continue;
             }
 
@@ -315,6 +333,8 @@ internal interface IDeviceWorker : IDisposable
     void Start();
 
     void Run(int count);
+
+    void WakeAhead(long untilUs);
 
     void Stop();
 }

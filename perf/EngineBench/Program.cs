@@ -48,6 +48,9 @@ if (args.Contains("--alloc-trace"))
 await Scenario("identity, 1 producer, realtime", identity, producers: 1, inFlight: 1, QosClass.Realtime);
 await Scenario("identity, 1 producer, default class", identity, producers: 1, inFlight: 1, QosClass.None);
 await Scenario($"identity, saturation: {saturationProducers} producers x 16 in flight", identity, producers: saturationProducers, inFlight: 16, QosClass.None);
+// A lone request of the balanced class waits out its whole 8 ms window: its dispatch time (window
+// deadline to execution start) is how late the scheduler thread's timer wakes it, plus the hand-off.
+await Scenario("identity, 1 producer, balanced: its 8 ms window expires alone", identity, producers: 1, inFlight: 1, QosClass.Balanced, count: 400);
 await Scenario("ctr-ranker, 1 producer, realtime", ctr, producers: 1, inFlight: 1, QosClass.Realtime);
 await Scenario($"ctr-ranker, saturation: {saturationProducers} producers x 16 in flight", ctr, producers: saturationProducers, inFlight: 16, QosClass.None);
 TorchSharpPerBatch(identity, "identity");
@@ -61,15 +64,16 @@ if (outPath is not null)
 
 return 0;
 
-async Task Scenario(string name, ModelVersion model, int producers, int inFlight, QosClass qos)
+async Task Scenario(string name, ModelVersion model, int producers, int inFlight, QosClass qos, int count = 0)
 {
+    int total = count > 0 ? count : requests;
     // Warm-up, then the measured run.
-    await Run(model, producers, inFlight, qos, requests / 5, null);
-    var h = new Histograms(requests);
+    await Run(model, producers, inFlight, qos, total / 5, null);
+    var h = new Histograms(total);
     GC.Collect();
     long before = GC.GetTotalAllocatedBytes(precise: true);
     var watch = System.Diagnostics.Stopwatch.StartNew();
-    int done = await Run(model, producers, inFlight, qos, requests, h);
+    int done = await Run(model, producers, inFlight, qos, total, h);
     watch.Stop();
     long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
     var row = new Dictionary<string, object>
@@ -84,6 +88,10 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
         ["submit_to_complete_us_p99"] = h.Total.GetValueAtPercentile(99),
         ["dispatch_us_p50"] = h.Dispatch.GetValueAtPercentile(50),
         ["dispatch_us_p99"] = h.Dispatch.GetValueAtPercentile(99),
+        ["dispatch_step_us_p50"] = h.Timer.GetValueAtPercentile(50),
+        ["dispatch_step_us_p99"] = h.Timer.GetValueAtPercentile(99),
+        ["worker_wake_us_p50"] = h.Wake.GetValueAtPercentile(50),
+        ["worker_wake_us_p99"] = h.Wake.GetValueAtPercentile(99),
         ["completion_us_p50"] = h.Completion.GetValueAtPercentile(50),
         ["completion_us_p99"] = h.Completion.GetValueAtPercentile(99),
         ["compute_us_p50"] = h.Compute.GetValueAtPercentile(50),
@@ -95,7 +103,7 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
     };
     results.Add(row);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included)"));
+        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included)"));
 }
 
 async Task<int> Run(ModelVersion model, int producers, int inFlight, QosClass qos, int total, Histograms? h)
@@ -230,6 +238,12 @@ internal sealed class Histograms(int capacity)
     /// <summary>The overhead's first part: batch-eligible to execution start (the hand-off to the worker).</summary>
     public LongHistogram Dispatch { get; } = new(10_000_000, 3);
 
+    /// <summary>The dispatch's first part: eligible to the scheduling step that handed the batch over (timer lateness when a window expires).</summary>
+    public LongHistogram Timer { get; } = new(10_000_000, 3);
+
+    /// <summary>The dispatch's second part: handed over to execution start (the worker's wake-up).</summary>
+    public LongHistogram Wake { get; } = new(10_000_000, 3);
+
     /// <summary>The overhead's second part: execution end to this request's completion (scatter, queue).</summary>
     public LongHistogram Completion { get; } = new(10_000_000, 3);
 
@@ -258,6 +272,8 @@ internal sealed class Histograms(int capacity)
             Compute.RecordValue(r.ComputeMicroseconds);
             Queue.RecordValue(r.QueueMicroseconds);
             Dispatch.RecordValue(Math.Max(0, r.ExecStartUs - r.EligibleUs));
+            Timer.RecordValue(Math.Max(0, r.DispatchedUs - r.EligibleUs));
+            Wake.RecordValue(Math.Max(0, r.ExecStartUs - r.DispatchedUs));
             Completion.RecordValue(Math.Max(0, r.CompletedUs - r.ExecEndUs));
             _batchStarts[_recorded++] = r.ExecStartUs;
         }

@@ -164,7 +164,7 @@ public sealed class WaitStrategyTests
         var wait = new SpinThenParkWaitStrategy(50);
         spot.Signal();
         // Signalled before: returns without waiting for the (far) deadline.
-        wait.WaitForTimer(spot, MonotonicClock.NowMicroseconds() + 60_000_000);
+        wait.WaitForTimer(spot, MonotonicClock.NowMicroseconds() + 60_000_000, new Ahead());
         var signaller = new Thread(() =>
         {
             Thread.Sleep(20);
@@ -172,8 +172,10 @@ public sealed class WaitStrategyTests
         });
         signaller.Start();
         // Signalled while parked: returns long before the deadline, and the signal is consumed.
-        wait.WaitForTimer(spot, MonotonicClock.NowMicroseconds() + 60_000_000);
+        var ahead = new Ahead();
+        wait.WaitForTimer(spot, MonotonicClock.NowMicroseconds() + 60_000_000, ahead);
         signaller.Join();
+        Assert.Equal(0, ahead.Calls);
         Assert.False(spot.TryConsume());
     }
 
@@ -185,8 +187,18 @@ public sealed class WaitStrategyTests
         foreach (long ahead in new long[] { 0, 30, 400, 3000 })
         {
             long deadline = MonotonicClock.NowMicroseconds() + ahead;
-            wait.WaitForTimer(spot, deadline);
+            var told = new Ahead();
+            wait.WaitForTimer(spot, deadline, told);
             Assert.True(MonotonicClock.NowMicroseconds() >= deadline, $"returned early for a deadline {ahead} µs ahead");
+            // Told once, ahead of the deadline (at once when it is already near).
+            Assert.Equal(1, told.Calls);
         }
+    }
+
+    private sealed class Ahead : IDeadlineAhead
+    {
+        public int Calls { get; private set; }
+
+        public void OnDeadlineAhead(long deadlineUs) => Calls++;
     }
 }
