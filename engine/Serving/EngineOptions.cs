@@ -27,10 +27,10 @@ public sealed class EngineOptions
     /// <summary>
     /// Nice value for the engine's own threads (device workers and schedulers), -20 … 19; 0 leaves
     /// them as they are. A negative value lets a device thread woken for a batch take a core from
-    /// request threads at once instead of waiting its turn: on the 2-core reference machine at
-    /// saturation this is most of the hand-off time (see perf/results/README.md). Needs CAP_SYS_NICE
-    /// (or an RLIMIT_NICE allowing it); when refused the threads run at the default and the load
-    /// log says so.
+    /// request threads at once instead of waiting its turn, where cores are oversubscribed. On the
+    /// 2-core reference VM -10 made no consistent difference (perf/results/README.md), so it is off
+    /// by default. Raising priority needs CAP_SYS_NICE (or an RLIMIT_NICE allowing it); when
+    /// refused the threads run at the default and the load log says so.
     /// </summary>
     public int ThreadNice { get; set; }
 
