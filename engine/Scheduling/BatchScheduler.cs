@@ -161,10 +161,12 @@ internal sealed class BatchScheduler
                 for (var r = list.Head; r is not null && !policy.Saturated; r = r.QueueNext)
                 {
                     first ??= r;
-                    if (!_config.Batched)
+                    if (!_config.Batched || _config.DynamicBatching is null)
                     {
-                        policy.TryAdd(1, r.ArrivalUs, r.ArrivalUs);
-                        break;
+                        // As Triton: without a batch dimension, or without dynamic_batching, each
+                        // request runs alone (at the client's own batch size), never joined with others.
+                        policy.TryAdd(_config.Batched ? r.BatchSize : 1, r.ArrivalUs, r.ArrivalUs);
+                        goto Decide;
                     }
 
                     policy.TryAdd(r.BatchSize, r.WindowDeadlineUs, r.ArrivalUs, _canPad || SameShapes(first, r));
@@ -172,6 +174,7 @@ internal sealed class BatchScheduler
             }
         }
 
+    Decide:
         var decision = policy.Decide(nowUs, Draining);
         if (!decision.Send)
         {

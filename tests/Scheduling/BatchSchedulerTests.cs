@@ -53,6 +53,29 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public void Without_dynamic_batching_each_request_runs_alone_at_its_own_batch_size()
+    {
+        var config = ModelConfigReader.Parse("""
+            {"name": "m", "platform": "pytorch_libtorch", "max_batch_size": 8,
+             "input": [{"name": "x", "data_type": "TYPE_FP32", "dims": [4]}],
+             "output": [{"name": "y", "data_type": "TYPE_FP32", "dims": [1]}]}
+            """, "test");
+        var h = new Harness(config);
+        var a = h.Admit(now: 100, rows: 3);
+        var b = h.Admit(now: 101);
+        var c = h.Admit(now: 102, rows: 2);
+        var (d1, t1) = h.Take(103);
+        var (d2, t2) = h.Take(104);
+        var (d3, t3) = h.Take(105);
+        Assert.Equal([a], t1);
+        Assert.Equal(3, d1.Rows);
+        Assert.Equal([b], t2);
+        Assert.Equal([c], t3);
+        Assert.Equal(2, d3.Rows);
+        Assert.False(h.Take(106).Decision.Send);
+    }
+
+    [Fact]
     public void A_lone_request_waits_for_its_window_then_goes()
     {
         var h = new Harness(Config());
