@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
-using HdrHistogram;
 
 namespace LowLatency.LoadGen;
 
@@ -11,9 +10,8 @@ namespace LowLatency.LoadGen;
 /// </summary>
 internal static class OpenLoop
 {
-    public static async Task RunAsync(HttpClient client, Options options, byte[] body, string contentType, long warmupEnd, long end, LongHistogram histogram, Dictionary<int, long> statuses, LongHistogram[,] serverParts)
+    public static async Task RunAsync(HttpClient client, Options options, byte[] body, string contentType, RunClock clock, Measurement measurement)
     {
-        var gate = new Lock();
         var inFlight = new List<Task>();
         // The pacing loop gets a thread of its own: it yields rather than spins while waiting, so on
         // a small machine it leaves the cores to the server as far as it can.
@@ -28,7 +26,7 @@ internal static class OpenLoop
             while (true)
             {
                 long intended = (long)next;
-                if (intended >= end)
+                if (intended >= clock.End)
                 {
                     break;
                 }
@@ -76,18 +74,22 @@ internal static class OpenLoop
             }
 
             long done = Stopwatch.GetTimestamp();
-            if (intended >= warmupEnd)
+            if (intended >= clock.WarmupEnd)
             {
-                lock (gate)
-                {
-                    histogram.RecordValue((done - intended) * 1_000_000 / Stopwatch.Frequency);
-                    statuses[status] = statuses.GetValueOrDefault(status) + 1;
-                    if (timing is not null)
-                    {
-                        ServerTiming.Record(timing, serverParts, 0);
-                    }
-                }
+                measurement.Record((done - intended) * 1_000_000 / Stopwatch.Frequency, status, timing);
             }
         }
     }
+}
+
+/// <summary>When warm-up ends and when the run ends; the end moves when the run waits for stability.</summary>
+internal sealed class RunClock(long warmupEnd, long end)
+{
+    private long _end = end;
+
+    public long WarmupEnd { get; } = warmupEnd;
+
+    public long End => Volatile.Read(ref _end);
+
+    public void ExtendTo(long end) => Volatile.Write(ref _end, end);
 }

@@ -2,66 +2,99 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using HdrHistogram;
 using LowLatency.LoadGen;
 
 // A load generator. Closed loop: N concurrent clients, each sending the next request as soon as its
 // previous one is answered. Open loop (--rate R): requests start at a constant or Poisson rate
 // whatever the server does, and each one's latency counts from its intended start, so a stalled
-// server cannot hide its stall (no coordinated omission). HdrHistogram, microseconds.
+// server cannot hide its stall (no coordinated omission). HdrHistogram, microseconds. The run is cut
+// into measurement windows (--window s): each window's throughput and p99 show on a live progress
+// line (stderr), and the run is "stable" when the last three agree within 10 % (perf_analyzer's
+// rule); --until-stable extends the run, up to --max-duration, until they do.
 //   loadgen --url http://127.0.0.1:8000/v2/models/ctr-ranker/infer --golden models/ctr-ranker/golden/batch1.json
-//           [--encoding msgpack|json] [--concurrency 1] [--duration 10] [--warmup 2]
-//           [--rate 5000 [--arrival constant|poisson]]
+//           [--encoding msgpack|json] [--concurrency 1] [--duration 10] [--warmup 2] [--window 1]
+//           [--rate 5000 [--arrival constant|poisson]] [--until-stable [--max-duration 60]]
+//           [--json result.json] [--md result.md] [--label name]
+//   loadgen plot --out latency.svg [--title text] result1.json result2.json ...
+if (args.Length > 0 && args[0] == "plot")
+{
+    return Plot.Run(args[1..]);
+}
+
 var options = Options.Parse(args);
 byte[] body = RequestBodies.FromGolden(options.Golden, options.MsgPack);
 string contentType = options.MsgPack ? "application/msgpack" : "application/json";
 
 using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Rate > 0 ? Math.Max(256, options.Concurrency) : options.Concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
 using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+var measurement = new Measurement();
+long warmupEnd = Stopwatch.GetTimestamp() + (long)(options.Warmup * Stopwatch.Frequency);
+var clock = new RunClock(warmupEnd, warmupEnd + (long)(options.Duration * Stopwatch.Frequency));
 
-var histograms = new LongHistogram[options.Concurrency];
-// Server-side breakdown from Server-Timing (queue, compute, overhead), in µs.
-var serverParts = new LongHistogram[options.Concurrency, 3];
-var statuses = new Dictionary<int, long>[options.Concurrency];
-for (int i = 0; i < options.Concurrency; i++)
+Task load = options.Rate > 0
+    ? OpenLoop.RunAsync(client, options, body, contentType, clock, measurement)
+    : Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(ClientAsync)));
+
+// Windows, on this thread, from the end of warm-up.
+Thread.Sleep(TimeSpan.FromSeconds(options.Warmup));
+long windowTicks = (long)(options.Window * Stopwatch.Frequency);
+long maxEnd = warmupEnd + (long)(Math.Max(options.MaxDuration, options.Duration) * Stopwatch.Frequency);
+for (long next = warmupEnd + windowTicks; next <= clock.End; next += windowTicks)
 {
-    histograms[i] = new LongHistogram(60_000_000, 3);
-    statuses[i] = [];
-    for (int k = 0; k < 3; k++)
+    long wait = next - Stopwatch.GetTimestamp();
+    if (wait > 0)
     {
-        serverParts[i, k] = new LongHistogram(60_000_000, 3);
+        Thread.Sleep(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
+    }
+
+    var w = measurement.CloseWindow(options.Window);
+    Measurement.Progress(options.Label, w, (double)(next - warmupEnd) / Stopwatch.Frequency, measurement.Stable);
+    // Decided a window ahead, while the clients still run: one more window when the next is the
+    // last and the run is not stable yet.
+    if (options.UntilStable && !measurement.Stable && clock.End <= next + windowTicks && clock.End + windowTicks <= maxEnd)
+    {
+        clock.ExtendTo(clock.End + windowTicks);
     }
 }
 
-long warmupEnd = Stopwatch.GetTimestamp() + (long)(options.Warmup * Stopwatch.Frequency);
-long end = warmupEnd + (long)(options.Duration * Stopwatch.Frequency);
-if (options.Rate > 0)
+await load;
+Console.Error.WriteLine();
+measurement.Drain();
+double measured = (double)(clock.End - warmupEnd) / Stopwatch.Frequency;
+var result = Result.From(options, measurement, measured);
+Console.WriteLine(result.Line());
+if (options.Json is not null)
 {
-    await OpenLoop.RunAsync(client, options, body, contentType, warmupEnd, end, histograms[0], statuses[0], serverParts);
+    result.WriteJson(options.Json);
 }
 
-var clients = options.Rate > 0 ? [] : Enumerable.Range(0, options.Concurrency).Select(i => Task.Run(async () =>
+if (options.Markdown is not null)
+{
+    File.WriteAllLines(options.Markdown, [Result.MarkdownHeader, Result.MarkdownRule, result.MarkdownRow()]);
+}
+
+return measurement.Statuses.Keys.All(c => c == (int)HttpStatusCode.OK) ? 0 : 1;
+
+async Task ClientAsync()
 {
     var content = new ByteArrayContent(body);
     content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
     while (true)
     {
         long start = Stopwatch.GetTimestamp();
-        if (start >= end)
+        if (start >= clock.End)
         {
             return;
         }
 
         int status;
+        IEnumerable<string>? timing = null;
         try
         {
             using var response = await client.PostAsync(options.Url, content);
             await response.Content.LoadIntoBufferAsync();
             status = (int)response.StatusCode;
-            if (Stopwatch.GetTimestamp() >= warmupEnd && response.Headers.TryGetValues("Server-Timing", out var timing))
-            {
-                ServerTiming.Record(timing, serverParts, i);
-            }
+            response.Headers.TryGetValues("Server-Timing", out timing);
         }
         catch (HttpRequestException)
         {
@@ -71,65 +104,37 @@ var clients = options.Rate > 0 ? [] : Enumerable.Range(0, options.Concurrency).S
         long done = Stopwatch.GetTimestamp();
         if (start >= warmupEnd)
         {
-            histograms[i].RecordValue((done - start) * 1_000_000 / Stopwatch.Frequency);
-            statuses[i][status] = statuses[i].GetValueOrDefault(status) + 1;
+            measurement.Record((done - start) * 1_000_000 / Stopwatch.Frequency, status, timing);
         }
     }
-})).ToArray();
-await Task.WhenAll(clients);
-
-var all = new LongHistogram(60_000_000, 3);
-var codes = new SortedDictionary<int, long>();
-foreach (var h in histograms)
-{
-    all.Add(h);
 }
 
-foreach (var s in statuses)
-{
-    foreach (var (code, n) in s)
-    {
-        codes[code] = codes.GetValueOrDefault(code) + n;
-    }
-}
-
-double throughput = all.TotalCount / options.Duration;
-var parts = new LongHistogram[3];
-for (int k = 0; k < 3; k++)
-{
-    parts[k] = new LongHistogram(60_000_000, 3);
-    for (int i = 0; i < options.Concurrency; i++)
-    {
-        parts[k].Add(serverParts[i, k]);
-    }
-}
-
-string server = parts[1].TotalCount == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture,
-    $"\tserver p50/p99 us: queue {parts[0].GetValueAtPercentile(50)}/{parts[0].GetValueAtPercentile(99)} compute {parts[1].GetValueAtPercentile(50)}/{parts[1].GetValueAtPercentile(99)} overhead {parts[2].GetValueAtPercentile(50)}/{parts[2].GetValueAtPercentile(99)}");
-string errors = string.Join(" ", codes.Where(c => c.Key != (int)HttpStatusCode.OK).Select(c => $"{c.Key}:{c.Value}"));
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{options.Label}\t{(options.Rate > 0 ? $"rate={options.Rate:F0}/s {options.Arrival}" : $"c={options.Concurrency}")}\t{throughput:F0} req/s\tp50 {all.GetValueAtPercentile(50)} us\tp90 {all.GetValueAtPercentile(90)} us\tp99 {all.GetValueAtPercentile(99)} us\tp99.9 {all.GetValueAtPercentile(99.9)} us\tmax {all.GetMaxValue()} us\terrors [{errors}]{server}"));
-return codes.Keys.All(c => c == 200) ? 0 : 1;
-
-internal sealed record Options(string Url, string Golden, bool MsgPack, int Concurrency, double Duration, double Warmup, string Label, double Rate = 0, string Arrival = "constant")
+internal sealed record Options(string Url, string Golden, bool MsgPack, int Concurrency, double Duration, double Warmup, string Label, double Rate, string Arrival, double Window, bool UntilStable, double MaxDuration, string? Json, string? Markdown)
 {
     public static Options Parse(string[] args)
     {
-        string Get(string name, string fallback)
+        string? Get(string name)
         {
             int i = Array.IndexOf(args, name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
 
+        double Number(string name, double fallback) => Get(name) is { } v ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
         return new Options(
-            Get("--url", "http://127.0.0.1:8000/v2/models/ctr-ranker/infer"),
-            Get("--golden", "models/ctr-ranker/golden/batch1.json"),
-            Get("--encoding", "msgpack") == "msgpack",
-            int.Parse(Get("--concurrency", "1"), CultureInfo.InvariantCulture),
-            double.Parse(Get("--duration", "10"), CultureInfo.InvariantCulture),
-            double.Parse(Get("--warmup", "2"), CultureInfo.InvariantCulture),
-            Get("--label", "run"),
-            double.Parse(Get("--rate", "0"), CultureInfo.InvariantCulture),
-            Get("--arrival", "constant"));
+            Get("--url") ?? "http://127.0.0.1:8000/v2/models/ctr-ranker/infer",
+            Get("--golden") ?? "models/ctr-ranker/golden/batch1.json",
+            (Get("--encoding") ?? "msgpack") == "msgpack",
+            (int)Number("--concurrency", 1),
+            Number("--duration", 10),
+            Number("--warmup", 2),
+            Get("--label") ?? "run",
+            Number("--rate", 0),
+            Get("--arrival") ?? "constant",
+            Number("--window", 1),
+            args.Contains("--until-stable"),
+            Number("--max-duration", 60),
+            Get("--json"),
+            Get("--md"));
     }
 }
