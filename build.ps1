@@ -10,7 +10,8 @@
 #           allocation gate (bytes per operation against each benchmark's [AllocationBudget])
 #   run     start the server on http://127.0.0.1:8000 with models/ (extra arguments go to the server)
 #   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
-#   perf    side by side on loopback, transport floor vs. this server: perf/results/side-by-side-<date>.md
+#   perf    side by side on loopback: transport floor, this server, the Python peer, wrk cross-check
+#           (perf/side-by-side.ps1; about 12 minutes): perf/results/side-by-side-<date>.md
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs

@@ -1,15 +1,25 @@
 #!/usr/bin/env pwsh
 # Side by side on loopback: the transport floor, this server, and the Python peer (FastAPI + PyTorch,
 # perf/peer/server.py), one after another in interleaved repetitions, one load generator. Writes
-# perf/results/side-by-side-<date>.md with medians and ratios. The peer's Debian packages are
-# installed with apt when missing (root); -NoPeer leaves it out.
-#   dotnet pwsh build.ps1 perf [-Repetitions 3] [-Duration 5]
+# perf/results/side-by-side-<date>.md (medians, ratios, targets), every run's JSON and
+# latency-by-percentile plots in perf/results/side-by-side-<date>/. The peer's Debian packages are
+# installed with apt when missing (root); -NoPeer leaves it out. -Quick runs one repetition of the
+# ctr-ranker scenarios only.
+#   dotnet pwsh build.ps1 perf [-Repetitions 3] [-Duration 5] [-Warmup 2] [-NoPeer] [-NoWrk] [-Quick]
+# Scenarios, per repetition and target:
+#   ctr-ranker MessagePack closed loop at concurrency 1, 16, 64; ctr-ranker JSON at concurrency 1;
+#   text-encoder and image-classifier MessagePack at concurrency 1 and 16 (server and peer);
+#   open loop (constant rate) at 50 % and 90 % of the target's own maximum measured just before
+#   (server and peer); image-classifier at concurrency 16 with dynamic batching off (server).
+# Then, once: wrk (Debian's, installed when missing) against the server at concurrency 1 and 16,
+# to cross-check the load generator.
 param(
     [int] $Repetitions = 3,
     [double] $Duration = 5,
     [double] $Warmup = 2,
-    [int[]] $Concurrency = @(1, 16),
-    [switch] $NoPeer
+    [switch] $NoPeer,
+    [switch] $NoWrk,
+    [switch] $Quick
 )
 
 $ErrorActionPreference = 'Stop'
@@ -17,6 +27,10 @@ Set-Location (Split-Path $PSScriptRoot -Parent)
 $loadgen = 'perf/LoadGen/bin/Release/net10.0/loadgen.dll'
 $floor = 'perf/Floor/bin/Release/net10.0/floor.dll'
 $server = 'host/bin/Release/net10.0/LowLatency.Host.dll'
+$date = Get-Date -Format 'yyyy-MM-dd'
+$dir = "perf/results/side-by-side-$date"
+New-Item -ItemType Directory -Force $dir | Out-Null
+if ($Quick) { $Repetitions = 1 }
 
 function Initialize-Peer {
     & /usr/bin/python3 -c 'import fastapi, uvicorn, torch, msgpack, numpy' 2>$null
@@ -27,101 +41,177 @@ function Initialize-Peer {
     }
 }
 
-function Start-Target([string] $Name) {
+# The server with dynamic batching off for one model: a copy of the repository whose config lacks it.
+function New-UnbatchedRepository([string] $Model) {
+    $root = Join-Path ([System.IO.Path]::GetTempPath()) "ll-unbatched-$PID"
+    if (Test-Path $root) { Remove-Item -Recurse -Force $root }
+    New-Item -ItemType Directory -Force (Join-Path $root "$Model/1") | Out-Null
+    Copy-Item "models/$Model/1/model.pt" (Join-Path $root "$Model/1/model.pt")
+    $config = Get-Content -Raw "models/$Model/config.json" | ConvertFrom-Json -AsHashtable
+    $config.Remove('dynamic_batching')
+    $config | ConvertTo-Json -Depth 10 | Set-Content (Join-Path $root "$Model/config.json")
+    return $root
+}
+
+function Start-Target([string] $Name, [string] $Repository = 'models') {
     if ($Name -eq 'peer') {
         $p = Start-Process /usr/bin/python3 -ArgumentList @('perf/peer/server.py', '--port', '8003', '--models', 'models') -PassThru -RedirectStandardOutput /dev/null
-        $url = 'http://127.0.0.1:8003/v2/models/ctr-ranker/infer'
+        $base = 'http://127.0.0.1:8003'
     } elseif ($Name -eq 'floor') {
         $p = Start-Process dotnet -ArgumentList @($floor, '--urls', 'http://127.0.0.1:8001', '--response-bytes', '96') -PassThru -RedirectStandardOutput /dev/null
-        $url = 'http://127.0.0.1:8001/v2/models/ctr-ranker/infer'
+        $base = 'http://127.0.0.1:8001'
     } else {
-        $p = Start-Process dotnet -ArgumentList @($server, '--urls', 'http://127.0.0.1:8002', '--model-repository', 'models', '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
-        $url = 'http://127.0.0.1:8002/v2/models/ctr-ranker/infer'
+        $p = Start-Process dotnet -ArgumentList @($server, '--urls', 'http://127.0.0.1:8002', '--model-repository', $Repository, '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+        $base = 'http://127.0.0.1:8002'
     }
-    $ready = if ($Name -eq 'floor') { $null } else { 'http://127.0.0.1:8002/v2/health/ready' }
-    for ($i = 0; $i -lt 200; $i++) {
+    for ($i = 0; $i -lt 300; $i++) {
         Start-Sleep -Milliseconds 100
         try {
-            if ($ready) { $r = Invoke-WebRequest -Uri $ready -SkipHttpErrorCheck; if ($r.StatusCode -eq 200) { break } }
-            elseif ($Name -eq 'peer') { $r = Invoke-WebRequest -Uri $url -Method Post -Body '{}' -ContentType 'application/json' -SkipHttpErrorCheck; break }
-            else { $r = Invoke-WebRequest -Uri $url -Method Post -Body 'x' -SkipHttpErrorCheck; break }
+            if ($Name -eq 'server') { $r = Invoke-WebRequest -Uri "$base/v2/health/ready" -SkipHttpErrorCheck; if ($r.StatusCode -eq 200) { break } }
+            else { $r = Invoke-WebRequest -Uri "$base/v2/models/ctr-ranker/infer" -Method Post -Body '{}' -ContentType 'application/json' -SkipHttpErrorCheck; break }
         } catch { }
     }
-    return @{ Process = $p; Url = $url }
+    return @{ Process = $p; Base = $base }
 }
 
 function Parse([string] $line) {
-    $m = [regex]::Match($line, '(?<rps>\d+) req/s\tp50 (?<p50>\d+) us\tp90 (?<p90>\d+) us\tp99 (?<p99>\d+) us')
-    return @{ rps = [double]$m.Groups['rps'].Value; p50 = [double]$m.Groups['p50'].Value; p99 = [double]$m.Groups['p99'].Value; line = $line }
+    $m = [regex]::Match($line, '(?<rps>\d+) req/s\tp50 (?<p50>\d+) us\tp90 (?<p90>\d+) us\tp99 (?<p99>\d+) us\tp99.9 (?<p999>\d+) us\tmax \d+ us\terrors \[(?<errors>[^\]]*)\]')
+    if (-not $m.Success) { throw "cannot parse: $line" }
+    return @{ rps = [double]$m.Groups['rps'].Value; p50 = [double]$m.Groups['p50'].Value; p99 = [double]$m.Groups['p99'].Value; p999 = [double]$m.Groups['p999'].Value; errors = $m.Groups['errors'].Value; line = $line }
 }
 
 function Median([double[]] $xs) { $s = $xs | Sort-Object; return $s[[int][math]::Floor($s.Count / 2)] }
 
-$targets = @('floor', 'server')
-if (-not $NoPeer) {
-    Initialize-Peer
-    $targets += 'peer'
+$runs = [ordered]@{}
+function Invoke-Run([string] $Target, [string] $Base, [string] $Model, [string] $Encoding, [string] $Mode, [int] $Rep, [string] $Key) {
+    $golden = "models/$Model/golden/batch1.json"
+    $json = "$dir/$($Key -replace '[^A-Za-z0-9=.-]+', '_')-rep$Rep.json"
+    $la = @('--label', $Target, '--url', "$Base/v2/models/$Model/infer", '--golden', $golden, '--encoding', $Encoding, '--duration', $Duration, '--warmup', $Warmup, '--json', $json)
+    if ($Mode.StartsWith('rate=')) { $la += @('--rate', $Mode.Substring(5)) } else { $la += @('--concurrency', $Mode.Substring(2)) }
+    $line = & dotnet $loadgen @la 2>$null
+    Write-Host "rep $Rep $Key`t$line"
+    if (-not $runs.Contains($Key)) { $runs[$Key] = @() }
+    $r = Parse $line
+    $r.json = $json
+    $runs[$Key] += , $r
+    return $r
 }
 
-$runs = @{}
+$targets = @('floor', 'server')
+if (-not $NoPeer) { Initialize-Peer; $targets += 'peer' }
+$ctrModes = if ($Quick) { @('c=1', 'c=16') } else { @('c=1', 'c=16', 'c=64') }
+
 for ($rep = 1; $rep -le $Repetitions; $rep++) {
     foreach ($target in $targets) {
         $t = Start-Target $target
         try {
-            foreach ($c in $Concurrency) {
-                $line = & dotnet $loadgen --label $target --url $t.Url --golden models/ctr-ranker/golden/batch1.json --concurrency $c --duration $Duration --warmup $Warmup
-                Write-Host "rep $rep $line"
-                $key = "$target c=$c"
-                if (-not $runs.ContainsKey($key)) { $runs[$key] = @() }
-                $runs[$key] += , (Parse $line)
+            $max = 0
+            foreach ($mode in $ctrModes) {
+                $r = Invoke-Run $target $t.Base 'ctr-ranker' 'msgpack' $mode $rep "ctr-ranker msgpack $target $mode"
+                $max = [math]::Max($max, $r.rps)
+            }
+            if ($Quick) { continue }
+            Invoke-Run $target $t.Base 'ctr-ranker' 'json' 'c=1' $rep "ctr-ranker json $target c=1" | Out-Null
+            if ($target -eq 'floor') { continue }
+            foreach ($model in @('text-encoder', 'image-classifier')) {
+                foreach ($mode in @('c=1', 'c=16')) {
+                    Invoke-Run $target $t.Base $model 'msgpack' $mode $rep "$model msgpack $target $mode" | Out-Null
+                }
+            }
+            foreach ($share in @(50, 90)) {
+                $rate = [math]::Round($max * $share / 100)
+                Invoke-Run $target $t.Base 'ctr-ranker' 'msgpack' "rate=$rate" $rep "ctr-ranker msgpack $target open loop $share%" | Out-Null
             }
         } finally {
             Stop-Process -Id $t.Process.Id -Force
             Start-Sleep -Milliseconds 500
         }
     }
+    if (-not $Quick) {
+        $repo = New-UnbatchedRepository 'image-classifier'
+        $t = Start-Target 'server' $repo
+        try {
+            Invoke-Run 'server' $t.Base 'image-classifier' 'msgpack' 'c=16' $rep 'image-classifier msgpack server c=16 batching off' | Out-Null
+        } finally {
+            Stop-Process -Id $t.Process.Id -Force
+            Start-Sleep -Milliseconds 500
+            Remove-Item -Recurse -Force $repo
+        }
+    }
 }
 
-$date = Get-Date -Format 'yyyy-MM-dd'
-$out = "perf/results/side-by-side-$date.md"
+# wrk cross-check against the server, ctr-ranker MessagePack, once, beside the load generator.
+$wrk = @()
+if (-not $NoWrk) {
+    if (-not (Get-Command wrk -ErrorAction SilentlyContinue)) { & apt-get install -y -q wrk | Out-Null }
+    $body = "$dir/ctr-ranker-batch1.msgpack"
+    & dotnet $loadgen body --golden models/ctr-ranker/golden/batch1.json --encoding msgpack --out $body
+    $t = Start-Target 'server'
+    try {
+        foreach ($c in @(1, 16)) {
+            $env:WRK_BODY = $body; $env:WRK_TYPE = 'application/msgpack'
+            & wrk -t1 "-c$c" "-d$([int]$Warmup)s" -s perf/wrk/post.lua "$($t.Base)/v2/models/ctr-ranker/infer" | Out-Null
+            $w = (& wrk -t1 "-c$c" "-d$([int]$Duration)s" -s perf/wrk/post.lua "$($t.Base)/v2/models/ctr-ranker/infer") | Select-String '^wrk\t' | Select-Object -First 1
+            $l = Invoke-Run 'server' $t.Base 'ctr-ranker' 'msgpack' "c=$c" 0 "wrk check loadgen c=$c"
+            $m = [regex]::Match($w.ToString(), '(?<rps>\d+) req/s\tp50 (?<p50>\d+) us\tp90 \d+ us\tp99 (?<p99>\d+) us\terrors (?<errors>\d+)')
+            $wrk += @{ c = $c; rps = [double]$m.Groups['rps'].Value; p50 = [double]$m.Groups['p50'].Value; p99 = [double]$m.Groups['p99'].Value; errors = $m.Groups['errors'].Value; loadgen = $l; line = $w.ToString() }
+            Write-Host "wrk c=$c`t$($w.ToString())"
+        }
+    } finally {
+        Stop-Process -Id $t.Process.Id -Force
+    }
+}
+
+# Plots: the median repetition (by p50) of each target, ctr-ranker at c=1 and c=16.
+function MedianRun($key) { $r = @($runs[$key] | Sort-Object { $_.p50 }); return $r[[int][math]::Floor($r.Count / 2)] }
+foreach ($mode in @('c=1', 'c=16')) {
+    $files = @($targets | ForEach-Object { (MedianRun "ctr-ranker msgpack $_ $mode").json })
+    & dotnet $loadgen plot --out "$dir/ctr-ranker-$($mode.Replace('=', '')).svg" --title "ctr-ranker, MessagePack, closed loop $mode, loopback" @files | Out-Null
+}
+
 $cpu = (Get-Content /proc/cpuinfo | Select-String 'model name' | Select-Object -First 1).ToString().Split(':')[1].Trim()
 $lines = @(
-    "# Side by side: transport floor, LowLatency and the Python peer (ctr-ranker, MessagePack), $date",
+    "# Side by side: transport floor, LowLatency and the Python peer, $date",
     '',
-    "Command: ``dotnet pwsh build.ps1 perf`` ($Repetitions interleaved repetitions, $Duration s measured after $Warmup s warm-up each; closed loop, loopback, load generator on the same machine).",
-    "Machine: $([Environment]::ProcessorCount) cores ($cpu), $([math]::Round((Get-Content /proc/meminfo | Select-Object -First 1).Split(':')[1].Trim().Split(' ')[0] / 1MB)) GiB, $(uname -r), .NET $([Environment]::Version). Medians of the repetitions.",
+    "Command: ``dotnet pwsh build.ps1 perf`` ($Repetitions interleaved repetitions, $Duration s measured after $Warmup s warm-up each; loopback, load generator on the same machine; commit $(git rev-parse --short HEAD)).",
+    "Machine: $([Environment]::ProcessorCount) cores ($cpu), $([math]::Round((Get-Content /proc/meminfo | Select-Object -First 1).Split(':')[1].Trim().Split(' ')[0] / 1MB)) GiB, $(uname -r), .NET $([Environment]::Version); load average before the run: $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '). Medians of the repetitions; every run's JSON and the plots are in ``$dir/``.",
     '',
-    '| scenario | req/s | p50 µs | p99 µs |',
-    '|---|---|---|---|'
+    '| scenario | req/s | p50 µs | p99 µs | p99.9 µs | errors (last run) |',
+    '|---|---|---|---|---|---|'
 )
-foreach ($c in $Concurrency) {
-    foreach ($target in $targets) {
-        $r = $runs["$target c=$c"]
-        $lines += "| $target c=$c | $(Median ($r | ForEach-Object rps)) | $(Median ($r | ForEach-Object p50)) | $(Median ($r | ForEach-Object p99)) |"
+foreach ($k in $runs.Keys) {
+    $r = $runs[$k]
+    $lines += "| $k | $(Median ($r | ForEach-Object rps)) | $(Median ($r | ForEach-Object p50)) | $(Median ($r | ForEach-Object p99)) | $(Median ($r | ForEach-Object p999)) | $(if ($r[-1].errors) { $r[-1].errors } else { 0 }) |"
+}
+function Ratio($a, $b, $k) { if (-not $runs.Contains($a) -or -not $runs.Contains($b)) { return '-' }; return [math]::Round((Median ($runs[$a] | ForEach-Object $k)) / (Median ($runs[$b] | ForEach-Object $k)), 2) }
+$lines += ''
+$lines += '| ctr-ranker, MessagePack | server / floor req/s | server − floor p50 µs | server / peer req/s | peer / server p50 |'
+$lines += '|---|---|---|---|---|'
+foreach ($mode in $ctrModes) {
+    $s = "ctr-ranker msgpack server $mode"; $f = "ctr-ranker msgpack floor $mode"; $p = "ctr-ranker msgpack peer $mode"
+    $diff = (Median ($runs[$s] | ForEach-Object p50)) - (Median ($runs[$f] | ForEach-Object p50))
+    $lines += "| $mode | $(Ratio $s $f 'rps') | $diff | $(Ratio $s $p 'rps') | $(Ratio $p $s 'p50') |"
+}
+if ($runs.Contains('image-classifier msgpack server c=16 batching off')) {
+    $lines += ''
+    $lines += "image-classifier at c=16, dynamic batching on vs. off: $(Ratio 'image-classifier msgpack server c=16' 'image-classifier msgpack server c=16 batching off' 'rps')× the throughput."
+}
+if ($wrk.Count -gt 0) {
+    $lines += ''
+    $lines += '| wrk cross-check (server, ctr-ranker) | wrk req/s | loadgen req/s | wrk p50 µs | loadgen p50 µs | p50 difference |'
+    $lines += '|---|---|---|---|---|---|'
+    foreach ($w in $wrk) {
+        $lines += "| c=$($w.c) | $($w.rps) | $($w.loadgen.rps) | $($w.p50) | $($w.loadgen.p50) | $([math]::Round(100 * ($w.loadgen.p50 - $w.p50) / $w.p50))% |"
     }
 }
 $lines += ''
-$lines += '| ratio (server / floor) | req/s | p50 | p99 |'
-$lines += '|---|---|---|---|'
-foreach ($c in $Concurrency) {
-    $f = $runs["floor c=$c"]; $s = $runs["server c=$c"]
-    $ratio = { param($k) [math]::Round((Median ($s | ForEach-Object $k)) / (Median ($f | ForEach-Object $k)), 2) }
-    $lines += "| c=$c | $(& $ratio 'rps') | $(& $ratio 'p50') | $(& $ratio 'p99') |"
-}
-if ($targets -contains 'peer') {
-    $lines += ''
-    $lines += '| server vs. peer | throughput (server / peer) | p50 (peer / server) | p99 (peer / server) |'
-    $lines += '|---|---|---|---|'
-    foreach ($c in $Concurrency) {
-        $p = $runs["peer c=$c"]; $s = $runs["server c=$c"]
-        $lines += "| c=$c | $([math]::Round((Median ($s | ForEach-Object rps)) / (Median ($p | ForEach-Object rps)), 2)) | $([math]::Round((Median ($p | ForEach-Object p50)) / (Median ($s | ForEach-Object p50)), 2)) | $([math]::Round((Median ($p | ForEach-Object p99)) / (Median ($s | ForEach-Object p99)), 2)) |"
-    }
-}
-
+$lines += "![ctr-ranker c=1](side-by-side-$date/ctr-ranker-c1.svg)"
+$lines += "![ctr-ranker c=16](side-by-side-$date/ctr-ranker-c16.svg)"
 $lines += ''
 $lines += 'Raw lines:'
 $lines += '```'
-foreach ($k in $runs.Keys | Sort-Object) { foreach ($r in $runs[$k]) { $lines += $r.line } }
+foreach ($k in $runs.Keys) { foreach ($r in $runs[$k]) { $lines += "$k`t$($r.line)" } }
+foreach ($w in $wrk) { $lines += "wrk c=$($w.c)`t$($w.line)" }
 $lines += '```'
-Set-Content -Path $out -Value $lines
-Write-Host "wrote $out"
+Set-Content -Path "perf/results/side-by-side-$date.md" -Value $lines
+Write-Host "wrote perf/results/side-by-side-$date.md"

@@ -16,9 +16,18 @@ using LowLatency.LoadGen;
 //           [--rate 5000 [--arrival constant|poisson]] [--until-stable [--max-duration 60]]
 //           [--json result.json] [--md result.md] [--label name]
 //   loadgen plot --out latency.svg [--title text] result1.json result2.json ...
+//   loadgen body --golden models/ctr-ranker/golden/batch1.json [--encoding msgpack|json] --out body.bin
 if (args.Length > 0 && args[0] == "plot")
 {
     return Plot.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "body")
+{
+    // The request body the runs send, for other tools (wrk): loadgen body --golden G --encoding E --out F
+    var bodyOptions = Options.Parse(args);
+    File.WriteAllBytes(args[Array.IndexOf(args, "--out") + 1], RequestBodies.FromGolden(bodyOptions.Golden, bodyOptions.MsgPack));
+    return 0;
 }
 
 var options = Options.Parse(args);
