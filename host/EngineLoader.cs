@@ -14,6 +14,14 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // Runs before Kestrel stops accepting and drains: from here on readiness is false and new
+        // requests get 503, while the ones already accepted are answered (bounded by
+        // LowLatency:DrainTimeoutSeconds).
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            engine.BeginStopping();
+            LogStopping(logger);
+        });
         _thread = new Thread(Load) { Name = "ll-model-loader", IsBackground = true };
         _thread.Start();
         return Task.CompletedTask;
@@ -42,6 +50,9 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
             lifetime.ApplicationStarted.Register(lifetime.StopApplication);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "shutting down: not ready, refusing new requests, answering the accepted ones")]
+    private static partial void LogStopping(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Message}")]
     private static partial void LogLoad(ILogger logger, string message);

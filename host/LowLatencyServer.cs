@@ -46,6 +46,7 @@ public static class LowLatencyServer
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(serverOptions);
         builder.Services.AddHostedService<EngineLoader>();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(serverOptions.DrainTimeoutSeconds));
         configure?.Invoke(builder);
 
         var app = builder.Build();

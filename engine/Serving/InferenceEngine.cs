@@ -16,6 +16,7 @@ public sealed class InferenceEngine : IDisposable
     private IReadOnlyList<ModelDefinition> _definitions = [];
     private FrozenDictionary<string, ServedModel> _models = FrozenDictionary<string, ServedModel>.Empty;
     private volatile bool _ready;
+    private volatile bool _stopping;
 
     public InferenceEngine(EngineOptions options)
     {
@@ -83,6 +84,19 @@ public sealed class InferenceEngine : IDisposable
     }
 
     public bool TryGetModel(string name, out ServedModel model) => _models.TryGetValue(name, out model!);
+
+    /// <summary>True from the moment shutdown begins: readiness is false and new requests are refused.</summary>
+    public bool IsStopping => _stopping;
+
+    /// <summary>
+    /// Shutdown has begun (SIGTERM): readiness turns false at once so load balancers stop sending,
+    /// new requests are refused (503), and requests already accepted still run and are answered.
+    /// </summary>
+    public void BeginStopping()
+    {
+        _stopping = true;
+        _ready = false;
+    }
 
     /// <summary>Stops accepting work; every queued request is answered before this returns.</summary>
     public void Dispose()

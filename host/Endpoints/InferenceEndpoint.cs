@@ -35,7 +35,8 @@ internal static class InferenceEndpoint
         var responseFormat = WireFormats.FromAccept(ctx.Request.Headers.Accept, requestFormat);
         if (!engine.IsReady)
         {
-            await ErrorAsync(ctx, responseFormat, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
+            await ErrorAsync(ctx, responseFormat, StatusCodes.Status503ServiceUnavailable,
+                engine.IsStopping ? "the server is shutting down" : "the server is not ready: models are loading");
             return;
         }
 
