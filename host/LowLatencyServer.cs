@@ -51,6 +51,7 @@ public static class LowLatencyServer
 
         var app = builder.Build();
         HealthEndpoints.Map(app);
+        MetricsEndpoint.Map(app);
         MetadataEndpoints.Map(app);
         InferenceEndpoint.Map(app);
         return app;

@@ -17,22 +17,25 @@ public static class EngineMetrics
     private static readonly ConcurrentDictionary<Serving.ModelVersion, byte> Versions = new();
 
     /// <summary>Requests answered by the engine, by outcome (ok, bad_request, rejected, deadline_exceeded, unavailable, model_error).</summary>
-    private static readonly Counter<long> Requests = Meter.CreateCounter<long>("lowlatency.requests", "{request}", "Requests answered by the engine, by outcome");
+    private static readonly Counter<long> Requests = Meter.CreateCounter<long>("requests", "{request}", "Requests answered by the engine, by outcome");
 
-    private static readonly Histogram<long> Queue = Meter.CreateHistogram<long>("lowlatency.request.queue", "us", "Waiting for a batch to form and a worker to be free");
+    private static readonly Histogram<long> Duration = Meter.CreateHistogram<long>("request.duration", "us", "From submission to the engine's answer (queue + compute + overhead)");
 
-    private static readonly Histogram<long> Compute = Meter.CreateHistogram<long>("lowlatency.request.compute", "us", "Model execution of the batch holding the request");
+    private static readonly Histogram<long> Queue = Meter.CreateHistogram<long>("request.queue", "us", "Waiting for a batch to form and a worker to be free");
 
-    private static readonly Histogram<long> Overhead = Meter.CreateHistogram<long>("lowlatency.request.overhead", "us", "Scheduling overhead: (execution start - batch eligible) + (completion - execution end)");
+    private static readonly Histogram<long> Compute = Meter.CreateHistogram<long>("request.compute", "us", "Model execution of the batch holding the request");
 
-    private static readonly Histogram<int> BatchRows = Meter.CreateHistogram<int>("lowlatency.batch.size", "{row}", "Rows per executed batch");
+    private static readonly Histogram<long> Overhead = Meter.CreateHistogram<long>("request.overhead", "us", "Scheduling overhead: (execution start - batch eligible) + (completion - execution end)");
+
+    private static readonly Histogram<int> BatchRows = Meter.CreateHistogram<int>("batch.size", "{row}", "Rows per executed batch");
 
     private static readonly string[] Outcomes = ["ok", "bad_request", "not_found", "too_large", "unavailable", "model_error", "rejected", "deadline_exceeded"];
 
     static EngineMetrics()
     {
-        Meter.CreateObservableGauge("lowlatency.queue.depth", ObserveQueueDepth, "{request}", "Requests queued, not yet handed to a worker");
-        Meter.CreateObservableCounter("lowlatency.worker.restarts", ObserveRestarts, "{restart}", "Device worker threads that died and were replaced");
+        Meter.CreateObservableGauge("queue.depth", ObserveQueueDepth, "{request}", "Requests queued, not yet handed to a worker");
+        Meter.CreateObservableGauge("requests.in_flight", ObserveInFlight, "{request}", "Requests submitted and not yet answered");
+        Meter.CreateObservableCounter("worker.restarts", ObserveRestarts, "{restart}", "Device worker threads that died and were replaced");
     }
 
     internal static void Register(Serving.ModelVersion version) => Versions.TryAdd(version, 0);
@@ -45,6 +48,7 @@ public static class EngineMetrics
         var model = new KeyValuePair<string, object?>("model", r.Model.Config.Name);
         var version = new KeyValuePair<string, object?>("version", r.Model.VersionString);
         Requests.Add(1, model, version, new KeyValuePair<string, object?>("outcome", Outcomes[(int)r.Status]));
+        Duration.Record(Math.Max(0, r.CompletedUs - r.ArrivalUs), model, version);
         if (r.ExecEndUs != 0)
         {
             Queue.Record(r.QueueMicroseconds, model, version);
@@ -61,6 +65,14 @@ public static class EngineMetrics
         foreach (var v in Versions.Keys)
         {
             yield return new Measurement<int>(v.QueueDepth, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveInFlight()
+    {
+        foreach (var v in Versions.Keys)
+        {
+            yield return new Measurement<int>(v.InFlight, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
         }
     }
 

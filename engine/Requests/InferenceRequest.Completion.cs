@@ -54,6 +54,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         if (Model is not null)
         {
             Diagnostics.EngineMetrics.RecordRequest(this);
+            Model.OnAnswered();
         }
 
         _completion.SetResult(_succeeded);

@@ -19,6 +19,7 @@ public sealed class ModelVersion : IDisposable
     private readonly ConcurrentQueue<InferenceRequest> _pool = new();
     private int _pooled;
     private int _entering;
+    private int _inFlight;
     private volatile bool _stopped;
 
     internal ModelVersion(ModelConfig config, long version, TorchScriptModel model, EngineThreading threading)
@@ -50,6 +51,12 @@ public sealed class ModelVersion : IDisposable
 
     /// <summary>Requests queued and not yet handed to a worker, as of the last scheduling step.</summary>
     public int QueueDepth => _scheduler.QueueDepth;
+
+    /// <summary>Requests submitted and not yet answered.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Called once per submitted request, when its answer is published.</summary>
+    internal void OnAnswered() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>Device worker threads that died and were replaced.</summary>
     public int WorkerRestarts => _scheduler.WorkerRestarts;
@@ -101,6 +108,7 @@ public sealed class ModelVersion : IDisposable
         }
 
         var completion = request.Completion;
+        Interlocked.Increment(ref _inFlight);
         _scheduler.Submit(request);
         Interlocked.Decrement(ref _entering);
         return completion;

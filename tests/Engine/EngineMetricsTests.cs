@@ -53,12 +53,14 @@ public sealed class EngineMetricsTests
         listener.RecordObservableInstruments();
 
         static bool ForCtr(Dictionary<string, object?> tags) => (string?)tags["model"] == "ctr-ranker" && (string?)tags["version"] == "1";
-        Assert.Contains(seen["lowlatency.requests"], m => ForCtr(m.Tags) && (string?)m.Tags["outcome"] == "ok" && m.Value == 1);
-        Assert.Contains(seen["lowlatency.batch.size"], m => ForCtr(m.Tags) && m.Value == 8);
-        Assert.Contains(seen["lowlatency.request.compute"], m => ForCtr(m.Tags) && m.Value > 0);
-        Assert.Contains(seen["lowlatency.request.overhead"], m => ForCtr(m.Tags));
-        Assert.Contains(seen["lowlatency.request.queue"], m => ForCtr(m.Tags));
-        Assert.Contains(seen["lowlatency.queue.depth"], m => ForCtr(m.Tags) && m.Value == 0);
-        Assert.Contains(seen["lowlatency.worker.restarts"], m => ForCtr(m.Tags) && m.Value == 0);
+        Assert.Contains(seen["requests"], m => ForCtr(m.Tags) && (string?)m.Tags["outcome"] == "ok" && m.Value == 1);
+        Assert.Contains(seen["batch.size"], m => ForCtr(m.Tags) && m.Value == 8);
+        Assert.Contains(seen["request.compute"], m => ForCtr(m.Tags) && m.Value > 0);
+        Assert.Contains(seen["request.overhead"], m => ForCtr(m.Tags));
+        Assert.Contains(seen["request.queue"], m => ForCtr(m.Tags));
+        Assert.Contains(seen["queue.depth"], m => ForCtr(m.Tags) && m.Value == 0);
+        Assert.Contains(seen["worker.restarts"], m => ForCtr(m.Tags) && m.Value == 0);
+        Assert.Contains(seen["request.duration"], m => ForCtr(m.Tags) && m.Value > 0);
+        Assert.Contains(seen["requests.in_flight"], m => ForCtr(m.Tags) && m.Value == 0);
     }
 }

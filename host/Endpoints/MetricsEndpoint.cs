@@ -1,0 +1,60 @@
+using LowLatency.Engine.Diagnostics;
+using Prometheus;
+
+namespace LowLatency.Host.Endpoints;
+
+/// <summary>
+/// <c>GET /metrics</c> in Prometheus text format (prometheus-net): the engine's meter
+/// (<see cref="EngineMetrics"/>) through prometheus-net's System.Diagnostics.Metrics adapter, plus
+/// its default .NET runtime and process metrics. Names and their Triton counterparts: README.
+/// </summary>
+internal static class MetricsEndpoint
+{
+    // Microsecond-resolving buckets for every µs histogram: 1-2-5 steps from 1 µs to 10 s.
+    private static readonly double[] MicrosecondBuckets = [.. Steps(1, 10_000_000)];
+
+    // Rows per batch: every size up to 8, then powers of two.
+    private static readonly double[] RowBuckets = [1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+    private static readonly Lock Gate = new();
+    private static bool _configured;
+
+    public static void Map(WebApplication app)
+    {
+        ConfigureOnce();
+        app.MapMetrics("/metrics");
+    }
+
+    /// <summary>prometheus-net's adapter is process-wide; configure it once, before it starts listening.</summary>
+    private static void ConfigureOnce()
+    {
+        lock (Gate)
+        {
+            if (_configured)
+            {
+                return;
+            }
+
+            _configured = true;
+            Metrics.ConfigureMeterAdapter(o =>
+            {
+                o.InstrumentFilterPredicate = i => i.Meter.Name == EngineMetrics.MeterName;
+                o.ResolveHistogramBuckets = i => i.Unit == "us" ? MicrosecondBuckets : i.Name == "batch.size" ? RowBuckets : MicrosecondBuckets;
+            });
+
+            // The adapter creates its Prometheus metrics on the first collection and drops what was
+            // measured before: collect once now, so the counts start with the server.
+            Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null).GetAwaiter().GetResult();
+        }
+    }
+
+    private static IEnumerable<double> Steps(double from, double to)
+    {
+        for (double decade = from; decade <= to; decade *= 10)
+        {
+            yield return decade;
+            yield return decade * 2;
+            yield return decade * 5;
+        }
+    }
+}

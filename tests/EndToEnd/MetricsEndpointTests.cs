@@ -1,0 +1,67 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using LowLatency.Tests.Infrastructure;
+
+namespace LowLatency.Tests.EndToEnd;
+
+/// <summary>GET /metrics: Prometheus text with the engine's counters and µs histograms per model and version, and the runtime's.</summary>
+[Collection(ServerCollection.Name)]
+public sealed partial class MetricsEndpointTests(ServerFixture server)
+{
+    [Fact]
+    public async Task Metrics_count_answered_requests_per_model_and_version_with_microsecond_buckets()
+    {
+        long before = Count(await ScrapeAsync(), "lowlatency_engine_requests", "ctr-ranker", "outcome=\"ok\"");
+        var golden = GoldenCase.Load("ctr-ranker", "batch8");
+        for (int i = 0; i < 3; i++)
+        {
+            using var response = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(golden.Request.ToMsgPack(), Wire.MsgPack));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        string text = await ScrapeAsync();
+        // At least: the meter is process-wide, and other tests run ctr-ranker engines in parallel.
+        Assert.True(Count(text, "lowlatency_engine_requests", "ctr-ranker", "outcome=\"ok\"") >= before + 3);
+        // Every answered request is in the duration and compute histograms; rows per batch too.
+        Assert.True(Count(text, "lowlatency_engine_request_duration_count", "ctr-ranker", null) >= before + 3);
+        Assert.True(Count(text, "lowlatency_engine_request_compute_count", "ctr-ranker", null) >= before + 3);
+        Assert.True(Count(text, "lowlatency_engine_batch_size_sum", "ctr-ranker", null) >= 8 * (before + 3));
+        foreach (var le in new[] { "1", "2", "5", "10", "20", "50", "100" })
+        {
+            Assert.Contains($"lowlatency_engine_request_overhead_bucket{{model=\"ctr-ranker\",version=\"1\",le=\"{le}\"}}", text, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("lowlatency_engine_queue_depth{model=\"ctr-ranker\",version=\"1\"}", text, StringComparison.Ordinal);
+        Assert.Contains("lowlatency_engine_requests_in_flight{model=\"ctr-ranker\",version=\"1\"}", text, StringComparison.Ordinal);
+        Assert.Contains("lowlatency_engine_worker_restarts{model=\"ctr-ranker\",version=\"1\"}", text, StringComparison.Ordinal);
+        Assert.Contains("process_cpu_seconds_total", text, StringComparison.Ordinal);
+        Assert.Contains("dotnet_collection_count_total", text, StringComparison.Ordinal);
+    }
+
+    private async Task<string> ScrapeAsync()
+    {
+        using var response = await server.Client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType, StringComparison.Ordinal);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>The value of the series <paramref name="name"/> for the model (version 1), optionally with one more label; 0 when absent.</summary>
+    private static long Count(string text, string name, string model, string? label)
+    {
+        foreach (Match m in Series().Matches(text))
+        {
+            string labels = m.Groups["labels"].Value;
+            if (m.Groups["name"].Value == name && labels.Contains($"model=\"{model}\"", StringComparison.Ordinal)
+                && labels.Contains("version=\"1\"", StringComparison.Ordinal) && (label is null || labels.Contains(label, StringComparison.Ordinal)))
+            {
+                return (long)double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-z_]+)\{(?<labels>[^}]*)\} (?<value>[0-9.eE+-]+)$", RegexOptions.Multiline)]
+    private static partial Regex Series();
+}
