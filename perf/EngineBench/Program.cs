@@ -11,11 +11,18 @@ using TorchSharp;
 
 // The engine without HTTP: submit -> batch -> execute -> complete, timed per request from the
 // engine's own timestamps, and managed allocation per request in steady state.
-//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--wait spinthenpark|spin|park] [--spin-us 50] [--out perf/results/engine.json]
+//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--out perf/results/engine.json]
 // Run from the repository root (it reads models/ and perf/models/).
 int requests = Arg("--requests", 20000);
 int saturationProducers = Arg("--producers", 4);
 int nice = Arg("--nice", 0);
+if (args.Contains("--prometheus"))
+{
+    // As the server runs: prometheus-net's adapter listening to the engine's meter.
+    Prometheus.Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = i => i.Meter.Name == LowLatency.Engine.Diagnostics.EngineMetrics.MeterName);
+    await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null);
+}
+
 var wait = Enum.Parse<WaitStrategyKind>(ArgString("--wait") ?? nameof(WaitStrategyKind.SpinThenPark), ignoreCase: true);
 long spin = Arg("--spin-us", 50);
 string? outPath = ArgString("--out");
