@@ -23,13 +23,27 @@ internal static class InferenceEndpoint
 
     private static async Task InferAsync(HttpContext ctx, string name, string? version)
     {
+        string counted = "unknown";
+        try
+        {
+            counted = await InferCoreAsync(ctx, name, version);
+        }
+        finally
+        {
+            Diagnostics.HostMetrics.RecordResponse(counted, ctx.Response.StatusCode);
+        }
+    }
+
+    /// <summary>Answers the request; returns the model name to count it under ("unknown" until resolved).</summary>
+    private static async Task<string> InferCoreAsync(HttpContext ctx, string name, string? version)
+    {
         var engine = ctx.RequestServices.GetRequiredService<InferenceEngine>();
         var limits = ctx.RequestServices.GetRequiredService<ServerOptions>();
         if (!WireFormats.TryFromContentType(ctx.Request.ContentType, out var requestFormat))
         {
             await ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status415UnsupportedMediaType,
                 $"unsupported Content-Type '{ctx.Request.ContentType}'; use {WireFormats.JsonType} or {WireFormats.MsgPackType}");
-            return;
+            return "unknown";
         }
 
         var responseFormat = WireFormats.FromAccept(ctx.Request.Headers.Accept, requestFormat);
@@ -37,19 +51,19 @@ internal static class InferenceEndpoint
         {
             await ErrorAsync(ctx, responseFormat, StatusCodes.Status503ServiceUnavailable,
                 engine.IsStopping ? "the server is shutting down" : "the server is not ready: models are loading");
-            return;
+            return "unknown";
         }
 
         if (!Resolve(engine, name, version, out var model, out int status, out string? error))
         {
             await ErrorAsync(ctx, responseFormat, status, error!);
-            return;
+            return "unknown";
         }
 
         if (ctx.Request.ContentLength > limits.MaxRequestBodyBytes)
         {
             await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(ctx.Request.ContentLength.Value, limits));
-            return;
+            return model.Config.Name;
         }
 
         var reader = ctx.Request.BodyReader;
@@ -58,7 +72,7 @@ internal static class InferenceEndpoint
         {
             reader.AdvanceTo(read.Buffer.End);
             await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(read.Buffer.Length, limits));
-            return;
+            return model.Config.Name;
         }
 
         using var request = model.RentRequest();
@@ -73,7 +87,7 @@ internal static class InferenceEndpoint
         catch (InferenceException e)
         {
             await ErrorAsync(ctx, responseFormat, StatusOf(e.Status), e.Message);
-            return;
+            return model.Config.Name;
         }
         finally
         {
@@ -108,7 +122,7 @@ internal static class InferenceEndpoint
             }
 
             await ErrorAsync(ctx, responseFormat, StatusOf(request.Status), request.Error!);
-            return;
+            return model.Config.Name;
         }
 
         ctx.Response.ContentType = WireFormats.ContentType(responseFormat);
@@ -117,6 +131,7 @@ internal static class InferenceEndpoint
         // the flush, which may wait on a slow client.
         request.ReleaseOutputs();
         await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+        return model.Config.Name;
     }
 
     private static void Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request)

@@ -38,7 +38,7 @@ internal static class MetricsEndpoint
             _configured = true;
             Metrics.ConfigureMeterAdapter(o =>
             {
-                o.InstrumentFilterPredicate = i => i.Meter.Name == EngineMetrics.MeterName;
+                o.InstrumentFilterPredicate = i => i.Meter.Name is EngineMetrics.MeterName or Diagnostics.HostMetrics.MeterName;
                 o.ResolveHistogramBuckets = i => i.Unit == "us" ? MicrosecondBuckets : i.Name == "batch.size" ? RowBuckets : MicrosecondBuckets;
             });
 

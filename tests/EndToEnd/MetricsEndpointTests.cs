@@ -38,6 +38,28 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
         Assert.Contains("dotnet_collection_count_total", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Responses_the_engine_never_saw_are_counted_by_model_and_code_and_unknown_names_do_not_become_labels()
+    {
+        string before = await ScrapeAsync();
+        long bad = Count(before, "lowlatency_host_responses", "ctr-ranker", "code=\"400\"", version: false);
+        long unknown = Count(before, "lowlatency_host_responses", "unknown", "code=\"404\"", version: false);
+        using (var r = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body([0xC1], Wire.MsgPack)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        }
+
+        using (var r = await server.Client.PostAsync("/v2/models/no-such-model-x7/infer", ServerFixture.Body([0x80], Wire.MsgPack)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        }
+
+        string text = await ScrapeAsync();
+        Assert.True(Count(text, "lowlatency_host_responses", "ctr-ranker", "code=\"400\"", version: false) >= bad + 1);
+        Assert.True(Count(text, "lowlatency_host_responses", "unknown", "code=\"404\"", version: false) >= unknown + 1);
+        Assert.DoesNotContain("no-such-model-x7", text, StringComparison.Ordinal);
+    }
+
     private async Task<string> ScrapeAsync()
     {
         using var response = await server.Client.GetAsync("/metrics");
@@ -47,13 +69,13 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
     }
 
     /// <summary>The value of the series <paramref name="name"/> for the model (version 1), optionally with one more label; 0 when absent.</summary>
-    private static long Count(string text, string name, string model, string? label)
+    private static long Count(string text, string name, string model, string? label, bool version = true)
     {
         foreach (Match m in Series().Matches(text))
         {
             string labels = m.Groups["labels"].Value;
             if (m.Groups["name"].Value == name && labels.Contains($"model=\"{model}\"", StringComparison.Ordinal)
-                && labels.Contains("version=\"1\"", StringComparison.Ordinal) && (label is null || labels.Contains(label, StringComparison.Ordinal)))
+                && (!version || labels.Contains("version=\"1\"", StringComparison.Ordinal)) && (label is null || labels.Contains(label, StringComparison.Ordinal)))
             {
                 return (long)double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture);
             }
