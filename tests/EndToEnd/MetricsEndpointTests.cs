@@ -62,6 +62,38 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
         Assert.DoesNotContain("no-such-model-x7", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Every_series_the_Grafana_dashboard_queries_is_served()
+    {
+        var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        using (var ok = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(golden.Request.ToMsgPack(), Wire.MsgPack)))
+        using (var bad = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body([0xC1], Wire.MsgPack)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        string text = await ScrapeAsync();
+        using var dashboard = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Root, "ops", "grafana", "lowlatency.json")));
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+        {
+            foreach (var target in panel.GetProperty("targets").EnumerateArray())
+            {
+                foreach (Match m in MetricName().Matches(target.GetProperty("expr").GetString()!))
+                {
+                    names.Add(m.Value);
+                }
+            }
+        }
+
+        Assert.True(names.Count >= 10, string.Join(", ", names));
+        Assert.All(names, name => Assert.Matches(new Regex($"^{name}[{{ ]", RegexOptions.Multiline), text));
+    }
+
+    [GeneratedRegex(@"\b(lowlatency|process|dotnet)_[a-z_]+\b")]
+    private static partial Regex MetricName();
+
     private async Task<string> ScrapeAsync()
     {
         using var response = await server.Client.GetAsync("/metrics");
