@@ -6,9 +6,12 @@
 # installed with apt when missing (root); -NoPeer leaves it out. -Quick runs one repetition of the
 # ctr-ranker scenarios only.
 #   dotnet pwsh build.ps1 perf [-Repetitions 3] [-Duration 5] [-Warmup 2] [-NoPeer] [-NoWrk] [-Quick]
+#                              [-Models ctr-ranker,text-encoder,image-classifier] [-Out <name>]
+# -Models limits the run to those models (the floor, open-loop, batching-off and wrk scenarios come
+# with ctr-ranker and image-classifier as above); -Out names the result files instead of the date.
 # Scenarios, per repetition and target:
 #   ctr-ranker MessagePack closed loop at concurrency 1, 16, 64; ctr-ranker JSON at concurrency 1;
-#   text-encoder and image-classifier MessagePack at concurrency 1 and 16 (server and peer);
+#   text-encoder and image-classifier MessagePack at concurrency 1, 16 and 64 (server and peer);
 #   open loop (constant rate) at 50 % and 90 % of the target's own maximum measured just before
 #   (server and peer); image-classifier at concurrency 16 with dynamic batching off (server).
 # Then, once: wrk (Debian's, installed when missing) against the server at concurrency 1 and 16,
@@ -19,16 +22,21 @@ param(
     [double] $Warmup = 2,
     [switch] $NoPeer,
     [switch] $NoWrk,
-    [switch] $Quick
+    [switch] $Quick,
+    [string[]] $Models = @('ctr-ranker', 'text-encoder', 'image-classifier'),
+    [string] $Out = ''
 )
 
 $ErrorActionPreference = 'Stop'
 Set-Location (Split-Path $PSScriptRoot -Parent)
+# pwsh -File passes "a,b" as one string: split it.
+$Models = @($Models | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 $loadgen = 'perf/LoadGen/bin/Release/net10.0/loadgen.dll'
 $floor = 'perf/Floor/bin/Release/net10.0/floor.dll'
 $server = 'host/bin/Release/net10.0/LowLatency.Host.dll'
 $date = Get-Date -Format 'yyyy-MM-dd'
-$dir = "perf/results/side-by-side-$date"
+$name = if ($Out) { $Out } else { "side-by-side-$date" }
+$dir = "perf/results/$name"
 New-Item -ItemType Directory -Force $dir | Out-Null
 if ($Quick) { $Repetitions = 1 }
 
@@ -97,7 +105,7 @@ function Invoke-Run([string] $Target, [string] $Base, [string] $Model, [string] 
     return $r
 }
 
-$targets = @('floor', 'server')
+$targets = @(if ($Models -contains 'ctr-ranker') { 'floor', 'server' } else { 'server' })
 if (-not $NoPeer) { Initialize-Peer; $targets += 'peer' }
 $ctrModes = if ($Quick) { @('c=1', 'c=16') } else { @('c=1', 'c=16', 'c=64') }
 
@@ -106,19 +114,21 @@ for ($rep = 1; $rep -le $Repetitions; $rep++) {
         $t = Start-Target $target
         try {
             $max = 0
-            foreach ($mode in $ctrModes) {
+            foreach ($mode in $(if ($Models -contains 'ctr-ranker') { $ctrModes } else { @() })) {
                 $r = Invoke-Run $target $t.Base 'ctr-ranker' 'msgpack' $mode $rep "ctr-ranker msgpack $target $mode"
                 $max = [math]::Max($max, $r.rps)
             }
             if ($Quick) { continue }
-            Invoke-Run $target $t.Base 'ctr-ranker' 'json' 'c=1' $rep "ctr-ranker json $target c=1" | Out-Null
+            if ($Models -contains 'ctr-ranker') {
+                Invoke-Run $target $t.Base 'ctr-ranker' 'json' 'c=1' $rep "ctr-ranker json $target c=1" | Out-Null
+            }
             if ($target -eq 'floor') { continue }
-            foreach ($model in @('text-encoder', 'image-classifier')) {
-                foreach ($mode in @('c=1', 'c=16')) {
+            foreach ($model in @(@('text-encoder', 'image-classifier') | Where-Object { $Models -contains $_ })) {
+                foreach ($mode in @('c=1', 'c=16', 'c=64')) {
                     Invoke-Run $target $t.Base $model 'msgpack' $mode $rep "$model msgpack $target $mode" | Out-Null
                 }
             }
-            foreach ($share in @(50, 90)) {
+            foreach ($share in $(if ($max -gt 0) { @(50, 90) } else { @() })) {
                 $rate = [math]::Round($max * $share / 100)
                 Invoke-Run $target $t.Base 'ctr-ranker' 'msgpack' "rate=$rate" $rep "ctr-ranker msgpack $target open loop $share%" | Out-Null
             }
@@ -127,7 +137,7 @@ for ($rep = 1; $rep -le $Repetitions; $rep++) {
             Start-Sleep -Milliseconds 500
         }
     }
-    if (-not $Quick) {
+    if (-not $Quick -and $Models -contains 'image-classifier') {
         $repo = New-UnbatchedRepository 'image-classifier'
         $t = Start-Target 'server' $repo
         try {
@@ -142,7 +152,7 @@ for ($rep = 1; $rep -le $Repetitions; $rep++) {
 
 # wrk cross-check against the server, ctr-ranker MessagePack, once, beside the load generator.
 $wrk = @()
-if (-not $NoWrk) {
+if (-not $NoWrk -and $Models -contains 'ctr-ranker') {
     if (-not (Get-Command wrk -ErrorAction SilentlyContinue)) { & apt-get install -y -q wrk | Out-Null }
     $body = "$dir/ctr-ranker-batch1.msgpack"
     & dotnet $loadgen body --golden models/ctr-ranker/golden/batch1.json --encoding msgpack --out $body
@@ -164,7 +174,7 @@ if (-not $NoWrk) {
 
 # Plots: the median repetition (by p50) of each target, ctr-ranker at c=1 and c=16.
 function MedianRun($key) { $r = @($runs[$key] | Sort-Object { $_.p50 }); return $r[[int][math]::Floor($r.Count / 2)] }
-foreach ($mode in @('c=1', 'c=16')) {
+foreach ($mode in $(if ($Models -contains 'ctr-ranker') { @('c=1', 'c=16') } else { @() })) {
     $files = @($targets | ForEach-Object { (MedianRun "ctr-ranker msgpack $_ $mode").json })
     & dotnet $loadgen plot --out "$dir/ctr-ranker-$($mode.Replace('=', '')).svg" --title "ctr-ranker, MessagePack, closed loop $mode, loopback" @files | Out-Null
 }
@@ -184,10 +194,12 @@ foreach ($k in $runs.Keys) {
     $lines += "| $k | $(Median ($r | ForEach-Object rps)) | $(Median ($r | ForEach-Object p50)) | $(Median ($r | ForEach-Object p99)) | $(Median ($r | ForEach-Object p999)) | $(if ($r[-1].errors) { $r[-1].errors } else { 0 }) |"
 }
 function Ratio($a, $b, $k) { if (-not $runs.Contains($a) -or -not $runs.Contains($b)) { return '-' }; return [math]::Round((Median ($runs[$a] | ForEach-Object $k)) / (Median ($runs[$b] | ForEach-Object $k)), 2) }
-$lines += ''
-$lines += '| ctr-ranker, MessagePack | server / floor req/s | server − floor p50 µs | server / peer req/s | peer / server p50 |'
-$lines += '|---|---|---|---|---|'
-foreach ($mode in $ctrModes) {
+if ($Models -contains 'ctr-ranker') {
+    $lines += ''
+    $lines += '| ctr-ranker, MessagePack | server / floor req/s | server − floor p50 µs | server / peer req/s | peer / server p50 |'
+    $lines += '|---|---|---|---|---|'
+}
+foreach ($mode in $(if ($Models -contains 'ctr-ranker') { $ctrModes } else { @() })) {
     $s = "ctr-ranker msgpack server $mode"; $f = "ctr-ranker msgpack floor $mode"; $p = "ctr-ranker msgpack peer $mode"
     $diff = (Median ($runs[$s] | ForEach-Object p50)) - (Median ($runs[$f] | ForEach-Object p50))
     $lines += "| $mode | $(Ratio $s $f 'rps') | $diff | $(Ratio $s $p 'rps') | $(Ratio $p $s 'p50') |"
@@ -205,13 +217,15 @@ if ($wrk.Count -gt 0) {
     }
 }
 $lines += ''
-$lines += "![ctr-ranker c=1](side-by-side-$date/ctr-ranker-c1.svg)"
-$lines += "![ctr-ranker c=16](side-by-side-$date/ctr-ranker-c16.svg)"
+if ($Models -contains 'ctr-ranker') {
+    $lines += "![ctr-ranker c=1]($name/ctr-ranker-c1.svg)"
+    $lines += "![ctr-ranker c=16]($name/ctr-ranker-c16.svg)"
+}
 $lines += ''
 $lines += 'Raw lines:'
 $lines += '```'
 foreach ($k in $runs.Keys) { foreach ($r in $runs[$k]) { $lines += "$k`t$($r.line)" } }
 foreach ($w in $wrk) { $lines += "wrk c=$($w.c)`t$($w.line)" }
 $lines += '```'
-Set-Content -Path "perf/results/side-by-side-$date.md" -Value $lines
-Write-Host "wrote perf/results/side-by-side-$date.md"
+Set-Content -Path "perf/results/$name.md" -Value $lines
+Write-Host "wrote perf/results/$name.md"

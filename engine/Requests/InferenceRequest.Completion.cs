@@ -54,6 +54,11 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         if (Model is not null)
         {
             Diagnostics.EngineMetrics.RecordRequest(this);
+            if (MetricBatchRows > 0)
+            {
+                Diagnostics.EngineMetrics.RecordBatch(Model, MetricBatchRows);
+            }
+
             Model.OnAnswered();
         }
 

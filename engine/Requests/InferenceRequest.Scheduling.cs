@@ -40,6 +40,9 @@ public sealed partial class InferenceRequest
     /// <summary>What the engine itself added: (execution start − eligible) + (completion − execution end).</summary>
     public long OverheadMicroseconds => Math.Max(0, ExecStartUs - EligibleUs) + Math.Max(0, CompletedUs - ExecEndUs);
 
+    /// <summary>On a batch's first request: its rows, for the batch metric recorded when the request is published.</summary>
+    internal int MetricBatchRows;
+
     // Scheduler-thread state.
     internal int Level;
     internal long WindowDeadlineUs;
@@ -59,6 +62,7 @@ public sealed partial class InferenceRequest
         Qos = QosClass.None;
         ArrivalUs = EligibleUs = DispatchedUs = ExecStartUs = ExecEndUs = CompletedUs = 0;
         Level = 0;
+        MetricBatchRows = 0;
         WindowDeadlineUs = DeadlineUs = 0;
         RejectOnTimeout = Delayed = false;
     }

@@ -217,10 +217,9 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             }
 
             _estimator.Record(rows, end - start);
-            if (Model is not null)
-            {
-                Diagnostics.EngineMetrics.RecordBatch(Model, rows);
-            }
+            // The batch's metric is recorded with its first request's completion, on the thread
+            // pool: a listener (Prometheus) on the device thread cost 3-77 us of completion p99.
+            batch[0].MetricBatchRows = rows;
             Complete(batch);
         }
         catch (Exception) when (batch.Length > 1)
@@ -282,6 +281,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         try
         {
             _executor.Execute(new ReadOnlySpan<InferenceRequest>(ref r));
+            r.MetricBatchRows = r.BatchSize;
             r.ExecStartUs = start;
             r.ExecEndUs = MonotonicClock.NowMicroseconds();
             r.Complete();
