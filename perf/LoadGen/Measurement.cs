@@ -49,6 +49,32 @@ internal sealed class Measurement
         }
     }
 
+    /// <summary>
+    /// Sends one request and records it, timed from <paramref name="startedAt"/> (the send for the
+    /// closed loop, the intended time for the open loop) when that is after warm-up.
+    /// </summary>
+    public async Task SendAsync(HttpClient client, string url, HttpContent content, long startedAt, long warmupEnd)
+    {
+        int status;
+        IEnumerable<string>? timing = null;
+        try
+        {
+            using var response = await client.PostAsync(url, content);
+            await response.Content.LoadIntoBufferAsync();
+            status = (int)response.StatusCode;
+            response.Headers.TryGetValues("Server-Timing", out timing);
+        }
+        catch (HttpRequestException)
+        {
+            status = 0;
+        }
+
+        if (startedAt >= warmupEnd)
+        {
+            Record((Stopwatch.GetTimestamp() - startedAt) * 1_000_000 / Stopwatch.Frequency, status, timing);
+        }
+    }
+
     /// <summary>Closes the current window (main thread).</summary>
     public Window CloseWindow(double seconds)
     {

@@ -55,29 +55,11 @@ internal static class OpenLoop
             }
         }
 
-        async Task SendAsync(long intended)
+        Task SendAsync(long intended)
         {
             var content = new ByteArrayContent(body);
             content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-            int status;
-            IEnumerable<string>? timing = null;
-            try
-            {
-                using var response = await client.PostAsync(options.Url, content);
-                await response.Content.LoadIntoBufferAsync();
-                status = (int)response.StatusCode;
-                response.Headers.TryGetValues("Server-Timing", out timing);
-            }
-            catch (HttpRequestException)
-            {
-                status = 0;
-            }
-
-            long done = Stopwatch.GetTimestamp();
-            if (intended >= clock.WarmupEnd)
-            {
-                measurement.Record((done - intended) * 1_000_000 / Stopwatch.Frequency, status, timing);
-            }
+            return measurement.SendAsync(client, options.Url, content, intended, clock.WarmupEnd);
         }
     }
 }

@@ -96,25 +96,7 @@ async Task ClientAsync()
             return;
         }
 
-        int status;
-        IEnumerable<string>? timing = null;
-        try
-        {
-            using var response = await client.PostAsync(options.Url, content);
-            await response.Content.LoadIntoBufferAsync();
-            status = (int)response.StatusCode;
-            response.Headers.TryGetValues("Server-Timing", out timing);
-        }
-        catch (HttpRequestException)
-        {
-            status = 0;
-        }
-
-        long done = Stopwatch.GetTimestamp();
-        if (start >= warmupEnd)
-        {
-            measurement.Record((done - start) * 1_000_000 / Stopwatch.Frequency, status, timing);
-        }
+        await measurement.SendAsync(client, options.Url, content, start, warmupEnd);
     }
 }
 
