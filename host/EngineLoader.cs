@@ -31,6 +31,14 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
     {
         _thread?.Join();
         engine.Dispose();
+        // The last answers are published on the thread pool: give them a moment before counting.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (engine.InFlight > 0 && waited.ElapsedMilliseconds < 1000)
+        {
+            Thread.Sleep(1);
+        }
+
+        LogStopped(logger, engine.InFlight);
         return Task.CompletedTask;
     }
 
@@ -53,6 +61,9 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
 
     [LoggerMessage(Level = LogLevel.Information, Message = "shutting down: not ready, refusing new requests, answering the accepted ones")]
     private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopped: {Unanswered} accepted requests unanswered")]
+    private static partial void LogStopped(ILogger logger, int unanswered);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Message}")]
     private static partial void LogLoad(ILogger logger, string message);

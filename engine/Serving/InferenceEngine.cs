@@ -99,6 +99,24 @@ public sealed class InferenceEngine : IDisposable
     }
 
     /// <summary>Stops accepting work; every queued request is answered before this returns.</summary>
+    /// <summary>Requests submitted to any served version and not yet answered.</summary>
+    public int InFlight
+    {
+        get
+        {
+            int n = 0;
+            foreach (var m in _models.Values)
+            {
+                foreach (var v in m.Versions.Values)
+                {
+                    n += v.InFlight;
+                }
+            }
+
+            return n;
+        }
+    }
+
     public void Dispose()
     {
         _ready = false;
