@@ -28,16 +28,8 @@ public class BatchFormationBenchmarks
         for (int i = 0; i < Requests; i++)
         {
             _requests[i] = new InferenceRequest(_config);
-            Fill(_requests[i]);
+            Repo.RentCtrRow(_requests[i]);
         }
-    }
-
-    private static void Fill(InferenceRequest r)
-    {
-        r.OnRent();
-        r.AddInput(0, TensorDataType.Int64, [1, 26]);
-        r.AddInput(1, TensorDataType.FP32, [1, 13]);
-        r.Validate();
     }
 
     [Benchmark(OperationsPerInvoke = Requests)]
@@ -59,7 +51,7 @@ public class BatchFormationBenchmarks
         for (int i = 0; i < decision.Count; i++)
         {
             _batch[i].Dispose();
-            Fill(_batch[i]);
+            Repo.RentCtrRow(_batch[i]);
             _batch[i] = null!;
         }
 

@@ -40,20 +40,12 @@ public class HandoffBenchmarks
         _scheduler.Dispose();
     }
 
-    private static void Fill(InferenceRequest r)
-    {
-        r.OnRent();
-        r.AddInput(0, TensorDataType.Int64, [1, 26]);
-        r.AddInput(1, TensorDataType.FP32, [1, 13]);
-        r.Validate();
-    }
-
     [Benchmark]
     [AllocationBudget(0, "pooled request, IValueTaskSource completion, intrusive queues: nothing per request")]
     public bool OneRequest()
     {
         var r = _requests[0];
-        Fill(r);
+        Repo.RentCtrRow(r);
         var done = r.Completion;
         _scheduler.Submit(r);
         return Await(r, done);
@@ -66,7 +58,7 @@ public class HandoffBenchmarks
         int ok = 0;
         for (int i = 0; i < Burst; i++)
         {
-            Fill(_requests[i]);
+            Repo.RentCtrRow(_requests[i]);
             _done[i] = _requests[i].Completion;
             _scheduler.Submit(_requests[i]);
         }

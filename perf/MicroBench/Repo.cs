@@ -9,6 +9,15 @@ internal static class Repo
 
     public static ModelConfig Config(string model) => ModelConfigReader.Read(Path.Combine(ModelDir(model), "config.json"));
 
+    /// <summary>Puts a config-only ctr-ranker request back in use with one row of (owned) inputs.</summary>
+    public static void RentCtrRow(LowLatency.Engine.Requests.InferenceRequest r)
+    {
+        r.OnRent();
+        r.AddInput(0, TensorDataType.Int64, [1, 26]);
+        r.AddInput(1, TensorDataType.FP32, [1, 13]);
+        r.Validate();
+    }
+
     public static string ModelFile(string model) => Path.Combine(ModelDir(model), "1", "model.pt");
 
     private static string ModelDir(string model) => model == "identity"
