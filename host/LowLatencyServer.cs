@@ -54,6 +54,7 @@ public static class LowLatencyServer
         MetricsEndpoint.Map(app);
         MetadataEndpoints.Map(app);
         InferenceEndpoint.Map(app);
+        RepositoryEndpoints.Map(app);
         return app;
     }
 }

@@ -25,6 +25,15 @@ public sealed record ModelConfig(
     /// <summary>The QoS classes' windows and deadlines (this server's <c>qos</c> extension field).</summary>
     public QosSettings Qos { get; init; } = QosSettings.Default;
 
+    /// <summary>The traffic split among versions by weight (<c>traffic</c>); empty: every request to the latest.</summary>
+    public IReadOnlyDictionary<long, int> Traffic { get; init; } = new Dictionary<long, int>();
+
+    /// <summary>When versions are ejected from routing and readmitted (<c>health</c>).</summary>
+    public HealthPolicy Health { get; init; } = HealthPolicy.Default;
+
+    /// <summary>What requests get when no version is healthy (<c>fallback</c>); null: 503 at once.</summary>
+    public FallbackConfig? Fallback { get; init; }
+
     public bool Batched => MaxBatchSize > 0;
 
     public int InputIndex(string name)

@@ -25,6 +25,43 @@ public static class TensorDataTypes
 
     public static int ElementSize(this TensorDataType t) => Sizes[(int)t];
 
+    /// <summary>Writes a JSON number as one element of <paramref name="type"/> (not BOOL); false when it does not fit.</summary>
+    public static bool TryWriteNumber(System.Text.Json.JsonElement e, TensorDataType type, Span<byte> dst)
+    {
+        switch (type)
+        {
+            case TensorDataType.UInt8 when e.TryGetByte(out var u8):
+                dst[0] = u8;
+                return true;
+            case TensorDataType.Int8 when e.TryGetSByte(out var i8):
+                dst[0] = (byte)i8;
+                return true;
+            case TensorDataType.Int16 when e.TryGetInt16(out var i16):
+                System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(dst, i16);
+                return true;
+            case TensorDataType.Int32 when e.TryGetInt32(out var i32):
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(dst, i32);
+                return true;
+            case TensorDataType.Int64 when e.TryGetInt64(out var i64):
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(dst, i64);
+                return true;
+            case TensorDataType.FP16 when e.TryGetDouble(out var h):
+                System.Buffers.Binary.BinaryPrimitives.WriteHalfLittleEndian(dst, (Half)h);
+                return true;
+            case TensorDataType.BF16 when e.TryGetSingle(out var b):
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(dst, (ushort)(BitConverter.SingleToUInt32Bits(b) >> 16));
+                return true;
+            case TensorDataType.FP32 when e.TryGetSingle(out var f):
+                System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(dst, f);
+                return true;
+            case TensorDataType.FP64 when e.TryGetDouble(out var d):
+                System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(dst, d);
+                return true;
+            default:
+                return false;
+        }
+    }
+
     /// <summary>The protocol's name: <c>FP32</c>.</summary>
     public static string ProtocolName(this TensorDataType t) => ProtocolNames[(int)t];
 

@@ -29,6 +29,14 @@ public static class EngineMetrics
 
     private static readonly Histogram<int> BatchRows = Meter.CreateHistogram<int>("batch.size", "{row}", "Rows per executed batch");
 
+    private static readonly Counter<long> Routed = Meter.CreateCounter<long>("routing.requests", "{request}", "Requests routed to a version, by how (version, split, key, fallback_model, fallback_response)");
+
+    private static readonly Counter<long> Transitions = Meter.CreateCounter<long>("routing.breaker.transitions", "{transition}", "Circuit-breaker state changes of a version, by the state entered");
+
+    private static readonly string[] Routes = ["version", "split", "key", "fallback_model", "fallback_response"];
+
+    private static readonly string[] States = ["closed", "half_open", "open"];
+
     private static readonly string[] Outcomes = ["ok", "bad_request", "not_found", "too_large", "unavailable", "model_error", "rejected", "deadline_exceeded"];
 
     static EngineMetrics()
@@ -36,6 +44,22 @@ public static class EngineMetrics
         Meter.CreateObservableGauge("queue.depth", ObserveQueueDepth, "{request}", "Requests queued, not yet handed to a worker");
         Meter.CreateObservableGauge("requests.in_flight", ObserveInFlight, "{request}", "Requests submitted and not yet answered");
         Meter.CreateObservableCounter("worker.restarts", ObserveRestarts, "{restart}", "Device worker threads that died and were replaced");
+        Meter.CreateObservableGauge("routing.breaker.state", ObserveBreakers, "{state}", "A version's circuit: 0 closed, 1 half-open (probing), 2 open (ejected)");
+    }
+
+    /// <summary>Once per routed request: the version it reached and how.</summary>
+    internal static void RecordRoute(Serving.ModelVersion version, Routing.RouteKind kind) =>
+        Routed.Add(1, new KeyValuePair<string, object?>("model", version.Config.Name), new KeyValuePair<string, object?>("version", version.VersionString), new KeyValuePair<string, object?>("route", Routes[(int)kind]));
+
+    internal static void RecordTransition(Serving.ModelVersion version, Routing.BreakerState state) =>
+        Transitions.Add(1, new KeyValuePair<string, object?>("model", version.Config.Name), new KeyValuePair<string, object?>("version", version.VersionString), new KeyValuePair<string, object?>("state", States[(int)state]));
+
+    private static IEnumerable<Measurement<int>> ObserveBreakers()
+    {
+        foreach (var v in Versions.Keys)
+        {
+            yield return new Measurement<int>((int)v.Health.State, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
+        }
     }
 
     internal static void Register(Serving.ModelVersion version) => Versions.TryAdd(version, 0);

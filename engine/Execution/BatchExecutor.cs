@@ -66,6 +66,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             // Sized once for the largest batch the config allows: the arena never grows with fixed
             // shapes, or with variable ones bounded by max_variable_dim.
             _arenas[i] = new NativeArena(sample * Math.Max(1, config.MaxBatchSize));
+            model.Handles.Add(1);
             _batchShapes[i] = new long[_batchRank + spec.Dims.Length];
             _partShapes[i] = new long[_batchRank + spec.Dims.Length];
             _fixedShape[i] = fixedShape;
@@ -201,6 +202,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             view = NativeTensor.View(_arenas[i].Pointer, shape, _config.Inputs[i].DataType.ToTorch());
             view.DetachFromDisposeScope();
             _views[i][key] = view;
+            _model.Handles.Add(1);
         }
 
         return view;
@@ -321,7 +323,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             }
         }
 
-        var holder = new BatchOutputs(_outputs.Length);
+        var holder = new BatchOutputs(_outputs.Length, _model.Handles);
         holder.TryTake();
         _holders.Add(holder);
         return holder;
@@ -332,8 +334,12 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         var views = _views[i];
         for (int k = 0; k < views.Length; k++)
         {
-            views[k]?.Dispose();
-            views[k] = null;
+            if (views[k] is { } v)
+            {
+                v.Dispose();
+                views[k] = null;
+                _model.Handles.Add(-1);
+            }
         }
     }
 
@@ -343,6 +349,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         {
             DisposeViews(i);
             _arenas[i].Dispose();
+            _model.Handles.Add(-1);
         }
     }
 

@@ -17,7 +17,13 @@ internal sealed class BatchOutputs
     // with acquire semantics by the worker: it never reuses a slot whose tensors are still alive.
     private int _inUse;
 
-    public BatchOutputs(int outputs) => _tensors = new torch.Tensor?[outputs];
+    private readonly NativeHandleCount _handles;
+
+    public BatchOutputs(int outputs, NativeHandleCount handles)
+    {
+        _tensors = new torch.Tensor?[outputs];
+        _handles = handles;
+    }
 
     /// <summary>On the device worker: claims this holder if no request still holds it.</summary>
     public bool TryTake()
@@ -36,6 +42,7 @@ internal sealed class BatchOutputs
     {
         tensor.DetachFromDisposeScope();
         _tensors[index] = tensor;
+        _handles.Add(1);
     }
 
     /// <summary>
@@ -51,11 +58,18 @@ internal sealed class BatchOutputs
             return;
         }
 
+        int released = 0;
         for (int i = 0; i < _tensors.Length; i++)
         {
-            _tensors[i]?.Dispose();
-            _tensors[i] = null;
+            if (_tensors[i] is { } t)
+            {
+                t.Dispose();
+                _tensors[i] = null;
+                released++;
+            }
         }
+
+        _handles.Add(-released);
 
         Volatile.Write(ref _inUse, 0);
     }

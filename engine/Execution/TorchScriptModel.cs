@@ -11,14 +11,19 @@ namespace LowLatency.Engine.Execution;
 public sealed class TorchScriptModel : IDisposable
 {
     private readonly torch.jit.ScriptModule _module;
+    private int _disposed;
 
     private TorchScriptModel(torch.jit.ScriptModule module, string path)
     {
         _module = module;
         Path = path;
+        Handles.Add(1);
     }
 
     public string Path { get; }
+
+    /// <summary>Native handles of this module and of everything run on it (arenas, views, held outputs).</summary>
+    public NativeHandleCount Handles { get; } = new();
 
     public static TorchScriptModel Load(string path, ModelConfig config)
     {
@@ -94,5 +99,12 @@ public sealed class TorchScriptModel : IDisposable
         return lines.Length == 0 ? message : lines[^1];
     }
 
-    public void Dispose() => _module.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _module.Dispose();
+            Handles.Add(-1);
+        }
+    }
 }

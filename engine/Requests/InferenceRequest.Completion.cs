@@ -59,6 +59,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
                 Diagnostics.EngineMetrics.RecordBatch(Model, MetricBatchRows);
             }
 
+            Model.Health.Record(Status, CompletedUs - ArrivalUs);
             Model.OnAnswered();
         }
 

@@ -36,4 +36,16 @@ public sealed class EngineOptions
 
     /// <summary>Cores to pin device workers to, round-robin (for example <c>[1]</c>); empty: no pinning.</summary>
     public int[] WorkerCores { get; set; } = [];
+
+    /// <summary>How models are loaded and unloaded: <c>All</c> (default), <c>Explicit</c> or <c>Poll</c>.</summary>
+    public ModelControlMode ModelControlMode { get; set; } = ModelControlMode.All;
+
+    /// <summary>Under <c>Explicit</c>: the models loaded at start (<c>*</c> for all of them).</summary>
+    public string[] StartupModels { get; set; } = [];
+
+    /// <summary>Under <c>Poll</c>: seconds between scans of the repository.</summary>
+    public double RepositoryPollSeconds { get; set; } = 5;
+
+    /// <summary>The clock, routing epoch and test hooks shared by this engine's versions (not a setting).</summary>
+    internal EngineServices Services { get; set; } = EngineServices.Default();
 }

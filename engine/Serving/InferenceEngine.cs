@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Execution;
@@ -7,20 +8,30 @@ using LowLatency.Native.Torch;
 namespace LowLatency.Engine.Serving;
 
 /// <summary>
-/// The engine: the models being served, looked up by name without a lock (an immutable snapshot).
-/// <see cref="Scan"/> validates the repository; <see cref="Load"/> loads and warms every model.
+/// The engine: the models being served, published as an immutable routing table that requests read
+/// without a lock and the model loader replaces atomically. <see cref="Scan"/> validates what will
+/// be loaded at start; <see cref="Load"/> loads and warms it. Routing is in InferenceEngine.Routing.cs,
+/// the repository operations (load, unload, poll, traffic, index) in InferenceEngine.Repository.cs.
 /// </summary>
-public sealed class InferenceEngine : IDisposable
+public sealed partial class InferenceEngine : IDisposable
 {
     private readonly EngineOptions _options;
+    private readonly EngineServices _services;
+    private readonly Lock _publish = new();
+    private readonly ConcurrentDictionary<string, ModelStatus> _status = new(StringComparer.Ordinal);
     private IReadOnlyList<ModelDefinition> _definitions = [];
-    private FrozenDictionary<string, ServedModel> _models = FrozenDictionary<string, ServedModel>.Empty;
+    private volatile FrozenDictionary<string, ServedModel> _models = FrozenDictionary<string, ServedModel>.Empty;
+    private Scheduling.EngineThreading? _threading;
+    private ModelLoaderThread? _loader;
+    private Timer? _poll;
+    private Action<string>? _log;
     private volatile bool _ready;
     private volatile bool _stopping;
 
     public InferenceEngine(EngineOptions options)
     {
         _options = options;
+        _services = options.Services;
     }
 
     public bool IsReady => _ready;
@@ -28,6 +39,8 @@ public sealed class InferenceEngine : IDisposable
     public LibTorchLoadReport? NativeReport { get; private set; }
 
     public IReadOnlyCollection<ServedModel> Models => _models.Values;
+
+    public ModelControlMode ControlMode => _options.ModelControlMode;
 
     /// <summary>Whether this process may give a thread <paramref name="nice"/>: tried on a short-lived thread.</summary>
     private static bool NiceAllowed(int nice)
@@ -39,15 +52,45 @@ public sealed class InferenceEngine : IDisposable
         return allowed;
     }
 
-    /// <summary>Reads and validates every configuration in the repository; loads nothing.</summary>
-    public IReadOnlyList<ModelDefinition> Scan() => _definitions = ModelRepository.Scan(_options.ModelRepository);
+    /// <summary>
+    /// Reads and validates every configuration loaded at start (all of them, or under
+    /// <c>Explicit</c> the startup models); loads nothing. Throws naming the file and field.
+    /// </summary>
+    public IReadOnlyList<ModelDefinition> Scan()
+    {
+        var names = ModelRepository.List(_options.ModelRepository);
+        if (_options.ModelControlMode == ModelControlMode.Explicit && !_options.StartupModels.Contains("*"))
+        {
+            foreach (var n in _options.StartupModels)
+            {
+                if (!names.Contains(n))
+                {
+                    throw new ModelConfigException(_options.ModelRepository, "StartupModels", $"'{n}' is not a model of the repository");
+                }
+            }
 
-    /// <summary>Loads libtorch and every scanned model, warms each up, then marks the engine ready.</summary>
+            names = _options.StartupModels;
+        }
+
+        var definitions = new List<ModelDefinition>();
+        foreach (var n in names)
+        {
+            definitions.Add(ModelRepository.Read(_options.ModelRepository, n, null));
+        }
+
+        return _definitions = definitions;
+    }
+
+    /// <summary>
+    /// Loads libtorch and every scanned model on the loader thread, warms each up, then marks the
+    /// engine ready. A model that fails to load at start throws (the host exits), as Triton does.
+    /// </summary>
     public void Load(Action<string>? log = null)
     {
+        _log = log;
         NativeReport = TorchRuntime.Initialize(_options.IntraOpThreads);
         log?.Invoke($"libtorch: {NativeReport.Reason}");
-        var threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice);
+        _threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice);
         if (_options.ThreadNice != 0)
         {
             log?.Invoke(NiceAllowed(_options.ThreadNice)
@@ -55,31 +98,27 @@ public sealed class InferenceEngine : IDisposable
                 : $"warning: engine threads cannot run at nice {_options.ThreadNice} (needs CAP_SYS_NICE or RLIMIT_NICE); they run at the default");
         }
 
-        var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
-        foreach (var def in _definitions)
+        _loader = new ModelLoaderThread();
+        _loader.Run(() =>
         {
-            var versions = new SortedDictionary<long, ModelVersion>();
-            foreach (var (v, file) in def.VersionFiles)
+            foreach (var def in _definitions)
             {
-                var version = new ModelVersion(def.Config, v, TorchScriptModel.Load(file, def.Config), threading);
-                try
+                var outcome = LoadOnLoader(def.Config.Name, def, reuseUnchanged: false);
+                if (!outcome.Succeeded)
                 {
-                    version.WarmUp();
+                    throw new ModelConfigException(def.Directory, outcome.Error!);
                 }
-                catch
-                {
-                    version.Dispose();
-                    throw;
-                }
-
-                versions[v] = version;
-                log?.Invoke($"loaded model '{def.Config.Name}' version {v} from {file}");
             }
 
-            models[def.Config.Name] = new ServedModel(def.Config, versions);
+            return true;
+        }).GetAwaiter().GetResult();
+
+        if (_options.ModelControlMode == ModelControlMode.Poll)
+        {
+            var every = TimeSpan.FromSeconds(Math.Max(0.05, _options.RepositoryPollSeconds));
+            _poll = new Timer(_ => QueuePoll(), null, every, every);
         }
 
-        _models = models.ToFrozenDictionary(StringComparer.Ordinal);
         _ready = true;
     }
 
@@ -98,7 +137,6 @@ public sealed class InferenceEngine : IDisposable
         _ready = false;
     }
 
-    /// <summary>Stops accepting work; every queued request is answered before this returns.</summary>
     /// <summary>Requests submitted to any served version and not yet answered.</summary>
     public int InFlight
     {
@@ -117,9 +155,13 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
+    /// <summary>Stops accepting work; every queued request is answered before this returns.</summary>
     public void Dispose()
     {
         _ready = false;
+        _stopping = true;
+        _poll?.Dispose();
+        _loader?.Dispose();
         foreach (var m in _models.Values)
         {
             foreach (var v in m.Versions.Values)

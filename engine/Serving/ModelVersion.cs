@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
+using LowLatency.Engine.Routing;
 using LowLatency.Engine.Scheduling;
 
 namespace LowLatency.Engine.Serving;
@@ -21,15 +22,23 @@ public sealed class ModelVersion : IDisposable
     private int _entering;
     private int _inFlight;
     private volatile bool _stopped;
+    private int _disposed;
 
-    internal ModelVersion(ModelConfig config, long version, TorchScriptModel model, EngineThreading threading)
+    // One reference belongs to the routing table that publishes this version; each request routed to
+    // it holds another from routing until its response is written. Retiring drops the table's; the
+    // last release disposes the version. A count that reached 0 never rises again (TryAcquire).
+    private int _references = 1;
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal ModelVersion(ModelConfig config, long version, TorchScriptModel model, EngineThreading threading, EngineServices services)
     {
         Config = config;
         Version = version;
         VersionString = version.ToString(CultureInfo.InvariantCulture);
         _model = model;
         Estimator = new ComputeEstimator(config.MaxBatchSize);
-        IBatchRunner Runner() => new BatchExecutor(config, model);
+        Health = new VersionHealth(config.Health, services.Clock, services.Epoch, (h, state) => Diagnostics.EngineMetrics.RecordTransition(this, state));
+        IBatchRunner Runner() => services.WrapRunner is { } wrap ? wrap(this, new BatchExecutor(config, model)) : new BatchExecutor(config, model);
         _scheduler = threading.WaitStrategy switch
         {
             WaitStrategyKind.Spin => new ModelScheduler<SpinWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, default),
@@ -42,9 +51,20 @@ public sealed class ModelVersion : IDisposable
 
     public ModelConfig Config { get; }
 
+    /// <summary>The file the module was read from, and its size and time then (a poll reloads on change).</summary>
+    public string File => _model.Path;
+
+    internal string FileStamp { get; init; } = string.Empty;
+
+    /// <summary>The configuration text the version was loaded with.</summary>
+    internal string ConfigText { get; init; } = string.Empty;
+
     public long Version { get; }
 
     public string VersionString { get; }
+
+    /// <summary>The version's circuit breaker: its answers, judged against the model's health policy.</summary>
+    public VersionHealth Health { get; private set; }
 
     /// <summary>Live execution-time estimates per batch size.</summary>
     public ComputeEstimator Estimator { get; }
@@ -62,6 +82,61 @@ public sealed class ModelVersion : IDisposable
     public int WorkerRestarts => _scheduler.WorkerRestarts;
 
     internal IModelScheduler Scheduler => _scheduler;
+
+    /// <summary>Native handles this version holds (module, arenas, cached views, outputs still read).</summary>
+    public NativeHandleCount Handles => _model.Handles;
+
+    /// <summary>Completes once the version is retired and disposed: every routed request answered and released.</summary>
+    public Task Released => _released.Task;
+
+    /// <summary>
+    /// Takes a reference for one request routed here. False once the version is retired and its
+    /// last request is gone: the caller routes again on the newer table, which no longer holds it.
+    /// </summary>
+    public bool TryAcquire()
+    {
+        int n = Volatile.Read(ref _references);
+        while (n > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _references, n + 1, n);
+            if (seen == n)
+            {
+                return true;
+            }
+
+            n = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Gives back a reference taken by <see cref="TryAcquire"/>.</summary>
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            // The last user may be a request thread: joining the worker threads is not its job.
+            ThreadPool.UnsafeQueueUserWorkItem(static v => v.DisposeRetired(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Called once, after a routing table without this version was published: requests already
+    /// routed here finish here, then the version stops and frees its native memory.
+    /// </summary>
+    internal void Retire() => Release();
+
+    private void DisposeRetired()
+    {
+        try
+        {
+            Dispose();
+        }
+        finally
+        {
+            _released.TrySetResult();
+        }
+    }
 
     /// <summary>A request from this version's pool (or a new one); dispose it to give it back.</summary>
     public InferenceRequest RentRequest()
@@ -116,9 +191,10 @@ public sealed class ModelVersion : IDisposable
 
     /// <summary>
     /// Runs requests of ones (a valid token id and an attention mask that attends, for the text
-    /// models; a plain input elsewhere) at batch size 1 and at <c>max_batch_size</c>, three rounds, so
-    /// the first real request is not the slow one, and a model that cannot run at all fails at load,
-    /// not at the first request. TorchScript's profiling executor optimises during the first calls,
+    /// models; a plain input elsewhere) at every batch-size bucket (1, each preferred size and
+    /// <c>max_batch_size</c>), three rounds, so the first real request of any size is not the slow
+    /// one, and a model that cannot run at all (or returns the wrong shapes) fails at load, not at
+    /// the first request. TorchScript's profiling executor optimises during the first calls,
     /// which take up to hundreds of times longer: the estimates admission control uses are reset
     /// before the last round, so they start from steady-state measurements.
     /// </summary>
@@ -132,12 +208,30 @@ public sealed class ModelVersion : IDisposable
                 Estimator.Reset();
             }
 
-            WarmUpAt(1);
-            if (Config.MaxBatchSize > 1)
+            foreach (int rows in WarmUpSizes(Config))
             {
-                WarmUpAt(Config.MaxBatchSize);
+                WarmUpAt(rows);
             }
         }
+
+        // Warm-up's slow first calls say nothing about the version's health in service.
+        Health = Health.Fresh();
+    }
+
+    /// <summary>The batch sizes warm-up runs: 1, the preferred sizes and the largest, ascending.</summary>
+    internal static SortedSet<int> WarmUpSizes(ModelConfig config)
+    {
+        var sizes = new SortedSet<int> { 1 };
+        if (config.MaxBatchSize > 1)
+        {
+            sizes.Add(config.MaxBatchSize);
+            foreach (int p in config.DynamicBatching?.PreferredBatchSize ?? [])
+            {
+                sizes.Add(p);
+            }
+        }
+
+        return sizes;
     }
 
     private void WarmUpAt(int rows)
@@ -161,9 +255,11 @@ public sealed class ModelVersion : IDisposable
         }
 
         var done = InferAsync(request).AsTask().GetAwaiter().GetResult();
+        // Only the model's own failure counts: the first calls may miss the QoS deadline while
+        // TorchScript's profiling executor optimises, and that is what warm-up is for.
         if (!done && request.Status == InferenceStatus.ModelError)
         {
-            throw new ModelConfigException(_model.Path, $"warm-up with inputs of ones failed: {request.Error}");
+            throw new ModelConfigException(_model.Path, $"warm-up at batch size {rows} with inputs of ones failed: {request.Error}");
         }
     }
 
@@ -218,6 +314,12 @@ public sealed class ModelVersion : IDisposable
 
     public void Dispose()
     {
+        // Twice is possible: the engine's shutdown and a retired version's last release.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         Stop();
         _scheduler.Dispose();
         _model.Dispose();

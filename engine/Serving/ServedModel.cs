@@ -1,17 +1,43 @@
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Routing;
 
 namespace LowLatency.Engine.Serving;
 
-/// <summary>A model and the versions of it being served.</summary>
-public sealed class ServedModel(ModelConfig config, IReadOnlyDictionary<long, ModelVersion> versions)
+/// <summary>
+/// A model and the versions of it being served, as one routing table publishes them: immutable.
+/// Loading, unloading or a traffic change publishes a new one.
+/// </summary>
+public sealed class ServedModel
 {
+    internal ServedModel(ModelConfig config, IReadOnlyDictionary<long, ModelVersion> versions, IReadOnlyDictionary<long, int> traffic, bool trafficFromApi, RoutingEpoch epoch)
+    {
+        Config = config;
+        Versions = versions;
+        Latest = versions[versions.Keys.Max()];
+        Traffic = traffic;
+        TrafficFromApi = trafficFromApi;
+        Router = new ModelRouter(versions, traffic, epoch);
+        FixedAnswer = config.Fallback is { Model: null } f ? new FixedAnswer(config, f.Outputs) : null;
+    }
+
     public string Name => Config.Name;
 
-    public ModelConfig Config { get; } = config;
+    public ModelConfig Config { get; }
 
     /// <summary>Served versions, ascending.</summary>
-    public IReadOnlyDictionary<long, ModelVersion> Versions { get; } = versions;
+    public IReadOnlyDictionary<long, ModelVersion> Versions { get; }
 
-    /// <summary>The version a request that names none gets: the highest served.</summary>
-    public ModelVersion Latest { get; } = versions.MaxBy(v => v.Key).Value;
+    /// <summary>The highest served version: what a request that names none gets when no traffic split is set.</summary>
+    public ModelVersion Latest { get; }
+
+    /// <summary>The traffic weights in force (empty: all to the latest).</summary>
+    public IReadOnlyDictionary<long, int> Traffic { get; }
+
+    /// <summary>Whether <see cref="Traffic"/> was set through the API (it then outlives reloads that keep its versions).</summary>
+    public bool TrafficFromApi { get; }
+
+    public ModelRouter Router { get; }
+
+    /// <summary>The fixed degraded answer, when the model's fallback is one.</summary>
+    public FixedAnswer? FixedAnswer { get; }
 }

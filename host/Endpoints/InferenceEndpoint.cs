@@ -15,6 +15,12 @@ namespace LowLatency.Host.Endpoints;
 /// </summary>
 internal static class InferenceEndpoint
 {
+    /// <summary>A request carrying this header always lands on the same version while the traffic weights are unchanged.</summary>
+    public const string RoutingKeyHeader = "X-Routing-Key";
+
+    /// <summary>Set on an answer a fallback gave because no version of the model was healthy.</summary>
+    public const string DegradedHeader = "X-LowLatency-Degraded";
+
     public static void Map(WebApplication app)
     {
         app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, name, null));
@@ -54,16 +60,40 @@ internal static class InferenceEndpoint
             return "unknown";
         }
 
-        if (!Resolve(engine, name, version, out var model, out int status, out string? error))
+        var routingKey = ctx.Request.Headers[RoutingKeyHeader];
+        var routeStatus = engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out var routed, out string? routeError);
+        if (routeStatus != InferenceStatus.Ok)
         {
-            await ErrorAsync(ctx, responseFormat, status, error!);
-            return "unknown";
+            if (routeStatus == InferenceStatus.Unavailable)
+            {
+                ctx.Response.Headers.RetryAfter = "1";
+            }
+
+            await ErrorAsync(ctx, responseFormat, StatusOf(routeStatus), routeError!);
+            return routeStatus == InferenceStatus.NotFound ? "unknown" : name;
         }
 
+        try
+        {
+            await ServeAsync(ctx, routed, requestFormat, responseFormat, limits);
+        }
+        finally
+        {
+            // After the request went back to its pool and its outputs were released: a retired
+            // version frees its native memory only once its last routed request lets go.
+            routed.Release();
+        }
+
+        return routed.Version.Config.Name;
+    }
+
+    private static async Task ServeAsync(HttpContext ctx, Routed routed, WireFormat requestFormat, WireFormat responseFormat, ServerOptions limits)
+    {
+        var model = routed.Version;
         if (ctx.Request.ContentLength > limits.MaxRequestBodyBytes)
         {
             await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(ctx.Request.ContentLength.Value, limits));
-            return model.Config.Name;
+            return;
         }
 
         var reader = ctx.Request.BodyReader;
@@ -72,7 +102,7 @@ internal static class InferenceEndpoint
         {
             reader.AdvanceTo(read.Buffer.End);
             await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(read.Buffer.Length, limits));
-            return model.Config.Name;
+            return;
         }
 
         using var request = model.RentRequest();
@@ -81,13 +111,22 @@ internal static class InferenceEndpoint
         try
         {
             Decode(requestFormat, read.Buffer, request);
-            completion = model.InferAsync(request);
+            if (routed.FixedAnswer is { } fixedAnswer)
+            {
+                fixedAnswer.AnswerWith(request);
+                completion = new ValueTask<bool>(true);
+            }
+            else
+            {
+                completion = model.InferAsync(request);
+            }
+
             submitted = true;
         }
         catch (InferenceException e)
         {
             await ErrorAsync(ctx, responseFormat, StatusOf(e.Status), e.Message);
-            return model.Config.Name;
+            return;
         }
         finally
         {
@@ -122,16 +161,20 @@ internal static class InferenceEndpoint
             }
 
             await ErrorAsync(ctx, responseFormat, StatusOf(request.Status), request.Error!);
-            return model.Config.Name;
+            return;
+        }
+
+        if (routed.Degraded is not null)
+        {
+            ctx.Response.Headers[DegradedHeader] = routed.Kind == LowLatency.Engine.Routing.RouteKind.FallbackModel ? "fallback-model" : "fallback-response";
         }
 
         ctx.Response.ContentType = WireFormats.ContentType(responseFormat);
-        ResponseWriter.WriteInference(ctx.Response.BodyWriter, responseFormat, request);
+        ResponseWriter.WriteInference(ctx.Response.BodyWriter, responseFormat, request, routed.Degraded);
         // The outputs are in the response's buffers now: let go of the batch's output tensors before
         // the flush, which may wait on a slow client.
         request.ReleaseOutputs();
         await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
-        return model.Config.Name;
     }
 
     private static void Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request)

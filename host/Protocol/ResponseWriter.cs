@@ -10,15 +10,16 @@ namespace LowLatency.Host.Protocol;
 /// <summary>Writes inference responses and errors straight into the response pipe, in either encoding.</summary>
 internal static class ResponseWriter
 {
-    public static void WriteInference(PipeWriter body, WireFormat format, InferenceRequest request)
+    /// <param name="degraded">Why a fallback answered (written as <c>parameters.degraded</c>); null for a normal answer.</param>
+    public static void WriteInference(PipeWriter body, WireFormat format, InferenceRequest request, string? degraded = null)
     {
         if (format == WireFormat.MsgPack)
         {
-            WriteMsgPack(body, request);
+            WriteMsgPack(body, request, degraded);
         }
         else
         {
-            WriteJson(body, request);
+            WriteJson(body, request, degraded);
         }
     }
 
@@ -41,11 +42,21 @@ internal static class ResponseWriter
         }
     }
 
-    private static void WriteMsgPack(PipeWriter body, InferenceRequest request)
+    private static void WriteMsgPack(PipeWriter body, InferenceRequest request, string? degraded)
     {
         var config = request.Model.Config;
         var w = new MessagePackWriter(body);
-        w.WriteMapHeader(request.Id is null ? 3 : 4);
+        w.WriteMapHeader((request.Id is null ? 3 : 4) + (degraded is null ? 0 : 1));
+        if (degraded is not null)
+        {
+            w.WriteString("parameters"u8);
+            w.WriteMapHeader(2);
+            w.WriteString("degraded"u8);
+            w.Write(true);
+            w.WriteString("degraded_reason"u8);
+            w.Write(degraded);
+        }
+
         w.WriteString("model_name"u8);
         w.Write(config.Name);
         w.WriteString("model_version"u8);
@@ -86,11 +97,19 @@ internal static class ResponseWriter
         w.Flush();
     }
 
-    private static void WriteJson(PipeWriter body, InferenceRequest request)
+    private static void WriteJson(PipeWriter body, InferenceRequest request, string? degraded)
     {
         var config = request.Model.Config;
         using var w = new Utf8JsonWriter(body);
         w.WriteStartObject();
+        if (degraded is not null)
+        {
+            w.WriteStartObject("parameters"u8);
+            w.WriteBoolean("degraded"u8, true);
+            w.WriteString("degraded_reason"u8, degraded);
+            w.WriteEndObject();
+        }
+
         w.WriteString("model_name"u8, config.Name);
         w.WriteString("model_version"u8, request.Model.VersionString);
         if (request.Id is not null)

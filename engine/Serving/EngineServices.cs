@@ -1,0 +1,13 @@
+using LowLatency.Engine.Execution;
+using LowLatency.Engine.Routing;
+
+namespace LowLatency.Engine.Serving;
+
+/// <summary>
+/// What every model version of one engine shares: the clock health is judged against, the routing
+/// epoch breakers bump, and (tests only) a wrapper around each worker's runner to inject faults.
+/// </summary>
+internal sealed record EngineServices(IClock Clock, RoutingEpoch Epoch, Func<ModelVersion, IBatchRunner, IBatchRunner>? WrapRunner)
+{
+    public static EngineServices Default() => new(SystemClock.Instance, new RoutingEpoch(), null);
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Routing;
+
+namespace LowLatency.Engine.Serving;
+
+/// <summary>A routed request: the version it runs on (a reference the caller gives back with <see cref="Release"/>) and how it got there.</summary>
+public readonly struct Routed
+{
+    internal Routed(ModelVersion version, RouteKind kind, FixedAnswer? fixedAnswer, string? degraded)
+    {
+        Version = version;
+        Kind = kind;
+        FixedAnswer = fixedAnswer;
+        Degraded = degraded;
+    }
+
+    public ModelVersion Version { get; }
+
+    public RouteKind Kind { get; }
+
+    /// <summary>Set when the request is to be answered with the model's fixed fallback instead of running.</summary>
+    public FixedAnswer? FixedAnswer { get; }
+
+    /// <summary>Why the answer is degraded (a fallback applied); null for a normal answer.</summary>
+    public string? Degraded { get; }
+
+    public void Release() => Version.Release();
+}
+
+/// <summary>Routing: from a model name (and version, and routing key) to a version holding a reference.</summary>
+public sealed partial class InferenceEngine
+{
+    /// <summary>
+    /// Routes a request: the named version, or one chosen by the model's traffic split (by
+    /// <paramref name="routingKey"/> when not empty), or the fallback when no version is healthy.
+    /// On success the version holds a reference for the request until <see cref="Routed.Release"/>,
+    /// so a reload or unload that retires it waits for the request. Lock-free: a version retired
+    /// between reading the table and taking the reference is simply routed again on the new table.
+    /// </summary>
+    public InferenceStatus Route(string name, string? version, ReadOnlySpan<char> routingKey, out Routed routed, out string? error)
+    {
+        bool hasKey = !routingKey.IsEmpty;
+        ulong keyHash = hasKey ? RoutingKey.Hash(routingKey) : 0;
+        long wanted = 0;
+        if (version is not null && (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out wanted) || wanted < 1))
+        {
+            (routed, error) = (default, $"version '{version}' is not a positive integer");
+            return InferenceStatus.BadRequest;
+        }
+
+        // A retire is published before it happens, so a retry reads the table without the version:
+        // two rounds suffice unless reloads of the same model keep racing this request.
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            var status = TryRoute(name, wanted, hasKey, keyHash, fallbackDepth: 0, out routed, out error);
+            if (status != InferenceStatus.Ok || routed.Version.TryAcquire())
+            {
+                if (status == InferenceStatus.Ok)
+                {
+                    Diagnostics.EngineMetrics.RecordRoute(routed.Version, routed.Kind);
+                }
+
+                return status;
+            }
+        }
+
+        return Busy(name, out routed, out error);
+    }
+
+    private InferenceStatus TryRoute(string name, long wanted, bool hasKey, ulong keyHash, int fallbackDepth, out Routed routed, out string? error)
+    {
+        routed = default;
+        error = null;
+        if (!_models.TryGetValue(name, out var served))
+        {
+            error = $"unknown model '{name}'";
+            return InferenceStatus.NotFound;
+        }
+
+        if (wanted != 0)
+        {
+            if (!served.Versions.TryGetValue(wanted, out var exact))
+            {
+                error = $"model '{name}' has no version {wanted} being served; served: {string.Join(", ", served.Versions.Keys)}";
+                return InferenceStatus.NotFound;
+            }
+
+            routed = new Routed(exact, RouteKind.Version, null, null);
+            return InferenceStatus.Ok;
+        }
+
+        var picked = served.Router.Pick(hasKey, keyHash);
+        if (picked is not null)
+        {
+            routed = new Routed(picked, hasKey ? RouteKind.Key : RouteKind.Split, null, null);
+            return InferenceStatus.Ok;
+        }
+
+        return Fallback(served, hasKey, keyHash, fallbackDepth, out routed, out error);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private InferenceStatus Fallback(ServedModel served, bool hasKey, ulong keyHash, int depth, out Routed routed, out string? error)
+    {
+        routed = default;
+        string why = $"no healthy version of model '{served.Name}'";
+        if (served.FixedAnswer is { } answer)
+        {
+            // The request is still decoded and validated against the model (bad input stays a 400).
+            routed = new Routed(served.Latest, RouteKind.FallbackResponse, answer, why + ": fixed fallback answer");
+            error = null;
+            return InferenceStatus.Ok;
+        }
+
+        if (served.Config.Fallback?.Model is { } other && depth == 0)
+        {
+            // One hop only: a fallback's own fallback is not followed, so a cycle cannot hang.
+            var status = TryRoute(other, 0, hasKey, keyHash, depth + 1, out var via, out error);
+            if (status == InferenceStatus.Ok && via.FixedAnswer is null)
+            {
+                routed = new Routed(via.Version, RouteKind.FallbackModel, null, $"{why}: answered by model '{other}'");
+                return status;
+            }
+
+            error = $"{why}, and the fallback model '{other}' cannot answer: {error ?? "it has no healthy version either"}";
+            return InferenceStatus.Unavailable;
+        }
+
+        error = why + " (all ejected by the circuit breaker; none is configured as fallback): retry later";
+        return InferenceStatus.Unavailable;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static InferenceStatus Busy(string name, out Routed routed, out string? error)
+    {
+        routed = default;
+        error = $"model '{name}' is being reloaded too often to route this request; retry";
+        return InferenceStatus.Unavailable;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Text.Json;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Serving;
+using LowLatency.Host.Protocol;
+
+namespace LowLatency.Host.Endpoints;
+
+/// <summary>
+/// Model control, compatible with Triton's repository extension (<c>index</c>, <c>load</c>,
+/// <c>unload</c>), plus this server's traffic policy (<c>GET</c>/<c>PUT .../traffic</c>). JSON only;
+/// bodies are small documents, read whole (at most 1 MiB). Model names from the URL reach the file
+/// system only through the repository's name check.
+/// </summary>
+internal static class RepositoryEndpoints
+{
+    private const int MaxBody = 1 << 20;
+
+    public static void Map(WebApplication app)
+    {
+        app.MapPost("/v2/repository/index", IndexAsync);
+        app.MapPost("/v2/repository/models/{name}/load", LoadAsync);
+        app.MapPost("/v2/repository/models/{name}/unload", UnloadAsync);
+        app.MapGet("/v2/repository/models/{name}/traffic", GetTraffic);
+        app.MapPut("/v2/repository/models/{name}/traffic", PutTrafficAsync);
+    }
+
+    private static async Task IndexAsync(HttpContext ctx, InferenceEngine engine)
+    {
+        using var body = await ReadAsync(ctx);
+        if (body.Error is not null)
+        {
+            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error);
+            return;
+        }
+
+        bool readyOnly = false;
+        if (body.Root is { } root)
+        {
+            if (root.ValueKind != JsonValueKind.Object || (root.TryGetProperty("ready", out var r) && r.ValueKind is not (JsonValueKind.True or JsonValueKind.False)))
+            {
+                await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, "expected {\"ready\": true|false} or an empty body");
+                return;
+            }
+
+            readyOnly = root.TryGetProperty("ready", out var ready) && ready.GetBoolean();
+        }
+
+        ctx.Response.ContentType = WireFormats.JsonType;
+        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        w.WriteStartArray();
+        foreach (var e in engine.Index(readyOnly))
+        {
+            w.WriteStartObject();
+            w.WriteString("name", e.Name);
+            if (e.Version is not null)
+            {
+                w.WriteString("version", e.Version);
+            }
+
+            if (e.State is not null)
+            {
+                w.WriteString("state", e.State);
+                w.WriteString("reason", e.Reason ?? string.Empty);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        await w.FlushAsync();
+    }
+
+    private static async Task LoadAsync(HttpContext ctx, InferenceEngine engine, string name)
+    {
+        using var body = await ReadAsync(ctx);
+        string? config = null;
+        string? problem = body.Error;
+        if (problem is null && body.Root is { } root)
+        {
+            // Triton passes the config as a JSON string; an object is accepted as well.
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                problem = "expected {\"parameters\": {\"config\": \"<config.json>\"}} or an empty body";
+            }
+            else if (root.TryGetProperty("parameters", out var p))
+            {
+                if (p.ValueKind != JsonValueKind.Object)
+                {
+                    problem = "parameters: expected an object";
+                }
+                else if (p.TryGetProperty("config", out var c))
+                {
+                    config = c.ValueKind switch
+                    {
+                        JsonValueKind.String => c.GetString(),
+                        JsonValueKind.Object => c.GetRawText(),
+                        _ => null,
+                    };
+                    problem = config is null ? "parameters.config: expected the configuration as a JSON string or object" : null;
+                }
+            }
+        }
+
+        if (problem is not null)
+        {
+            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, problem);
+            return;
+        }
+
+        await AnswerAsync(ctx, await engine.LoadModelAsync(name, config));
+    }
+
+    private static async Task UnloadAsync(HttpContext ctx, InferenceEngine engine, string name)
+    {
+        using var body = await ReadAsync(ctx);
+        if (body.Error is not null)
+        {
+            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error);
+            return;
+        }
+
+        await AnswerAsync(ctx, await engine.UnloadModelAsync(name));
+    }
+
+    private static Task GetTraffic(HttpContext ctx, InferenceEngine engine, string name)
+    {
+        if (!engine.TryGetModel(name, out var served))
+        {
+            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status404NotFound, $"model '{name}' is not being served");
+        }
+
+        // The weights in force and each participant's circuit, so an operator sees where traffic goes.
+        ctx.Response.ContentType = WireFormats.JsonType;
+        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        w.WriteStartObject();
+        w.WriteStartObject("traffic");
+        foreach (var (v, weight) in served.Traffic.OrderBy(p => p.Key))
+        {
+            w.WriteNumber(v.ToString(CultureInfo.InvariantCulture), weight);
+        }
+
+        w.WriteEndObject();
+        w.WriteString("source", served.Traffic.Count == 0 ? "default: all to the latest version" : served.TrafficFromApi ? "api" : "config");
+        w.WriteStartArray("versions");
+        foreach (var (version, weight) in served.Router.Participants)
+        {
+            w.WriteStartObject();
+            w.WriteString("version", version.VersionString);
+            w.WriteNumber("weight", weight);
+            w.WriteString("breaker", version.Health.State switch
+            {
+                Engine.Routing.BreakerState.Open => "open",
+                Engine.Routing.BreakerState.HalfOpen => "half_open",
+                _ => "closed",
+            });
+            if (version.Health.Reason is { } reason)
+            {
+                w.WriteString("reason", reason);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.Flush();
+        return ctx.Response.BodyWriter.FlushAsync().AsTask();
+    }
+
+    private static async Task PutTrafficAsync(HttpContext ctx, InferenceEngine engine, string name)
+    {
+        using var body = await ReadAsync(ctx);
+        if (body.Error is not null || body.Root is null)
+        {
+            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error ?? "expected a traffic document such as {\"1\": 90, \"2\": 10} ({} for all to the latest version)");
+            return;
+        }
+
+        Dictionary<long, int> weights;
+        try
+        {
+            weights = ModelConfigReader.ParseTraffic(body.Root.Value, "the request body");
+        }
+        catch (ModelConfigException e)
+        {
+            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+
+        await AnswerAsync(ctx, engine.SetTraffic(name, weights));
+    }
+
+    private static Task AnswerAsync(HttpContext ctx, RepositoryOutcome outcome)
+    {
+        if (!outcome.Succeeded)
+        {
+            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, outcome.Status, outcome.Error!);
+        }
+
+        ctx.Response.StatusCode = StatusCodes.Status200OK;
+        return Task.CompletedTask;
+    }
+
+    private static async Task<Body> ReadAsync(HttpContext ctx)
+    {
+        if (ctx.Request.ContentLength > MaxBody)
+        {
+            return new Body(null, $"the body exceeds {MaxBody} bytes");
+        }
+
+        if (ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBody;
+        }
+
+        using var buffer = new MemoryStream();
+        await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+        if (buffer.Length > MaxBody)
+        {
+            return new Body(null, $"the body exceeds {MaxBody} bytes");
+        }
+
+        if (buffer.Length == 0)
+        {
+            return new Body(null, null);
+        }
+
+        try
+        {
+            return new Body(JsonDocument.Parse(buffer.ToArray()), null);
+        }
+        catch (JsonException e)
+        {
+            return new Body(null, "malformed JSON body: " + e.Message);
+        }
+    }
+
+    private sealed record Body(JsonDocument? Document, string? Error) : IDisposable
+    {
+        public JsonElement? Root => Document?.RootElement;
+
+        public void Dispose() => Document?.Dispose();
+    }
+}
