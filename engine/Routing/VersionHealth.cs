@@ -64,7 +64,12 @@ public sealed class VersionHealth
         if (_state == BreakerState.HalfOpen)
         {
             _probes.Record(now, failed, latencyUs);
-            Interlocked.Increment(ref _probeAnswers);
+            if (Interlocked.Increment(ref _probeAnswers) == _policy.ProbeRequests)
+            {
+                // Judge the probes as soon as there are enough: readmission should not wait for traffic.
+                Evaluate(now);
+                return;
+            }
         }
         else
         {
