@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using LowLatency.Engine.Serving;
+using LowLatency.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace LowLatency.Tests.Lifecycle;
+
+/// <summary>
+/// Reload and unload while clients keep sending, through Kestrel: no request fails because of it.
+/// The p99 cost of a reload is measured by the perf suite (perf/reload.ps1), not here.
+/// </summary>
+public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
+{
+    private static readonly GoldenCase Golden = GoldenCase.Load("ctr-ranker", "batch1");
+
+    private sealed record Answer(string Path, HttpStatusCode Status, string? Version, string? Error, double Value, long AtMs);
+
+    private static async Task LoadAsync(HttpClient client, string path, Stopwatch clock, ConcurrentQueue<Answer> answers, Func<string> next, CancellationToken stop)
+    {
+        byte[] body = Golden.Request.ToMsgPack();
+        while (!stop.IsCancellationRequested)
+        {
+            string path1 = next();
+            using var response = await client.PostAsync(path1, ServerFixture.Body(body, Wire.MsgPack), CancellationToken.None);
+            byte[] bytes = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                var r = Wire.ParseMsgPack(bytes);
+                answers.Enqueue(new Answer(path1, response.StatusCode, r.ModelVersion, null, r.Outputs[0].Values[0], clock.ElapsedMilliseconds));
+            }
+            else
+            {
+                answers.Enqueue(new Answer(path1, response.StatusCode, null, Wire.ErrorOf(bytes, Wire.MsgPack), double.NaN, clock.ElapsedMilliseconds));
+            }
+        }
+
+        _ = path;
+    }
+
+    [Fact]
+    public async Task Reloading_under_steady_load_fails_no_request_and_frees_every_old_version()
+    {
+        using var repo = new CtrRepository(versions: 1);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        var engine = app.Services.GetRequiredService<InferenceEngine>();
+        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        await ServerFixture.WaitReadyAsync(client);
+
+        var answers = new ConcurrentQueue<Answer>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        string infer = $"/v2/models/{repo.Name}/infer";
+        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(() => LoadAsync(client, infer, clock, answers, () => infer, stop.Token))).ToList();
+
+        var retired = new List<ModelVersion>();
+        var reloads = new List<(long From, long To)>();
+        await Task.Delay(1000);
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(engine.TryGetModel(repo.Name, out var served));
+            retired.Add(served.Versions[1]);
+            long from = clock.ElapsedMilliseconds;
+            using var load = await client.PostAsync($"/v2/repository/models/{repo.Name}/load", null);
+            Assert.Equal(HttpStatusCode.OK, load.StatusCode);
+            reloads.Add((from, clock.ElapsedMilliseconds));
+            await Task.Delay(700);
+        }
+
+        stop.Cancel();
+        await Task.WhenAll(clients);
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        var all = answers.ToList();
+        var failed = all.Where(a => a.Status != HttpStatusCode.OK).ToList();
+        output.WriteLine($"{all.Count} requests in {seconds:0.0} s ({all.Count / seconds:0} req/s), {failed.Count} failed; reloads took {string.Join(", ", reloads.Select(r => $"{r.To - r.From} ms"))}");
+        Assert.True(failed.Count == 0, $"{failed.Count} failed, first: {failed.FirstOrDefault()}");
+        Assert.All(all, a => Assert.Equal(Golden.Expected[0].Values[0], a.Value, 4));
+        // The load really overlapped each reload.
+        foreach (var (from, to) in reloads)
+        {
+            Assert.Contains(all, a => a.AtMs >= from && a.AtMs <= to);
+        }
+
+        // Each replaced version let go of every native handle once its last request was answered.
+        foreach (var old in retired)
+        {
+            await old.Released.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(0, old.Handles.Live);
+        }
+
+        Assert.True(engine.TryGetModel(repo.Name, out var final));
+        Assert.DoesNotContain(final.Versions[1], retired);
+    }
+
+    [Fact]
+    public async Task Unloading_under_load_answers_404_after_the_swap_and_fails_nothing_in_flight()
+    {
+        using var repo = new CtrRepository(versions: 2);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        await ServerFixture.WaitReadyAsync(client);
+
+        var answers = new ConcurrentQueue<Answer>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        string v2 = $"/v2/models/{repo.Name}/versions/2/infer", any = $"/v2/models/{repo.Name}/infer";
+        int n = 0;
+        string Next() => Interlocked.Increment(ref n) % 2 == 0 ? v2 : any;
+        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(() => LoadAsync(client, any, clock, answers, Next, stop.Token))).ToList();
+
+        // Version 2 goes: a load that serves only version 1.
+        await Task.Delay(700);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(repo.Root, repo.Name, "config.json")))!.AsObject();
+        config["version_policy"] = JsonNode.Parse("""{ "specific": { "versions": [1] } }""");
+        string load = new JsonObject { ["parameters"] = new JsonObject { ["config"] = config.ToJsonString() } }.ToJsonString();
+        using (var r = await client.PostAsync($"/v2/repository/models/{repo.Name}/load", new StringContent(load, Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        long versionGone = clock.ElapsedMilliseconds;
+        await Task.Delay(700);
+
+        // Then the whole model goes.
+        using (var r = await client.PostAsync($"/v2/repository/models/{repo.Name}/unload", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        long modelGone = clock.ElapsedMilliseconds;
+        await Task.Delay(500);
+        stop.Cancel();
+        await Task.WhenAll(clients);
+
+        var all = answers.ToList();
+        output.WriteLine($"{all.Count} requests: {string.Join(", ", all.GroupBy(a => a.Status).Select(g => $"{(int)g.Key}: {g.Count()}"))}");
+        // Only answers or 404s: nothing in flight failed, nothing hung.
+        Assert.All(all, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.NotFound, $"{a.Status}: {a.Error}"));
+        Assert.All(all.Where(a => a.Status == HttpStatusCode.OK), a => Assert.Equal(Golden.Expected[0].Values[0], a.Value, 4));
+        // Sent after the swap: 404, naming what is gone.
+        Assert.All(all.Where(a => a.Path == v2 && a.AtMs > versionGone + 50), a => Assert.Equal(HttpStatusCode.NotFound, a.Status));
+        Assert.All(all.Where(a => a.AtMs > modelGone + 50), a => Assert.Equal(HttpStatusCode.NotFound, a.Status));
+        Assert.Contains(all, a => a.Path == v2 && a.Status == HttpStatusCode.OK);
+        Assert.Contains(all, a => a.Path == any && a.Status == HttpStatusCode.OK && a.AtMs > versionGone + 50 && a.Version == "1");
+        Assert.Contains(all, a => a.Status == HttpStatusCode.NotFound && a.Error!.Contains("no version 2", StringComparison.Ordinal));
+        Assert.Contains(all, a => a.Status == HttpStatusCode.NotFound && a.Error!.Contains("unknown model", StringComparison.Ordinal));
+    }
+}
