@@ -12,12 +12,14 @@
 #   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
 #   perf    side by side on loopback: transport floor, this server, the Python peer, wrk cross-check
 #           (perf/side-by-side.ps1; about 12 minutes): perf/results/side-by-side-<date>.md
+#   reload  hot reload under a steady 1,000 req/s, against the same load without reloads
+#           (perf/reload.ps1; about 3 minutes): perf/results/reload-<date>.md
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'trace', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'trace', 'format', 'clean')]
     [string] $Target = 'build',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)]
     [string[]] $Rest = @()
@@ -86,6 +88,10 @@ switch ($Target) {
     'perf' {
         Invoke-Dotnet build $Solution -c $Configuration
         & ./perf/side-by-side.ps1 @Rest
+    }
+    'reload' {
+        Invoke-Dotnet build $Solution -c $Configuration
+        & ./perf/reload.ps1 @Rest
     }
     'trace' {
         Invoke-Dotnet build $Solution -c $Configuration
