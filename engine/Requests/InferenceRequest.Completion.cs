@@ -89,6 +89,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
 
         ResetTensors();
         ResetScheduling();
+        ResetLimits();
         Status = InferenceStatus.Ok;
         Error = null;
         _succeeded = false;

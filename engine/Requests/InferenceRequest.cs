@@ -27,12 +27,19 @@ public sealed unsafe partial class InferenceRequest
     private readonly OutputTensor[] _outputs;
     private bool _outputsSelected;
     private Execution.BatchOutputs? _heldOutputs;
+    private RequestLimits _limits = RequestLimits.None;
 
     internal InferenceRequest(ModelVersion model)
         : this(model.Config)
     {
         Model = model;
+        _limits = model.Limits;
     }
+
+    /// <summary>Warm-up's own requests run at <c>max_batch_size</c> whatever the server allows clients; until disposed.</summary>
+    internal void LiftServerLimits() => _limits = RequestLimits.None;
+
+    private void ResetLimits() => _limits = Model?.Limits ?? RequestLimits.None;
 
     /// <summary>A request for a configuration alone, with no model version behind it: for scheduler tests.</summary>
     internal InferenceRequest(ModelConfig config)
@@ -299,6 +306,11 @@ public sealed unsafe partial class InferenceRequest
                 {
                     ThrowBadRequest($"{kind} '{spec.Name}': batch size {v} is outside [1, {_config.MaxBatchSize}] (max_batch_size)");
                 }
+
+                if (_limits.MaxBatchRowsPerRequest > 0 && v > _limits.MaxBatchRowsPerRequest)
+                {
+                    ThrowBadRequest($"{kind} '{spec.Name}': batch size {v} exceeds the server's limit of {_limits.MaxBatchRowsPerRequest} rows per request (LowLatency:MaxBatchRowsPerRequest)");
+                }
             }
             else
             {
@@ -321,6 +333,11 @@ public sealed unsafe partial class InferenceRequest
             }
 
             elements *= v;
+        }
+
+        if (elements > _limits.MaxTensorElements)
+        {
+            ThrowBadRequest($"{kind} '{spec.Name}': shape {Format(shape)} has {elements} elements, over the server's limit of {_limits.MaxTensorElements} (LowLatency:MaxTensorElements)");
         }
 
         return elements * spec.DataType.ElementSize();

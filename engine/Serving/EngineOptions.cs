@@ -46,6 +46,12 @@ public sealed class EngineOptions
     /// <summary>Under <c>Poll</c>: seconds between scans of the repository.</summary>
     public double RepositoryPollSeconds { get; set; } = 5;
 
+    /// <summary>Most elements one input tensor may have (400 above it, naming this setting).</summary>
+    public long MaxTensorElements { get; set; } = 1L << 26;
+
+    /// <summary>Most rows (batch dimension) one request may carry; 0: up to each model's <c>max_batch_size</c>.</summary>
+    public int MaxBatchRowsPerRequest { get; set; }
+
     /// <summary>The clock, routing epoch and test hooks shared by this engine's versions (not a setting).</summary>
     internal EngineServices Services { get; set; } = EngineServices.Default();
 }

@@ -9,5 +9,17 @@ namespace LowLatency.Engine.Serving;
 /// </summary>
 internal sealed record EngineServices(IClock Clock, RoutingEpoch Epoch, Func<ModelVersion, IBatchRunner, IBatchRunner>? WrapRunner)
 {
+    /// <summary>The server's own bounds on a request, on top of each model's.</summary>
+    public RequestLimits Limits { get; init; } = RequestLimits.None;
+
     public static EngineServices Default() => new(SystemClock.Instance, new RoutingEpoch(), null);
+}
+
+/// <summary>
+/// Server-wide request bounds: elements per tensor, rows per request (0: only the model's
+/// <c>max_batch_size</c>). A request over one gets 400 naming the setting.
+/// </summary>
+public sealed record RequestLimits(long MaxTensorElements, int MaxBatchRowsPerRequest)
+{
+    public static readonly RequestLimits None = new(long.MaxValue, 0);
 }

@@ -31,7 +31,7 @@ public sealed partial class InferenceEngine : IDisposable
     public InferenceEngine(EngineOptions options)
     {
         _options = options;
-        _services = options.Services;
+        _services = options.Services with { Limits = new RequestLimits(options.MaxTensorElements, options.MaxBatchRowsPerRequest) };
     }
 
     public bool IsReady => _ready;

@@ -37,6 +37,7 @@ public sealed class ModelVersion : IDisposable
         VersionString = version.ToString(CultureInfo.InvariantCulture);
         _model = model;
         Estimator = new ComputeEstimator(config.MaxBatchSize);
+        Limits = services.Limits;
         Health = new VersionHealth(config.Health, services.Clock, services.Epoch, (h, state) => Diagnostics.EngineMetrics.RecordTransition(this, state));
         IBatchRunner Runner() => services.WrapRunner is { } wrap ? wrap(this, new BatchExecutor(config, model)) : new BatchExecutor(config, model);
         _scheduler = threading.WaitStrategy switch
@@ -62,6 +63,9 @@ public sealed class ModelVersion : IDisposable
     public long Version { get; }
 
     public string VersionString { get; }
+
+    /// <summary>The server's bounds on a request to this version.</summary>
+    internal RequestLimits Limits { get; }
 
     /// <summary>The version's circuit breaker: its answers, judged against the model's health policy.</summary>
     public VersionHealth Health { get; private set; }
@@ -237,6 +241,7 @@ public sealed class ModelVersion : IDisposable
     private void WarmUpAt(int rows)
     {
         using var request = RentRequest();
+        request.LiftServerLimits();
         var shape = new List<long>();
         for (int i = 0; i < Config.Inputs.Count; i++)
         {
