@@ -1,5 +1,6 @@
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Endpoints;
+using LowLatency.Host.Security;
 
 namespace LowLatency.Host;
 
@@ -27,6 +28,8 @@ public static class LowLatencyServer
         var section = builder.Configuration.GetSection("LowLatency");
         var engineOptions = section.Get<EngineOptions>() ?? new EngineOptions();
         var serverOptions = section.Get<ServerOptions>() ?? new ServerOptions();
+        var access = section.GetSection("Auth").Get<AccessOptions>() ?? new AccessOptions();
+        var tls = section.GetSection("Tls").Get<TlsOptions>() ?? new TlsOptions();
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
             && string.IsNullOrEmpty(builder.Configuration["https_ports"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
@@ -34,6 +37,16 @@ public static class LowLatencyServer
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        var exposed = BindCheck.NonLoopback(builder.Configuration, DefaultUrl);
+        if (exposed.Count > 0 && !access.Enabled && !tls.MutualTls && !serverOptions.AllowInsecure)
+        {
+            throw new StartupRefusedException(
+                $"refusing to listen on {string.Join(", ", exposed)} without authentication: configure LowLatency:Auth (Jwt or ApiKeys) " +
+                "or LowLatency:Tls with ClientCaFile (mTLS), or set LowLatency:AllowInsecure=true to accept unauthenticated clients from the network");
+        }
+
+        Tls.Configure(builder, tls);
+        Access.AddAuthentication(builder, access);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.
@@ -50,6 +63,7 @@ public static class LowLatencyServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        Access.GuardOperations(app);
         HealthEndpoints.Map(app);
         MetricsEndpoint.Map(app);
         MetadataEndpoints.Map(app);

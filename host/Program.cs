@@ -12,3 +12,8 @@ catch (ModelConfigException e)
     await Console.Error.WriteLineAsync($"error: {e.Message}");
     return 2;
 }
+catch (StartupRefusedException e)
+{
+    await Console.Error.WriteLineAsync($"error: {e.Message}");
+    return 2;
+}

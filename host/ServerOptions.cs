@@ -11,4 +11,7 @@ public sealed class ServerOptions
     /// anyway (the host's shutdown timeout).
     /// </summary>
     public double DrainTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Serve unauthenticated clients on addresses other than loopback (refused at start otherwise).</summary>
+    public bool AllowInsecure { get; set; }
 }

@@ -60,6 +60,11 @@ internal static class InferenceEndpoint
             return "unknown";
         }
 
+        if (!await Security.Access.InferAsync(ctx, name, responseFormat))
+        {
+            return "unknown";
+        }
+
         var routingKey = ctx.Request.Headers[RoutingKeyHeader];
         var routeStatus = engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out var routed, out string? routeError);
         if (routeStatus != InferenceStatus.Ok)

@@ -19,7 +19,15 @@ internal static class MetadataEndpoints
         app.MapGet("/v2/models/{name}/versions/{version}/ready", (HttpContext ctx, InferenceEngine engine, string name, string version) => Ready(ctx, engine, name, version));
     }
 
-    private static Task Metadata(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    private static async Task Metadata(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    {
+        if (await Security.Access.ModelAsync(ctx, name))
+        {
+            await MetadataCore(ctx, engine, name, version);
+        }
+    }
+
+    private static Task MetadataCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
         if (!engine.IsReady)
         {
@@ -38,7 +46,15 @@ internal static class MetadataEndpoints
         return Results.Json(doc, HostJson.Default.ModelMetadata).ExecuteAsync(ctx);
     }
 
-    private static Task Ready(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    private static async Task Ready(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    {
+        if (await Security.Access.ModelAsync(ctx, name))
+        {
+            await ReadyCore(ctx, engine, name, version);
+        }
+    }
+
+    private static Task ReadyCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
         if (!engine.IsReady)
         {

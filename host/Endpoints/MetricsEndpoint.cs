@@ -13,6 +13,9 @@ internal static class MetricsEndpoint
     // Microsecond-resolving buckets for every µs histogram: 1-2-5 steps from 1 µs to 10 s.
     private static readonly double[] MicrosecondBuckets = [.. Steps(1, 10_000_000)];
 
+    // ASP.NET Core's and Kestrel's own histograms are in seconds: the same 1-2-5 steps, 1 µs to 10 s.
+    private static readonly double[] SecondBuckets = [.. Steps(1, 10_000_000).Select(us => us / 1e6)];
+
     // Rows per batch: every size up to 8, then powers of two.
     private static readonly double[] RowBuckets = [1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64, 128, 256, 512, 1024];
 
@@ -38,8 +41,15 @@ internal static class MetricsEndpoint
             _configured = true;
             Metrics.ConfigureMeterAdapter(o =>
             {
-                o.InstrumentFilterPredicate = i => i.Meter.Name is EngineMetrics.MeterName or Diagnostics.HostMetrics.MeterName;
-                o.ResolveHistogramBuckets = i => i.Unit == "us" ? MicrosecondBuckets : i.Name == "batch.size" ? RowBuckets : MicrosecondBuckets;
+                // ASP.NET Core's http.server.* (Hosting) and Kestrel's connection metrics beside ours.
+                o.InstrumentFilterPredicate = i => i.Meter.Name is EngineMetrics.MeterName or Diagnostics.HostMetrics.MeterName
+                    or "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel";
+                o.ResolveHistogramBuckets = i => i.Unit switch
+                {
+                    "us" => MicrosecondBuckets,
+                    "s" => SecondBuckets,
+                    _ => i.Name == "batch.size" ? RowBuckets : MicrosecondBuckets,
+                };
             });
 
             // The adapter creates its Prometheus metrics on the first collection and drops what was

@@ -18,11 +18,14 @@ internal static class RepositoryEndpoints
 
     public static void Map(WebApplication app)
     {
-        app.MapPost("/v2/repository/index", IndexAsync);
-        app.MapPost("/v2/repository/models/{name}/load", LoadAsync);
-        app.MapPost("/v2/repository/models/{name}/unload", UnloadAsync);
-        app.MapGet("/v2/repository/models/{name}/traffic", GetTraffic);
-        app.MapPut("/v2/repository/models/{name}/traffic", PutTrafficAsync);
+        // Every route here needs the 'admin' scope when authentication is on.
+        var group = app.MapGroup("/v2/repository").AddEndpointFilter(async (context, next) =>
+            await Security.Access.AdminAsync(context.HttpContext) ? await next(context) : Results.Empty);
+        group.MapPost("/index", IndexAsync);
+        group.MapPost("/models/{name}/load", LoadAsync);
+        group.MapPost("/models/{name}/unload", UnloadAsync);
+        group.MapGet("/models/{name}/traffic", GetTraffic);
+        group.MapPut("/models/{name}/traffic", PutTrafficAsync);
     }
 
     private static async Task IndexAsync(HttpContext ctx, InferenceEngine engine)
