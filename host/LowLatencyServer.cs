@@ -46,6 +46,7 @@ public static class LowLatencyServer
         }
 
         Tls.Configure(builder, tls);
+        builder.Services.AddSingleton(new RateLimits(section.GetSection("RateLimits").Get<RateLimitSettings>() ?? new RateLimitSettings()));
         Access.AddAuthentication(builder, access);
         builder.WebHost.ConfigureKestrel(k =>
         {

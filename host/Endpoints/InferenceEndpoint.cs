@@ -65,6 +65,13 @@ internal static class InferenceEndpoint
             return "unknown";
         }
 
+        var rateLimits = ctx.RequestServices.GetRequiredService<Security.RateLimits>();
+        if (rateLimits.Enabled && !rateLimits.TryAcquire(Security.Access.ClientOf(ctx), name, out string? refusal, out var retryAfter))
+        {
+            await RateLimitedAsync(ctx, responseFormat, refusal!, retryAfter);
+            return "unknown";
+        }
+
         var routingKey = ctx.Request.Headers[RoutingKeyHeader];
         var routeStatus = engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out var routed, out string? routeError);
         if (routeStatus != InferenceStatus.Ok)
@@ -180,6 +187,13 @@ internal static class InferenceEndpoint
         // the flush, which may wait on a slow client.
         request.ReleaseOutputs();
         await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Task RateLimitedAsync(HttpContext ctx, WireFormat format, string refusal, TimeSpan retryAfter)
+    {
+        ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return ErrorAsync(ctx, format, StatusCodes.Status429TooManyRequests, refusal);
     }
 
     private static void Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request)

@@ -1,0 +1,119 @@
+using System.Threading.RateLimiting;
+
+namespace LowLatency.Host.Security;
+
+/// <summary>A token bucket: sustained requests per second and the burst above it.</summary>
+public sealed class RateLimitOptions
+{
+    public double TokensPerSecond { get; set; }
+
+    public int Burst { get; set; }
+}
+
+/// <summary>
+/// Rate limits bound from <c>LowLatency:RateLimits</c>: <c>PerClient</c> (one bucket per client:
+/// token or API-key subject, else client-certificate subject, else remote address) and
+/// <c>PerModel</c> (by model name, <c>*</c> for every model without its own).
+/// </summary>
+public sealed class RateLimitSettings
+{
+    public RateLimitOptions? PerClient { get; set; }
+
+    public Dictionary<string, RateLimitOptions> PerModel { get; set; } = new(StringComparer.Ordinal);
+
+    public bool Enabled => PerClient is not null || PerModel.Count > 0;
+}
+
+/// <summary>
+/// The limiters (System.Threading.RateLimiting token buckets, partitioned by client and by model;
+/// idle partitions are dropped by the partitioned limiter). A request over a limit is answered 429
+/// at once with <c>Retry-After</c>; it never queues. Off (no settings): one flag test per request.
+/// </summary>
+internal sealed class RateLimits : IDisposable
+{
+    private readonly RateLimitSettings _settings;
+    private readonly PartitionedRateLimiter<string>? _clients;
+    private readonly PartitionedRateLimiter<string>? _models;
+
+    public RateLimits(RateLimitSettings settings)
+    {
+        _settings = settings;
+        if (settings.PerClient is { } perClient)
+        {
+            Validate(perClient, "PerClient");
+            _clients = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => Bucket(perClient)));
+        }
+
+        foreach (var (model, o) in settings.PerModel)
+        {
+            Validate(o, $"PerModel:{model}");
+        }
+
+        if (settings.PerModel.Count > 0)
+        {
+            _models = PartitionedRateLimiter.Create<string, string>(model =>
+                settings.PerModel.TryGetValue(model, out var o) || settings.PerModel.TryGetValue("*", out o)
+                    ? RateLimitPartition.GetTokenBucketLimiter(model, _ => Bucket(o))
+                    : RateLimitPartition.GetNoLimiter(model));
+        }
+    }
+
+    public bool Enabled => _settings.Enabled;
+
+    /// <summary>Takes a token for <paramref name="client"/> and <paramref name="model"/>; on refusal, says which limit and when to retry.</summary>
+    public bool TryAcquire(string client, string model, out string? refusal, out TimeSpan retryAfter)
+    {
+        (refusal, retryAfter) = (null, TimeSpan.Zero);
+        if (_clients is not null && !Take(_clients, client, out retryAfter))
+        {
+            refusal = $"rate limit exceeded for client '{client}': {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)";
+            return false;
+        }
+
+        if (_models is not null && !Take(_models, model, out retryAfter))
+        {
+            var o = _settings.PerModel.GetValueOrDefault(model) ?? _settings.PerModel["*"];
+            refusal = $"rate limit exceeded for model '{model}': {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)";
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool Take(PartitionedRateLimiter<string> limiter, string key, out TimeSpan retryAfter)
+    {
+        using var lease = limiter.AttemptAcquire(key);
+        retryAfter = !lease.IsAcquired && lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.Zero;
+        return lease.IsAcquired;
+    }
+
+    private static TokenBucketRateLimiterOptions Bucket(RateLimitOptions o)
+    {
+        // Refill in small steps so a sustained rate is smooth: every 100 ms, or once per token
+        // when fewer than ten arrive per second.
+        var period = o.TokensPerSecond >= 10 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(1 / o.TokensPerSecond);
+        int perPeriod = o.TokensPerSecond >= 10 ? (int)Math.Max(1, Math.Round(o.TokensPerSecond / 10)) : 1;
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(1, o.Burst),
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = period,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+    }
+
+    private static void Validate(RateLimitOptions o, string where)
+    {
+        if (o.TokensPerSecond <= 0 || o.Burst < 1)
+        {
+            throw new StartupRefusedException($"LowLatency:RateLimits:{where}: TokensPerSecond must be positive and Burst at least 1");
+        }
+    }
+
+    public void Dispose()
+    {
+        _clients?.Dispose();
+        _models?.Dispose();
+    }
+}
