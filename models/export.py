@@ -75,6 +75,11 @@ class TextEncoder(nn.Module):
         pos = torch.arange(ids.size(1), dtype=torch.int64).unsqueeze(0)
         x = self.tokens(ids) + self.positions(pos)
         h = self.encoder(x, src_key_padding_mask=attention_mask == 0)
+        # In eval mode the encoder's fast path (nested tensors) returns only as many positions as
+        # the longest unpadded row: padding at the end of every row is dropped, and the pooling
+        # below failed on a lone padded sequence (found by the server's fuzz test). Put it back.
+        if h.size(1) < ids.size(1):
+            h = torch.nn.functional.pad(h, [0, 0, 0, ids.size(1) - h.size(1)])
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)
         return self.norm(pooled)
@@ -194,6 +199,15 @@ def main() -> None:
         for case, b in (("batch1", 1), ("batch3", 3)):
             image = torch.randn(b, 3, 64, 64, generator=gen)
             write_golden(os.path.join(ROOT, "image-classifier"), case, {"image": image}, {"logits": cnn(image)})
+
+        # Last, so the random stream of every case above is unchanged: one sequence with padding
+        # at its end, alone, which must give the embedding of its unpadded prefix.
+        d = os.path.join(ROOT, "text-encoder")
+        ids = torch.zeros(1, 32, dtype=torch.int64)
+        mask = torch.zeros(1, 32, dtype=torch.int64)
+        ids[0, :24] = seq(24)
+        mask[0, :24] = 1
+        write_golden(d, "single-trailing-padding", {"input_ids": ids, "attention_mask": mask}, {"embedding": enc(ids, mask)})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Net;
+using LowLatency.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace LowLatency.Tests.EndToEnd;
+
+/// <summary>
+/// 10,000 mutated request bodies (from every golden request, both encodings, all models) through a
+/// running server: every answer is 2xx or 4xx, never a 5xx or a dropped connection, the server stays
+/// ready, and a valid request afterwards gets the right answer. The SharpFuzz harness
+/// (tests/Fuzz, README "Fuzzing") explores further; this is its CI-sized, deterministic sibling.
+/// </summary>
+public sealed class FuzzedBodiesTests(ITestOutputHelper output)
+{
+    private const int Bodies = 10_000;
+
+    [Fact]
+    public async Task Ten_thousand_mutated_bodies_get_only_2xx_or_4xx_and_the_server_keeps_answering_right()
+    {
+        var seeds = GoldenCase.All().Select(c => GoldenCase.Load((string)c[0], (string)c[1]))
+            .SelectMany(g => new[] { (g.Model, Wire.Json, g.Request.ToJson()), (g.Model, Wire.MsgPack, g.Request.ToMsgPack()) })
+            .ToList();
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+        await ServerFixture.WaitReadyAsync(client);
+
+        var statuses = new ConcurrentDictionary<int, int>();
+        var bad = new ConcurrentQueue<string>();
+        int next = -1;
+        var workers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            var mutator = new Mutator(1234 + w);
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < Bodies)
+            {
+                var (model, type, body) = seeds[i % seeds.Count];
+                byte[] mutated = mutator.Mutate(body, seeds[(i * 7 + 3) % seeds.Count].Item3);
+                try
+                {
+                    using var response = await client.PostAsync($"/v2/models/{model}/infer", ServerFixture.Body(mutated, type));
+                    byte[] answer = await response.Content.ReadAsByteArrayAsync();
+                    statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
+                    if ((int)response.StatusCode >= 500)
+                    {
+                        bad.Enqueue($"{(int)response.StatusCode} {model} {type}: {System.Text.Encoding.UTF8.GetString(answer)} body {Convert.ToBase64String(mutated)}");
+                    }
+                    else if (response.StatusCode != HttpStatusCode.OK && !Wire.ErrorOf(answer, type).Any(char.IsLetter))
+                    {
+                        bad.Enqueue($"{(int)response.StatusCode} without a message: {model} {type}");
+                    }
+                }
+                catch (HttpRequestException e)
+                {
+                    bad.Enqueue($"connection failed: {e.Message} ({model} {type}, body {Convert.ToBase64String(mutated)})");
+                }
+            }
+        })).ToList();
+        await Task.WhenAll(workers);
+
+        output.WriteLine(string.Join(", ", statuses.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}")));
+        Assert.Equal(Bodies, statuses.Values.Sum() + bad.Count(b => b.StartsWith("connection", StringComparison.Ordinal)));
+        Assert.True(bad.IsEmpty, $"{bad.Count} bad answers, first: {bad.FirstOrDefault()}");
+        Assert.True(statuses.GetValueOrDefault(400) > Bodies / 2, "most mutations should break the request");
+
+        using (var ready = await client.GetAsync("/v2/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        foreach (var c in GoldenCase.All())
+        {
+            var golden = GoldenCase.Load((string)c[0], (string)c[1]);
+            using var response = await client.PostAsync($"/v2/models/{golden.Model}/infer", ServerFixture.Body(golden.Request.ToMsgPack(), Wire.MsgPack));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var result = Wire.ParseMsgPack(await response.Content.ReadAsByteArrayAsync());
+            for (int o = 0; o < golden.Expected.Count; o++)
+            {
+                Wire.AssertClose(golden.Expected[o], result.Outputs[o]);
+            }
+        }
+    }
+}
