@@ -41,6 +41,9 @@ public sealed unsafe partial class InferenceRequest
 
     private void ResetLimits() => _limits = Model?.Limits ?? RequestLimits.None;
 
+    /// <summary>A request checked against <paramref name="config"/> alone, with no model version behind it (decoder fuzzing); never submitted.</summary>
+    public static InferenceRequest ForConfig(ModelConfig config) => new(config);
+
     /// <summary>A request for a configuration alone, with no model version behind it: for scheduler tests.</summary>
     internal InferenceRequest(ModelConfig config)
     {

@@ -196,7 +196,7 @@ internal static class InferenceEndpoint
         return ErrorAsync(ctx, format, StatusCodes.Status429TooManyRequests, refusal);
     }
 
-    private static void Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request)
+    internal static void Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request)
     {
         try
         {
