@@ -8,7 +8,7 @@ namespace LowLatency.Host;
 /// the server with exit code 1 (as Triton does with strict start-up). On shutdown, after Kestrel has
 /// drained its requests, the engine answers whatever is still queued and releases the models.
 /// </summary>
-internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ILogger<EngineLoader> logger) : IHostedService
+internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, ILogger<EngineLoader> logger) : IHostedService
 {
     private Thread? _thread;
 
@@ -21,6 +21,12 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         {
             engine.BeginStopping();
             LogStopping(logger);
+            // Kestrel keeps accepting until this callback returns: the drain delay keeps the 503s
+            // flowing while the load balancer notices readiness is gone.
+            if (options.DrainDelaySeconds > 0)
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(options.DrainDelaySeconds));
+            }
         });
         _thread = new Thread(Load) { Name = "ll-model-loader", IsBackground = true };
         _thread.Start();

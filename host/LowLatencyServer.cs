@@ -48,6 +48,7 @@ public static class LowLatencyServer
         Tls.Configure(builder, tls);
         builder.Services.AddSingleton(new RateLimits(section.GetSection("RateLimits").Get<RateLimitSettings>() ?? new RateLimitSettings()));
         Access.AddAuthentication(builder, access);
+        Diagnostics.Tracing.Add(builder, section.GetSection("Tracing").Get<Diagnostics.TracingOptions>() ?? new Diagnostics.TracingOptions());
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.

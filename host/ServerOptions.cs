@@ -12,6 +12,15 @@ public sealed class ServerOptions
     /// </summary>
     public double DrainTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// On SIGTERM, how long to keep answering (503 "shutting down", readiness false) before Kestrel
+    /// stops accepting connections. Behind a load balancer set it to the health-check interval
+    /// (a few seconds): until the balancer has seen the instance unready it still sends requests,
+    /// and once Kestrel stops accepting, a request on a kept-alive connection is cut off rather than
+    /// refused with a 503 it can retry elsewhere.
+    /// </summary>
+    public double DrainDelaySeconds { get; set; }
+
     /// <summary>Serve unauthenticated clients on addresses other than loopback (refused at start otherwise).</summary>
     public bool AllowInsecure { get; set; }
 }

@@ -47,7 +47,19 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     }
 
     /// <summary>On a thread-pool thread: publishes the result; the awaiting code continues here, inline.</summary>
-    void IThreadPoolWorkItem.Execute() => Publish();
+    void IThreadPoolWorkItem.Execute()
+    {
+        // A batch of one completes through here, not through BatchCompletion: its batch span too.
+        if (Diagnostics.EngineTracing.Enabled && TraceContext != default && BatchTraceContext == default)
+        {
+            TraceAlone();
+        }
+
+        Publish();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void TraceAlone() => Diagnostics.EngineTracing.RecordBatch([this]);
 
     internal void Publish()
     {

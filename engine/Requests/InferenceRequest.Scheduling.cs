@@ -20,6 +20,12 @@ public sealed partial class InferenceRequest
     /// <summary>When the engine received the request.</summary>
     public long ArrivalUs { get; internal set; }
 
+    /// <summary>The request's span, when tracing: the batch span links to it.</summary>
+    public System.Diagnostics.ActivityContext TraceContext { get; set; }
+
+    /// <summary>The span of the batch that ran this request, when tracing.</summary>
+    public System.Diagnostics.ActivityContext BatchTraceContext { get; internal set; }
+
     /// <summary>When the batch holding it became eligible to run: full, a preferred size formed, or its window expired (and a worker was free).</summary>
     public long EligibleUs { get; internal set; }
 
@@ -61,6 +67,7 @@ public sealed partial class InferenceRequest
         TimeoutMicroseconds = 0;
         Qos = QosClass.None;
         ArrivalUs = EligibleUs = DispatchedUs = ExecStartUs = ExecEndUs = CompletedUs = 0;
+        TraceContext = BatchTraceContext = default;
         Level = 0;
         MetricBatchRows = 0;
         WindowDeadlineUs = DeadlineUs = 0;

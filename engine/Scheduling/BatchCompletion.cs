@@ -41,6 +41,11 @@ internal sealed class BatchCompletion : IThreadPoolWorkItem
     void IThreadPoolWorkItem.Execute()
     {
         int count = _count;
+        if (Diagnostics.EngineTracing.Enabled)
+        {
+            Diagnostics.EngineTracing.RecordBatch(_requests.AsSpan(0, count));
+        }
+
         var first = _requests[0]!;
         for (int i = 1; i < count; i++)
         {

@@ -118,6 +118,8 @@ internal static class InferenceEndpoint
         }
 
         using var request = model.RentRequest();
+        // Tracing off (no listener): one check. On: the request's span, parent of its queue and execute spans.
+        using var span = LowLatency.Engine.Diagnostics.EngineTracing.Enabled ? StartSpan(request, model) : null;
         ValueTask<bool> completion = default;
         bool submitted = false;
         try
@@ -160,6 +162,11 @@ internal static class InferenceEndpoint
             reader.AdvanceTo(read.Buffer.End);
         }
 
+        if (span is not null)
+        {
+            LowLatency.Engine.Diagnostics.EngineTracing.RecordRequest(span, request);
+        }
+
         if (request.ExecEndUs != 0)
         {
             ctx.Response.Headers["Server-Timing"] = ServerTiming(request);
@@ -187,6 +194,18 @@ internal static class InferenceEndpoint
         // the flush, which may wait on a slow client.
         request.ReleaseOutputs();
         await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
+    {
+        var span = LowLatency.Engine.Diagnostics.EngineTracing.Source.StartActivity("infer " + model.Config.Name);
+        if (span is not null)
+        {
+            request.TraceContext = span.Context;
+        }
+
+        return span;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]

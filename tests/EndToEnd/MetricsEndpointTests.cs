@@ -91,6 +91,23 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
         Assert.All(names, name => Assert.Matches(new Regex($"^{name}[{{ ]", RegexOptions.Multiline), text));
     }
 
+    [Fact]
+    public async Task AspNetCore_and_Kestrel_meters_are_served_with_microsecond_resolving_buckets()
+    {
+        var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        using (var response = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(golden.Request.ToMsgPack(), Wire.MsgPack)))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        string text = await ScrapeAsync();
+        Assert.Contains("microsoft_aspnetcore_hosting_http_server_request_duration_bucket{", text, StringComparison.Ordinal);
+        Assert.Contains("http_route=\"/v2/models/{name}/infer\"", text, StringComparison.Ordinal);
+        // Seconds, with buckets down to a microsecond.
+        Assert.Matches(new Regex("microsoft_aspnetcore_hosting_http_server_request_duration_bucket\\{[^}]*le=\"1E-06\"|le=\"1e-06\"|le=\"0.000001\""), text);
+        Assert.Contains("microsoft_aspnetcore_server_kestrel_kestrel_active_connections", text, StringComparison.Ordinal);
+    }
+
     [GeneratedRegex(@"\b(lowlatency|process|dotnet)_[a-z_]+\b")]
     private static partial Regex MetricName();
 

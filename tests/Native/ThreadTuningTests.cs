@@ -38,11 +38,21 @@ public sealed class ThreadTuningTests
         var niceByThread = new Dictionary<string, int>();
         foreach (var task in Directory.GetDirectories("/proc/self/task"))
         {
-            string comm = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+            string comm, stat;
+            try
+            {
+                comm = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                stat = File.ReadAllText(Path.Combine(task, "stat"));
+            }
+            catch (IOException)
+            {
+                // A thread of another test ended between the listing and the read.
+                continue;
+            }
+
             if (comm.StartsWith("ll-nice-", StringComparison.Ordinal))
             {
                 // Field 19 of stat is the nice value; fields count from after the ")" ending comm.
-                string stat = File.ReadAllText(Path.Combine(task, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 niceByThread[$"{comm} ({Path.GetFileName(task)})"] = int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
             }

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using LowLatency.Engine.Diagnostics;
+using LowLatency.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LowLatency.Tests.Observability;
+
+/// <summary>Spans per request (queue, execute) and per batch (linked to its requests), and their export over OTLP.</summary>
+public sealed class TracingTests
+{
+    private static readonly GoldenCase Golden = GoldenCase.Load("ctr-ranker", "batch1");
+
+    [Fact]
+    public async Task Each_request_has_queue_and_execute_spans_and_each_batch_a_span_linked_to_its_requests()
+    {
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == EngineTracing.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        // Sixteen at once: some of them share batches.
+        var sends = Enumerable.Range(0, 16).Select(_ => client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(Golden.Request.ToMsgPack(), Wire.MsgPack))).ToList();
+        foreach (var s in sends)
+        {
+            using var r = await s;
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        await Task.Delay(200);
+        var all = spans.ToList();
+        var requests = all.Where(a => a.DisplayName == "infer ctr-ranker").ToList();
+        Assert.True(requests.Count >= 16, $"{requests.Count} request spans");
+        var batches = all.Where(a => a.DisplayName == "batch ctr-ranker").ToList();
+        Assert.NotEmpty(batches);
+        foreach (var request in requests.Take(16))
+        {
+            var children = all.Where(a => a.ParentSpanId == request.SpanId).ToList();
+            var queue = Assert.Single(children, c => c.DisplayName == "queue");
+            var execute = Assert.Single(children, c => c.DisplayName == "execute");
+            Assert.True(queue.StartTimeUtc >= request.StartTimeUtc.AddMilliseconds(-1) && queue.StartTimeUtc + queue.Duration <= execute.StartTimeUtc.AddMilliseconds(1));
+            Assert.Equal("ctr-ranker", request.GetTagItem("model"));
+            Assert.Equal("Ok", request.GetTagItem("outcome"));
+
+            // The execute span links to its batch's span, which links back to the request.
+            var batchContext = Assert.Single(execute.Links).Context;
+            var batch = Assert.Single(batches, b => b.SpanId == batchContext.SpanId);
+            Assert.Contains(batch.Links, l => l.Context.SpanId == request.SpanId);
+            Assert.True((int)batch.GetTagItem("batch.requests")! >= 1);
+        }
+    }
+
+    [Fact]
+    public async Task With_an_otlp_endpoint_spans_are_exported()
+    {
+        // A stand-in collector: records what arrives on OTLP/HTTP.
+        var received = new ConcurrentQueue<byte[]>();
+        var collectorBuilder = WebApplication.CreateBuilder();
+        collectorBuilder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var collector = collectorBuilder.Build();
+        collector.MapPost("/v1/traces", async (HttpContext ctx) =>
+        {
+            using var body = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(body);
+            received.Enqueue(body.ToArray());
+            return Results.Ok();
+        });
+        await collector.StartAsync();
+        string endpoint = collector.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/v1/traces";
+
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:Tracing:OtlpEndpoint=" + endpoint, "--LowLatency:Tracing:Protocol=http", "--LowLatency:Tracing:ExportDelayMilliseconds=100"]);
+        await using (app)
+        {
+            using var client = new HttpClient { BaseAddress = address };
+            await ServerFixture.WaitReadyAsync(client);
+            using var r = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(Golden.Request.ToMsgPack(), Wire.MsgPack));
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (!Exported(received, "infer ctr-ranker") && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            await app.StopAsync();
+        }
+
+        // The protobuf carries span names as plain UTF-8.
+        Assert.True(Exported(received, "infer ctr-ranker"), $"{received.Count} exports, none with the request span");
+        Assert.True(Exported(received, "queue") && Exported(received, "execute"));
+    }
+
+    private static bool Exported(ConcurrentQueue<byte[]> received, string name)
+    {
+        byte[] needle = Encoding.UTF8.GetBytes(name);
+        return received.Any(b => b.AsSpan().IndexOf(needle) >= 0);
+    }
+}
