@@ -15,12 +15,14 @@
 #           (perf/side-by-side.ps1; about 12 minutes): perf/results/side-by-side-<date>.md
 #   reload  hot reload under a steady 1,000 req/s, against the same load without reloads
 #           (perf/reload.ps1; about 3 minutes): perf/results/reload-<date>.md
+#   overload  3x the maximum throughput offered for 60 s: admitted p99, refusals, memory
+#           (perf/overload.ps1; about 2 minutes): perf/results/overload-<date>.md
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'trace', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'trace', 'format', 'clean')]
     [string] $Target = 'build',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)]
     [string[]] $Rest = @()
@@ -100,6 +102,10 @@ switch ($Target) {
     'reload' {
         Invoke-Dotnet build $Solution -c $Configuration
         & ./perf/reload.ps1 @Rest
+    }
+    'overload' {
+        Invoke-Dotnet build $Solution -c $Configuration
+        & ./perf/overload.ps1 @Rest
     }
     'trace' {
         Invoke-Dotnet build $Solution -c $Configuration

@@ -45,11 +45,17 @@ public sealed class VersionHealth
     /// <summary>The last judgement's reason, for the index and the logs.</summary>
     public string? Reason { get; private set; }
 
-    /// <summary>Failures that say something about the version: not the client's fault, not load shedding.</summary>
-    internal static bool IsFailure(InferenceStatus status) => status is InferenceStatus.ModelError or InferenceStatus.DeadlineExceeded;
+    /// <summary>
+    /// Failures that say something about the version: the model failing on input it accepted. Not
+    /// the client's fault (400), and not load shedding: a deadline missed in the queue (504) or a
+    /// refusal (429) says the server is busy, and ejecting a version for it would only move the load
+    /// (measured: at 3x capacity every version was ejected and the model answered 503). A version
+    /// that got slow is caught by its p99 (max_p99_latency_us) instead.
+    /// </summary>
+    internal static bool IsFailure(InferenceStatus status) => status is InferenceStatus.ModelError;
 
-    /// <summary>Counts what the version's health depends on; a bad request or a rejection counts for nothing.</summary>
-    internal static bool Counts(InferenceStatus status) => status is InferenceStatus.Ok or InferenceStatus.ModelError or InferenceStatus.DeadlineExceeded;
+    /// <summary>Counts what the version's health depends on: answers and model failures.</summary>
+    internal static bool Counts(InferenceStatus status) => status is InferenceStatus.Ok or InferenceStatus.ModelError;
 
     /// <summary>Records one answer (any thread).</summary>
     public void Record(InferenceStatus status, long latencyUs)

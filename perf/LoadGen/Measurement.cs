@@ -17,6 +17,9 @@ internal sealed class Measurement
     private readonly Lock _gate = new();
     private readonly LongHistogram _total = new(Highest, 3);
     private readonly SortedDictionary<int, long> _statuses = [];
+    private readonly LongHistogram _ok = new(Highest, 3);
+    private readonly LongHistogram _refused = new(Highest, 3);
+    private readonly LongHistogram _okServer = new(Highest, 3);
     private readonly LongHistogram[,] _serverParts = new LongHistogram[1, 3];
     private HistogramBase? _interval;
 
@@ -34,6 +37,15 @@ internal sealed class Measurement
 
     public IReadOnlyDictionary<int, long> Statuses => _statuses;
 
+    /// <summary>Latencies of the 200s alone (under overload: the requests the server admitted).</summary>
+    public LongHistogram Ok => _ok;
+
+    /// <summary>Latencies of every other answer (how quickly the server refused).</summary>
+    public LongHistogram Refused => _refused;
+
+    /// <summary>The server's own time (Server-Timing queue + compute + overhead) of the 200s.</summary>
+    public LongHistogram OkServer => _okServer;
+
     public LongHistogram ServerPart(int k) => _serverParts[0, k];
 
     public void Record(long microseconds, int status, IEnumerable<string>? serverTiming)
@@ -42,9 +54,14 @@ internal sealed class Measurement
         lock (_gate)
         {
             _statuses[status] = _statuses.GetValueOrDefault(status) + 1;
+            (status == 200 ? _ok : _refused).RecordValue(Math.Clamp(microseconds, 1, Highest));
             if (serverTiming is not null)
             {
-                ServerTiming.Record(serverTiming, _serverParts, 0);
+                long server = ServerTiming.Record(serverTiming, _serverParts, 0);
+                if (status == 200 && server > 0)
+                {
+                    _okServer.RecordValue(Math.Clamp(server, 1, Highest));
+                }
             }
         }
     }

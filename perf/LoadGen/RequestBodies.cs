@@ -20,7 +20,27 @@ internal static class RequestBodies
         var buffer = new ArrayBufferWriter<byte>();
         var w = new MessagePackWriter(buffer);
         var inputs = request.GetProperty("inputs");
-        w.WriteMapHeader(1);
+        bool hasParameters = request.TryGetProperty("parameters", out var parameters) && parameters.ValueKind == JsonValueKind.Object;
+        w.WriteMapHeader(hasParameters ? 2 : 1);
+        if (hasParameters)
+        {
+            // Request parameters (qos, priority, timeout) as the server reads them: strings and integers.
+            w.Write("parameters");
+            w.WriteMapHeader(parameters.EnumerateObject().Count());
+            foreach (var p in parameters.EnumerateObject())
+            {
+                w.Write(p.Name);
+                if (p.Value.ValueKind == JsonValueKind.Number)
+                {
+                    w.Write(p.Value.GetInt64());
+                }
+                else
+                {
+                    w.Write(p.Value.GetString());
+                }
+            }
+        }
+
         w.Write("inputs");
         w.WriteArrayHeader(inputs.GetArrayLength());
         foreach (var t in inputs.EnumerateArray())

@@ -23,6 +23,9 @@ internal sealed record Result(
     IReadOnlyList<double[]> Percentiles,
     IReadOnlyDictionary<string, long[]> Server)
 {
+    /// <summary>p50, p99 and max of the 200s alone, and of the other answers (empty when there were none).</summary>
+    public IReadOnlyDictionary<string, long[]> ByOutcome { get; init; } = new Dictionary<string, long[]>();
+
     /// <summary>Where the plot samples the curve: denser towards the tail, as HdrHistogram's plots do.</summary>
     private static readonly double[] CurvePoints = [0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96, 97, 98, 99, 99.5, 99.75, 99.9, 99.95, 99.99, 99.999, 100];
 
@@ -60,7 +63,24 @@ internal sealed record Result(
             m.Stable,
             m.Windows,
             [.. CurvePoints.Select(p => new[] { p, (double)P(p) })],
-            server);
+            server)
+        {
+            ByOutcome = Outcomes(m),
+        };
+    }
+
+    private static Dictionary<string, long[]> Outcomes(Measurement m)
+    {
+        var d = new Dictionary<string, long[]>();
+        foreach (var (name, h) in new[] { ("ok", m.Ok), ("refused", m.Refused), ("ok_server", m.OkServer) })
+        {
+            if (h.TotalCount > 0)
+            {
+                d[name] = [h.GetValueAtPercentile(50), h.GetValueAtPercentile(99), h.GetMaxValue()];
+            }
+        }
+
+        return d;
     }
 
     private string Errors => string.Join(" ", Statuses.Where(s => s.Key != "200").Select(s => $"{s.Key}:{s.Value}"));
@@ -70,6 +90,13 @@ internal sealed record Result(
     {
         string server = Server.TryGetValue("compute", out var c) ? string.Create(CultureInfo.InvariantCulture,
             $"\tserver p50/p99 us: queue {Part("queue")} compute {c[0]}/{c[1]} overhead {Part("overhead")}") : string.Empty;
+        // Only when some answers were not 200: the admitted requests' latency apart from the refusals'.
+        if (ByOutcome.TryGetValue("refused", out var refused))
+        {
+            string ok = ByOutcome.TryGetValue("ok", out var o) ? $"{o[0]}/{o[1]}/{o[2]}" : "-";
+            string inServer = ByOutcome.TryGetValue("ok_server", out var os) ? $"{os[0]}/{os[1]}/{os[2]}" : "-";
+            server += string.Create(CultureInfo.InvariantCulture, $"\tp50/p99/max us: 200s {ok} (in the server {inServer}) others {refused[0]}/{refused[1]}/{refused[2]}");
+        }
         return string.Create(CultureInfo.InvariantCulture,
             $"{Label}\t{Mode}\t{Throughput:F0} req/s\tp50 {P50} us\tp90 {P90} us\tp99 {P99} us\tp99.9 {P999} us\tmax {Max} us\terrors [{Errors}]\t{(Stable ? "stable" : "unstable")}{server}");
 

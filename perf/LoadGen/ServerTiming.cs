@@ -8,8 +8,10 @@ internal static class ServerTiming
 {
     private static readonly string[] Names = ["queue", "compute", "overhead"];
 
-    public static void Record(IEnumerable<string> values, LongHistogram[,] parts, int client)
+    /// <summary>Records each part; returns their sum (the server's own time for the request, µs), 0 when absent.</summary>
+    public static long Record(IEnumerable<string> values, LongHistogram[,] parts, int client)
     {
+        long total = 0;
         foreach (var value in values)
         {
             foreach (var metric in value.Split(','))
@@ -25,10 +27,14 @@ internal static class ServerTiming
                 {
                     if (p.StartsWith("dur=", StringComparison.Ordinal) && double.TryParse(p.AsSpan(4), NumberStyles.Float, CultureInfo.InvariantCulture, out double ms))
                     {
-                        parts[client, k].RecordValue((long)Math.Round(ms * 1000));
+                        long us = (long)Math.Round(ms * 1000);
+                        parts[client, k].RecordValue(us);
+                        total += us;
                     }
                 }
             }
         }
+
+        return total;
     }
 }

@@ -66,7 +66,7 @@ public sealed class VersionHealthTests
     public void Failed_probes_open_the_circuit_again_for_another_cool_down()
     {
         var (h, clock, transitions, _) = Make();
-        Answer(h, 30, InferenceStatus.DeadlineExceeded);
+        Answer(h, 30, InferenceStatus.ModelError);
         h.Evaluate();
         clock.Advance(TimeSpan.FromSeconds(6));
         h.Tick();
@@ -94,10 +94,11 @@ public sealed class VersionHealthTests
     }
 
     [Fact]
-    public void Rejections_and_bad_requests_say_nothing_about_a_version()
+    public void Rejections_expired_deadlines_and_bad_requests_say_nothing_about_a_version()
     {
         var (h, _, _, _) = Make();
         Answer(h, 100, InferenceStatus.Rejected);
+        Answer(h, 100, InferenceStatus.DeadlineExceeded);
         Answer(h, 100, InferenceStatus.BadRequest);
         Answer(h, 10, InferenceStatus.Ok);
         h.Evaluate();

@@ -281,6 +281,62 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public void Hard_deadlines_cap_the_batch_and_a_request_that_cannot_make_it_alone_is_refused_before_running()
+    {
+        var config = Config(maxBatch: 4, batching: """{"max_queue_delay_microseconds": 0}""");
+        var estimator = new ComputeEstimator(4);
+        estimator.Record(1, 1_000);
+        estimator.Record(2, 1_500);
+        estimator.Record(3, 2_500);
+        var scheduler = new BatchScheduler(config, config.Qos, estimator, 1, 0);
+        InferenceRequest Make(long arrival, QosClass qos)
+        {
+            var r = new InferenceRequest(config);
+            r.AddInput(0, TensorDataType.FP32, [1, 4]);
+            r.Validate();
+            r.ArrivalUs = arrival;
+            r.Qos = qos;
+            return r;
+        }
+
+        // Realtime (5 ms deadline) admitted at once; no worker was free until 4.5 ms later, and a
+        // batch of one takes about 1 ms: it would answer at 5.5 ms, after its deadline.
+        var late = Make(0, QosClass.Realtime);
+        Assert.True(scheduler.Admit(late, 0));
+        var batch = new InferenceRequest[4];
+        var d = scheduler.TryTakeBatch(4_500, 0, batch);
+        Assert.False(d.Send);
+        Assert.Equal(InferenceStatus.DeadlineExceeded, late.Status);
+        Assert.Contains("refused before running", late.Error, StringComparison.Ordinal);
+        Assert.Equal(0, scheduler.Pending);
+
+        // Three realtime requests due at 8 ms, taken at 6 ms: two rows end at 7.5 ms, three at 8.5 ms.
+        // The batch is capped at two; the third waits, then cannot make it alone and is refused.
+        var a = Make(3_000, QosClass.Realtime);
+        var b = Make(3_000, QosClass.Realtime);
+        var c = Make(3_000, QosClass.Realtime);
+        foreach (var r in new[] { a, b, c })
+        {
+            Assert.True(scheduler.Admit(r, 3_000));
+        }
+
+        d = scheduler.TryTakeBatch(6_000, 0, batch);
+        Assert.True(d.Send);
+        Assert.Equal((2, 2), (d.Count, d.Rows));
+        Assert.Equal([a, b], batch[..2]);
+        Assert.Equal(1, scheduler.Pending);
+        d = scheduler.TryTakeBatch(7_500, 0, batch);
+        Assert.False(d.Send);
+        Assert.Equal(InferenceStatus.DeadlineExceeded, c.Status);
+
+        // Requests without a deadline are not capped.
+        var plain = Enumerable.Range(0, 4).Select(_ => Make(10_000, QosClass.None)).ToList();
+        plain.ForEach(r => Assert.True(scheduler.Admit(r, 10_000)));
+        d = scheduler.TryTakeBatch(10_000, 0, batch);
+        Assert.Equal(4, d.Count);
+    }
+
+    [Fact]
     public void Without_padding_only_requests_of_the_same_shape_share_a_batch()
     {
         // A variable output dimension: the model cannot be padded.
