@@ -25,7 +25,7 @@ New-Item -ItemType Directory -Force $dir | Out-Null
 $base = 'http://127.0.0.1:8002'
 # The golden request, asking for the balanced QoS class: its deadline (20 ms by default) is what
 # admission control holds admitted requests to.
-$golden = "$dir/request.json"
+$golden = Join-Path ([System.IO.Path]::GetTempPath()) "ll-overload-request-$PID.json"
 $doc = Get-Content -Raw "models/$Model/golden/batch1.json" | ConvertFrom-Json -AsHashtable
 $doc.request.parameters = @{ qos = 'balanced' }
 $doc | ConvertTo-Json -Depth 20 -Compress | Set-Content $golden
