@@ -54,6 +54,9 @@ internal sealed class BatchScheduler
     /// <summary>Requests queued (not yet handed to a worker).</summary>
     public int Pending { get; private set; }
 
+    /// <summary>The server's bound on each priority level's queue where the model's policy sets no <c>max_queue_size</c> (0: none).</summary>
+    public int DefaultMaxQueueSize { get; init; }
+
     /// <summary>Set on shutdown: batches go without waiting for their windows.</summary>
     public bool Draining { get; set; }
 
@@ -71,9 +74,10 @@ internal sealed class BatchScheduler
         var level = _levels[r.Level];
         var policy = level.Policy;
 
-        if (policy.MaxQueueSize > 0 && level.Queue.Count + level.Delayed.Count >= policy.MaxQueueSize)
+        int maxQueue = policy.MaxQueueSize > 0 ? policy.MaxQueueSize : DefaultMaxQueueSize;
+        if (maxQueue > 0 && level.Queue.Count + level.Delayed.Count >= maxQueue)
         {
-            r.Fail(InferenceStatus.Rejected, $"model '{_config.Name}': the queue of priority level {r.Level} is full (max_queue_size {policy.MaxQueueSize})");
+            QueueFull(r, maxQueue, policy.MaxQueueSize > 0 ? "max_queue_size" : "LowLatency:MaxQueueSize");
             return false;
         }
 
@@ -258,6 +262,10 @@ internal sealed class BatchScheduler
     }
 
     private static long? HardDeadline(InferenceRequest r) => r.RejectOnTimeout && r.DeadlineUs != 0 ? r.DeadlineUs : null;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void QueueFull(InferenceRequest r, int max, string setting) =>
+        r.Fail(InferenceStatus.Rejected, $"model '{_config.Name}': the queue of priority level {r.Level} is full ({setting} {max})");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void LateAtDispatch(InferenceRequest r, long batchUs) =>

@@ -59,7 +59,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
 
         _workers = [.. workers];
         _estimator = estimator;
-        _core = new BatchScheduler(config, qos, estimator, _workers.Length, MonotonicClock.NowMicroseconds());
+        _core = new BatchScheduler(config, qos, estimator, _workers.Length, MonotonicClock.NowMicroseconds()) { DefaultMaxQueueSize = threading.DefaultMaxQueueSize };
         _thread = new Thread(Loop) { Name = $"ll-{config.Name}-v{version}-sched", IsBackground = true };
         foreach (var w in _workers)
         {
@@ -323,6 +323,9 @@ internal interface IModelScheduler : IDisposable
 /// <summary>Thread settings for schedulers and workers.</summary>
 public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMicroseconds, IReadOnlyList<int> WorkerCores, int IntraOpThreads, int Nice = 0)
 {
+    /// <summary>The queue bound per priority level where a model's queue policy sets none (0: unbounded).</summary>
+    public int DefaultMaxQueueSize { get; init; }
+
     /// <summary>Applies the per-thread settings every engine thread shares; on the thread itself.</summary>
     internal void ApplyToCurrentThread()
     {

@@ -46,6 +46,13 @@ public sealed class EngineOptions
     /// <summary>Under <c>Poll</c>: seconds between scans of the repository.</summary>
     public double RepositoryPollSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// Requests each priority level of a model may hold queued where the model's queue policy sets
+    /// no <c>max_queue_size</c> (Triton's 0, unbounded): past it, 429 at once. Without it a request
+    /// with no deadline would queue as long as clients keep connections open.
+    /// </summary>
+    public int MaxQueueSize { get; set; } = 1024;
+
     /// <summary>Most elements one input tensor may have (400 above it, naming this setting).</summary>
     public long MaxTensorElements { get; set; } = 1L << 26;
 

@@ -90,7 +90,10 @@ public sealed partial class InferenceEngine : IDisposable
         _log = log;
         NativeReport = TorchRuntime.Initialize(_options.IntraOpThreads);
         log?.Invoke($"libtorch: {NativeReport.Reason}");
-        _threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice);
+        _threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice)
+        {
+            DefaultMaxQueueSize = _options.MaxQueueSize,
+        };
         if (_options.ThreadNice != 0)
         {
             log?.Invoke(NiceAllowed(_options.ThreadNice)

@@ -232,7 +232,9 @@ internal static class InferenceEndpoint
         {
             BadInput.Throw($"malformed JSON body: {e.Message}");
         }
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException)
+        // MessagePack's reader throws ArgumentOutOfRangeException for a bin or str longer than the
+        // body (found by the fuzz test: a truncated tensor gave a 500).
+        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
         {
             BadInput.Throw($"malformed MessagePack body: {e.Message}");
         }

@@ -52,6 +52,14 @@ public sealed class BadInputTests(ServerFixture server)
         await ExpectAsync("/v2/models/ctr-ranker/infer", doc.ToMsgPack(), Wire.MsgPack, HttpStatusCode.BadRequest, expected);
     }
 
+    [Fact]
+    public async Task A_MessagePack_bin_longer_than_the_body_is_a_400_not_a_500()
+    {
+        // Found by FuzzedBodiesTests (kept in tests/Fuzz/corpus): a tensor's bin claims more bytes than follow.
+        byte[] body = File.ReadAllBytes(Path.Combine(RepoPaths.Root, "tests", "Fuzz", "corpus", "msgpack", "found-truncated-bin.msgpack"));
+        await ExpectAsync("/v2/models/ctr-ranker/infer", body, Wire.MsgPack, HttpStatusCode.BadRequest, "malformed MessagePack body");
+    }
+
     [Theory]
     [InlineData("{", "malformed JSON")]
     [InlineData("[]", "must be a JSON object")]

@@ -13,7 +13,8 @@ public sealed class EngineConcurrencyTests
 
     private static InferenceEngine StartEngine()
     {
-        var engine = new InferenceEngine(new EngineOptions { ModelRepository = RepoPaths.Models });
+        // Unbounded queues (Triton's default): these tests flood the engine on purpose.
+        var engine = new InferenceEngine(new EngineOptions { ModelRepository = RepoPaths.Models, MaxQueueSize = 0 });
         engine.Scan();
         engine.Load();
         return engine;

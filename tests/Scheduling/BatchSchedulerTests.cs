@@ -337,6 +337,41 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public void Without_a_max_queue_size_the_servers_default_bound_applies_and_is_named()
+    {
+        var config = Config(maxBatch: 4, batching: """{"max_queue_delay_microseconds": 100000}""");
+        var scheduler = new BatchScheduler(config, config.Qos, new ComputeEstimator(4), 1, 0) { DefaultMaxQueueSize = 3 };
+        InferenceRequest Make()
+        {
+            var r = new InferenceRequest(config);
+            r.AddInput(0, TensorDataType.FP32, [1, 4]);
+            r.Validate();
+            return r;
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(scheduler.Admit(Make(), 0));
+        }
+
+        var fourth = Make();
+        Assert.False(scheduler.Admit(fourth, 0));
+        Assert.Equal(InferenceStatus.Rejected, fourth.Status);
+        Assert.Contains("LowLatency:MaxQueueSize 3", fourth.Error, StringComparison.Ordinal);
+
+        // A model's own max_queue_size wins over the server's default.
+        var own = Config(maxBatch: 4, batching: """{"max_queue_delay_microseconds": 100000, "default_queue_policy": {"max_queue_size": 5}}""");
+        var scheduler2 = new BatchScheduler(own, own.Qos, new ComputeEstimator(4), 1, 0) { DefaultMaxQueueSize = 3 };
+        for (int i = 0; i < 5; i++)
+        {
+            var r = new InferenceRequest(own);
+            r.AddInput(0, TensorDataType.FP32, [1, 4]);
+            r.Validate();
+            Assert.True(scheduler2.Admit(r, 0));
+        }
+    }
+
+    [Fact]
     public void Without_padding_only_requests_of_the_same_shape_share_a_batch()
     {
         // A variable output dimension: the model cannot be padded.
