@@ -54,6 +54,9 @@ public sealed partial class InferenceRequest
     internal long WindowDeadlineUs;
     internal long DeadlineUs;
     internal bool RejectOnTimeout;
+
+    // An answer deadline (a QoS class's): the batch must end before it, not only start.
+    internal bool AnswerDeadline;
     internal bool Delayed;
     internal InferenceRequest? QueueNext;
     internal InferenceRequest? QueuePrev;
@@ -68,6 +71,7 @@ public sealed partial class InferenceRequest
         Qos = QosClass.None;
         ArrivalUs = EligibleUs = DispatchedUs = ExecStartUs = ExecEndUs = CompletedUs = 0;
         TraceContext = BatchTraceContext = default;
+        AnswerDeadline = false;
         Level = 0;
         MetricBatchRows = 0;
         WindowDeadlineUs = DeadlineUs = 0;

@@ -91,6 +91,7 @@ internal sealed class BatchScheduler
         long window = _defaultWindow;
         r.DeadlineUs = timeout > 0 ? r.ArrivalUs + timeout : 0;
         r.RejectOnTimeout = policy.TimeoutAction == TimeoutAction.Reject;
+        r.AnswerDeadline = false;
         if (r.Qos != QosClass.None)
         {
             var q = _qos.For(r.Qos);
@@ -100,6 +101,7 @@ internal sealed class BatchScheduler
                 // A QoS deadline is hard: past it the answer is useless, so it is never delayed.
                 r.DeadlineUs = r.ArrivalUs + q.DeadlineMicroseconds;
                 r.RejectOnTimeout = true;
+                r.AnswerDeadline = true;
             }
         }
 
@@ -112,7 +114,7 @@ internal sealed class BatchScheduler
             }
 
             long estimate = EstimateCompletion(r, nowUs);
-            if (estimate > r.DeadlineUs)
+            if (estimate > (HardDeadline(r) ?? r.DeadlineUs))
             {
                 r.Fail(InferenceStatus.Rejected, $"model '{_config.Name}': cannot meet the request's deadline ({r.DeadlineUs - nowUs} µs away; the work ahead needs about {estimate - nowUs} µs)");
                 return false;
@@ -261,7 +263,13 @@ internal sealed class BatchScheduler
         return feasible;
     }
 
-    private static long? HardDeadline(InferenceRequest r) => r.RejectOnTimeout && r.DeadlineUs != 0 ? r.DeadlineUs : null;
+    /// <summary>
+    /// The time a hard deadline's batch must end by: the deadline less a tenth of the request's
+    /// budget, kept for what the mean compute estimate does not see (its variance under load, the
+    /// completion hop). Without it, 3x overload left the admitted p99 at 20.9 ms for a 20 ms deadline.
+    /// Only a QoS class's answer deadline counts; Triton's queue timeouts bound the wait, not the answer.
+    /// </summary>
+    private static long? HardDeadline(InferenceRequest r) => r.AnswerDeadline && r.DeadlineUs != 0 ? r.DeadlineUs - ((r.DeadlineUs - r.ArrivalUs) / 10) : null;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void QueueFull(InferenceRequest r, int max, string setting) =>
