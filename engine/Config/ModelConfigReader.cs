@@ -116,7 +116,7 @@ public static class ModelConfigReader
             var qos = root.TryGetProperty("qos", out var q) ? Qos(q) : QosSettings.Default;
             var traffic = root.TryGetProperty("traffic", out var tr) ? Traffic(tr, "traffic") : new Dictionary<long, int>();
             var health = root.TryGetProperty("health", out var h) ? Health(h) : HealthPolicy.Default;
-            var fallback = root.TryGetProperty("fallback", out var fb) ? Fallback(fb, name, maxBatch, outputs) : null;
+            var fallback = root.TryGetProperty("fallback", out var fb) ? Fallback(fb, name, outputs) : null;
             return new ModelConfig(name, Platform, maxBatch, inputs, outputs, batching, groups, policy, parameters, filename)
             {
                 MaxVariableDim = maxVariableDim,
@@ -179,7 +179,7 @@ public static class ModelConfigReader
         }
 
         // {"fallback": {"model": "ctr-ranker-small"}} or {"fallback": {"outputs": [{"name": "probability", "data": [0.5]}]}}.
-        private FallbackConfig Fallback(JsonElement f, string self, int maxBatch, List<TensorConfig> outputs)
+        private FallbackConfig Fallback(JsonElement f, string self, List<TensorConfig> outputs)
         {
             Fields(f, "fallback", new HashSet<string> { "model", "outputs" });
             string? model = OptionalString(f, "model", "fallback.model");
@@ -239,7 +239,6 @@ public static class ModelConfigReader
                 throw Error("fallback.outputs", $"must give every output of the model ({outputs.Count})");
             }
 
-            _ = maxBatch;
             return new FallbackConfig(null, fixedOutputs);
         }
 

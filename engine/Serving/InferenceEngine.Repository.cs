@@ -31,7 +31,7 @@ public sealed partial class InferenceEngine
             }
             catch (ModelConfigException e)
             {
-                return Failed(name, null, e.Message, notFound: !Directory.Exists(ModelRepository.ModelDirectory(_options.ModelRepository, name)));
+                return Failed(name, e.Message, notFound: !Directory.Exists(ModelRepository.ModelDirectory(_options.ModelRepository, name)));
             }
 
             return LoadOnLoader(name, def, reuseUnchanged: false);
@@ -334,7 +334,7 @@ public sealed partial class InferenceEngine
             {
                 if (StatusOf(name).LastFailure != e.Message)
                 {
-                    Failed(name, null, e.Message, notFound: false);
+                    Failed(name, e.Message, notFound: false);
                 }
 
                 continue;
@@ -367,12 +367,11 @@ public sealed partial class InferenceEngine
         return false;
     }
 
-    private RepositoryOutcome Failed(string name, long? version, string reason, bool notFound)
+    private RepositoryOutcome Failed(string name, string reason, bool notFound)
     {
         var status = StatusOf(name);
         SetStatus(name, status.Versions, reason);
         _log?.Invoke($"loading model '{name}' failed: {reason}");
-        _ = version;
         return notFound ? RepositoryOutcome.NotFound($"no model '{name}' in the repository") : RepositoryOutcome.BadRequest($"failed to load '{name}': {reason}");
     }
 
