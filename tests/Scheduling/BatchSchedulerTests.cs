@@ -15,6 +15,17 @@ public sealed class BatchSchedulerTests
              "dynamic_batching": {{batching}} {{extra}}}
             """, "test");
 
+    /// <summary>A validated one-row request of four floats, arrived at <paramref name="arrival"/>, in QoS class <paramref name="qos"/>.</summary>
+    private static InferenceRequest OneRow(ModelConfig config, long arrival, QosClass qos)
+    {
+        var r = new InferenceRequest(config);
+        r.AddInput(0, TensorDataType.FP32, [1, 4]);
+        r.Validate();
+        r.ArrivalUs = arrival;
+        r.Qos = qos;
+        return r;
+    }
+
     private sealed class Harness(ModelConfig config, int workers = 1)
     {
         public ModelConfig Config { get; } = config;
@@ -242,15 +253,7 @@ public sealed class BatchSchedulerTests
         estimator.Record(4, 2_000);
         estimator.Record(1, 1_000);
         var scheduler = new BatchScheduler(config, config.Qos, estimator, 1, 0);
-        InferenceRequest Make(long arrival, QosClass qos)
-        {
-            var r = new InferenceRequest(config);
-            r.AddInput(0, TensorDataType.FP32, [1, 4]);
-            r.Validate();
-            r.ArrivalUs = arrival;
-            r.Qos = qos;
-            return r;
-        }
+        InferenceRequest Make(long arrival, QosClass qos) => OneRow(config, arrival, qos);
 
         // Realtime: 5 ms deadline. Arrived 6 ms before the scheduler saw it.
         var late = Make(0, QosClass.Realtime);
@@ -289,15 +292,7 @@ public sealed class BatchSchedulerTests
         estimator.Record(2, 1_500);
         estimator.Record(3, 2_500);
         var scheduler = new BatchScheduler(config, config.Qos, estimator, 1, 0);
-        InferenceRequest Make(long arrival, QosClass qos)
-        {
-            var r = new InferenceRequest(config);
-            r.AddInput(0, TensorDataType.FP32, [1, 4]);
-            r.Validate();
-            r.ArrivalUs = arrival;
-            r.Qos = qos;
-            return r;
-        }
+        InferenceRequest Make(long arrival, QosClass qos) => OneRow(config, arrival, qos);
 
         // Realtime (5 ms deadline) admitted at once; no worker was free until 4.5 ms later, and a
         // batch of one takes about 1 ms: it would answer at 5.5 ms, after its deadline.
@@ -341,13 +336,7 @@ public sealed class BatchSchedulerTests
     {
         var config = Config(maxBatch: 4, batching: """{"max_queue_delay_microseconds": 100000}""");
         var scheduler = new BatchScheduler(config, config.Qos, new ComputeEstimator(4), 1, 0) { DefaultMaxQueueSize = 3 };
-        InferenceRequest Make()
-        {
-            var r = new InferenceRequest(config);
-            r.AddInput(0, TensorDataType.FP32, [1, 4]);
-            r.Validate();
-            return r;
-        }
+        InferenceRequest Make() => OneRow(config, 0, QosClass.None);
 
         for (int i = 0; i < 3; i++)
         {
@@ -364,10 +353,7 @@ public sealed class BatchSchedulerTests
         var scheduler2 = new BatchScheduler(own, own.Qos, new ComputeEstimator(4), 1, 0) { DefaultMaxQueueSize = 3 };
         for (int i = 0; i < 5; i++)
         {
-            var r = new InferenceRequest(own);
-            r.AddInput(0, TensorDataType.FP32, [1, 4]);
-            r.Validate();
-            Assert.True(scheduler2.Admit(r, 0));
+            Assert.True(scheduler2.Admit(OneRow(own, 0, QosClass.None), 0));
         }
     }
 
