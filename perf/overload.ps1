@@ -16,13 +16,9 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-Location (Split-Path $PSScriptRoot -Parent)
-$loadgen = 'perf/LoadGen/bin/Release/net10.0/loadgen.dll'
-$server = 'host/bin/Release/net10.0/LowLatency.Host.dll'
-$date = Get-Date -Format 'yyyy-MM-dd'
-$name = if ($Out) { $Out } else { "overload-$date" }
+. ./perf/common.ps1
+$name = New-ResultFolder $Out 'overload'
 $dir = "perf/results/$name"
-New-Item -ItemType Directory -Force $dir | Out-Null
-$base = 'http://127.0.0.1:8002'
 # The golden request, asking for the balanced QoS class: its deadline (20 ms by default) is what
 # admission control holds admitted requests to.
 $golden = Join-Path ([System.IO.Path]::GetTempPath()) "ll-overload-request-$PID.json"
@@ -36,12 +32,8 @@ function Heap() {
     return [double]($m.ToString().Split(' ')[1]) / 1MB
 }
 
-$p = Start-Process dotnet -ArgumentList @($server, '--urls', $base, '--model-repository', 'models', '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+$p = Start-Server
 try {
-    for ($i = 0; $i -lt 600; $i++) {
-        Start-Sleep -Milliseconds 100
-        try { if ((Invoke-WebRequest -Uri "$base/v2/health/ready" -SkipHttpErrorCheck).StatusCode -eq 200) { break } } catch { }
-    }
     # Capacity without a deadline (no qos): what the model can do when nothing is refused.
     $capLine = & dotnet $loadgen --label capacity --url "$base/v2/models/$Model/infer" --golden "models/$Model/golden/batch1.json" --encoding msgpack --concurrency 16 --duration 10 --warmup 2 --json "$dir/capacity.json" 2>$null
     Write-Host $capLine

@@ -16,13 +16,9 @@ param(
 
 $ErrorActionPreference = 'Stop'
 Set-Location (Split-Path $PSScriptRoot -Parent)
-$loadgen = 'perf/LoadGen/bin/Release/net10.0/loadgen.dll'
-$server = 'host/bin/Release/net10.0/LowLatency.Host.dll'
-$date = Get-Date -Format 'yyyy-MM-dd'
-$name = if ($Out) { $Out } else { "reload-$date" }
+. ./perf/common.ps1
+$name = New-ResultFolder $Out 'reload'
 $dir = "perf/results/$name"
-New-Item -ItemType Directory -Force $dir | Out-Null
-$base = 'http://127.0.0.1:8002'
 
 function Median([double[]] $xs) { $s = $xs | Sort-Object; return $s[[int][math]::Floor($s.Count / 2)] }
 
@@ -32,13 +28,9 @@ function Parse([string] $line) {
     return @{ rps = [double]$m.Groups['rps'].Value; p50 = [double]$m.Groups['p50'].Value; p99 = [double]$m.Groups['p99'].Value; p999 = [double]$m.Groups['p999'].Value; max = [double]$m.Groups['max'].Value; errors = $m.Groups['errors'].Value; line = $line }
 }
 
-$p = Start-Process dotnet -ArgumentList @($server, '--urls', $base, '--model-repository', 'models', '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+$p = Start-Server
 $runs = @()
 try {
-    for ($i = 0; $i -lt 600; $i++) {
-        Start-Sleep -Milliseconds 100
-        try { if ((Invoke-WebRequest -Uri "$base/v2/health/ready" -SkipHttpErrorCheck).StatusCode -eq 200) { break } } catch { }
-    }
     for ($rep = 1; $rep -le $Repetitions; $rep++) {
         foreach ($mode in @('steady', 'reloading')) {
             $json = "$dir/$mode-rep$rep.json"

@@ -1,0 +1,25 @@
+# Shared by the perf scripts that run this server alone (reload.ps1, overload.ps1): dot-source it
+# after Set-Location to the repository root.
+
+$loadgen = 'perf/LoadGen/bin/Release/net10.0/loadgen.dll'
+$server = 'host/bin/Release/net10.0/LowLatency.Host.dll'
+$date = Get-Date -Format 'yyyy-MM-dd'
+$base = 'http://127.0.0.1:8002'
+
+# The result folder perf/results/<name> (created) for a run named -Out, or <prefix>-<date>.
+function New-ResultFolder([string] $Out, [string] $Prefix) {
+    $name = if ($Out) { $Out } else { "$Prefix-$date" }
+    New-Item -ItemType Directory -Force "perf/results/$name" | Out-Null
+    return $name
+}
+
+# The Release server on $base with models/, once it answers ready (up to a minute).
+function Start-Server {
+    $p = Start-Process dotnet -ArgumentList @($server, '--urls', $base, '--model-repository', 'models', '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+    for ($i = 0; $i -lt 600; $i++) {
+        Start-Sleep -Milliseconds 100
+        try { if ((Invoke-WebRequest -Uri "$base/v2/health/ready" -SkipHttpErrorCheck).StatusCode -eq 200) { return $p } } catch { }
+    }
+    Stop-Process -Id $p.Id -Force
+    throw "the server did not become ready on $base"
+}
