@@ -113,8 +113,12 @@ internal sealed class BatchScheduler
                 return false;
             }
 
+            // With nothing queued and a worker free, a request is the only way the estimates can
+            // learn: refusing it on a stale, pessimistic estimate could refuse everything forever
+            // (seen in a short overload run: every request refused, no batch ran to correct it).
             long estimate = EstimateCompletion(r, nowUs);
-            if (estimate > (HardDeadline(r) ?? r.DeadlineUs))
+            bool probe = Pending == 0 && WorkersFreeAtUs <= nowUs;
+            if (!probe && estimate > (HardDeadline(r) ?? r.DeadlineUs))
             {
                 r.Fail(InferenceStatus.Rejected, $"model '{_config.Name}': cannot meet the request's deadline ({r.DeadlineUs - nowUs} µs away; the work ahead needs about {estimate - nowUs} µs)");
                 return false;
@@ -222,7 +226,8 @@ internal sealed class BatchScheduler
     {
         foreach (var level in _levels)
         {
-            while ((level.Queue.Head ?? level.Delayed.Head) is { } r && HardDeadline(r) is long deadline
+            // The last request left is the probe that keeps the estimates honest (see Admit).
+            while (Pending > 1 && (level.Queue.Head ?? level.Delayed.Head) is { } r && HardDeadline(r) is long deadline
                 && nowUs + _estimator.Estimate(_config.Batched ? r.BatchSize : 1) > deadline)
             {
                 Dequeue(r);
