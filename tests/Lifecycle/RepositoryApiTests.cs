@@ -29,7 +29,7 @@ public sealed class RepositoryApiTests
     }
 
     [Fact]
-    public async Task Index_load_unload_and_traffic_work_as_trition_clients_and_operators_expect()
+    public async Task Index_load_unload_and_traffic_work_as_triton_clients_and_operators_expect()
     {
         using var repo = new CtrRepository(versions: 2);
         var (app, address) = await ServerFixture.StartAsync(repo.Root);
