@@ -11,7 +11,7 @@ using TorchSharp;
 
 // The engine without HTTP: submit -> batch -> execute -> complete, timed per request from the
 // engine's own timestamps, and managed allocation per request in steady state.
-//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--out perf/results/engine.json]
+//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--cores 1,0] [--only <scenario name part>] [--out perf/results/engine.json]
 // Run from the repository root (it reads models/ and perf/models/).
 int requests = Arg("--requests", 20000);
 int saturationProducers = Arg("--producers", 4);
@@ -26,12 +26,14 @@ if (args.Contains("--prometheus"))
 var wait = Enum.Parse<WaitStrategyKind>(ArgString("--wait") ?? nameof(WaitStrategyKind.SpinThenPark), ignoreCase: true);
 long spin = Arg("--spin-us", 50);
 string? outPath = ArgString("--out");
+string? only = ArgString("--only");
+int[] cores = ArgString("--cores") is { } c ? c.Split(',').Select(int.Parse).ToArray() : [];
 var results = new List<Dictionary<string, object>>();
 
-using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin });
+using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
 engine.Scan();
 engine.Load();
-using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin });
+using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
 served.Scan();
 served.Load();
 engine.TryGetModel("identity", out var identityModel);
@@ -58,14 +60,16 @@ await Run(identity, 1, 1, QosClass.Realtime, requests, null);
 await Run(identity, 4, 16, QosClass.None, requests * 4, null);
 await Run(ctr, 1, 1, QosClass.Realtime, requests / 4, null);
 
-await Scenario("identity, 1 producer, realtime", identity, producers: 1, inFlight: 1, QosClass.Realtime);
-await Scenario("identity, 1 producer, default class", identity, producers: 1, inFlight: 1, QosClass.None);
-await Scenario($"identity, saturation: {saturationProducers} producers x 16 in flight", identity, producers: saturationProducers, inFlight: 16, QosClass.None);
+// Counts are sized so that every scenario runs for about a second or more: a p99 over 40 ms of
+// saturation (20,000 identity requests) was one preemption burst more or less, not a tail.
+await Scenario("identity, 1 producer, realtime", identity, producers: 1, inFlight: 1, QosClass.Realtime, count: requests * 5);
+await Scenario("identity, 1 producer, default class", identity, producers: 1, inFlight: 1, QosClass.None, count: requests * 5);
+await Scenario($"identity, saturation: {saturationProducers} producers x 16 in flight", identity, producers: saturationProducers, inFlight: 16, QosClass.None, count: requests * 20);
 // A lone request of the balanced class waits out its whole 8 ms window: its dispatch time (window
 // deadline to execution start) is how late the scheduler thread's timer wakes it, plus the hand-off.
 await Scenario("identity, 1 producer, balanced: its 8 ms window expires alone", identity, producers: 1, inFlight: 1, QosClass.Balanced, count: 400);
 await Scenario("ctr-ranker, 1 producer, realtime", ctr, producers: 1, inFlight: 1, QosClass.Realtime);
-await Scenario($"ctr-ranker, saturation: {saturationProducers} producers x 16 in flight", ctr, producers: saturationProducers, inFlight: 16, QosClass.None);
+await Scenario($"ctr-ranker, saturation: {saturationProducers} producers x 16 in flight", ctr, producers: saturationProducers, inFlight: 16, QosClass.None, count: requests * 5);
 TorchSharpPerBatch(identity, "identity");
 TorchSharpPerBatch(ctr, "ctr-ranker");
 
@@ -79,6 +83,11 @@ return 0;
 
 async Task Scenario(string name, ModelVersion model, int producers, int inFlight, QosClass qos, int count = 0)
 {
+    if (only is not null && !name.Contains(only, StringComparison.Ordinal))
+    {
+        return;
+    }
+
     int total = count > 0 ? count : requests;
     // Warm-up, then the measured run.
     await Run(model, producers, inFlight, qos, total / 5, null);
