@@ -101,6 +101,14 @@ class ImageClassifier(nn.Module):
         return self.head(torch.flatten(self.features(image), 1))
 
 
+class Strided(nn.Module):
+    """Answers in strided memory of its own (a transposed product): a test model, for outputs the
+    server must copy into its preallocated buffers before it can serve them."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x * 2.0).transpose(1, 2)
+
+
 class Identity(nn.Module):
     """Returns its input: the engine benchmarks' model, so that what they time is the engine."""
 
@@ -208,6 +216,11 @@ def main() -> None:
         ids[0, :24] = seq(24)
         mask[0, :24] = 1
         write_golden(d, "single-trailing-padding", {"input_ids": ids, "attention_mask": mask}, {"embedding": enc(ids, mask)})
+
+        # The tests' strided-output model, outside the served repository.
+        d = os.path.join(ROOT, "..", "tests", "models", "strided", "1")
+        os.makedirs(d, exist_ok=True)
+        torch.jit.script(Strided().eval()).save(os.path.join(d, "model.pt"))
 
 
 if __name__ == "__main__":

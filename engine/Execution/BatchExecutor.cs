@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
 using LowLatency.Native.Torch;
@@ -17,19 +18,23 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
 {
     private readonly ModelConfig _config;
     private readonly TorchScriptModel _model;
-    private readonly NativeArena[] _arenas;
+    private readonly ArenaViews[] _arenas;
     private readonly long[][] _batchShapes;
     private readonly long[][] _partShapes;
+    private readonly long[][] _outputShapes;
     private readonly long[][] _outputPartShapes;
     private readonly object[] _args;
     private readonly torch.Tensor[] _outputs;
+    private readonly bool[] _outputOwned;
+    private readonly long[] _outputBytes;
     private readonly InputRange[] _inputRanges;
     private readonly int _batchRank;
 
-    // Views of the arenas, one per input and row count, made once (outside any dispose scope) for
-    // inputs whose shape the row count fixes: a batch of fixed-shape inputs creates no tensor.
-    private readonly torch.Tensor?[][] _views;
+    // Inputs (and outputs) whose shape the row count fixes: their arena views are made once per row
+    // count, so a batch of fixed-shape tensors creates none.
     private readonly bool[] _fixedShape;
+    private readonly bool[] _fixedOutputShape;
+    private readonly long[] _outputCapacity;
 
     private readonly List<BatchOutputs> _holders = [];
     private int _nextHolder;
@@ -40,41 +45,54 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         _model = model;
         _batchRank = config.Batched ? 1 : 0;
         int inputs = config.Inputs.Count;
-        _arenas = new NativeArena[inputs];
+        int maxRows = Math.Max(1, config.MaxBatchSize);
+        _arenas = new ArenaViews[inputs];
         _batchShapes = new long[inputs][];
         _partShapes = new long[inputs][];
-        _views = new torch.Tensor?[inputs][];
         _fixedShape = new bool[inputs];
         _inputRanges = new InputRange[inputs];
-        _outputPartShapes = new long[config.Outputs.Count][];
-        for (int o = 0; o < _outputPartShapes.Length; o++)
-        {
-            _outputPartShapes[o] = new long[_batchRank + config.Outputs[o].Dims.Length];
-        }
-
         for (int i = 0; i < inputs; i++)
         {
             var spec = config.Inputs[i];
-            long sample = spec.DataType.ElementSize();
-            bool fixedShape = true;
-            foreach (var d in spec.Dims)
-            {
-                fixedShape &= d >= 0;
-                sample *= d >= 0 ? d : config.MaxVariableDim ?? 64;
-            }
 
             // Sized once for the largest batch the config allows: the arena never grows with fixed
             // shapes, or with variable ones bounded by max_variable_dim.
-            _arenas[i] = new NativeArena(sample * Math.Max(1, config.MaxBatchSize));
-            model.Handles.Add(1);
+            _arenas[i] = new ArenaViews(SampleBytes(config, spec, out _fixedShape[i]) * maxRows, maxRows, spec.DataType.ToTorch(), model.Handles);
             _batchShapes[i] = new long[_batchRank + spec.Dims.Length];
             _partShapes[i] = new long[_batchRank + spec.Dims.Length];
-            _fixedShape[i] = fixedShape;
-            _views[i] = new torch.Tensor?[Math.Max(1, config.MaxBatchSize) + 1];
+        }
+
+        int outputs = config.Outputs.Count;
+        _outputShapes = new long[outputs][];
+        _outputPartShapes = new long[outputs][];
+        _fixedOutputShape = new bool[outputs];
+        _outputCapacity = new long[outputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            var spec = config.Outputs[o];
+            _outputCapacity[o] = SampleBytes(config, spec, out _fixedOutputShape[o]) * maxRows;
+            _outputShapes[o] = new long[_batchRank + spec.Dims.Length];
+            _outputPartShapes[o] = new long[_batchRank + spec.Dims.Length];
         }
 
         _args = new object[inputs];
-        _outputs = new torch.Tensor[config.Outputs.Count];
+        _outputs = new torch.Tensor[outputs];
+        _outputOwned = new bool[outputs];
+        _outputBytes = new long[outputs];
+    }
+
+    /// <summary>One sample's bytes, variable dimensions counted at max_variable_dim (64 when unset).</summary>
+    private static long SampleBytes(ModelConfig config, TensorConfig spec, out bool fixedShape)
+    {
+        long sample = spec.DataType.ElementSize();
+        fixedShape = true;
+        foreach (var d in spec.Dims)
+        {
+            fixedShape &= d >= 0;
+            sample *= d >= 0 ? d : config.MaxVariableDim ?? 64;
+        }
+
+        return sample;
     }
 
     /// <summary>Output holders made so far: grows only while every existing one is still held (tests).</summary>
@@ -113,16 +131,29 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         }
 
         _model.Forward(_args, _outputs);
-        for (int o = 0; o < _outputs.Length; o++)
+        var holder = TakeHolder();
+        try
         {
-            _outputs[o] = Checked(o, rows);
+            for (int o = 0; o < _outputs.Length; o++)
+            {
+                _outputs[o] = Servable(o, rows, holder, out _outputOwned[o]);
+            }
+        }
+        catch
+        {
+            // The model's answer does not fit its configuration: nobody holds anything yet.
+            holder.Abandon();
+            throw;
         }
 
         // Nothing below throws: the requests hold the outputs only once every output passed.
-        var holder = TakeHolder();
         for (int o = 0; o < _outputs.Length; o++)
         {
-            holder.Own(o, _outputs[o]);
+            if (_outputOwned[o])
+            {
+                holder.Own(o, _outputs[o]);
+            }
+
             Scatter(batch, o, rows);
             _outputs[o] = null!;
         }
@@ -160,11 +191,6 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         }
 
         var arena = _arenas[i];
-        if (arena.EnsureCapacity(bytes))
-        {
-            DisposeViews(i);
-        }
-
         var dst = arena.Span(bytes);
         if (padded)
         {
@@ -190,22 +216,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         }
 
         _inputRanges[i] = new InputRange(arena.Pointer, bytes);
-        _args[i] = padded || !_fixedShape[i] ? NativeTensor.View(arena.Pointer, shape, _config.Inputs[i].DataType.ToTorch()) : CachedView(i, rows, shape);
-    }
-
-    private torch.Tensor CachedView(int i, int rows, long[] shape)
-    {
-        int key = _config.Batched ? rows : 1;
-        var view = _views[i][key];
-        if (view is null)
-        {
-            view = NativeTensor.View(_arenas[i].Pointer, shape, _config.Inputs[i].DataType.ToTorch());
-            view.DetachFromDisposeScope();
-            _views[i][key] = view;
-            _model.Handles.Add(1);
-        }
-
-        return view;
+        _args[i] = arena.View(shape, _config.Batched ? rows : 1, cache: !padded && _fixedShape[i]);
     }
 
     /// <summary>The batch's shape for input <paramref name="i"/>; true when some request needs padding.</summary>
@@ -235,58 +246,86 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         return padded;
     }
 
-    /// <summary>Output <paramref name="o"/> as a contiguous CPU tensor of the configured type and shape, in memory no input shares.</summary>
-    private torch.Tensor Checked(int o, int rows)
+    /// <summary>
+    /// Output <paramref name="o"/> as the batch serves it, checked against the configuration: the
+    /// model's own tensor where it lies when it is contiguous, on the CPU and in memory no input
+    /// shares (<paramref name="owned"/>); otherwise copied into the holder's preallocated buffer for
+    /// it. That copy happens only where one is needed anyway: an output on another device, a strided
+    /// one, or a view of an input (whose memory the next batch overwrites, or goes back with its
+    /// request before the responses are written).
+    /// </summary>
+    private torch.Tensor Servable(int o, int rows, BatchOutputs holder, out bool owned)
     {
         var spec = _config.Outputs[o];
         var t = _outputs[o];
-        if (t.device_type != DeviceType.CPU)
-        {
-            t = t.cpu();
-        }
-
         if (t.dtype != spec.DataType.ToTorch())
         {
             throw new InvalidOperationException($"output '{spec.Name}' is {t.dtype}, its configuration says {spec.DataType.ConfigName()}");
         }
 
-        t = t.contiguous();
-        var shape = t.shape;
-        if (shape.Length != _batchRank + spec.Dims.Length || (_config.Batched && shape[0] != rows))
+        // Read dimension by dimension into a buffer of our own: Tensor.shape allocates an array.
+        var shape = _outputShapes[o];
+        if (t.Dimensions != shape.Length)
         {
-            throw new InvalidOperationException($"output '{spec.Name}' has shape {InferenceRequest.Format(shape)}, expected {rows} rows of {InferenceRequest.Format(spec.Dims)}");
+            throw WrongShape(spec, t, rows);
+        }
+
+        long elements = 1;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            shape[d] = t.size(d);
+            elements *= shape[d];
+        }
+
+        if (_config.Batched && shape[0] != rows)
+        {
+            throw WrongShape(spec, t, rows);
         }
 
         for (int d = 0; d < spec.Dims.Length; d++)
         {
             if (spec.Dims[d] >= 0 && shape[_batchRank + d] != spec.Dims[d])
             {
-                throw new InvalidOperationException($"output '{spec.Name}' has shape {InferenceRequest.Format(shape)}, its configuration says {InferenceRequest.Format(spec.Dims)}");
+                throw WrongShape(spec, t, rows);
             }
         }
 
-        // An output that is (a view of) an input lives in memory the next batch overwrites, or that
-        // goes back with its request: the responses would read it after that. Copy it out.
-        byte* data = NativeTensor.Data(t);
-        long bytes = t.NumberOfElements * spec.DataType.ElementSize();
+        long bytes = elements * spec.DataType.ElementSize();
+        _outputBytes[o] = bytes;
+        if (t.device_type == DeviceType.CPU && t.is_contiguous() && !OverlapsAnInput(NativeTensor.Data(t), bytes))
+        {
+            owned = true;
+            return t;
+        }
+
+        owned = false;
+        var buffer = holder.Buffer(o, shape, bytes, _config.Batched ? rows : 1, _fixedOutputShape[o], spec.DataType.ToTorch(), _outputCapacity[o], Math.Max(1, _config.MaxBatchSize));
+        buffer.copy_(t);
+        return buffer;
+    }
+
+    private bool OverlapsAnInput(byte* data, long bytes)
+    {
         foreach (var range in _inputRanges)
         {
             if (range.Overlaps(data, bytes))
             {
-                return t.clone();
+                return true;
             }
         }
 
-        return t;
+        return false;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static InvalidOperationException WrongShape(TensorConfig spec, torch.Tensor t, int rows) =>
+        new($"output '{spec.Name}' has shape {InferenceRequest.Format(t.shape)}, expected {rows} rows of {InferenceRequest.Format(spec.Dims)}");
 
     private void Scatter(ReadOnlySpan<InferenceRequest> batch, int o, int rows)
     {
-        var spec = _config.Outputs[o];
-        var t = _outputs[o];
-        var shape = t.shape;
-        long total = t.NumberOfElements * spec.DataType.ElementSize();
-        byte* data = NativeTensor.Data(t);
+        var shape = _outputShapes[o];
+        long total = _outputBytes[o];
+        byte* data = NativeTensor.Data(_outputs[o]);
         long rowBytes = _config.Batched ? (rows == 0 ? 0 : total / rows) : total;
         long offset = 0;
         var part = _outputPartShapes[o];
@@ -329,27 +368,17 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         return holder;
     }
 
-    private void DisposeViews(int i)
-    {
-        var views = _views[i];
-        for (int k = 0; k < views.Length; k++)
-        {
-            if (views[k] is { } v)
-            {
-                v.Dispose();
-                views[k] = null;
-                _model.Handles.Add(-1);
-            }
-        }
-    }
-
+    /// <summary>Frees the arenas and the holders' buffers: only once no request holds any output (the version is retired).</summary>
     public void Dispose()
     {
-        for (int i = 0; i < _arenas.Length; i++)
+        foreach (var arena in _arenas)
         {
-            DisposeViews(i);
-            _arenas[i].Dispose();
-            _model.Handles.Add(-1);
+            arena.Dispose();
+        }
+
+        foreach (var holder in _holders)
+        {
+            holder.Dispose();
         }
     }
 

@@ -3,18 +3,23 @@ using TorchSharp;
 namespace LowLatency.Engine.Execution;
 
 /// <summary>
-/// One batch's output tensors, kept alive while any of the batch's requests still reads them: each
-/// request holds one reference and gives it back once its response is written; the last one disposes
-/// the tensors. Pooled per executor: only the device worker takes one (<see cref="TryTake"/>), any
+/// One batch's outputs, kept alive while any of the batch's requests still reads them: each request
+/// holds one reference and gives it back once its response is written; the last one lets them go.
+/// An output is either the model's own tensor, served where it lies (contiguous, on the CPU, in
+/// memory no input shares), or a copy in this holder's preallocated output buffer for that output
+/// (pinned, sized for the largest batch, with a view per row count made once): the destination of a
+/// copy that must happen anyway (an output on another device, a strided one, or one that is a view of
+/// an input). Pooled per executor: only the device worker takes one (<see cref="TryTake"/>), any
 /// thread may release it.
 /// </summary>
-internal sealed class BatchOutputs
+internal sealed class BatchOutputs : IDisposable
 {
     private readonly torch.Tensor?[] _tensors;
+    private readonly ArenaViews?[] _buffers;
     private int _references;
 
     // 0 free, 1 in use. Written free with release semantics after the tensors are disposed, read
-    // with acquire semantics by the worker: it never reuses a slot whose tensors are still alive.
+    // with acquire semantics by the worker: it never reuses a holder whose outputs are still read.
     private int _inUse;
 
     private readonly NativeHandleCount _handles;
@@ -22,6 +27,7 @@ internal sealed class BatchOutputs
     public BatchOutputs(int outputs, NativeHandleCount handles)
     {
         _tensors = new torch.Tensor?[outputs];
+        _buffers = new ArenaViews?[outputs];
         _handles = handles;
     }
 
@@ -37,6 +43,18 @@ internal sealed class BatchOutputs
         return true;
     }
 
+    /// <summary>On the device worker: gives back a holder taken for a batch that failed before any request held it.</summary>
+    public void Abandon()
+    {
+        for (int i = 0; i < _tensors.Length; i++)
+        {
+            _tensors[i]?.Dispose();
+            _tensors[i] = null;
+        }
+
+        Volatile.Write(ref _inUse, 0);
+    }
+
     /// <summary>Takes ownership of an output tensor: it leaves the worker's dispose scope.</summary>
     public void Own(int index, torch.Tensor tensor)
     {
@@ -46,8 +64,20 @@ internal sealed class BatchOutputs
     }
 
     /// <summary>
+    /// On the device worker: output <paramref name="index"/>'s preallocated buffer, as a tensor of
+    /// <paramref name="shape"/> to copy the model's output into. Made the first time an output needs
+    /// it (most models' outputs are served where they lie and never do).
+    /// </summary>
+    public torch.Tensor Buffer(int index, long[] shape, long bytes, int rows, bool cache, torch.ScalarType type, long capacity, int maxRows)
+    {
+        var buffer = _buffers[index] ??= new ArenaViews(Math.Max(bytes, capacity), maxRows, type, _handles);
+        buffer.Span(bytes);
+        return buffer.View(shape, rows, cache);
+    }
+
+    /// <summary>
     /// Hands out <paramref name="references"/> references, one per request. The completion that
-    /// follows (a thread-pool queue, a full fence) publishes the tensors to the requests' threads.
+    /// follows (a thread-pool queue, a full fence) publishes the outputs to the requests' threads.
     /// </summary>
     public void Publish(int references) => _references = references;
 
@@ -72,5 +102,14 @@ internal sealed class BatchOutputs
         _handles.Add(-released);
 
         Volatile.Write(ref _inUse, 0);
+    }
+
+    /// <summary>Frees the preallocated buffers; only once no request holds this (the version is retired).</summary>
+    public void Dispose()
+    {
+        foreach (var b in _buffers)
+        {
+            b?.Dispose();
+        }
     }
 }

@@ -137,6 +137,77 @@ public sealed class BatchExecutorTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_strided_output_is_copied_into_the_holders_preallocated_buffer_and_served_from_there()
+    {
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = Path.Combine(RepoPaths.Root, "tests", "models") });
+        engine.Scan();
+        engine.Load();
+        Assert.True(engine.TryGetModel("strided", out var served));
+        var version = served.Latest;
+        using var script = TorchScriptModel.Load(Path.Combine(RepoPaths.Root, "tests", "models", "strided", "1", "model.pt"), version.Config);
+        long before = script.Handles.Live;
+        var executor = new BatchExecutor(version.Config, script);
+        using var inference = torch.inference_mode();
+        var held = new List<InferenceRequest>();
+        for (int round = 0; round < 3; round++)
+        {
+            // Two rows then one, then the same again: the second round reuses the first holder's
+            // buffer and its view for 3 rows, while the first round's requests still hold theirs.
+            InferenceRequest[] batch = [Strided(version, round * 100, 2), Strided(version, (round * 100) + 50, 1)];
+            executor.Execute(batch);
+            held.AddRange(batch);
+            if (round == 1)
+            {
+                Assert.Equal(2, executor.OutputHolders);
+                foreach (var r in held)
+                {
+                    AssertTransposedDouble(r);
+                    r.Dispose();
+                }
+
+                held.Clear();
+            }
+        }
+
+        foreach (var r in held)
+        {
+            AssertTransposedDouble(r);
+            r.Dispose();
+        }
+
+        // Made once per holder: still two holders after the third batch, whose outputs went into a free one.
+        Assert.Equal(2, executor.OutputHolders);
+        // The buffers and views count as the version's native handles, and go with the executor.
+        Assert.True(script.Handles.Live > before);
+        executor.Dispose();
+        Assert.Equal(before, script.Handles.Live);
+
+        static void AssertTransposedDouble(InferenceRequest r)
+        {
+            int rows = (int)r.OutputShape(0)[0];
+            Assert.Equal([rows, 3L, 4L], r.OutputShape(0).ToArray());
+            var input = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(System.Buffers.BuffersExtensions.ToArray(r.InputSource(0)));
+            var output = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(r.OutputData(0));
+            for (int b = 0; b < rows; b++)
+            {
+                for (int i = 0; i < 4; i++)
+                {
+                    for (int j = 0; j < 3; j++)
+                    {
+                        Assert.Equal(2 * input[(b * 12) + (i * 3) + j], output[(b * 12) + (j * 4) + i]);
+                    }
+                }
+            }
+        }
+    }
+
+    private static InferenceRequest Strided(ModelVersion version, int first, int rows)
+    {
+        var values = Enumerable.Range(first, rows * 12).Select(v => (double)v).ToArray();
+        return Build(version, new InferDoc(null, [new TensorDoc("x", "FP32", [rows, 4, 3], values)], null), 0);
+    }
+
     private static InferenceRequest Identity(ModelVersion version, float value, int rows, int segmentBytes)
     {
         var values = Enumerable.Repeat((double)value, rows * 16).ToArray();
