@@ -116,7 +116,9 @@ internal sealed class BatchScheduler
             // With nothing queued and a worker free, a request is the only way the estimates can
             // learn: refusing it on a stale, pessimistic estimate could refuse everything forever
             // (seen in a short overload run: every request refused, no batch ran to correct it).
-            long estimate = EstimateCompletion(r, nowUs);
+            // A QoS answer deadline counts the window the request will wait out; Triton's queue
+            // timeouts, as in Triton, only the work ahead (more arrivals may fill the batch sooner).
+            long estimate = EstimateCompletion(r, nowUs, r.AnswerDeadline ? r.ArrivalUs + window : long.MinValue);
             bool probe = Pending == 0 && WorkersFreeAtUs <= nowUs;
             if (!probe && estimate > (HardDeadline(r) ?? r.DeadlineUs))
             {
@@ -292,21 +294,49 @@ internal sealed class BatchScheduler
 
     /// <summary>
     /// When a request would complete if admitted now: the work in flight, then the rows queued at its
-    /// level or above, in full batches spread over the workers, then its own batch.
+    /// level or above, in full batches spread over the workers, then its own batch, which goes no
+    /// earlier than it becomes eligible: at once when the rows queued with it fill a batch or form a
+    /// preferred size, otherwise when the oldest of them (or its own, <paramref name="windowDeadlineUs"/>)
+    /// has waited out its batching window (only where <paramref name="windowDeadlineUs"/> is not
+    /// MinValue). Without the window, a request of a class that batches
+    /// (balanced: 8 ms of a 20 ms budget) was admitted on compute alone and then refused at dispatch
+    /// (504: 2,206 of 27,830 admitted in a 60 s run at 3x capacity) instead of at once (429).
     /// </summary>
-    private long EstimateCompletion(InferenceRequest r, long nowUs)
+    private long EstimateCompletion(InferenceRequest r, long nowUs, long windowDeadlineUs)
     {
         long rows = r.BatchSize;
+        long eligible = windowDeadlineUs;
         for (int i = 0; i <= r.Level; i++)
         {
-            rows += _levels[i].Queue.Rows + _levels[i].Delayed.Rows;
+            var level = _levels[i];
+            rows += level.Queue.Rows + level.Delayed.Rows;
+            eligible = Math.Min(eligible, Math.Min(level.Queue.Head?.WindowDeadlineUs ?? long.MaxValue, level.Delayed.Head?.WindowDeadlineUs ?? long.MaxValue));
         }
 
         int max = Math.Max(1, _config.MaxBatchSize);
         long full = rows / max;
         int rest = (int)(rows % max);
         long work = (full * _estimator.Estimate(max)) + (rest > 0 ? _estimator.Estimate(rest) : 0);
-        return Math.Max(WorkersFreeAtUs, nowUs) + (work / _workers);
+        long start = Math.Max(WorkersFreeAtUs, nowUs);
+        if (windowDeadlineUs != long.MinValue && _config.Batched && _config.DynamicBatching is not null && rows < max && !FormsPreferredSize(rows))
+        {
+            start = Math.Max(start, eligible);
+        }
+
+        return start + (work / _workers);
+    }
+
+    private bool FormsPreferredSize(long rows)
+    {
+        foreach (int p in _preferred)
+        {
+            if (rows >= p)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private bool SameShapes(InferenceRequest a, InferenceRequest b)

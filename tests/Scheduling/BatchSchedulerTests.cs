@@ -284,6 +284,48 @@ public sealed class BatchSchedulerTests
     }
 
     [Fact]
+    public void Admission_counts_the_batching_window_a_request_would_wait_out_not_only_the_compute()
+    {
+        // Balanced: an 8 ms window in a 10 ms budget (9 ms with the tenth kept in reserve); a batch
+        // of one row takes 2 ms, of four 3 ms; the worker is busy until 1 ms (so no request is let
+        // through as the estimates' probe).
+        var qos = new QosSettings(QosSettings.Default.Realtime, new QosPolicy(8_000, 10_000), QosSettings.Default.Throughput);
+        var config = Config(maxBatch: 8, batching: """{"preferred_batch_size": [4], "max_queue_delay_microseconds": 0}""") with { Qos = qos };
+        var estimator = new ComputeEstimator(8);
+        estimator.Record(1, 2_000);
+        estimator.Record(4, 3_000);
+        var scheduler = new BatchScheduler(config, qos, estimator, 1, 0) { WorkersFreeAtUs = 1_000 };
+
+        // Alone, it would wait out its own window (8 ms) and end at about 10 ms: refused now, not at
+        // dispatch. On compute alone (worker free at 1 ms + 2 ms) it would have been admitted.
+        var alone = OneRow(config, 0, QosClass.Balanced);
+        Assert.False(scheduler.Admit(alone, 0));
+        Assert.Equal(InferenceStatus.Rejected, alone.Status);
+        Assert.Contains("cannot meet the request's deadline", alone.Error, StringComparison.Ordinal);
+
+        // Behind a request whose window has already ended (no window: eligible at once), it joins a
+        // batch that goes as soon as the worker is free: about 1 + 2.3 ms, admitted.
+        Assert.True(scheduler.Admit(OneRow(config, 0, QosClass.None), 0));
+        Assert.True(scheduler.Admit(OneRow(config, 0, QosClass.Balanced), 0));
+    }
+
+    [Fact]
+    public void Admission_counts_a_batch_that_forms_a_preferred_size_as_going_at_once()
+    {
+        var qos = new QosSettings(QosSettings.Default.Realtime, new QosPolicy(8_000, 10_000), QosSettings.Default.Throughput);
+        var config = Config(maxBatch: 8, batching: """{"preferred_batch_size": [2], "max_queue_delay_microseconds": 8000}""") with { Qos = qos };
+        var estimator = new ComputeEstimator(8);
+        estimator.Record(1, 2_000);
+        estimator.Record(2, 2_500);
+        var scheduler = new BatchScheduler(config, qos, estimator, 1, 0) { WorkersFreeAtUs = 1_000 };
+
+        // A default-class request waiting out its own 8 ms window: the balanced one that joins it
+        // forms the preferred size of 2, so the batch goes when the worker is free (1 + 2.5 ms).
+        Assert.True(scheduler.Admit(OneRow(config, 0, QosClass.None), 0));
+        Assert.True(scheduler.Admit(OneRow(config, 0, QosClass.Balanced), 0));
+    }
+
+    [Fact]
     public void Hard_deadlines_cap_the_batch_and_a_queued_request_that_cannot_make_it_alone_is_refused_before_running()
     {
         var config = Config(maxBatch: 4, batching: """{"max_queue_delay_microseconds": 0}""");
