@@ -116,9 +116,7 @@ internal sealed class BatchScheduler
             // With nothing queued and a worker free, a request is the only way the estimates can
             // learn: refusing it on a stale, pessimistic estimate could refuse everything forever
             // (seen in a short overload run: every request refused, no batch ran to correct it).
-            // A QoS answer deadline counts the window the request will wait out; Triton's queue
-            // timeouts, as in Triton, only the work ahead (more arrivals may fill the batch sooner).
-            long estimate = EstimateCompletion(r, nowUs, r.AnswerDeadline ? r.ArrivalUs + window : long.MinValue);
+            long estimate = EstimateCompletion(r, nowUs, window);
             bool probe = Pending == 0 && WorkersFreeAtUs <= nowUs;
             if (!probe && estimate > (HardDeadline(r) ?? r.DeadlineUs))
             {
@@ -230,11 +228,11 @@ internal sealed class BatchScheduler
         {
             // The last request left is the probe that keeps the estimates honest (see Admit).
             while (Pending > 1 && (level.Queue.Head ?? level.Delayed.Head) is { } r && HardDeadline(r) is long deadline
-                && nowUs + _estimator.Estimate(_config.Batched ? r.BatchSize : 1) > deadline)
+                && nowUs + _estimator.EstimateHigh(_config.Batched ? r.BatchSize : 1) > deadline)
             {
                 Dequeue(r);
                 r.DispatchedUs = nowUs;
-                LateAtDispatch(r, _estimator.Estimate(_config.Batched ? r.BatchSize : 1));
+                LateAtDispatch(r, _estimator.EstimateHigh(_config.Batched ? r.BatchSize : 1));
             }
         }
     }
@@ -257,7 +255,7 @@ internal sealed class BatchScheduler
                 {
                     int more = rows + (_config.Batched ? r.BatchSize : 1);
                     long deadline = Math.Min(earliest, HardDeadline(r) ?? long.MaxValue);
-                    if (feasible > 0 && deadline != long.MaxValue && nowUs + _estimator.Estimate(more) > deadline)
+                    if (feasible > 0 && deadline != long.MaxValue && nowUs + _estimator.EstimateHigh(more) > deadline)
                     {
                         return feasible;
                     }
@@ -294,18 +292,18 @@ internal sealed class BatchScheduler
 
     /// <summary>
     /// When a request would complete if admitted now: the work in flight, then the rows queued at its
-    /// level or above, in full batches spread over the workers, then its own batch, which goes no
-    /// earlier than it becomes eligible: at once when the rows queued with it fill a batch or form a
-    /// preferred size, otherwise when the oldest of them (or its own, <paramref name="windowDeadlineUs"/>)
-    /// has waited out its batching window (only where <paramref name="windowDeadlineUs"/> is not
-    /// MinValue). Without the window, a request of a class that batches
-    /// (balanced: 8 ms of a 20 ms budget) was admitted on compute alone and then refused at dispatch
-    /// (504: 2,206 of 27,830 admitted in a 60 s run at 3x capacity) instead of at once (429).
+    /// level or above, in full batches spread over the workers, then its own batch. For an answer
+    /// deadline (QoS), two things more. Its batch goes no earlier than it becomes eligible: at once
+    /// when the rows queued with it fill a batch or form a preferred size, otherwise when the oldest
+    /// of them (or itself, after <paramref name="window"/>) has waited out its batching window. And
+    /// its batch counts two mean deviations beyond the mean, as the deadline must hold for most
+    /// batches. Triton's queue timeouts, as in Triton, count only the work ahead: more arrivals may
+    /// fill the batch sooner.
     /// </summary>
-    private long EstimateCompletion(InferenceRequest r, long nowUs, long windowDeadlineUs)
+    private long EstimateCompletion(InferenceRequest r, long nowUs, long window)
     {
         long rows = r.BatchSize;
-        long eligible = windowDeadlineUs;
+        long eligible = r.ArrivalUs + window;
         for (int i = 0; i <= r.Level; i++)
         {
             var level = _levels[i];
@@ -318,12 +316,17 @@ internal sealed class BatchScheduler
         int rest = (int)(rows % max);
         long work = (full * _estimator.Estimate(max)) + (rest > 0 ? _estimator.Estimate(rest) : 0);
         long start = Math.Max(WorkersFreeAtUs, nowUs);
-        if (windowDeadlineUs != long.MinValue && _config.Batched && _config.DynamicBatching is not null && rows < max && !FormsPreferredSize(rows))
+        if (!r.AnswerDeadline)
+        {
+            return start + (work / _workers);
+        }
+
+        if (_config.Batched && _config.DynamicBatching is not null && rows < max && !FormsPreferredSize(rows))
         {
             start = Math.Max(start, eligible);
         }
 
-        return start + (work / _workers);
+        return start + (work / _workers) + _estimator.Margin(rest > 0 ? rest : max);
     }
 
     private bool FormsPreferredSize(long rows)

@@ -10,9 +10,14 @@ public sealed class ComputeEstimator
 {
     private readonly long[] _microsX16;
 
+    // The mean deviation per size (as TCP keeps RTTVAR beside SRTT), for decisions that must hold
+    // for most batches, not the average one: an answer deadline.
+    private readonly long[] _deviationX16;
+
     public ComputeEstimator(int maxBatchSize)
     {
         _microsX16 = new long[Math.Max(1, maxBatchSize) + 1];
+        _deviationX16 = new long[_microsX16.Length];
     }
 
     public int MaxBatchSize => _microsX16.Length - 1;
@@ -33,6 +38,8 @@ public sealed class ComputeEstimator
             // realtime requests for a while: a sample counts for at most twice the estimate. A real
             // slowdown still shows within a few batches (each can raise it by a quarter).
             sample = Math.Min(sample, old * 2);
+            long deviation = Volatile.Read(ref _deviationX16[rows]);
+            Volatile.Write(ref _deviationX16[rows], deviation + ((Math.Abs(sample - old) - deviation) / 4));
         }
 
         // Weight 1/4: follows a change within a few batches.
@@ -45,15 +52,29 @@ public sealed class ComputeEstimator
         for (int i = 0; i < _microsX16.Length; i++)
         {
             Volatile.Write(ref _microsX16[i], 0);
+            Volatile.Write(ref _deviationX16[i], 0);
         }
     }
 
-    /// <summary>Estimated µs to run a batch of <paramref name="rows"/>; 0 when nothing has been measured yet.</summary>
-    public long Estimate(int rows)
+    /// <summary>Estimated µs to run a batch of <paramref name="rows"/> (the mean); 0 when nothing has been measured yet.</summary>
+    public long Estimate(int rows) => Interpolate(_microsX16, rows);
+
+    /// <summary>
+    /// A batch of <paramref name="rows"/> as long as most take: the mean and two mean deviations. What
+    /// an answer deadline is checked against: on the reference VM under 3x overload, batches of the
+    /// image classifier took 2.5 ms at the median and 8.5 ms at the 99th percentile, and requests
+    /// admitted on the mean were answered after their deadline.
+    /// </summary>
+    public long EstimateHigh(int rows) => Interpolate(_microsX16, rows) + Margin(rows);
+
+    /// <summary>Two mean deviations of a batch of <paramref name="rows"/>: what <see cref="EstimateHigh"/> adds to the mean.</summary>
+    public long Margin(int rows) => 2 * Interpolate(_deviationX16, rows);
+
+    private long Interpolate(long[] table, int rows)
     {
         rows = Math.Clamp(rows, 1, MaxBatchSize);
-        long exact = Volatile.Read(ref _microsX16[rows]);
-        if (exact != 0)
+        long exact = Volatile.Read(ref table[rows]);
+        if (exact != 0 || Volatile.Read(ref _microsX16[rows]) != 0)
         {
             return exact / 16;
         }
@@ -70,14 +91,15 @@ public sealed class ComputeEstimator
             above++;
         }
 
-        long lo = below > 0 ? Volatile.Read(ref _microsX16[below]) : 0;
-        long hi = above <= MaxBatchSize ? Volatile.Read(ref _microsX16[above]) : 0;
-        if (lo != 0 && hi != 0)
+        long lo = below > 0 ? Volatile.Read(ref table[below]) : 0;
+        long hi = above <= MaxBatchSize ? Volatile.Read(ref table[above]) : 0;
+        bool hasLo = below > 0, hasHi = above <= MaxBatchSize;
+        if (hasLo && hasHi)
         {
             return (lo + ((hi - lo) * (rows - below) / (above - below))) / 16;
         }
 
         // One side only: scale in proportion to the rows (pessimistic upwards, as batching is sublinear).
-        return lo != 0 ? lo * rows / below / 16 : hi != 0 ? Math.Max(1, hi * rows / above / 16) : 0;
+        return hasLo ? lo * rows / below / 16 : hasHi ? Math.Max(table == _microsX16 ? 1 : 0, hi * rows / above / 16) : 0;
     }
 }
