@@ -270,8 +270,9 @@ internal sealed class BatchScheduler
 
     /// <summary>
     /// The time a hard deadline's batch must end by: the deadline less a tenth of the request's
-    /// budget, kept for what the mean compute estimate does not see (its variance under load, the
-    /// completion hop). Without it, 3x overload left the admitted p99 at 20.9 ms for a 20 ms deadline.
+    /// budget, kept for what compute estimates do not see (the completion hop, the response; compute's
+    /// own variance is in <see cref="ComputeEstimator.EstimateHigh"/>). Without it, 3x overload left
+    /// the admitted p99 at 20.9 ms for a 20 ms deadline.
     /// Only a QoS class's answer deadline counts; Triton's queue timeouts bound the wait, not the answer.
     /// </summary>
     private static long? HardDeadline(InferenceRequest r) => r.AnswerDeadline && r.DeadlineUs != 0 ? r.DeadlineUs - ((r.DeadlineUs - r.ArrivalUs) / 10) : null;
