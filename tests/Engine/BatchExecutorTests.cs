@@ -101,12 +101,8 @@ public sealed class BatchExecutorTests : IDisposable
     [Fact]
     public void A_model_that_returns_its_input_answers_from_a_copy_not_from_the_reused_batch_buffer()
     {
-        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = Path.Combine(RepoPaths.Root, "perf", "models") });
-        engine.Scan();
-        engine.Load();
-        Assert.True(engine.TryGetModel("identity", out var served));
-        var version = served.Latest;
-        using var script = TorchScriptModel.Load(Path.Combine(RepoPaths.Root, "perf", "models", "identity", "1", "model.pt"), version.Config);
+        using var engine = Serve(Path.Combine(RepoPaths.Root, "perf", "models"), "identity", out var version, out var script);
+        using var _ = script;
         using var executor = new BatchExecutor(version.Config, script);
         using var inference = torch.inference_mode();
         InferenceRequest[] first = [Identity(version, 1f, 2, 0), Identity(version, 2f, 1, 4096)];
@@ -140,12 +136,8 @@ public sealed class BatchExecutorTests : IDisposable
     [Fact]
     public void A_strided_output_is_copied_into_the_holders_preallocated_buffer_and_served_from_there()
     {
-        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = Path.Combine(RepoPaths.Root, "tests", "models") });
-        engine.Scan();
-        engine.Load();
-        Assert.True(engine.TryGetModel("strided", out var served));
-        var version = served.Latest;
-        using var script = TorchScriptModel.Load(Path.Combine(RepoPaths.Root, "tests", "models", "strided", "1", "model.pt"), version.Config);
+        using var engine = Serve(Path.Combine(RepoPaths.Root, "tests", "models"), "strided", out var version, out var script);
+        using var _ = script;
         long before = script.Handles.Live;
         var executor = new BatchExecutor(version.Config, script);
         using var inference = torch.inference_mode();
@@ -200,6 +192,18 @@ public sealed class BatchExecutorTests : IDisposable
                 }
             }
         }
+    }
+
+    /// <summary>An engine serving <paramref name="repository"/>, and a second, standalone load of <paramref name="model"/>'s script for an executor of the test's own.</summary>
+    private static InferenceEngine Serve(string repository, string model, out ModelVersion version, out TorchScriptModel script)
+    {
+        var engine = new InferenceEngine(new EngineOptions { ModelRepository = repository });
+        engine.Scan();
+        engine.Load();
+        Assert.True(engine.TryGetModel(model, out var served));
+        version = served.Latest;
+        script = TorchScriptModel.Load(Path.Combine(repository, model, "1", "model.pt"), version.Config);
+        return engine;
     }
 
     private static InferenceRequest Strided(ModelVersion version, int first, int rows)
