@@ -289,12 +289,7 @@ public sealed class BatchSchedulerTests
         // Balanced: an 8 ms window in a 10 ms budget (9 ms with the tenth kept in reserve); a batch
         // of one row takes 2 ms, of four 3 ms; the worker is busy until 1 ms (so no request is let
         // through as the estimates' probe).
-        var qos = new QosSettings(QosSettings.Default.Realtime, new QosPolicy(8_000, 10_000), QosSettings.Default.Throughput);
-        var config = Config(maxBatch: 8, batching: """{"preferred_batch_size": [4], "max_queue_delay_microseconds": 0}""") with { Qos = qos };
-        var estimator = new ComputeEstimator(8);
-        estimator.Record(1, 2_000);
-        estimator.Record(4, 3_000);
-        var scheduler = new BatchScheduler(config, qos, estimator, 1, 0) { WorkersFreeAtUs = 1_000 };
+        var (config, scheduler) = BalancedWithBusyWorker(preferred: 4, windowUs: 0, (1, 2_000), (4, 3_000));
 
         // Alone, it would wait out its own window (8 ms) and end at about 10 ms: refused now, not at
         // dispatch. On compute alone (worker free at 1 ms + 2 ms) it would have been admitted.
@@ -312,17 +307,30 @@ public sealed class BatchSchedulerTests
     [Fact]
     public void Admission_counts_a_batch_that_forms_a_preferred_size_as_going_at_once()
     {
-        var qos = new QosSettings(QosSettings.Default.Realtime, new QosPolicy(8_000, 10_000), QosSettings.Default.Throughput);
-        var config = Config(maxBatch: 8, batching: """{"preferred_batch_size": [2], "max_queue_delay_microseconds": 8000}""") with { Qos = qos };
-        var estimator = new ComputeEstimator(8);
-        estimator.Record(1, 2_000);
-        estimator.Record(2, 2_500);
-        var scheduler = new BatchScheduler(config, qos, estimator, 1, 0) { WorkersFreeAtUs = 1_000 };
+        var (config, scheduler) = BalancedWithBusyWorker(preferred: 2, windowUs: 8_000, (1, 2_000), (2, 2_500));
 
         // A default-class request waiting out its own 8 ms window: the balanced one that joins it
         // forms the preferred size of 2, so the batch goes when the worker is free (1 + 2.5 ms).
         Assert.True(scheduler.Admit(OneRow(config, 0, QosClass.None), 0));
         Assert.True(scheduler.Admit(OneRow(config, 0, QosClass.Balanced), 0));
+    }
+
+    /// <summary>
+    /// Balanced QoS with an 8 ms window in a 10 ms deadline, max batch 8 with one preferred size and
+    /// the model's own window (the default class's), compute measured as given, and the one worker
+    /// busy until 1 ms (so no request is let through as the estimates' probe).
+    /// </summary>
+    private static (ModelConfig Config, BatchScheduler Scheduler) BalancedWithBusyWorker(int preferred, long windowUs, params (int Rows, long Us)[] measured)
+    {
+        var qos = new QosSettings(QosSettings.Default.Realtime, new QosPolicy(8_000, 10_000), QosSettings.Default.Throughput);
+        var config = Config(maxBatch: 8, batching: $$"""{"preferred_batch_size": [{{preferred}}], "max_queue_delay_microseconds": {{windowUs}}}""") with { Qos = qos };
+        var estimator = new ComputeEstimator(8);
+        foreach (var (rows, us) in measured)
+        {
+            estimator.Record(rows, us);
+        }
+
+        return (config, new BatchScheduler(config, qos, estimator, 1, 0) { WorkersFreeAtUs = 1_000 });
     }
 
     [Fact]
