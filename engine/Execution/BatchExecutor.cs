@@ -299,7 +299,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         }
 
         owned = false;
-        var buffer = holder.Buffer(o, shape, bytes, _config.Batched ? rows : 1, _fixedOutputShape[o], spec.DataType.ToTorch(), _outputCapacity[o], Math.Max(1, _config.MaxBatchSize));
+        var buffer = holder.Buffer(o, shape, bytes, _config.Batched ? rows : 1, _fixedOutputShape[o], spec.DataType.ToTorch());
         buffer.copy_(t);
         return buffer;
     }
@@ -362,7 +362,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             }
         }
 
-        var holder = new BatchOutputs(_outputs.Length, _model.Handles);
+        var holder = new BatchOutputs(_outputCapacity, Math.Max(1, _config.MaxBatchSize), _model.Handles);
         holder.TryTake();
         _holders.Add(holder);
         return holder;

@@ -24,10 +24,16 @@ internal sealed class BatchOutputs : IDisposable
 
     private readonly NativeHandleCount _handles;
 
-    public BatchOutputs(int outputs, NativeHandleCount handles)
+    private readonly long[] _capacity;
+    private readonly int _maxRows;
+
+    /// <param name="capacity">Each output's buffer size, should it need one: max_batch_size rows.</param>
+    public BatchOutputs(long[] capacity, int maxRows, NativeHandleCount handles)
     {
-        _tensors = new torch.Tensor?[outputs];
-        _buffers = new ArenaViews?[outputs];
+        _tensors = new torch.Tensor?[capacity.Length];
+        _buffers = new ArenaViews?[capacity.Length];
+        _capacity = capacity;
+        _maxRows = maxRows;
         _handles = handles;
     }
 
@@ -44,16 +50,7 @@ internal sealed class BatchOutputs : IDisposable
     }
 
     /// <summary>On the device worker: gives back a holder taken for a batch that failed before any request held it.</summary>
-    public void Abandon()
-    {
-        for (int i = 0; i < _tensors.Length; i++)
-        {
-            _tensors[i]?.Dispose();
-            _tensors[i] = null;
-        }
-
-        Volatile.Write(ref _inUse, 0);
-    }
+    public void Abandon() => Volatile.Write(ref _inUse, 0);
 
     /// <summary>Takes ownership of an output tensor: it leaves the worker's dispose scope.</summary>
     public void Own(int index, torch.Tensor tensor)
@@ -68,9 +65,9 @@ internal sealed class BatchOutputs : IDisposable
     /// <paramref name="shape"/> to copy the model's output into. Made the first time an output needs
     /// it (most models' outputs are served where they lie and never do).
     /// </summary>
-    public torch.Tensor Buffer(int index, long[] shape, long bytes, int rows, bool cache, torch.ScalarType type, long capacity, int maxRows)
+    public torch.Tensor Buffer(int index, long[] shape, long bytes, int rows, bool cache, torch.ScalarType type)
     {
-        var buffer = _buffers[index] ??= new ArenaViews(Math.Max(bytes, capacity), maxRows, type, _handles);
+        var buffer = _buffers[index] ??= new ArenaViews(Math.Max(bytes, _capacity[index]), _maxRows, type, _handles);
         buffer.Span(bytes);
         return buffer.View(shape, rows, cache);
     }
