@@ -1,5 +1,6 @@
 using System.Globalization;
 using LowLatency.Engine.Config;
+using LowLatency.Native.Files;
 
 namespace LowLatency.Engine.Repository;
 
@@ -7,12 +8,11 @@ namespace LowLatency.Engine.Repository;
 /// <param name="ConfigText">The configuration as read (or as given in a load request): a reload compares it.</param>
 public sealed record ModelDefinition(ModelConfig Config, string Directory, IReadOnlyDictionary<long, string> VersionFiles, string ConfigText)
 {
-    /// <summary>What a version file looked like when read: a poll reloads a version whose file changed.</summary>
-    public static string Stamp(string file)
-    {
-        var info = new FileInfo(file);
-        return info.Exists ? $"{info.Length}:{info.LastWriteTimeUtc.Ticks}" : "missing";
-    }
+    /// <summary>
+    /// What a version file looked like when read: a poll reloads a version whose file changed, or was
+    /// replaced by another of the same size and timestamp (see <see cref="FileIdentity"/>).
+    /// </summary>
+    public static string Stamp(string file) => FileIdentity.Of(file)?.ToString() ?? "missing";
 }
 
 /// <summary>

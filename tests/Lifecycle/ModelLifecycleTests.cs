@@ -206,6 +206,25 @@ public sealed class ModelLifecycleTests
     }
 
     [Fact]
+    public async Task Poll_mode_reloads_a_version_file_replaced_by_one_of_the_same_size_and_timestamp()
+    {
+        using var repo = new CtrRepository(versions: 1);
+        using var engine = Start(repo.Root, ModelControlMode.Poll, pollSeconds: 0.1);
+        Assert.True(engine.TryGetModel(repo.Name, out var first));
+
+        // Shipped as artefact stores and `cp -p` do: the same size (here the same model), the old
+        // timestamp, renamed over the served file. Size and mtime alone cannot see it.
+        string file = Path.Combine(repo.Root, repo.Name, "1", "model.pt");
+        string staged = file + ".staged";
+        File.Copy(file, staged);
+        File.SetLastWriteTimeUtc(staged, File.GetLastWriteTimeUtc(file));
+        File.Move(staged, file, overwrite: true);
+
+        await Until(() => engine.TryGetModel(repo.Name, out var m) && !ReferenceEquals(m.Versions[1], first.Versions[1]));
+        Assert.Equal(InferenceStatus.Ok, (await CtrRepository.SendAsync(engine, repo.Name)).Status);
+    }
+
+    [Fact]
     public async Task Names_that_are_not_plain_directory_names_never_reach_the_file_system()
     {
         using var repo = new CtrRepository(versions: 1);
