@@ -36,6 +36,26 @@ engine.Load();
 using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
 served.Scan();
 served.Load();
+if (wait == WaitStrategyKind.Spin)
+{
+    // Under Spin every scheduler and worker thread of every loaded version holds a core, always:
+    // with fewer cores than that the producers never run (on 2 cores it hung until killed).
+    int spinners = 0;
+    foreach (var m in engine.Models.Concat(served.Models))
+    {
+        foreach (var v in m.Versions.Values)
+        {
+            spinners += 1 + v.Config.InstanceGroups.Sum(g => g.Count);
+        }
+    }
+
+    if (spinners >= Environment.ProcessorCount)
+    {
+        Console.Error.WriteLine($"--wait spin: the loaded models have {spinners} scheduler and worker threads, each spinning on a core of its own, and this machine has {Environment.ProcessorCount} cores with none left for the producers: refused (use spinthenpark, or a host with more cores)");
+        return 2;
+    }
+}
+
 engine.TryGetModel("identity", out var identityModel);
 served.TryGetModel("ctr-ranker", out var ctrModel);
 var identity = identityModel.Latest;
