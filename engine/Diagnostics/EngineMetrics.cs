@@ -16,6 +16,9 @@ public static class EngineMetrics
     private static readonly Meter Meter = new(MeterName, "1.0");
     private static readonly ConcurrentDictionary<Serving.ModelVersion, byte> Versions = new();
 
+    // Restarts of versions already stopped, by (model, version): see Unregister.
+    private static readonly ConcurrentDictionary<(string, string), int> RetiredRestarts = new();
+
     /// <summary>Requests answered by the engine, by outcome (ok, bad_request, rejected, deadline_exceeded, unavailable, model_error).</summary>
     private static readonly Counter<long> Requests = Meter.CreateCounter<long>("requests", "{request}", "Requests answered by the engine, by outcome");
 
@@ -56,15 +59,27 @@ public static class EngineMetrics
 
     private static IEnumerable<Measurement<int>> ObserveBreakers()
     {
+        // Only versions in routing: during a reload of the same version number the retiring one
+        // carries the same labels, and its circuit no longer decides anything.
         foreach (var v in Versions.Keys)
         {
-            yield return new Measurement<int>((int)v.Health.State, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
+            if (!v.IsRetired)
+            {
+                yield return new Measurement<int>((int)v.Health.State, Labels(v.Config.Name, v.VersionString));
+            }
         }
     }
 
     internal static void Register(Serving.ModelVersion version) => Versions.TryAdd(version, 0);
 
-    internal static void Unregister(Serving.ModelVersion version) => Versions.TryRemove(version, out _);
+    internal static void Unregister(Serving.ModelVersion version)
+    {
+        if (Versions.TryRemove(version, out _) && version.WorkerRestarts != 0)
+        {
+            // A counter must not go down when a version's threads go: its restarts stay counted.
+            RetiredRestarts.AddOrUpdate((version.Config.Name, version.VersionString), version.WorkerRestarts, (_, n) => n + version.WorkerRestarts);
+        }
+    }
 
     /// <summary>Once per request, when its result is published.</summary>
     internal static void RecordRequest(InferenceRequest r)
@@ -84,27 +99,50 @@ public static class EngineMetrics
     internal static void RecordBatch(Serving.ModelVersion model, int rows) =>
         BatchRows.Record(rows, new KeyValuePair<string, object?>("model", model.Config.Name), new KeyValuePair<string, object?>("version", model.VersionString));
 
-    private static IEnumerable<Measurement<int>> ObserveQueueDepth()
-    {
-        foreach (var v in Versions.Keys)
-        {
-            yield return new Measurement<int>(v.QueueDepth, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
-        }
-    }
+    private static IEnumerable<Measurement<int>> ObserveQueueDepth() => SumPerVersion(static v => v.QueueDepth, null);
 
-    private static IEnumerable<Measurement<int>> ObserveInFlight()
-    {
-        foreach (var v in Versions.Keys)
-        {
-            yield return new Measurement<int>(v.InFlight, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
-        }
-    }
+    private static IEnumerable<Measurement<int>> ObserveInFlight() => SumPerVersion(static v => v.InFlight, null);
 
     private static IEnumerable<Measurement<long>> ObserveRestarts()
     {
-        foreach (var v in Versions.Keys)
+        foreach (var m in SumPerVersion(static v => v.WorkerRestarts, RetiredRestarts))
         {
-            yield return new Measurement<long>(v.WorkerRestarts, new KeyValuePair<string, object?>("model", v.Config.Name), new KeyValuePair<string, object?>("version", v.VersionString));
+            yield return new Measurement<long>(m.Value, m.Tags);
         }
     }
+
+    /// <summary>
+    /// One measurement per (model, version) label set, summed over the objects that carry it: while a
+    /// version reloads, the retiring and the new one share their labels, and two measurements of one
+    /// series in one collection would leave an exporter to keep either (prometheus-net and
+    /// OpenTelemetry keep the last). Collection time only, so the dictionary costs nothing per request.
+    /// </summary>
+    private static List<Measurement<int>> SumPerVersion(Func<Serving.ModelVersion, int> value, ConcurrentDictionary<(string, string), int>? carried)
+    {
+        var sums = new Dictionary<(string Model, string Version), int>();
+        foreach (var v in Versions.Keys)
+        {
+            var key = (v.Config.Name, v.VersionString);
+            sums[key] = sums.GetValueOrDefault(key) + value(v);
+        }
+
+        if (carried is not null)
+        {
+            foreach (var (key, n) in carried)
+            {
+                sums[key] = sums.GetValueOrDefault(key) + n;
+            }
+        }
+
+        var measurements = new List<Measurement<int>>(sums.Count);
+        foreach (var ((model, version), sum) in sums)
+        {
+            measurements.Add(new Measurement<int>(sum, Labels(model, version)));
+        }
+
+        return measurements;
+    }
+
+    private static KeyValuePair<string, object?>[] Labels(string model, string version) =>
+        [new("model", model), new("version", version)];
 }

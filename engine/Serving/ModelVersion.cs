@@ -22,6 +22,7 @@ public sealed class ModelVersion : IDisposable
     private int _entering;
     private int _inFlight;
     private volatile bool _stopped;
+    private bool _retired;
     private int _disposed;
 
     // One reference belongs to the routing table that publishes this version; each request routed to
@@ -128,7 +129,14 @@ public sealed class ModelVersion : IDisposable
     /// Called once, after a routing table without this version was published: requests already
     /// routed here finish here, then the version stops and frees its native memory.
     /// </summary>
-    internal void Retire() => Release();
+    internal void Retire()
+    {
+        Volatile.Write(ref _retired, true);
+        Release();
+    }
+
+    /// <summary>Out of routing (a newer load or an unload replaced it), finishing what it holds.</summary>
+    internal bool IsRetired => Volatile.Read(ref _retired);
 
     private void DisposeRetired()
     {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Tests.Infrastructure;
 
@@ -62,5 +63,65 @@ public sealed class EngineMetricsTests
         Assert.Contains(seen["worker.restarts"], m => ForCtr(m.Tags) && m.Value == 0);
         Assert.Contains(seen["request.duration"], m => ForCtr(m.Tags) && m.Value > 0);
         Assert.Contains(seen["requests.in_flight"], m => ForCtr(m.Tags) && m.Value == 0);
+    }
+
+    [Fact]
+    public async Task A_version_reloading_beside_its_retiring_self_is_one_series_per_gauge()
+    {
+        using var repo = new CtrRepository(name: "metrics-reload-" + Guid.NewGuid().ToString("N")[..8], versions: 1);
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root });
+        engine.Scan();
+        engine.Load();
+
+        // A request still holds the old version (a response being written) while the reload swaps in
+        // a new version 1: both are alive, with the same labels.
+        Assert.Equal(InferenceStatus.Ok, engine.Route(repo.Name, null, null, out var held, out _));
+        var request = held.Version.RentRequest();
+        CtrRepository.Fill(request);
+        Assert.True(await held.Version.InferAsync(request));
+        Assert.True((await engine.LoadModelAsync(repo.Name, null)).Succeeded);
+        Assert.True(engine.TryGetModel(repo.Name, out var after));
+        Assert.NotSame(held.Version, after.Versions[1]);
+        Assert.True(held.Version.IsRetired);
+
+        var seen = new ConcurrentBag<(string Instrument, long Value)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == EngineMetrics.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Record(Instrument i, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? model = null;
+            foreach (var t in tags)
+            {
+                model = t.Key == "model" ? (string?)t.Value : model;
+            }
+
+            if (model == repo.Name)
+            {
+                seen.Add((i.Name, value));
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        foreach (var gauge in (string[])["queue.depth", "requests.in_flight", "worker.restarts", "routing.breaker.state"])
+        {
+            Assert.Single(seen, m => m.Instrument == gauge);
+        }
+
+        // The held request is answered but not yet released: it still counts as in flight, on the old object.
+        Assert.Equal(held.Version.InFlight + after.Versions[1].InFlight, seen.Single(m => m.Instrument == "requests.in_flight").Value);
+        request.Dispose();
+        held.Release();
     }
 }
