@@ -40,10 +40,13 @@ public sealed class EngineMetricsTests
         listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
         listener.Start();
 
-        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = RepoPaths.Models });
+        // A name of its own: the gauges sum every live version with the same labels in the process,
+        // and other test classes serve ctr-ranker version 1 at the same time.
+        using var repo = new CtrRepository(name: "metrics-" + Guid.NewGuid().ToString("N")[..8], versions: 1);
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root });
         engine.Scan();
         engine.Load();
-        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
+        Assert.True(engine.TryGetModel(repo.Name, out var served));
         var model = served.Latest;
         var golden = GoldenCase.Load("ctr-ranker", "batch8");
         var r = model.RentRequest();
@@ -53,7 +56,7 @@ public sealed class EngineMetricsTests
         r.Dispose();
         listener.RecordObservableInstruments();
 
-        static bool ForCtr(Dictionary<string, object?> tags) => (string?)tags["model"] == "ctr-ranker" && (string?)tags["version"] == "1";
+        bool ForCtr(Dictionary<string, object?> tags) => (string?)tags["model"] == repo.Name && (string?)tags["version"] == "1";
         Assert.Contains(seen["requests"], m => ForCtr(m.Tags) && (string?)m.Tags["outcome"] == "ok" && m.Value == 1);
         Assert.Contains(seen["batch.size"], m => ForCtr(m.Tags) && m.Value == 8);
         Assert.Contains(seen["request.compute"], m => ForCtr(m.Tags) && m.Value > 0);
