@@ -52,7 +52,7 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
     {
         try
         {
-            engine.Load(message => LogLoad(logger, message));
+            engine.Load(e => Diagnostics.EngineEventLog.Write(logger, e));
             LogReady(logger, engine.Models.Count);
         }
         catch (Exception e)
@@ -70,9 +70,6 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
 
     [LoggerMessage(Level = LogLevel.Information, Message = "stopped: {Unanswered} accepted requests unanswered")]
     private static partial void LogStopped(ILogger logger, int unanswered);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Message}")]
-    private static partial void LogLoad(ILogger logger, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "ready: {Count} models loaded")]
     private static partial void LogReady(ILogger logger, int count);

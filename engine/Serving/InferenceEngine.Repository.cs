@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Repository;
 
@@ -71,7 +72,7 @@ public sealed partial class InferenceEngine
             PublishLocked(name, next);
         }
 
-        _log?.Invoke($"model '{name}' traffic set to {Describe(weights)}");
+        _log?.Invoke(new(EngineEventKind.TrafficSet, name, null, $"model '{name}' traffic set to {Describe(weights)}"));
         return RepositoryOutcome.Ok;
     }
 
@@ -164,7 +165,7 @@ public sealed partial class InferenceEngine
                 built.Add(version);
                 version.WarmUp();
                 versions[v] = version;
-                _log?.Invoke($"loaded model '{name}' version {v} from {file}");
+                _log?.Invoke(new(EngineEventKind.VersionLoaded, name, version.VersionString, $"loaded model '{name}' version {v} from {file}"));
             }
         }
         catch (Exception e)
@@ -192,7 +193,7 @@ public sealed partial class InferenceEngine
             }
 
             SetStatus(name, states, $"version {loading}: {e.Message}");
-            _log?.Invoke($"loading model '{name}' failed, {(current is null ? "nothing of it is served" : "the previous load still serves")}: version {loading}: {e.Message}");
+            _log?.Invoke(new(EngineEventKind.LoadFailed, name, loading.ToString(CultureInfo.InvariantCulture), $"loading model '{name}' failed, {(current is null ? "nothing of it is served" : "the previous load still serves")}: version {loading}: {e.Message}", IsWarning: true));
             return RepositoryOutcome.BadRequest($"failed to load '{name}' version {loading}: {e.Message}");
         }
 
@@ -246,7 +247,7 @@ public sealed partial class InferenceEngine
 
         SetStatus(name, states, null);
         Retire(name, retired);
-        _log?.Invoke($"model '{name}' {reason}");
+        _log?.Invoke(new(EngineEventKind.Unloaded, name, null, $"model '{name}' {reason}"));
         return RepositoryOutcome.Ok;
     }
 
@@ -286,7 +287,7 @@ public sealed partial class InferenceEngine
         foreach (var v in retired)
         {
             var log = _log;
-            v.Released.ContinueWith(_ => log?.Invoke($"model '{name}' version {v.VersionString}: released (last request answered, native handles left {v.Handles.Live})"), TaskScheduler.Default);
+            v.Released.ContinueWith(_ => log?.Invoke(new(EngineEventKind.VersionReleased, name, v.VersionString, $"model '{name}' version {v.VersionString}: released (last request answered, native handles left {v.Handles.Live})", IsWarning: v.Handles.Live != 0)), TaskScheduler.Default);
             v.Retire();
         }
     }
@@ -311,7 +312,7 @@ public sealed partial class InferenceEngine
         }
         catch (ModelConfigException e)
         {
-            _log?.Invoke($"poll: {e.Message}");
+            _log?.Invoke(new(EngineEventKind.PollFailed, null, null, $"poll: {e.Message}", IsWarning: true));
             return false;
         }
 
@@ -371,7 +372,7 @@ public sealed partial class InferenceEngine
     {
         var status = StatusOf(name);
         SetStatus(name, status.Versions, reason);
-        _log?.Invoke($"loading model '{name}' failed: {reason}");
+        _log?.Invoke(new(EngineEventKind.LoadFailed, name, null, $"loading model '{name}' failed: {reason}", IsWarning: true));
         return notFound ? RepositoryOutcome.NotFound($"no model '{name}' in the repository") : RepositoryOutcome.BadRequest($"failed to load '{name}': {reason}");
     }
 

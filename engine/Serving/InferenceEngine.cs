@@ -24,7 +24,7 @@ public sealed partial class InferenceEngine : IDisposable
     private Scheduling.EngineThreading? _threading;
     private ModelLoaderThread? _loader;
     private Timer? _poll;
-    private Action<string>? _log;
+    private Action<Diagnostics.EngineEvent>? _log;
     private volatile bool _ready;
     private volatile bool _stopping;
 
@@ -85,11 +85,11 @@ public sealed partial class InferenceEngine : IDisposable
     /// Loads libtorch and every scanned model on the loader thread, warms each up, then marks the
     /// engine ready. A model that fails to load at start throws (the host exits), as Triton does.
     /// </summary>
-    public void Load(Action<string>? log = null)
+    public void Load(Action<Diagnostics.EngineEvent>? log = null)
     {
         _log = log;
         NativeReport = TorchRuntime.Initialize(_options.IntraOpThreads);
-        log?.Invoke($"libtorch: {NativeReport.Reason}");
+        log?.Invoke(new(Diagnostics.EngineEventKind.Runtime, null, null, $"libtorch: {NativeReport.Reason}"));
         _threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice)
         {
             DefaultMaxQueueSize = _options.MaxQueueSize,
@@ -97,8 +97,8 @@ public sealed partial class InferenceEngine : IDisposable
         if (_options.ThreadNice != 0)
         {
             log?.Invoke(NiceAllowed(_options.ThreadNice)
-                ? $"engine threads run at nice {_options.ThreadNice}"
-                : $"warning: engine threads cannot run at nice {_options.ThreadNice} (needs CAP_SYS_NICE or RLIMIT_NICE); they run at the default");
+                ? new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"engine threads run at nice {_options.ThreadNice}")
+                : new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"engine threads cannot run at nice {_options.ThreadNice} (needs CAP_SYS_NICE or RLIMIT_NICE); they run at the default", IsWarning: true));
         }
 
         _loader = new ModelLoaderThread();
