@@ -17,16 +17,19 @@
 #           (perf/reload.ps1; about 3 minutes): perf/results/reload-<date>.md
 #   overload  3x the maximum throughput offered for 60 s: admitted p99, refusals, memory
 #           (perf/overload.ps1; about 2 minutes): perf/results/overload-<date>.md
+#           perf, reload and overload pass their named parameters on to the script:
+#           dotnet pwsh build.ps1 overload -Factor 2 -Duration 30 -Out overload-x2
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
+# A plain script (no [Parameter] attributes): everything after the target lands in $args as typed.
+# An advanced script would add the common parameters, and a perf script's -Out would then be
+# refused as ambiguous (-OutVariable, -OutBuffer).
 param(
-    [Parameter(Position = 0)]
     [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'trace', 'format', 'clean')]
-    [string] $Target = 'build',
-    [Parameter(Position = 1, ValueFromRemainingArguments = $true)]
-    [string[]] $Rest = @()
+    [string] $Target = 'build'
 )
+$Rest = [string[]] $args
 
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
@@ -41,6 +44,27 @@ function Invoke-Dotnet {
         Write-Error "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE" -ErrorAction Continue
         exit $LASTEXITCODE
     }
+}
+
+# The perf scripts take named parameters (-Duration 5 -Models ctr-ranker,image-classifier -NoPeer).
+# Splatting $Rest as an array would hand them "-Duration" as a positional string, not a name: turn
+# "-Name value" pairs into a hashtable (a value with commas into a list; a name alone into a switch).
+function ConvertTo-ScriptParameters([string[]] $Arguments) {
+    $named = @{}
+    for ($i = 0; $i -lt $Arguments.Count; $i++) {
+        if ($Arguments[$i] -notmatch '^-([A-Za-z]\w*):?$') {
+            Write-Error "build.ps1: '$($Arguments[$i])' is not a -Name: the perf scripts take named parameters only" -ErrorAction Continue
+            exit 2
+        }
+        $name = $Matches[1]
+        if ($i + 1 -lt $Arguments.Count -and $Arguments[$i + 1] -notmatch '^-[A-Za-z]') {
+            $value = $Arguments[++$i]
+            $named[$name] = if ($value.Contains(',')) { [string[]] ($value -split ',') } else { $value }
+        } else {
+            $named[$name] = $true
+        }
+    }
+    return $named
 }
 
 function Write-TestSummary([string] $ResultsDir) {
@@ -97,15 +121,18 @@ switch ($Target) {
     }
     'perf' {
         Invoke-Dotnet build $Solution -c $Configuration
-        & ./perf/side-by-side.ps1 @Rest
+        $parameters = ConvertTo-ScriptParameters $Rest
+        & ./perf/side-by-side.ps1 @parameters
     }
     'reload' {
         Invoke-Dotnet build $Solution -c $Configuration
-        & ./perf/reload.ps1 @Rest
+        $parameters = ConvertTo-ScriptParameters $Rest
+        & ./perf/reload.ps1 @parameters
     }
     'overload' {
         Invoke-Dotnet build $Solution -c $Configuration
-        & ./perf/overload.ps1 @Rest
+        $parameters = ConvertTo-ScriptParameters $Rest
+        & ./perf/overload.ps1 @parameters
     }
     'trace' {
         Invoke-Dotnet build $Solution -c $Configuration
