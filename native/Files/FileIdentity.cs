@@ -54,9 +54,9 @@ public readonly partial record struct FileIdentity(long Size, long ModifiedTicks
                     return false;
                 }
             }
-            catch (EntryPointNotFoundException)
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
             {
-                // A C library older than glibc 2.28 has no statx wrapper: size and mtime only.
+                // A C library without a statx wrapper (glibc before 2.28, older musl): size and mtime only.
                 return false;
             }
 
