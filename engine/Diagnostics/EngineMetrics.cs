@@ -36,11 +36,9 @@ public static class EngineMetrics
 
     private static readonly Counter<long> Transitions = Meter.CreateCounter<long>("routing.breaker.transitions", "{transition}", "Circuit-breaker state changes of a version, by the state entered");
 
-    private static readonly string[] Routes = ["version", "split", "key", "fallback_model", "fallback_response"];
-
     private static readonly string[] States = ["closed", "half_open", "open"];
 
-    private static readonly string[] Outcomes = ["ok", "bad_request", "not_found", "too_large", "unavailable", "model_error", "rejected", "deadline_exceeded"];
+    private static volatile IRequestMetricsExporter? _exporter;
 
     static EngineMetrics()
     {
@@ -50,9 +48,53 @@ public static class EngineMetrics
         Meter.CreateObservableGauge("routing.breaker.state", ObserveBreakers, "{state}", "A version's circuit: 0 closed, 1 half-open (probing), 2 open (ejected)");
     }
 
+    /// <summary>
+    /// Sends every version's per-request and per-batch measurements to <paramref name="exporter"/> as
+    /// well (process-wide, like the meter): what a metrics endpoint serves without listening to those
+    /// instruments. They are still recorded on the meter for whoever listens (dotnet-counters).
+    /// </summary>
+    public static void ExportTo(IRequestMetricsExporter exporter) => _exporter = exporter;
+
+    /// <summary>The names of the instruments an <see cref="IRequestMetricsExporter"/> also receives: a listener that has the exporter can leave these out.</summary>
+    public static readonly IReadOnlySet<string> ExportedInstruments = new HashSet<string>(["requests", "request.duration", "request.queue", "request.compute", "request.overhead", "batch.size", "routing.requests"]);
+
+    /// <summary>The outcome label of a status (the enum's order is not the labels' order).</summary>
+    public static string OutcomeName(InferenceStatus status) => status switch
+    {
+        InferenceStatus.Ok => "ok",
+        InferenceStatus.BadRequest => "bad_request",
+        InferenceStatus.NotFound => "not_found",
+        InferenceStatus.TooLarge => "too_large",
+        InferenceStatus.Unavailable => "unavailable",
+        InferenceStatus.Rejected => "rejected",
+        InferenceStatus.DeadlineExceeded => "deadline_exceeded",
+        InferenceStatus.ModelError => "model_error",
+        _ => "unknown",
+    };
+
+    /// <summary>The route label of a routing decision.</summary>
+    public static string RouteName(Routing.RouteKind kind) => kind switch
+    {
+        Routing.RouteKind.Version => "version",
+        Routing.RouteKind.Split => "split",
+        Routing.RouteKind.Key => "key",
+        Routing.RouteKind.FallbackModel => "fallback_model",
+        Routing.RouteKind.FallbackResponse => "fallback_response",
+        _ => "unknown",
+    };
+
+    /// <summary>The exporter's sink for a version, once one is set; the version caches it.</summary>
+    internal static IRequestMetricsSink? SinkFor(Serving.ModelVersion version) => _exporter?.For(version.Config.Name, version.VersionString);
+
     /// <summary>Once per routed request: the version it reached and how.</summary>
-    internal static void RecordRoute(Serving.ModelVersion version, Routing.RouteKind kind) =>
-        Routed.Add(1, new KeyValuePair<string, object?>("model", version.Config.Name), new KeyValuePair<string, object?>("version", version.VersionString), new KeyValuePair<string, object?>("route", Routes[(int)kind]));
+    internal static void RecordRoute(Serving.ModelVersion version, Routing.RouteKind kind)
+    {
+        version.MetricsSink?.OnRouted(kind);
+        if (Routed.Enabled)
+        {
+            Routed.Add(1, new KeyValuePair<string, object?>("model", version.Config.Name), new KeyValuePair<string, object?>("version", version.VersionString), new KeyValuePair<string, object?>("route", RouteName(kind)));
+        }
+    }
 
     internal static void RecordTransition(Serving.ModelVersion version, Routing.BreakerState state) =>
         Transitions.Add(1, new KeyValuePair<string, object?>("model", version.Config.Name), new KeyValuePair<string, object?>("version", version.VersionString), new KeyValuePair<string, object?>("state", States[(int)state]));
@@ -84,11 +126,22 @@ public static class EngineMetrics
     /// <summary>Once per request, when its result is published.</summary>
     internal static void RecordRequest(InferenceRequest r)
     {
+        long duration = Math.Max(0, r.CompletedUs - r.ArrivalUs);
+        bool executed = r.ExecEndUs != 0;
+        r.Model.MetricsSink?.OnRequest(r.Status, duration, executed, executed ? r.QueueMicroseconds : 0, executed ? r.ComputeMicroseconds : 0, executed ? r.OverheadMicroseconds : 0);
+        if (Requests.Enabled || Duration.Enabled)
+        {
+            RecordOnMeter(r, duration, executed);
+        }
+    }
+
+    private static void RecordOnMeter(InferenceRequest r, long duration, bool executed)
+    {
         var model = new KeyValuePair<string, object?>("model", r.Model.Config.Name);
         var version = new KeyValuePair<string, object?>("version", r.Model.VersionString);
-        Requests.Add(1, model, version, new KeyValuePair<string, object?>("outcome", Outcomes[(int)r.Status]));
-        Duration.Record(Math.Max(0, r.CompletedUs - r.ArrivalUs), model, version);
-        if (r.ExecEndUs != 0)
+        Requests.Add(1, model, version, new KeyValuePair<string, object?>("outcome", OutcomeName(r.Status)));
+        Duration.Record(duration, model, version);
+        if (executed)
         {
             Queue.Record(r.QueueMicroseconds, model, version);
             Compute.Record(r.ComputeMicroseconds, model, version);
@@ -96,8 +149,14 @@ public static class EngineMetrics
         }
     }
 
-    internal static void RecordBatch(Serving.ModelVersion model, int rows) =>
-        BatchRows.Record(rows, new KeyValuePair<string, object?>("model", model.Config.Name), new KeyValuePair<string, object?>("version", model.VersionString));
+    internal static void RecordBatch(Serving.ModelVersion model, int rows)
+    {
+        model.MetricsSink?.OnBatch(rows);
+        if (BatchRows.Enabled)
+        {
+            BatchRows.Record(rows, new KeyValuePair<string, object?>("model", model.Config.Name), new KeyValuePair<string, object?>("version", model.VersionString));
+        }
+    }
 
     private static IEnumerable<Measurement<int>> ObserveQueueDepth() => SumPerVersion(static v => v.QueueDepth, null);
 

@@ -23,6 +23,7 @@ public sealed class ModelVersion : IDisposable
     private int _inFlight;
     private volatile bool _stopped;
     private bool _retired;
+    private Diagnostics.IRequestMetricsSink? _metricsSink;
     private int _disposed;
 
     // One reference belongs to the routing table that publishes this version; each request routed to
@@ -137,6 +138,9 @@ public sealed class ModelVersion : IDisposable
 
     /// <summary>Out of routing (a newer load or an unload replaced it), finishing what it holds.</summary>
     internal bool IsRetired => Volatile.Read(ref _retired);
+
+    /// <summary>This version's sink of the process's metrics exporter, bound on first use; null while there is none.</summary>
+    internal Diagnostics.IRequestMetricsSink? MetricsSink => _metricsSink ??= Diagnostics.EngineMetrics.SinkFor(this);
 
     private void DisposeRetired()
     {

@@ -4,9 +4,11 @@ using Prometheus;
 namespace LowLatency.Host.Endpoints;
 
 /// <summary>
-/// <c>GET /metrics</c> in Prometheus text format (prometheus-net): the engine's meter
-/// (<see cref="EngineMetrics"/>) through prometheus-net's System.Diagnostics.Metrics adapter, plus
-/// its default .NET runtime and process metrics. Names and their Triton counterparts: README.
+/// <c>GET /metrics</c> in Prometheus text format (prometheus-net): the engine's per-request and
+/// per-batch series bound per version (<see cref="Diagnostics.PrometheusRequestMetrics"/>), the rest
+/// of its meter (<see cref="EngineMetrics"/>: gauges, breaker transitions) and ASP.NET Core's and
+/// Kestrel's through prometheus-net's System.Diagnostics.Metrics adapter, plus its default .NET
+/// runtime and process metrics. Names and their Triton counterparts: README.
 /// </summary>
 internal static class MetricsEndpoint
 {
@@ -39,17 +41,15 @@ internal static class MetricsEndpoint
             }
 
             _configured = true;
+            // The engine's per-request and per-batch series go straight to bound prometheus-net
+            // children; the adapter takes the engine's gauges and rare counters only.
+            EngineMetrics.ExportTo(new Diagnostics.PrometheusRequestMetrics(MicrosecondBuckets, RowBuckets));
             Metrics.ConfigureMeterAdapter(o =>
             {
                 // ASP.NET Core's http.server.* (Hosting) and Kestrel's connection metrics beside ours.
-                o.InstrumentFilterPredicate = i => i.Meter.Name is EngineMetrics.MeterName or Diagnostics.HostMetrics.MeterName
-                    or "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel";
-                o.ResolveHistogramBuckets = i => i.Unit switch
-                {
-                    "us" => MicrosecondBuckets,
-                    "s" => SecondBuckets,
-                    _ => i.Name == "batch.size" ? RowBuckets : MicrosecondBuckets,
-                };
+                o.InstrumentFilterPredicate = i => (i.Meter.Name == EngineMetrics.MeterName && !EngineMetrics.ExportedInstruments.Contains(i.Name))
+                    || i.Meter.Name is Diagnostics.HostMetrics.MeterName or "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel";
+                o.ResolveHistogramBuckets = i => i.Unit == "s" ? SecondBuckets : MicrosecondBuckets;
             });
 
             // The adapter creates its Prometheus metrics on the first collection and drops what was

@@ -127,4 +127,16 @@ public sealed class EngineMetricsTests
         request.Dispose();
         held.Release();
     }
+
+    [Fact]
+    public void Each_outcome_label_names_its_own_status()
+    {
+        // The labels were once an array indexed by the enum in another order: 429s were counted as
+        // model_error, 504s as rejected and 500s as deadline_exceeded.
+        foreach (var status in Enum.GetValues<InferenceStatus>())
+        {
+            string snake = string.Concat(status.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+            Assert.Equal(snake, EngineMetrics.OutcomeName(status));
+        }
+    }
 }

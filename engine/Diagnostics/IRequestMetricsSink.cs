@@ -1,0 +1,26 @@
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Routing;
+
+namespace LowLatency.Engine.Diagnostics;
+
+/// <summary>
+/// Where one (model, version)'s per-request and per-batch measurements go, bound once per version
+/// instead of looked up by tags per measurement. A System.Diagnostics.Metrics listener (prometheus-net's
+/// adapter) resolves every measurement's tags to its series again: measured through Kestrel at c=16,
+/// listening cost a quarter of the throughput (perf/results/README.md). Called on the thread pool.
+/// </summary>
+public interface IRequestMetricsSink
+{
+    /// <param name="executed">Whether it reached the model; queue, compute and overhead are meaningful only then.</param>
+    void OnRequest(InferenceStatus status, long durationUs, bool executed, long queueUs, long computeUs, long overheadUs);
+
+    void OnBatch(int rows);
+
+    void OnRouted(RouteKind kind);
+}
+
+/// <summary>Makes the sink of a (model, version); the same one for the same labels, whichever engine or reload asks.</summary>
+public interface IRequestMetricsExporter
+{
+    IRequestMetricsSink For(string model, string version);
+}
