@@ -18,7 +18,10 @@ int saturationProducers = Arg("--producers", 4);
 int nice = Arg("--nice", 0);
 if (args.Contains("--prometheus"))
 {
-    // As the server runs: prometheus-net's adapter listening to the engine's meter.
+    // prometheus-net's adapter listening to every instrument of the engine's meter: how the server
+    // exported them until session 5. The server now binds the per-request and per-batch series once
+    // per version (host/Diagnostics/PrometheusRequestMetrics.cs) and the adapter takes only the
+    // gauges, so this measures the old way, as an upper bound of what listening costs.
     Prometheus.Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = i => i.Meter.Name == LowLatency.Engine.Diagnostics.EngineMetrics.MeterName);
     await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null);
 }
