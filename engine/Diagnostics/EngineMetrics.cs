@@ -56,7 +56,7 @@ public static class EngineMetrics
     public static void ExportTo(IRequestMetricsExporter exporter) => _exporter = exporter;
 
     /// <summary>The names of the instruments an <see cref="IRequestMetricsExporter"/> also receives: a listener that has the exporter can leave these out.</summary>
-    public static readonly IReadOnlySet<string> ExportedInstruments = new HashSet<string>(["requests", "request.duration", "request.queue", "request.compute", "request.overhead", "batch.size", "routing.requests"]);
+    public static readonly IReadOnlySet<string> ExportedInstruments = new HashSet<string>([Requests.Name, Duration.Name, Queue.Name, Compute.Name, Overhead.Name, BatchRows.Name, Routed.Name]);
 
     /// <summary>The outcome label of a status (the enum's order is not the labels' order).</summary>
     public static string OutcomeName(InferenceStatus status) => status switch
