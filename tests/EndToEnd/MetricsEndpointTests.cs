@@ -41,6 +41,28 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Serving_metrics_turns_on_no_per_request_events_of_ASP_NET_Core_or_Kestrel_but_keeps_the_runtime_counters()
+    {
+        using (var ok = await server.Client.GetAsync("/v2/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        // Listeners are process-wide: what prometheus-net enabled is what these report.
+        var sources = System.Diagnostics.Tracing.EventSource.GetSources().ToDictionary(s => s.Name, StringComparer.Ordinal);
+        foreach (var name in new[] { "Microsoft.AspNetCore.Hosting", "Microsoft-AspNetCore-Server-Kestrel" })
+        {
+            Assert.True(sources.ContainsKey(name), $"{name} exists in a server process");
+            Assert.False(sources[name].IsEnabled(), $"{name} is enabled: every request would write its events");
+        }
+
+        Assert.True(sources[Host.Endpoints.MetricsEndpoint.RuntimeEventSource].IsEnabled());
+        string text = await ScrapeUntilAsync("system_runtime_");
+        Assert.Contains("system_runtime_", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("microsoft_aspnetcore_hosting_requests_per_second", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Responses_the_engine_never_saw_are_counted_by_model_and_code_and_unknown_names_do_not_become_labels()
     {
         string before = await ScrapeAsync();
@@ -117,6 +139,20 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType, StringComparison.Ordinal);
         return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Scrapes until the text holds <paramref name="part"/> (event counters arrive once a second), at most 15 s.</summary>
+    private async Task<string> ScrapeUntilAsync(string part)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        string text = await ScrapeAsync();
+        while (!text.Contains(part, StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+            text = await ScrapeAsync();
+        }
+
+        return text;
     }
 
     /// <summary>The value of the series <paramref name="name"/> for the model (version 1), optionally with one more label; 0 when absent.</summary>
