@@ -169,7 +169,7 @@ internal static class InferenceEndpoint
 
         if (request.ExecEndUs != 0)
         {
-            ctx.Response.Headers["Server-Timing"] = ServerTiming(request);
+            ctx.Response.Headers["Server-Timing"] = ServerTimingHeader.For(request);
         }
 
         if (!ok)
@@ -289,13 +289,6 @@ internal static class InferenceEndpoint
 
     private static string TooLarge(long bytes, ServerOptions limits) =>
         $"request body of {bytes} bytes exceeds the limit of {limits.MaxRequestBodyBytes} bytes (LowLatency:MaxRequestBodyBytes)";
-
-    /// <summary>
-    /// The engine's own breakdown, in the standard's milliseconds with microsecond resolution: queue
-    /// (waiting for a batch and a worker), compute (the model), overhead (the engine's own hand-offs).
-    /// </summary>
-    private static string ServerTiming(InferenceRequest r) => string.Create(CultureInfo.InvariantCulture,
-        $"queue;dur={r.QueueMicroseconds / 1000.0:0.###}, compute;dur={r.ComputeMicroseconds / 1000.0:0.###}, overhead;dur={r.OverheadMicroseconds / 1000.0:0.###}");
 
     internal static int StatusOf(InferenceStatus status) => status switch
     {

@@ -44,14 +44,16 @@ internal static class MetricsEndpoint
             }
 
             _configured = true;
-            // The engine's per-request and per-batch series go straight to bound prometheus-net
-            // children; the adapter takes the engine's gauges and rare counters only.
+            // The engine's per-request and per-batch series and the host's response counter go
+            // straight to bound prometheus-net children; the adapter takes the engine's gauges and
+            // rare counters only.
             EngineMetrics.ExportTo(new Diagnostics.PrometheusRequestMetrics(MicrosecondBuckets, RowBuckets));
+            Diagnostics.HostMetrics.ExportToPrometheus();
             Metrics.ConfigureMeterAdapter(o =>
             {
                 // ASP.NET Core's http.server.* (Hosting) and Kestrel's connection metrics beside ours.
                 o.InstrumentFilterPredicate = i => (i.Meter.Name == EngineMetrics.MeterName && !EngineMetrics.ExportedInstruments.Contains(i.Name))
-                    || i.Meter.Name is Diagnostics.HostMetrics.MeterName or "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel";
+                    || i.Meter.Name is "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel";
                 o.ResolveHistogramBuckets = i => i.Unit == "s" ? SecondBuckets : MicrosecondBuckets;
             });
 

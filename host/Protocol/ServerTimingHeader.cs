@@ -1,0 +1,63 @@
+using System.Globalization;
+using LowLatency.Engine.Requests;
+
+namespace LowLatency.Host.Protocol;
+
+/// <summary>
+/// The <c>Server-Timing</c> header of an answered request: the engine's own breakdown, in the
+/// standard's milliseconds with microsecond resolution — queue (waiting for a batch and a worker),
+/// compute (the model), overhead (the engine's own hand-offs). Written digit by digit into a stack
+/// buffer: the custom format "0.###" this replaced took the general floating-point formatter three
+/// times per request (about 2 % of the server's CPU samples at c=16).
+/// </summary>
+internal static class ServerTimingHeader
+{
+    public static string For(InferenceRequest r)
+    {
+        // Three labels (37 chars) and three values of at most 20 + 4 chars each.
+        Span<char> text = stackalloc char[128];
+        int n = 0;
+        Append(text, ref n, "queue;dur=");
+        AppendMilliseconds(text, ref n, r.QueueMicroseconds);
+        Append(text, ref n, ", compute;dur=");
+        AppendMilliseconds(text, ref n, r.ComputeMicroseconds);
+        Append(text, ref n, ", overhead;dur=");
+        AppendMilliseconds(text, ref n, r.OverheadMicroseconds);
+        return new string(text[..n]);
+    }
+
+    /// <summary>Microseconds as milliseconds with up to three decimals, trailing zeros dropped (as "0.###" writes them).</summary>
+    internal static void AppendMilliseconds(Span<char> text, ref int n, long microseconds)
+    {
+        long us = Math.Max(0, microseconds);
+        (us / 1000).TryFormat(text[n..], out int written, default, CultureInfo.InvariantCulture);
+        n += written;
+        int fraction = (int)(us % 1000);
+        if (fraction == 0)
+        {
+            return;
+        }
+
+        text[n++] = '.';
+        int digits = 3;
+        while (fraction % 10 == 0)
+        {
+            fraction /= 10;
+            digits--;
+        }
+
+        for (int i = digits - 1; i >= 0; i--)
+        {
+            text[n + i] = (char)('0' + (fraction % 10));
+            fraction /= 10;
+        }
+
+        n += digits;
+    }
+
+    private static void Append(Span<char> text, ref int n, string part)
+    {
+        part.CopyTo(text[n..]);
+        n += part.Length;
+    }
+}
