@@ -44,6 +44,13 @@ internal static class MetricsEndpoint
             }
 
             _configured = true;
+            // prometheus-net attaches the current trace's ids to every observation as an exemplar, and
+            // ASP.NET Core starts an Activity for every request whether or not anything records it:
+            // without tracing, each observation paid for ids that lead nowhere
+            // (Exemplar.FromTraceContext, 0.4 % of the server's CPU samples at c=16). Only an
+            // activity that a listener (the OTLP exporter, Tracing.cs) sampled gives one now.
+            Metrics.DefaultFactory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = static (_, _) => TracedExemplar() };
+
             // The engine's per-request and per-batch series and the host's response counter go
             // straight to bound prometheus-net children; the adapter takes the engine's gauges and
             // rare counters only.
@@ -69,6 +76,9 @@ internal static class MetricsEndpoint
             Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null).GetAwaiter().GetResult();
         }
     }
+
+    private static Exemplar TracedExemplar() =>
+        System.Diagnostics.Activity.Current is { Recorded: true } a && a.Source.HasListeners() ? Exemplar.FromTraceContext() : Exemplar.None;
 
     private static IEnumerable<double> Steps(double from, double to)
     {

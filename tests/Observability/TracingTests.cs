@@ -94,6 +94,14 @@ public sealed class TracingTests
             await ServerFixture.WaitReadyAsync(client);
             using var r = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(Golden.Request.ToMsgPack(), Wire.MsgPack));
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+            // Traced requests give the metrics exemplars that lead to their traces.
+            using (var scrape = new HttpRequestMessage(HttpMethod.Get, "/metrics"))
+            {
+                scrape.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
+                using var metrics = await client.SendAsync(scrape);
+                Assert.Contains("trace_id=", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
             var deadline = DateTime.UtcNow.AddSeconds(20);
             while (!Exported(received, "infer ctr-ranker") && DateTime.UtcNow < deadline)
             {
@@ -106,6 +114,33 @@ public sealed class TracingTests
         // The protobuf carries span names as plain UTF-8.
         Assert.True(Exported(received, "infer ctr-ranker"), $"{received.Count} exports, none with the request span");
         Assert.True(Exported(received, "queue") && Exported(received, "execute"));
+    }
+
+    // Here, not with the other /metrics tests: an exporting server (above) listens to ASP.NET Core's
+    // activities process-wide while it runs, and this class's tests run one at a time.
+    [Fact]
+    public async Task Without_tracing_no_metric_observation_carries_an_exemplar_of_a_trace_nobody_exports()
+    {
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/ctr-ranker/infer") { Content = ServerFixture.Body(Golden.Request.ToMsgPack(), Wire.MsgPack) })
+        {
+            // A caller's sampled trace context: ASP.NET Core continues it in the request's Activity.
+            request.Headers.Add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var scrape = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        scrape.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0");
+        using var metrics = await client.SendAsync(scrape);
+        string text = await metrics.Content.ReadAsStringAsync();
+        Assert.Contains("lowlatency_engine_request_duration_bucket", text, StringComparison.Ordinal);
+        // Exemplars recorded while the exporting test above ran may stay on their buckets; this
+        // request's trace must not be among them.
+        Assert.DoesNotContain("4bf92f3577b34da6a3ce929d0e0e4736", text, StringComparison.Ordinal);
     }
 
     private static bool Exported(ConcurrentQueue<byte[]> received, string name)
