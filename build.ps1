@@ -1,7 +1,7 @@
 #!/usr/bin/env pwsh
 # The build entry point. Run with PowerShell 7 from the local tool manifest:
 #   dotnet tool restore
-#   dotnet pwsh build.ps1 <target> [-- extra arguments]
+#   dotnet pwsh build.ps1 <target> [extra arguments]
 # Targets:
 #   build   compile everything (Release)
 #   test    verify formatting, run every test (ends with "N passed, N failed, N skipped"), then
@@ -44,6 +44,22 @@ function Invoke-Dotnet {
         Write-Error "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE" -ErrorAction Continue
         exit $LASTEXITCODE
     }
+}
+
+# What follows the target, for the targets that hand it to a .NET program (test, run, bench,
+# microbench). PowerShell binds a token like "--LowLatency:SpinMicroseconds=100" as a parameter
+# even when it lands in $args, dropping the colon, and refuses "--" before it: so when this process
+# was started on this script (dotnet pwsh build.ps1 <target> ...), the arguments are taken from its
+# own command line, as typed.
+function Get-PassedArguments {
+    $raw = [Environment]::GetCommandLineArgs()
+    for ($i = 0; $i -lt $raw.Count - 1; $i++) {
+        if ((Split-Path -Leaf $raw[$i]) -eq 'build.ps1' -and $raw[$i + 1] -eq $Target) {
+            if ($i + 2 -ge $raw.Count) { return [string[]] @() }
+            return [string[]] $raw[($i + 2)..($raw.Count - 1)]
+        }
+    }
+    return $Rest
 }
 
 # The perf scripts take named parameters (-Duration 5 -Models ctr-ranker,image-classifier -NoPeer).
@@ -89,7 +105,8 @@ switch ($Target) {
         Invoke-Dotnet format $Solution --verify-no-changes --no-restore
         $results = Join-Path $PSScriptRoot 'tests/TestResults'
         if (Test-Path $results) { Remove-Item -Recurse -Force $results }
-        & dotnet test $Solution -c $Configuration --no-restore --logger 'trx' --logger 'console;verbosity=normal' --results-directory $results @Rest
+        $passed = Get-PassedArguments
+        & dotnet test $Solution -c $Configuration --no-restore --logger 'trx' --logger 'console;verbosity=normal' --results-directory $results @passed
         $code = $LASTEXITCODE
         Write-TestSummary $results
         if ($code -ne 0) { exit $code }
@@ -108,16 +125,19 @@ switch ($Target) {
     }
     'microbench' {
         Invoke-Dotnet build perf/MicroBench -c $Configuration
-        & dotnet perf/MicroBench/bin/$Configuration/net10.0/LowLatency.MicroBench.dll @Rest
+        $passed = Get-PassedArguments
+        & dotnet perf/MicroBench/bin/$Configuration/net10.0/LowLatency.MicroBench.dll @passed
         exit $LASTEXITCODE
     }
     'run' {
-        Invoke-Dotnet run --project host -c $Configuration -- @Rest
+        $passed = Get-PassedArguments
+        Invoke-Dotnet run --project host -c $Configuration -- @passed
     }
     'bench' {
         Invoke-Dotnet build perf/EngineBench -c $Configuration
+        $passed = Get-PassedArguments
         $date = Get-Date -Format 'yyyy-MM-dd'
-        Invoke-Dotnet perf/EngineBench/bin/$Configuration/net10.0/enginebench.dll --requests 20000 --out "perf/results/engine-$date.json" @Rest
+        Invoke-Dotnet perf/EngineBench/bin/$Configuration/net10.0/enginebench.dll --requests 20000 --out "perf/results/engine-$date.json" @passed
     }
     'perf' {
         Invoke-Dotnet build $Solution -c $Configuration
