@@ -26,10 +26,10 @@ public static class LowLatencyServer
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         var section = builder.Configuration.GetSection("LowLatency");
-        var engineOptions = section.Get<EngineOptions>() ?? new EngineOptions();
-        var serverOptions = section.Get<ServerOptions>() ?? new ServerOptions();
-        var access = section.GetSection("Auth").Get<AccessOptions>() ?? new AccessOptions();
-        var tls = section.GetSection("Tls").Get<TlsOptions>() ?? new TlsOptions();
+        var engineOptions = SettingsBinder.Bind<EngineOptions>(section);
+        var serverOptions = SettingsBinder.Bind<ServerOptions>(section);
+        var access = SettingsBinder.Bind<AccessOptions>(section.GetSection("Auth"));
+        var tls = SettingsBinder.Bind<TlsOptions>(section.GetSection("Tls"));
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
             && string.IsNullOrEmpty(builder.Configuration["https_ports"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
@@ -46,9 +46,9 @@ public static class LowLatencyServer
         }
 
         Tls.Configure(builder, tls);
-        builder.Services.AddSingleton(new RateLimits(section.GetSection("RateLimits").Get<RateLimitSettings>() ?? new RateLimitSettings()));
+        builder.Services.AddSingleton(new RateLimits(SettingsBinder.Bind<RateLimitSettings>(section.GetSection("RateLimits"))));
         Access.AddAuthentication(builder, access);
-        Diagnostics.Tracing.Add(builder, section.GetSection("Tracing").Get<Diagnostics.TracingOptions>() ?? new Diagnostics.TracingOptions());
+        Diagnostics.Tracing.Add(builder, SettingsBinder.Bind<Diagnostics.TracingOptions>(section.GetSection("Tracing")));
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.

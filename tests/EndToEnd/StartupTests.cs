@@ -50,6 +50,18 @@ public sealed class StartupTests
         Assert.Contains("TYPE_FLOAT", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--LowLatency:WaitStrategy=Bogus", "LowLatency:WaitStrategy", "'Bogus'", "SpinThenPark, Spin, Park")]
+    [InlineData("--LowLatency:MaxRequestBodyBytes=lots", "LowLatency:MaxRequestBodyBytes", "'lots'", "not a valid value")]
+    [InlineData("--LowLatency:Tracing:SampleRatio=half", "LowLatency:Tracing:SampleRatio", "'half'", "not a valid value")]
+    public void A_setting_that_does_not_convert_is_refused_naming_the_setting_and_the_value(string argument, string key, string value, string why)
+    {
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, argument]));
+        Assert.Contains(key, e.Message, StringComparison.Ordinal);
+        Assert.Contains(value, e.Message, StringComparison.Ordinal);
+        Assert.Contains(why, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_corrupt_model_file_is_reported_with_libtorchs_reason()
     {
