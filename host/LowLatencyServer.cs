@@ -30,6 +30,11 @@ public static class LowLatencyServer
         var serverOptions = SettingsBinder.Bind<ServerOptions>(section);
         var access = SettingsBinder.Bind<AccessOptions>(section.GetSection("Auth"));
         var tls = SettingsBinder.Bind<TlsOptions>(section.GetSection("Tls"));
+        string[] problems = [.. engineOptions.Problems(), .. serverOptions.Problems()];
+        if (problems.Length > 0)
+        {
+            throw new StartupRefusedException(string.Join("; ", problems));
+        }
 
         if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
             && string.IsNullOrEmpty(builder.Configuration["https_ports"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())

@@ -23,4 +23,24 @@ public sealed class ServerOptions
 
     /// <summary>Serve unauthenticated clients on addresses other than loopback (refused at start otherwise).</summary>
     public bool AllowInsecure { get; set; }
+
+    /// <summary>What is wrong with these settings, one line each naming the setting (empty when nothing is).</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (MaxRequestBodyBytes < 1)
+        {
+            yield return $"LowLatency:MaxRequestBodyBytes must be 1 or more, not {MaxRequestBodyBytes}";
+        }
+
+        // Negative: the host's shutdown timer throws when SIGTERM comes, after serving all along.
+        if (!(DrainTimeoutSeconds >= 0))
+        {
+            yield return $"LowLatency:DrainTimeoutSeconds must be 0 or more, not {DrainTimeoutSeconds}";
+        }
+
+        if (!(DrainDelaySeconds >= 0))
+        {
+            yield return $"LowLatency:DrainDelaySeconds must be 0 or more, not {DrainDelaySeconds}";
+        }
+    }
 }

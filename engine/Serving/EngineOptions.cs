@@ -59,6 +59,57 @@ public sealed class EngineOptions
     /// <summary>Most rows (batch dimension) one request may carry; 0: up to each model's <c>max_batch_size</c>.</summary>
     public int MaxBatchRowsPerRequest { get; set; }
 
+    /// <summary>
+    /// What is wrong with these settings, one line each naming the setting (empty when nothing is):
+    /// a value outside its range would otherwise serve on quietly wrong (every request refused, a
+    /// poll loop without pause, workers silently not pinned).
+    /// </summary>
+    public IEnumerable<string> Problems()
+    {
+        if (IntraOpThreads < 1)
+        {
+            yield return $"LowLatency:IntraOpThreads must be 1 or more (libtorch's intra-op threads), not {IntraOpThreads}";
+        }
+
+        if (SpinMicroseconds < 0)
+        {
+            yield return $"LowLatency:SpinMicroseconds must be 0 or more, not {SpinMicroseconds}";
+        }
+
+        if (ThreadNice is < -20 or > 19)
+        {
+            yield return $"LowLatency:ThreadNice must be within -20 … 19, not {ThreadNice}";
+        }
+
+        foreach (int core in WorkerCores)
+        {
+            if (!LowLatency.Native.Threading.ThreadTuning.MayRunOn(core))
+            {
+                yield return $"LowLatency:WorkerCores lists core {core}, on which this process may not run (its affinity mask: taskset, a container's cpuset)";
+            }
+        }
+
+        if (!(RepositoryPollSeconds > 0))
+        {
+            yield return $"LowLatency:RepositoryPollSeconds must be more than 0, not {RepositoryPollSeconds}";
+        }
+
+        if (MaxQueueSize < 1)
+        {
+            yield return $"LowLatency:MaxQueueSize must be 1 or more (the queue bound of models whose policy sets none), not {MaxQueueSize}";
+        }
+
+        if (MaxTensorElements < 1)
+        {
+            yield return $"LowLatency:MaxTensorElements must be 1 or more, not {MaxTensorElements}";
+        }
+
+        if (MaxBatchRowsPerRequest < 0)
+        {
+            yield return $"LowLatency:MaxBatchRowsPerRequest must be 0 (each model's max_batch_size) or more, not {MaxBatchRowsPerRequest}";
+        }
+    }
+
     /// <summary>The clock, routing epoch and test hooks shared by this engine's versions (not a setting).</summary>
     internal EngineServices Services { get; set; } = EngineServices.Default();
 }

@@ -31,6 +31,28 @@ public static partial class ThreadTuning
     }
 
     /// <summary>
+    /// Whether this process may run on <paramref name="core"/>: in its affinity mask, which taskset
+    /// and a container's cpuset narrow (so not simply below the core count). True off Linux, where
+    /// nothing is pinned, and when the mask cannot be read.
+    /// </summary>
+    public static unsafe bool MayRunOn(int core)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return true;
+        }
+
+        if (core < 0 || core >= 1024)
+        {
+            return false;
+        }
+
+        ulong* mask = stackalloc ulong[16];
+        new Span<ulong>(mask, 16).Clear();
+        return SchedGetaffinity(0, 16 * sizeof(ulong), mask) != 0 || (mask[core / 64] & (1UL << (core % 64))) != 0;
+    }
+
+    /// <summary>
     /// Sets the calling thread's nice value (-20 highest … 19 lowest); on Linux a thread id names one
     /// thread, so only this thread changes. Raising priority (a negative value) needs CAP_SYS_NICE or
     /// an RLIMIT_NICE that allows it; false when refused.
@@ -72,6 +94,9 @@ public static partial class ThreadTuning
 
     [LibraryImport("libc", EntryPoint = "prctl")]
     private static partial int Prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
+
+    [LibraryImport("libc", EntryPoint = "sched_getaffinity")]
+    private static unsafe partial int SchedGetaffinity(int pid, nuint size, ulong* mask);
 
     [LibraryImport("libc", EntryPoint = "sched_setaffinity")]
     private static unsafe partial int SchedSetaffinity(int pid, nuint size, ulong* mask);

@@ -62,6 +62,32 @@ public sealed class StartupTests
         Assert.Contains(why, e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("--LowLatency:MaxRequestBodyBytes=-1", "LowLatency:MaxRequestBodyBytes must be 1 or more, not -1")]
+    [InlineData("--LowLatency:DrainTimeoutSeconds=-1", "LowLatency:DrainTimeoutSeconds must be 0 or more, not -1")]
+    [InlineData("--LowLatency:DrainDelaySeconds=-0.5", "LowLatency:DrainDelaySeconds must be 0 or more, not -0.5")]
+    [InlineData("--LowLatency:MaxTensorElements=0", "LowLatency:MaxTensorElements must be 1 or more, not 0")]
+    [InlineData("--LowLatency:MaxQueueSize=0", "LowLatency:MaxQueueSize must be 1 or more")]
+    [InlineData("--LowLatency:IntraOpThreads=0", "LowLatency:IntraOpThreads must be 1 or more")]
+    [InlineData("--LowLatency:SpinMicroseconds=-5", "LowLatency:SpinMicroseconds must be 0 or more, not -5")]
+    [InlineData("--LowLatency:ThreadNice=50", "LowLatency:ThreadNice must be within -20 … 19, not 50")]
+    [InlineData("--LowLatency:RepositoryPollSeconds=0", "LowLatency:RepositoryPollSeconds must be more than 0, not 0")]
+    [InlineData("--LowLatency:MaxBatchRowsPerRequest=-1", "LowLatency:MaxBatchRowsPerRequest must be 0")]
+    [InlineData("--LowLatency:WorkerCores:0=1023", "LowLatency:WorkerCores lists core 1023")]
+    public void A_setting_out_of_its_range_is_refused_naming_it(string argument, string message)
+    {
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, argument]));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_setting_out_of_range_is_named_at_once()
+    {
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, "--LowLatency:MaxTensorElements=0", "--LowLatency:DrainTimeoutSeconds=-1"]));
+        Assert.Contains("LowLatency:MaxTensorElements", e.Message, StringComparison.Ordinal);
+        Assert.Contains("LowLatency:DrainTimeoutSeconds", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_corrupt_model_file_is_reported_with_libtorchs_reason()
     {

@@ -26,6 +26,25 @@ public sealed class ThreadTuningTests
     }
 
     [Fact]
+    public void A_core_may_be_pinned_to_only_when_the_process_affinity_allows_it()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.True(ThreadTuning.MayRunOn(5), "nothing is pinned off Linux, so no core is refused");
+            return;
+        }
+
+        Assert.False(ThreadTuning.MayRunOn(-1));
+        Assert.False(ThreadTuning.MayRunOn(1024));
+        // The runtime's own view of the same mask (taskset and cpusets narrow it).
+        long mask = (long)System.Diagnostics.Process.GetCurrentProcess().ProcessorAffinity;
+        for (int core = 0; core < 64; core++)
+        {
+            Assert.Equal((mask & (1L << core)) != 0, ThreadTuning.MayRunOn(core));
+        }
+    }
+
+    [Fact]
     public void The_engine_runs_its_scheduler_and_worker_threads_at_the_configured_nice_value()
     {
         // A model name no other test uses: thread names (15 bytes in /proc) tell this engine's apart.
