@@ -27,6 +27,9 @@ internal static class MetricsEndpoint
     private static readonly Lock Gate = new();
     private static bool _configured;
 
+    // Listens for the process's life, as the adapter does.
+    private static Diagnostics.HttpServerMetrics? _httpServer;
+
     public static void Map(WebApplication app)
     {
         ConfigureOnce();
@@ -51,16 +54,17 @@ internal static class MetricsEndpoint
             // activity that a listener (the OTLP exporter, Tracing.cs) sampled gives one now.
             Metrics.DefaultFactory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = static (_, _) => TracedExemplar() };
 
-            // The engine's per-request and per-batch series and the host's response counter go
-            // straight to bound prometheus-net children; the adapter takes the engine's gauges and
-            // rare counters only.
+            // The engine's per-request and per-batch series, the host's response counter and ASP.NET
+            // Core's request duration and active requests go straight to bound prometheus-net
+            // children; the adapter takes the engine's gauges and rare counters and Kestrel's.
             EngineMetrics.ExportTo(new Diagnostics.PrometheusRequestMetrics(MicrosecondBuckets, RowBuckets));
             Diagnostics.HostMetrics.ExportToPrometheus();
+            _httpServer = new Diagnostics.HttpServerMetrics(SecondBuckets);
             Metrics.ConfigureMeterAdapter(o =>
             {
                 // ASP.NET Core's http.server.* (Hosting) and Kestrel's connection metrics beside ours.
                 o.InstrumentFilterPredicate = i => (i.Meter.Name == EngineMetrics.MeterName && !EngineMetrics.ExportedInstruments.Contains(i.Name))
-                    || i.Meter.Name is "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel";
+                    || (i.Meter.Name is Diagnostics.HttpServerMetrics.HostingMeter or "Microsoft.AspNetCore.Server.Kestrel" && !Diagnostics.HttpServerMetrics.IsExported(i));
                 o.ResolveHistogramBuckets = i => i.Unit == "s" ? SecondBuckets : MicrosecondBuckets;
             });
 

@@ -1,0 +1,63 @@
+using System.Diagnostics.Metrics;
+using System.Text.RegularExpressions;
+using LowLatency.Host.Diagnostics;
+using Prometheus;
+
+namespace LowLatency.Tests.Observability;
+
+/// <summary>ASP.NET Core's request duration and active requests, bound per distinct tag values instead of the meter adapter.</summary>
+public sealed partial class HttpServerMetricsTests
+{
+    [Fact]
+    public async Task Every_measurement_lands_once_under_its_labels_whether_its_tag_objects_repeat_or_are_new()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new HttpServerMetrics([0.001, 0.01, 0.1], Metrics.WithCustomRegistry(registry));
+        // The same names ASP.NET Core's meter has: the listener takes instruments by them.
+        using var meter = new Meter(HttpServerMetrics.HostingMeter);
+        var duration = meter.CreateHistogram<double>(HttpServerMetrics.DurationInstrument);
+        var active = meter.CreateUpDownCounter<long>(HttpServerMetrics.ActiveInstrument);
+        object ok = 200;
+        string route = "/v2/models/{name}/infer-" + Guid.NewGuid().ToString("N");
+        for (int i = 0; i < 300; i++)
+        {
+            active.Add(1, new("http.request.method", "POST"), new("url.scheme", "http"));
+            // Cached objects, as ASP.NET Core passes them ...
+            duration.Record(0.005, new("http.request.method", "POST"), new("url.scheme", "http"), new("http.route", route), new("http.response.status_code", ok), new("network.protocol.version", "1.1"));
+            // ... and equal values in new objects each time: more keys, the same series.
+            duration.Record(0.05, new("http.request.method", "POST"), new("url.scheme", "http"), new("http.route", new string(route.AsSpan())), new("http.response.status_code", (object)200), new("network.protocol.version", "1.1"));
+            active.Add(-1, new("http.request.method", "POST"), new("url.scheme", "http"));
+        }
+
+        // An error tag comes with failed requests only.
+        duration.Record(0.5, new("http.request.method", "POST"), new("url.scheme", "http"), new("http.route", route), new("http.response.status_code", (object)500), new("network.protocol.version", "1.1"), new("error.type", "System.InvalidOperationException"));
+        active.Add(1, new("http.request.method", "GET"), new("url.scheme", "http"));
+
+        using var stream = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(stream);
+        string text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        string ok200 = $"error_type=\"\",http_request_method=\"POST\",http_response_status_code=\"200\",http_route=\"{route}\",network_protocol_version=\"1.1\",url_scheme=\"http\"";
+        Assert.Equal("600", Value(text, $"microsoft_aspnetcore_hosting_http_server_request_duration_count{{{ok200}}}"));
+        Assert.Equal("300", Value(text, $"microsoft_aspnetcore_hosting_http_server_request_duration_bucket{{{ok200},le=\"0.01\"}}"));
+        Assert.Equal("1", Value(text, $"microsoft_aspnetcore_hosting_http_server_request_duration_count{{error_type=\"System.InvalidOperationException\",http_request_method=\"POST\",http_response_status_code=\"500\",http_route=\"{route}\",network_protocol_version=\"1.1\",url_scheme=\"http\"}}"));
+        Assert.Equal("0", Value(text, "microsoft_aspnetcore_hosting_http_server_active_requests{http_request_method=\"POST\",url_scheme=\"http\"}"));
+        Assert.Equal("1", Value(text, "microsoft_aspnetcore_hosting_http_server_active_requests{http_request_method=\"GET\",url_scheme=\"http\"}"));
+        Assert.Equal(2, SeriesCount().Matches(text).Count);
+    }
+
+    private static string? Value(string text, string series)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(series + " ", StringComparison.Ordinal))
+            {
+                return line[(series.Length + 1)..].Trim();
+            }
+        }
+
+        return null;
+    }
+
+    [GeneratedRegex(@"^microsoft_aspnetcore_hosting_http_server_request_duration_count\{", RegexOptions.Multiline)]
+    private static partial Regex SeriesCount();
+}
