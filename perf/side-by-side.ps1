@@ -75,7 +75,7 @@ function Start-Target([string] $Name, [string] $Repository = 'models') {
     for ($i = 0; $i -lt 300; $i++) {
         Start-Sleep -Milliseconds 100
         try {
-            if ($Name -eq 'server') { $r = Invoke-WebRequest -Uri "$base/v2/health/ready" -SkipHttpErrorCheck; if ($r.StatusCode -eq 200) { break } }
+            if ($Name -ne 'floor') { $r = Invoke-WebRequest -Uri "$base/v2/health/ready" -SkipHttpErrorCheck; if ($r.StatusCode -eq 200) { break } }
             else { $r = Invoke-WebRequest -Uri "$base/v2/models/ctr-ranker/infer" -Method Post -Body '{}' -ContentType 'application/json' -SkipHttpErrorCheck; break }
         } catch { }
     }

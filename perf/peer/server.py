@@ -43,6 +43,12 @@ def create_app(root):
     models = load(root)
     app = FastAPI()
 
+    # The models are loaded before the app exists: serving means ready (the side-by-side script
+    # waits on this instead of posting an empty body to infer, which the peer answers with a 500).
+    @app.get("/v2/health/ready")
+    async def ready():
+        return Response(status_code=200)
+
     @app.post("/v2/models/{name}/infer")
     async def infer(name: str, request: Request):
         if name not in models:
