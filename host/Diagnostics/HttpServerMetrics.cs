@@ -56,34 +56,26 @@ internal sealed class HttpServerMetrics : IDisposable
     public static bool IsExported(Instrument instrument) =>
         instrument.Meter.Name == HostingMeter && instrument.Name is DurationInstrument or ActiveInstrument;
 
-    private void OnDuration(double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private void OnDuration(double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+        Bound(_durationChildren, TagKey.From(tags, DurationTags), DurationTags.Length, _duration).Observe(seconds);
+
+    private void OnActive(long delta, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
+        Bound(_activeChildren, TagKey.From(tags, ActiveTags), ActiveTags.Length, _active).Inc(delta);
+
+    /// <summary>The child for these tag values: cached by reference, bound by value on a miss.</summary>
+    private static TChild Bound<TChild>(ConcurrentDictionary<TagKey, TChild> children, TagKey key, int labels, Collector<TChild> collector)
+        where TChild : ChildBase
     {
-        var key = TagKey.From(tags, DurationTags);
-        if (!_durationChildren.TryGetValue(key, out var child))
+        if (!children.TryGetValue(key, out var child))
         {
-            child = _duration.WithLabels(key.Values(DurationTags.Length));
-            if (_durationChildren.Count < MaxCachedSeries)
+            child = collector.WithLabels(key.Values(labels));
+            if (children.Count < MaxCachedSeries)
             {
-                _durationChildren.TryAdd(key, child);
+                children.TryAdd(key, child);
             }
         }
 
-        child.Observe(seconds);
-    }
-
-    private void OnActive(long delta, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        var key = TagKey.From(tags, ActiveTags);
-        if (!_activeChildren.TryGetValue(key, out var child))
-        {
-            child = _active.WithLabels(key.Values(ActiveTags.Length));
-            if (_activeChildren.Count < MaxCachedSeries)
-            {
-                _activeChildren.TryAdd(key, child);
-            }
-        }
-
-        child.Inc(delta);
+        return child;
     }
 
     private static string[] Labels(string[] tags)
