@@ -62,7 +62,7 @@ internal static class MetricsEndpoint
             _httpServer = new Diagnostics.HttpServerMetrics(SecondBuckets);
             Metrics.ConfigureMeterAdapter(o =>
             {
-                // ASP.NET Core's http.server.* (Hosting) and Kestrel's connection metrics beside ours.
+                // Kestrel's connection metrics, and any Hosting instrument HttpServerMetrics does not take, beside ours.
                 o.InstrumentFilterPredicate = i => (i.Meter.Name == EngineMetrics.MeterName && !EngineMetrics.ExportedInstruments.Contains(i.Name))
                     || (i.Meter.Name is Diagnostics.HttpServerMetrics.HostingMeter or "Microsoft.AspNetCore.Server.Kestrel" && !Diagnostics.HttpServerMetrics.IsExported(i));
                 o.ResolveHistogramBuckets = i => i.Unit == "s" ? SecondBuckets : MicrosecondBuckets;
