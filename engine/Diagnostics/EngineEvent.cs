@@ -6,7 +6,7 @@ public enum EngineEventKind
     /// <summary>libtorch loaded, and how (the libstdc++ fix applied or not).</summary>
     Runtime = 1,
 
-    /// <summary>The engine threads' nice value applied, or refused by the OS.</summary>
+    /// <summary>The engine threads' nice value, or the workers' realtime priority, applied or refused by the OS.</summary>
     ThreadPriority,
 
     /// <summary>A model version built, warmed up and published.</summary>

@@ -36,7 +36,10 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private Thread _thread;
     private int _restarts;
     private int _consecutiveDeaths;
-    private long _spinUntilUs;
+    private long _aheadOfUs;
+
+    // Whether this thread runs under SCHED_FIFO (set and read on the worker thread only).
+    private bool _realtime;
 
     public DeviceWorker(ModelConfig config, IBatchRunner runner, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int core, EngineThreading threading)
     {
@@ -72,19 +75,28 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
 
     public void Start() => _thread.Start();
 
-    /// <summary>Hands the first <paramref name="count"/> requests of <see cref="BatchBuffer"/> to the worker (scheduler thread).</summary>
+    /// <summary>
+    /// Hands the first <paramref name="count"/> requests of <see cref="BatchBuffer"/> to the worker
+    /// (by the step's holder); <see cref="Wake"/> follows, within the step or, for realtime
+    /// workers, once it is released.
+    /// </summary>
     public void Run(int count)
     {
         _count = count;
         Volatile.Write(ref _idle, 0);
         Volatile.Write(ref _assigned, 1);
-        _spot.Signal();
     }
 
-    /// <summary>Wakes the idle worker without work: it spins until <paramref name="untilUs"/>, ready for a batch about to come.</summary>
-    public void WakeAhead(long untilUs)
+    /// <summary>Wakes the worker for the batch <see cref="Run"/> handed it: a flag when it spins, a futex wake when parked.</summary>
+    public void Wake() => _spot.Signal();
+
+    /// <summary>
+    /// Wakes the idle worker without work: it spins until <paramref name="deadlineUs"/>, takes the
+    /// scheduling step itself then if no batch came, and spins a margin past it.
+    /// </summary>
+    public void WakeAhead(long deadlineUs)
     {
-        Volatile.Write(ref _spinUntilUs, untilUs);
+        Volatile.Write(ref _aheadOfUs, deadlineUs);
         _spot.Signal();
     }
 
@@ -105,6 +117,10 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         {
             ThreadTuning.PinToCore(_core);
         }
+
+        // Workers only: the scheduler thread spins near its timers, which at realtime priority
+        // would hold a core against the request threads it serves. Refused: the load log says so.
+        _realtime = _threading.RealtimePriority > 0 && ThreadTuning.UseRealtimePriority(_threading.RealtimePriority);
 
         try
         {
@@ -164,11 +180,17 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
                     return;
                 }
 
-                long spinUntil = Volatile.Read(ref _spinUntilUs);
-                if (spinUntil > MonotonicClock.NowMicroseconds())
+                long aheadOf = Volatile.Read(ref _aheadOfUs);
+                if (aheadOf + _threading.SpinMicroseconds > MonotonicClock.NowMicroseconds())
                 {
-                    // Woken ahead of a batch: spin (no park) until it comes or the moment passes.
-                    default(SpinWaitStrategy).Wait(_spot, spinUntil);
+                    WaitAheadOf(aheadOf);
+                }
+                else if (_realtime && _scheduler.StepHeldOn(Thread.GetCurrentProcessorId()))
+                {
+                    // The step's holder was preempted on this core by this very thread (an ordinary
+                    // thread cannot run here while a realtime one spins): spinning would hold off
+                    // the hand-off it waits for, so park and let the holder finish.
+                    SpinThenParkWaitStrategy.Park(_spot, long.MaxValue);
                 }
                 else
                 {
@@ -188,6 +210,25 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             _consecutiveDeaths = 0;
             Volatile.Write(ref _assigned, 0);
             BecomeIdle();
+        }
+    }
+
+    /// <summary>
+    /// Woken ahead of a batching deadline: spin (no park) until it, then take the scheduling step
+    /// if no batch came (the scheduler thread's own wake-up may be late, and a realtime worker on
+    /// its core keeps it from running at all), then spin a margin past it for a hand-off.
+    /// </summary>
+    private void WaitAheadOf(long deadlineUs)
+    {
+        default(SpinWaitStrategy).Wait(_spot, deadlineUs);
+        if (Volatile.Read(ref _assigned) == 0 && !_stopping)
+        {
+            _scheduler.OnWorkerIdle();
+        }
+
+        if (Volatile.Read(ref _assigned) == 0)
+        {
+            default(SpinWaitStrategy).Wait(_spot, deadlineUs + _threading.SpinMicroseconds);
         }
     }
 
@@ -334,7 +375,9 @@ internal interface IDeviceWorker : IDisposable
 
     void Run(int count);
 
-    void WakeAhead(long untilUs);
+    void Wake();
+
+    void WakeAhead(long deadlineUs);
 
     void Stop();
 }

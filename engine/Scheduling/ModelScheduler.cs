@@ -26,10 +26,15 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     private readonly Thread _thread;
     private readonly TWait _wait;
     private readonly EngineThreading _threading;
+    private readonly bool _wakeAfterRelease;
     private volatile bool _stopping;
 
     // Who runs the scheduling step: 0 free, 1 held (by the scheduler thread or a submitter).
     private int _owner;
+
+    // The CPU the step's holder took it on (Thread.GetCurrentProcessorId, so possibly stale): a
+    // realtime worker must not spin against a holder it has preempted on its own core.
+    private int _ownerCpu = -1;
 
     // The queue length after the last step, for threads deciding whether to take the step.
     private int _pendingApprox;
@@ -46,6 +51,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
         _config = config;
         _wait = wait;
         _threading = threading;
+        _wakeAfterRelease = threading.RealtimePriority > 0;
         var workers = new List<IDeviceWorker>();
         foreach (var group in config.InstanceGroups)
         {
@@ -72,6 +78,9 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     public int WorkerRestarts => _workers.Sum(w => w.Restarts);
 
     public int QueueDepth => Volatile.Read(ref _pendingApprox);
+
+    /// <summary>Whether a thread holds the scheduling step and took it on <paramref name="cpu"/>.</summary>
+    public bool StepHeldOn(int cpu) => Volatile.Read(ref _owner) != 0 && Volatile.Read(ref _ownerCpu) == cpu;
 
     /// <summary>Gives the workers the model version they run, for their batch metrics.</summary>
     public void AttachModel(Serving.ModelVersion model)
@@ -143,9 +152,11 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     {
         while (Interlocked.CompareExchange(ref _owner, 1, 0) == 0)
         {
+            Volatile.Write(ref _ownerCpu, Thread.GetCurrentProcessorId());
             int idleEvents = Volatile.Read(ref _idleEvents);
-            long wake = Step(MonotonicClock.NowMicroseconds());
+            long wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
             Release();
+            WakeHanded(handed);
             if (wake < Volatile.Read(ref _plannedWakeUs))
             {
                 _spot.Signal();
@@ -186,11 +197,13 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
                 continue;
             }
 
+            Volatile.Write(ref _ownerCpu, Thread.GetCurrentProcessorId());
             int idleEvents = Volatile.Read(ref _idleEvents);
-            long wake = Step(MonotonicClock.NowMicroseconds());
+            long wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
             bool done = _stopping && _core.Pending == 0 && _submissions.IsEmpty && AllIdle();
             Volatile.Write(ref _plannedWakeUs, wake);
             Release();
+            WakeHanded(handed);
             if (done)
             {
                 return;
@@ -207,12 +220,33 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     }
 
     /// <summary>
+    /// Wakes the workers a step handed batches to, once the step is released (realtime workers
+    /// only): a realtime worker woken on the holder's core preempts the holder at once and runs its
+    /// whole batch while the step stays held, so that no one else can admit or dispatch meanwhile.
+    /// Ordinary workers are woken inside the step, where their wake-up overlaps the rest of it:
+    /// waking them after the release measured worse at saturation (ctr-ranker p99 median 14 against
+    /// 9 µs over 24 interleaved runs; perf/results/README.md).
+    /// </summary>
+    private void WakeHanded(ulong handed)
+    {
+        for (int i = 0; handed != 0; i++, handed >>= 1)
+        {
+            if ((handed & 1) != 0)
+            {
+                _workers[i].Wake();
+            }
+        }
+    }
+
+    /// <summary>
     /// One scheduling step, by whichever thread holds <see cref="_owner"/>: admit what was submitted,
     /// fire due timers, hand batches to free workers. Returns when to look again (MaxValue: only
-    /// when something happens).
+    /// when something happens), and in <paramref name="handed"/> the workers (bit i: worker i) the
+    /// holder must wake after releasing the step.
     /// </summary>
-    private long Step(long now)
+    private long Step(long now, out ulong handed)
     {
+        handed = 0;
         long freeAt = long.MaxValue;
         foreach (var w in _workers)
         {
@@ -228,8 +262,9 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
         _core.AdvanceTimers(now);
         _core.Draining = _stopping;
         long wake = long.MaxValue;
-        foreach (var w in _workers)
+        for (int i = 0; i < _workers.Length; i++)
         {
+            var w = _workers[i];
             if (!w.IsIdle)
             {
                 continue;
@@ -244,6 +279,15 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
 
             w.ExpectedFreeUs = now + _estimator.Estimate(decision.Rows);
             w.Run(decision.Count);
+            if (_wakeAfterRelease && i < 64)
+            {
+                handed |= 1UL << i;
+            }
+            else
+            {
+                // Ordinary workers, or past the mask (an instance group of more than 64 workers).
+                w.Wake();
+            }
         }
 
         // A full fence, paired with the worker's on becoming idle: of "queued, is a worker idle?" and
@@ -259,8 +303,10 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     /// On the scheduler thread, shortly before its next timer: if requests are queued (a window
     /// about to expire may send them), wake an idle worker now so that it is spinning, not parked,
     /// when the batch comes: a parked thread's wake-up measured 60–90 µs here (enginebench, a lone
-    /// request's window expiring), a spinning one's about 1 µs. A worker woken for nothing spins
-    /// until a spin margin past the deadline and parks again.
+    /// request's window expiring), a spinning one's about 1 µs. At the deadline the worker takes the
+    /// step itself if nobody has handed it a batch (this thread may be late, or waiting behind a
+    /// realtime worker on its own core); one woken for nothing spins until a spin margin past the
+    /// deadline and parks again.
     /// </summary>
     void IDeadlineAhead.OnDeadlineAhead(long deadlineUs)
     {
@@ -274,7 +320,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
         {
             if (w.IsIdle)
             {
-                w.WakeAhead(deadlineUs + _threading.SpinMicroseconds);
+                w.WakeAhead(deadlineUs);
                 return;
             }
         }
@@ -309,6 +355,8 @@ internal interface IModelScheduler : IDisposable
 {
     int QueueDepth { get; }
 
+    bool StepHeldOn(int cpu);
+
     void AttachModel(Serving.ModelVersion model);
 
     void OnWorkerIdle();
@@ -325,6 +373,9 @@ public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMic
 {
     /// <summary>The queue bound per priority level where a model's queue policy sets none (0: unbounded).</summary>
     public int DefaultMaxQueueSize { get; init; }
+
+    /// <summary>SCHED_FIFO priority of the device workers (1 … 99); 0: ordinary scheduling.</summary>
+    public int RealtimePriority { get; init; }
 
     /// <summary>Applies the per-thread settings every engine thread shares; on the thread itself.</summary>
     internal void ApplyToCurrentThread()

@@ -34,6 +34,17 @@ public sealed class EngineOptions
     /// </summary>
     public int ThreadNice { get; set; }
 
+    /// <summary>
+    /// SCHED_FIFO priority (1 … 99) for the device workers; 0, the default, leaves them ordinary
+    /// threads. A realtime worker is never preempted by request threads while it waits for or runs
+    /// a batch, and takes its core back the moment it is woken: on the 2-core reference VM this
+    /// brought ctr-ranker's low-load overhead p99 under 10 µs (perf/results/README.md). Its cost is
+    /// the other threads' on that core: while it spins, they wait (at most <c>SpinMicroseconds</c>
+    /// after each batch). Needs CAP_SYS_NICE or RLIMIT_RTPRIO; when refused the workers run as
+    /// ordinary threads and the load log says so. Not with <c>WaitStrategy=Spin</c>.
+    /// </summary>
+    public int WorkerRealtimePriority { get; set; }
+
     /// <summary>Cores to pin device workers to, round-robin (for example <c>[1]</c>); empty: no pinning.</summary>
     public int[] WorkerCores { get; set; } = [];
 
@@ -79,6 +90,15 @@ public sealed class EngineOptions
         if (ThreadNice is < -20 or > 19)
         {
             yield return $"LowLatency:ThreadNice must be within -20 … 19, not {ThreadNice}";
+        }
+
+        if (WorkerRealtimePriority is < 0 or > 99)
+        {
+            yield return $"LowLatency:WorkerRealtimePriority must be within 0 … 99 (0: off; 1 … 99: SCHED_FIFO priority), not {WorkerRealtimePriority}";
+        }
+        else if (WorkerRealtimePriority > 0 && WaitStrategy == Scheduling.WaitStrategyKind.Spin)
+        {
+            yield return "LowLatency:WorkerRealtimePriority cannot be used with LowLatency:WaitStrategy=Spin: a realtime worker that never parks holds its core against every other thread, always";
         }
 
         foreach (int core in WorkerCores)

@@ -42,11 +42,11 @@ public sealed partial class InferenceEngine : IDisposable
 
     public ModelControlMode ControlMode => _options.ModelControlMode;
 
-    /// <summary>Whether this process may give a thread <paramref name="nice"/>: tried on a short-lived thread.</summary>
-    private static bool NiceAllowed(int nice)
+    /// <summary>Whether this process may give a thread a priority: <paramref name="apply"/> tried on a short-lived thread.</summary>
+    private static bool Allowed(Func<bool> apply)
     {
         bool allowed = false;
-        var probe = new Thread(() => allowed = Native.Threading.ThreadTuning.SetNice(nice)) { IsBackground = true };
+        var probe = new Thread(() => allowed = apply()) { IsBackground = true };
         probe.Start();
         probe.Join();
         return allowed;
@@ -93,12 +93,20 @@ public sealed partial class InferenceEngine : IDisposable
         _threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice)
         {
             DefaultMaxQueueSize = _options.MaxQueueSize,
+            RealtimePriority = _options.WorkerRealtimePriority,
         };
         if (_options.ThreadNice != 0)
         {
-            log?.Invoke(NiceAllowed(_options.ThreadNice)
+            log?.Invoke(Allowed(() => Native.Threading.ThreadTuning.SetNice(_options.ThreadNice))
                 ? new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"engine threads run at nice {_options.ThreadNice}")
                 : new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"engine threads cannot run at nice {_options.ThreadNice} (needs CAP_SYS_NICE or RLIMIT_NICE); they run at the default", IsWarning: true));
+        }
+
+        if (_options.WorkerRealtimePriority != 0)
+        {
+            log?.Invoke(Allowed(() => Native.Threading.ThreadTuning.UseRealtimePriority(_options.WorkerRealtimePriority))
+                ? new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"device workers run at SCHED_FIFO priority {_options.WorkerRealtimePriority}")
+                : new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"device workers cannot run at SCHED_FIFO priority {_options.WorkerRealtimePriority} (needs CAP_SYS_NICE or RLIMIT_RTPRIO); they run as ordinary threads", IsWarning: true));
         }
 
         _loader = new ModelLoaderThread();

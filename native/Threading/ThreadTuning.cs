@@ -81,6 +81,30 @@ public static partial class ThreadTuning
         return nice == -1 && Marshal.GetLastPInvokeError() != 0 ? null : nice;
     }
 
+    /// <summary>
+    /// Puts the calling thread under SCHED_FIFO at <paramref name="priority"/> (1 … 99): it then
+    /// takes its core from every ordinary (SCHED_OTHER) thread the moment it becomes runnable, and
+    /// no ordinary thread takes the core from it until it blocks. Needs CAP_SYS_NICE or an
+    /// RLIMIT_RTPRIO allowing it; false when refused or not Linux. The kernel's RT throttling
+    /// (sched_rt_runtime_us, 95 % by default) still leaves ordinary threads a share of each core.
+    /// </summary>
+    public static unsafe bool UseRealtimePriority(int priority)
+    {
+        if (!OperatingSystem.IsLinux() || priority is < 1 or > 99)
+        {
+            return false;
+        }
+
+        // struct sched_param is one int; pid 0 is the calling thread (a thread id on Linux).
+        int param = priority;
+        return SchedSetscheduler(0, SchedFifo, &param) == 0;
+    }
+
+    /// <summary>Whether the calling thread runs under SCHED_FIFO (false off Linux).</summary>
+    public static bool IsRealtime() => OperatingSystem.IsLinux() && SchedGetscheduler(0) == SchedFifo;
+
+    private const int SchedFifo = 1;
+
     private const int PrioProcess = 0;
 
     [LibraryImport("libc", EntryPoint = "gettid")]
@@ -94,6 +118,12 @@ public static partial class ThreadTuning
 
     [LibraryImport("libc", EntryPoint = "prctl")]
     private static partial int Prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
+
+    [LibraryImport("libc", EntryPoint = "sched_setscheduler")]
+    private static unsafe partial int SchedSetscheduler(int pid, int policy, int* param);
+
+    [LibraryImport("libc", EntryPoint = "sched_getscheduler")]
+    private static partial int SchedGetscheduler(int pid);
 
     [LibraryImport("libc", EntryPoint = "sched_getaffinity")]
     private static unsafe partial int SchedGetaffinity(int pid, nuint size, ulong* mask);

@@ -11,11 +11,12 @@ using TorchSharp;
 
 // The engine without HTTP: submit -> batch -> execute -> complete, timed per request from the
 // engine's own timestamps, and managed allocation per request in steady state.
-//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--cores 1,0] [--only <scenario name part>] [--out perf/results/engine.json]
+//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--rt-priority 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--cores 1,0] [--only <scenario name part>] [--out perf/results/engine.json]
 // Run from the repository root (it reads models/ and perf/models/).
 int requests = Arg("--requests", 20000);
 int saturationProducers = Arg("--producers", 4);
 int nice = Arg("--nice", 0);
+int rtPriority = Arg("--rt-priority", 0);
 if (args.Contains("--prometheus"))
 {
     // prometheus-net's adapter listening to every instrument of the engine's meter: how the server
@@ -32,11 +33,24 @@ string? outPath = ArgString("--out");
 string? only = ArgString("--only");
 int[] cores = ArgString("--cores") is { } c ? c.Split(',').Select(int.Parse).ToArray() : [];
 var results = new List<Dictionary<string, object>>();
+if (rtPriority != 0)
+{
+    bool allowed = false;
+    var probe = new Thread(() => allowed = LowLatency.Native.Threading.ThreadTuning.UseRealtimePriority(rtPriority));
+    probe.Start();
+    probe.Join();
+    if (!allowed)
+    {
+        Console.Error.WriteLine($"--rt-priority {rtPriority}: SCHED_FIFO refused (1 … 99, and it needs CAP_SYS_NICE or RLIMIT_RTPRIO)");
+        return 2;
+    }
+}
 
-using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
+
+using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models", ThreadNice = nice, WorkerRealtimePriority = rtPriority, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
 engine.Scan();
 engine.Load();
-using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models", ThreadNice = nice, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
+using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models", ThreadNice = nice, WorkerRealtimePriority = rtPriority, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
 served.Scan();
 served.Load();
 if (wait == WaitStrategyKind.Spin)

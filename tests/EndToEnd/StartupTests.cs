@@ -71,6 +71,7 @@ public sealed class StartupTests
     [InlineData("--LowLatency:IntraOpThreads=0", "LowLatency:IntraOpThreads must be 1 or more")]
     [InlineData("--LowLatency:SpinMicroseconds=-5", "LowLatency:SpinMicroseconds must be 0 or more, not -5")]
     [InlineData("--LowLatency:ThreadNice=50", "LowLatency:ThreadNice must be within -20 … 19, not 50")]
+    [InlineData("--LowLatency:WorkerRealtimePriority=100", "LowLatency:WorkerRealtimePriority must be within 0 … 99 (0: off; 1 … 99: SCHED_FIFO priority), not 100")]
     [InlineData("--LowLatency:RepositoryPollSeconds=0", "LowLatency:RepositoryPollSeconds must be more than 0, not 0")]
     [InlineData("--LowLatency:MaxBatchRowsPerRequest=-1", "LowLatency:MaxBatchRowsPerRequest must be 0")]
     [InlineData("--LowLatency:WorkerCores:0=1023", "LowLatency:WorkerCores lists core 1023")]
@@ -78,6 +79,13 @@ public sealed class StartupTests
     {
         var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, argument]));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Realtime_workers_that_would_never_park_are_refused()
+    {
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, "--LowLatency:WorkerRealtimePriority=1", "--LowLatency:WaitStrategy=Spin"]));
+        Assert.Contains("LowLatency:WorkerRealtimePriority cannot be used with LowLatency:WaitStrategy=Spin", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

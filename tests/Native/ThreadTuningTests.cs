@@ -26,6 +26,27 @@ public sealed class ThreadTuningTests
     }
 
     [Fact]
+    public void Realtime_priority_applies_to_the_calling_thread_only_and_only_within_1_to_99()
+    {
+        Assert.False(ThreadTuning.UseRealtimePriority(0));
+        Assert.False(ThreadTuning.UseRealtimePriority(100));
+        bool ok = false, realtime = false, realtimeBefore = true;
+        var t = new Thread(() =>
+        {
+            realtimeBefore = ThreadTuning.IsRealtime();
+            ok = ThreadTuning.UseRealtimePriority(1);
+            realtime = ThreadTuning.IsRealtime();
+        });
+        t.Start();
+        t.Join();
+        Assert.False(realtimeBefore);
+
+        // Without CAP_SYS_NICE the OS refuses, and then nothing changed.
+        Assert.Equal(ok, realtime);
+        Assert.False(ThreadTuning.IsRealtime());
+    }
+
+    [Fact]
     public void A_core_may_be_pinned_to_only_when_the_process_affinity_allows_it()
     {
         if (!OperatingSystem.IsLinux())
@@ -45,6 +66,29 @@ public sealed class ThreadTuningTests
     }
 
     [Fact]
+    public void The_engine_runs_its_workers_and_only_them_at_realtime_priority_where_allowed()
+    {
+        bool allowed = false;
+        var probe = new Thread(() => allowed = ThreadTuning.UseRealtimePriority(1));
+        probe.Start();
+        probe.Join();
+        using var repo = new TempRepository();
+        string config = File.ReadAllText(Path.Combine(RepoPaths.Models, "ctr-ranker", "config.json")).Replace("\"ctr-ranker\"", "\"fifo\"", StringComparison.Ordinal);
+        repo.AddModel("fifo", config);
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root, WorkerRealtimePriority = 3 });
+        engine.Scan();
+        var log = new List<LowLatency.Engine.Diagnostics.EngineEvent>();
+        engine.Load(log.Add);
+        var policyByThread = ThreadStatFields("ll-fifo-", 38);
+        Assert.Contains(log, e => e.Kind == LowLatency.Engine.Diagnostics.EngineEventKind.ThreadPriority && e.IsWarning == !allowed && e.Message.Contains("SCHED_FIFO priority 3", StringComparison.Ordinal));
+
+        // Field 41 of stat is the policy (1: SCHED_FIFO, 0: SCHED_OTHER); the worker sets it as it starts.
+        Assert.True(policyByThread.Count >= 2, string.Join(", ", policyByThread.Keys));
+        Assert.Contains(policyByThread, kv => kv.Key.StartsWith("ll-fifo-v1-w0", StringComparison.Ordinal));
+        Assert.All(policyByThread, kv => Assert.Equal(allowed && kv.Key.Contains("-w", StringComparison.Ordinal) ? 1 : 0, kv.Value));
+    }
+
+    [Fact]
     public void The_engine_runs_its_scheduler_and_worker_threads_at_the_configured_nice_value()
     {
         // A model name no other test uses: thread names (15 bytes in /proc) tell this engine's apart.
@@ -54,7 +98,21 @@ public sealed class ThreadTuningTests
         using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root, ThreadNice = 5 });
         engine.Scan();
         engine.Load();
-        var niceByThread = new Dictionary<string, int>();
+        var niceByThread = ThreadStatFields("ll-nice-", 16);
+
+        // The scheduler and at least one worker.
+        Assert.True(niceByThread.Count >= 2, string.Join(", ", niceByThread.Keys));
+        Assert.All(niceByThread, kv => Assert.Equal(5, kv.Value));
+    }
+
+    /// <summary>
+    /// One field of /proc/self/task/*/stat for each thread whose name starts with <paramref name="prefix"/>,
+    /// keyed by name and id; <paramref name="index"/> counts from the field after the ")" that ends the
+    /// name (field 3, the state, is 0), since a name may hold spaces.
+    /// </summary>
+    private static Dictionary<string, int> ThreadStatFields(string prefix, int index)
+    {
+        var values = new Dictionary<string, int>();
         foreach (var task in Directory.GetDirectories("/proc/self/task"))
         {
             string comm, stat;
@@ -69,16 +127,13 @@ public sealed class ThreadTuningTests
                 continue;
             }
 
-            if (comm.StartsWith("ll-nice-", StringComparison.Ordinal))
+            if (comm.StartsWith(prefix, StringComparison.Ordinal))
             {
-                // Field 19 of stat is the nice value; fields count from after the ")" ending comm.
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                niceByThread[$"{comm} ({Path.GetFileName(task)})"] = int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+                values[$"{comm} ({Path.GetFileName(task)})"] = int.Parse(fields[index], System.Globalization.CultureInfo.InvariantCulture);
             }
         }
 
-        // The scheduler and at least one worker.
-        Assert.True(niceByThread.Count >= 2, string.Join(", ", niceByThread.Keys));
-        Assert.All(niceByThread, kv => Assert.Equal(5, kv.Value));
+        return values;
     }
 }
