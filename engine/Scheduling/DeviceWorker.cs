@@ -216,20 +216,39 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     /// <summary>
     /// Woken ahead of a batching deadline: spin (no park) until it, then take the scheduling step
     /// if no batch came (the scheduler thread's own wake-up may be late, and a realtime worker on
-    /// its core keeps it from running at all), then spin a margin past it for a hand-off.
+    /// its core keeps it from running at all), then spin a margin past it for a hand-off. The
+    /// deadline told may be early: the timer wheel keeps a timer beyond its first 256 µs in a
+    /// coarser bucket and names that bucket's start. The step then names the window's exact end,
+    /// and the worker spins on to it when it is within the wake-ahead lead, as the scheduler
+    /// thread would have woken it for that anyway.
     /// </summary>
     private void WaitAheadOf(long deadlineUs)
     {
-        default(SpinWaitStrategy).Wait(_spot, deadlineUs);
-        if (Volatile.Read(ref _assigned) == 0 && !_stopping)
+        long until = deadlineUs;
+        while (true)
         {
-            _scheduler.OnWorkerIdle();
+            default(SpinWaitStrategy).Wait(_spot, until);
+            if (Volatile.Read(ref _assigned) != 0 || _stopping)
+            {
+                break;
+            }
+
+            long next = _scheduler.OnWorkerIdle();
+            if (Volatile.Read(ref _assigned) != 0 || next <= until || next - MonotonicClock.NowMicroseconds() > SpinThenParkWaitStrategy.WakeAheadMicroseconds)
+            {
+                break;
+            }
+
+            until = next;
         }
 
         if (Volatile.Read(ref _assigned) == 0)
         {
-            default(SpinWaitStrategy).Wait(_spot, deadlineUs + _threading.SpinMicroseconds);
+            default(SpinWaitStrategy).Wait(_spot, until + _threading.SpinMicroseconds);
         }
+
+        // Done with this deadline: the loop must not come back to it (unless a new one was told meanwhile).
+        Interlocked.CompareExchange(ref _aheadOfUs, 0, deadlineUs);
     }
 
     private void BecomeIdle()

@@ -112,21 +112,25 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
 
     /// <summary>
     /// Called by a worker that became free: if anything is queued, it takes the step itself and so
-    /// usually hands the next batch to itself, with no wake-up at all.
+    /// usually hands the next batch to itself, with no wake-up at all. Returns when the last step
+    /// it ran wants to look again (a batching window's end), or MaxValue when it ran none.
     /// </summary>
-    public void OnWorkerIdle()
+    public long OnWorkerIdle()
     {
         // Counted before trying the step: a holder that started its step before this sees the
         // count change when it looks again after releasing, and runs another step for this worker.
         Interlocked.Increment(ref _idleEvents);
         if (Volatile.Read(ref _pendingApprox) != 0 || !_submissions.IsEmpty)
         {
-            Drive();
+            return Drive();
         }
-        else if (_stopping)
+
+        if (_stopping)
         {
             _spot.Signal();
         }
+
+        return long.MaxValue;
     }
 
     /// <summary>Refuses nothing already submitted: queued requests are batched at once, answered, then the threads end.</summary>
@@ -146,15 +150,17 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     /// stays lock-free). After releasing, the holder looks again, so work that arrived while it held
     /// the step is never left behind: either it takes the step again, or whoever holds it now will.
     /// When the step leaves a timer earlier than the scheduler thread's planned wake-up, the
-    /// scheduler thread is woken to keep it.
+    /// scheduler thread is woken to keep it. Returns the last step's next timer, or MaxValue when it
+    /// ran none.
     /// </summary>
-    private void Drive()
+    private long Drive()
     {
+        long wake = long.MaxValue;
         while (Interlocked.CompareExchange(ref _owner, 1, 0) == 0)
         {
             Volatile.Write(ref _ownerCpu, Thread.GetCurrentProcessorId());
             int idleEvents = Volatile.Read(ref _idleEvents);
-            long wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
+            wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
             Release();
             WakeHanded(handed);
             if (wake < Volatile.Read(ref _plannedWakeUs))
@@ -164,9 +170,11 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
 
             if (!MoreToDo(idleEvents))
             {
-                return;
+                break;
             }
         }
+
+        return wake;
     }
 
     /// <summary>
@@ -359,7 +367,7 @@ internal interface IModelScheduler : IDisposable
 
     void AttachModel(Serving.ModelVersion model);
 
-    void OnWorkerIdle();
+    long OnWorkerIdle();
 
     int WorkerRestarts { get; }
 
