@@ -26,7 +26,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     private readonly Thread _thread;
     private readonly TWait _wait;
     private readonly EngineThreading _threading;
-    private readonly bool _wakeAfterRelease;
+    private readonly bool _realtimeWorkers;
     private volatile bool _stopping;
 
     // Who runs the scheduling step: 0 free, 1 held (by the scheduler thread or a submitter).
@@ -51,7 +51,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
         _config = config;
         _wait = wait;
         _threading = threading;
-        _wakeAfterRelease = threading.RealtimePriority > 0;
+        _realtimeWorkers = threading.RealtimePriority > 0;
         var workers = new List<IDeviceWorker>();
         foreach (var group in config.InstanceGroups)
         {
@@ -78,6 +78,15 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     public int WorkerRestarts => _workers.Sum(w => w.Restarts);
 
     public int QueueDepth => Volatile.Read(ref _pendingApprox);
+
+    /// <summary>Realtime workers only read it; ordinary ones spin or yield to a holder on their core.</summary>
+    private void NoteOwnerCpu()
+    {
+        if (_realtimeWorkers)
+        {
+            Volatile.Write(ref _ownerCpu, Thread.GetCurrentProcessorId());
+        }
+    }
 
     /// <summary>Whether a thread holds the scheduling step and took it on <paramref name="cpu"/>.</summary>
     public bool StepHeldOn(int cpu) => Volatile.Read(ref _owner) != 0 && Volatile.Read(ref _ownerCpu) == cpu;
@@ -158,7 +167,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
         long wake = long.MaxValue;
         while (Interlocked.CompareExchange(ref _owner, 1, 0) == 0)
         {
-            Volatile.Write(ref _ownerCpu, Thread.GetCurrentProcessorId());
+            NoteOwnerCpu();
             int idleEvents = Volatile.Read(ref _idleEvents);
             wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
             Release();
@@ -205,7 +214,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
                 continue;
             }
 
-            Volatile.Write(ref _ownerCpu, Thread.GetCurrentProcessorId());
+            NoteOwnerCpu();
             int idleEvents = Volatile.Read(ref _idleEvents);
             long wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
             bool done = _stopping && _core.Pending == 0 && _submissions.IsEmpty && AllIdle();
@@ -287,7 +296,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
 
             w.ExpectedFreeUs = now + _estimator.Estimate(decision.Rows);
             w.Run(decision.Count);
-            if (_wakeAfterRelease && i < 64)
+            if (_realtimeWorkers && i < 64)
             {
                 handed |= 1UL << i;
             }
