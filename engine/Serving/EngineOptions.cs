@@ -37,11 +37,13 @@ public sealed class EngineOptions
     /// <summary>
     /// SCHED_FIFO priority (1 … 99) for the device workers; 0, the default, leaves them ordinary
     /// threads. A realtime worker is never preempted by request threads while it waits for or runs
-    /// a batch, and takes its core back the moment it is woken: on the 2-core reference VM this
-    /// brought ctr-ranker's low-load overhead p99 under 10 µs (perf/results/README.md). Its cost is
-    /// the other threads' on that core: while it spins, they wait (at most <c>SpinMicroseconds</c>
-    /// after each batch). Needs CAP_SYS_NICE or RLIMIT_RTPRIO; when refused the workers run as
-    /// ordinary threads and the load log says so. Not with <c>WaitStrategy=Spin</c>.
+    /// a batch, and takes its core back the moment it is woken: in the engine benchmark on the
+    /// 2-core reference VM it brought ctr-ranker's low-load overhead p99 under 10 µs. Its cost is
+    /// the other threads' on that core, which wait while it computes or spins: through HTTP on the
+    /// same VM, c=16 fell from 15,000 to 9,500 req/s (perf/results/README.md), hence off by
+    /// default; for hosts with cores to spare beside the workers. Needs CAP_SYS_NICE or
+    /// RLIMIT_RTPRIO; when refused the workers run as ordinary threads and the load log says so.
+    /// Not with <c>WaitStrategy=Spin</c>.
     /// </summary>
     public int WorkerRealtimePriority { get; set; }
 
