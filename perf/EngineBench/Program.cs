@@ -131,14 +131,23 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
     var h = new Histograms(total);
     GC.Collect();
     long before = GC.GetTotalAllocatedBytes(precise: true);
+    var pausedBefore = GC.GetTotalPauseDuration();
+    int gen0Before = GC.CollectionCount(0), gen2Before = GC.CollectionCount(2);
     var watch = System.Diagnostics.Stopwatch.StartNew();
-    int done = await Run(model, producers, inFlight, qos, total, h);
+    var (done, failed) = await Run(model, producers, inFlight, qos, total, h);
     watch.Stop();
     long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
     var row = new Dictionary<string, object>
     {
         ["scenario"] = name,
         ["requests"] = done,
+        // A failed request is part of the result, not the end of the run (one that timed out in the
+        // queue after a stall of the whole VM used to abort it): counted here, its first error printed.
+        ["failed"] = failed.Count,
+        ["first_failure"] = failed.First ?? "",
+        ["gc_pause_ms_total"] = Math.Round((GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds, 2),
+        ["gc_collections"] = GC.CollectionCount(0) - gen0Before,
+        ["gc_gen2_collections"] = GC.CollectionCount(2) - gen2Before,
         ["throughput_per_s"] = Math.Round(done / watch.Elapsed.TotalSeconds),
         ["overhead_us_p50"] = h.Overhead.GetValueAtPercentile(50),
         ["overhead_us_p99"] = h.Overhead.GetValueAtPercentile(99),
@@ -162,12 +171,17 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
     };
     results.Add(row);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included)"));
+        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included); GC paused {row["gc_pause_ms_total"]} ms in {row["gc_collections"]} collections ({row["gc_gen2_collections"]} gen2)"));
+    if (failed.Count > 0)
+    {
+        Console.WriteLine($"{name}: {failed.Count} of {done} requests failed; the first: {failed.First}");
+    }
 }
 
-async Task<int> Run(ModelVersion model, int producers, int inFlight, QosClass qos, int total, Histograms? h)
+async Task<(int Sent, Failures Failed)> Run(ModelVersion model, int producers, int inFlight, QosClass qos, int total, Histograms? h)
 {
     int perProducer = total / producers;
+    var failed = new Failures();
     var tasks = Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
     {
         var pending = new InferenceRequest[inFlight];
@@ -187,18 +201,21 @@ async Task<int> Run(ModelVersion model, int producers, int inFlight, QosClass qo
 
             for (int i = 0; i < n; i++)
             {
-                if (!await completions[i])
+                if (await completions[i])
                 {
-                    throw new InvalidOperationException(pending[i].Error);
+                    h?.Record(pending[i]);
+                }
+                else
+                {
+                    failed.Add(pending[i]);
                 }
 
-                h?.Record(pending[i]);
                 pending[i].Dispose();
             }
         }
     })).ToArray();
     await Task.WhenAll(tasks);
-    return perProducer * producers;
+    return (perProducer * producers, failed);
 }
 
 // One stand-in request body per in-flight slot, per input: the request borrows its bytes, as the
@@ -336,5 +353,22 @@ internal sealed class Histograms(int capacity)
             Completion.RecordValue(Math.Max(0, r.CompletedUs - r.ExecEndUs));
             _batchStarts[_recorded++] = r.ExecStartUs;
         }
+    }
+}
+
+/// <summary>Requests that failed in a run: how many, and the first one's error with its timing.</summary>
+internal sealed class Failures
+{
+    private int _count;
+    private string? _first;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public string? First => Volatile.Read(ref _first);
+
+    public void Add(InferenceRequest r)
+    {
+        Interlocked.Increment(ref _count);
+        Interlocked.CompareExchange(ref _first, $"{r.Status}: {r.Error} (arrived at {r.ArrivalUs} us, seen failed at {MonotonicClock.NowMicroseconds()} us)", null);
     }
 }
