@@ -242,7 +242,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     /// whole batch while the step stays held, so that no one else can admit or dispatch meanwhile.
     /// Ordinary workers are woken inside the step, where their wake-up overlaps the rest of it:
     /// waking them after the release measured worse at saturation (ctr-ranker p99 median 14 against
-    /// 9 µs over 24 interleaved runs; perf/results/README.md).
+    /// 9 µs over 23–24 interleaved runs each; perf/results/README.md).
     /// </summary>
     private void WakeHanded(ulong handed)
     {
