@@ -21,6 +21,13 @@ public sealed class EngineConcurrencyTests
         return engine;
     }
 
+    /// <summary>The served ctr-ranker's latest version (the model every test here drives).</summary>
+    private static ModelVersion CtrRanker(InferenceEngine engine)
+    {
+        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
+        return served.Latest;
+    }
+
     /// <summary>A request of <paramref name="rows"/> rows taken from the golden batch starting at <paramref name="first"/>.</summary>
     private static InferenceRequest Build(ModelVersion model, int first, int rows, bool borrowed = false)
     {
@@ -80,8 +87,7 @@ public sealed class EngineConcurrencyTests
         // With realtime workers a worker preempts whatever ran on its core, a step holder included:
         // the hand-offs that avoid spinning against it (WakeHanded, StepHeldOn) must lose nothing.
         using var engine = StartEngine(realtimePriority);
-        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
-        var model = served.Latest;
+        var model = CtrRanker(engine);
         int completed = 0;
         var producers = Enumerable.Range(0, 8).Select(p => Task.Run(async () =>
         {
@@ -119,8 +125,7 @@ public sealed class EngineConcurrencyTests
         // takes the step itself unless the scheduler thread handed it the batch first. Either way
         // the batch leaves once, at or after the window's end, with the request's own rows.
         using var engine = StartEngine(realtimePriority);
-        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
-        var model = served.Latest;
+        var model = CtrRanker(engine);
         long window = QosSettings.Default.Balanced.WindowMicroseconds;
         for (int i = 0; i < 12; i++)
         {
@@ -138,8 +143,7 @@ public sealed class EngineConcurrencyTests
     public async Task Shutdown_answers_every_accepted_request()
     {
         var engine = StartEngine();
-        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
-        var model = served.Latest;
+        var model = CtrRanker(engine);
         var accepted = new System.Collections.Concurrent.ConcurrentBag<(InferenceRequest R, Task<bool> Done)>();
         int refused = 0;
         using var go = new ManualResetEventSlim();
@@ -178,8 +182,7 @@ public sealed class EngineConcurrencyTests
     public async Task A_worker_thread_that_dies_is_replaced_and_counted()
     {
         using var engine = StartEngine();
-        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
-        var model = served.Latest;
+        var model = CtrRanker(engine);
         var worker = (DeviceWorker<SpinThenParkWaitStrategy>)((ModelScheduler<SpinThenParkWaitStrategy>)model.Scheduler).Workers[0];
         worker.InjectThreadDeath = true;
 
