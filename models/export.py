@@ -15,6 +15,7 @@ Each golden file is a KServe v2 JSON inference request plus the outputs PyTorch 
 """
 import json
 import os
+from typing import List, Tuple
 
 import numpy as np
 import torch
@@ -107,6 +108,27 @@ class Strided(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (x * 2.0).transpose(1, 2)
+
+
+class Pair(nn.Module):
+    """Answers with a tuple of two tensors: a test model, for a model with two outputs."""
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        return x * 2.0, x + 1.0
+
+
+class PairList(nn.Module):
+    """Answers with a list of two tensors: a test model, for outputs returned as a list."""
+
+    def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
+        return [x + 1.0, x * 3.0]
+
+
+class TensorAndCount(nn.Module):
+    """Answers with a tensor and an int: a test model, for an answer that is not only tensors."""
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, int]:
+        return x, 3
 
 
 class Identity(nn.Module):
@@ -221,6 +243,12 @@ def main() -> None:
         d = os.path.join(ROOT, "..", "tests", "models", "strided", "1")
         os.makedirs(d, exist_ok=True)
         torch.jit.script(Strided().eval()).save(os.path.join(d, "model.pt"))
+
+        # The tests' scripts of other answer shapes, bare files outside any repository.
+        d = os.path.join(ROOT, "..", "tests", "scripts")
+        os.makedirs(d, exist_ok=True)
+        for name, module in (("pair", Pair()), ("pair-list", PairList()), ("tensor-and-count", TensorAndCount())):
+            torch.jit.script(module.eval()).save(os.path.join(d, name + ".pt"))
 
 
 if __name__ == "__main__":

@@ -4,15 +4,15 @@ using TorchSharp;
 namespace LowLatency.Engine.Execution;
 
 /// <summary>
-/// One pinned native arena and the tensor views over it. Where the row count alone fixes a view's
-/// shape, the view is made once per row count (outside any dispose scope) and kept: a batch of that
-/// size then creates no tensor at all. Used for a worker's input batches and for the output buffers
-/// of its output holders; owned by one device worker.
+/// One pinned native arena and the tensor views over it (bare handles, <see cref="TensorHandle"/>).
+/// Where the row count alone fixes a view's shape, the view is made once per row count and kept: a
+/// batch of that size then creates no tensor at all. Used for a worker's input batches and for the
+/// output buffers of its output holders; owned by one device worker.
 /// </summary>
 internal sealed unsafe class ArenaViews : IDisposable
 {
     private readonly NativeArena _arena;
-    private readonly torch.Tensor?[] _views;
+    private readonly TensorHandle[] _views;
     private readonly torch.ScalarType _type;
     private readonly NativeHandleCount _handles;
 
@@ -21,7 +21,7 @@ internal sealed unsafe class ArenaViews : IDisposable
     public ArenaViews(long bytes, int maxRows, torch.ScalarType type, NativeHandleCount handles)
     {
         _arena = new NativeArena(bytes);
-        _views = new torch.Tensor?[maxRows + 1];
+        _views = new TensorHandle[maxRows + 1];
         _type = type;
         _handles = handles;
         handles.Add(1);
@@ -44,20 +44,21 @@ internal sealed unsafe class ArenaViews : IDisposable
     /// <summary>
     /// A view of the arena with <paramref name="shape"/> (whose bytes <see cref="Span"/> made room
     /// for). Cached under <paramref name="rows"/> when <paramref name="cache"/> says the row count
-    /// fixes the shape; otherwise a new tensor in the caller's dispose scope.
+    /// fixes the shape; otherwise a new tensor that the caller disposes (<paramref name="temporary"/>).
     /// </summary>
-    public torch.Tensor View(long[] shape, int rows, bool cache)
+    public TensorHandle View(long[] shape, int rows, bool cache, out bool temporary)
     {
         if (!cache || (uint)rows >= (uint)_views.Length)
         {
-            return NativeTensor.View(_arena.Pointer, shape, _type);
+            temporary = true;
+            return TensorHandle.View(_arena.Pointer, shape, _type);
         }
 
+        temporary = false;
         var view = _views[rows];
-        if (view is null)
+        if (view.IsNull)
         {
-            view = NativeTensor.View(_arena.Pointer, shape, _type);
-            view.DetachFromDisposeScope();
+            view = TensorHandle.View(_arena.Pointer, shape, _type);
             _views[rows] = view;
             _handles.Add(1);
         }
@@ -69,10 +70,10 @@ internal sealed unsafe class ArenaViews : IDisposable
     {
         for (int k = 0; k < _views.Length; k++)
         {
-            if (_views[k] is { } v)
+            if (!_views[k].IsNull)
             {
-                v.Dispose();
-                _views[k] = null;
+                _views[k].Dispose();
+                _views[k] = default;
                 _handles.Add(-1);
             }
         }

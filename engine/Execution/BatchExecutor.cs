@@ -11,8 +11,11 @@ namespace LowLatency.Engine.Execution;
 /// the request has them (the request body, or its own buffer), into their rows of this worker's
 /// native arena, zero-padding variable dimensions to the batch's largest; the model runs on
 /// zero-copy views of the arenas; each request then gets views of its rows of the model's own output
-/// tensors, which stay alive until every request of the batch has written its response. One per
-/// device worker, used only from that worker's thread.
+/// tensors, which stay alive until every request of the batch has written its response. Tensors
+/// are bare handles with one owner each (this executor for a batch's temporary views, an arena for
+/// its cached ones, an output holder for served outputs), freed where their owner lets them go: no
+/// managed wrapper, no dispose scope, nothing for the GC per batch. One per device worker, used
+/// only from that worker's thread.
 /// </summary>
 internal sealed unsafe class BatchExecutor : IBatchRunner
 {
@@ -23,8 +26,14 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     private readonly long[][] _partShapes;
     private readonly long[][] _outputShapes;
     private readonly long[][] _outputPartShapes;
-    private readonly object[] _args;
-    private readonly torch.Tensor[] _outputs;
+    private readonly TensorHandle[] _args;
+    private readonly TensorHandle[] _outputs;
+    private readonly TensorHandle[] _served;
+
+    // Views made for this batch only (of a request's own inputs, or of a shape no cached view
+    // has): disposed when the batch is done, whatever happened. At most one per input and output.
+    private readonly TensorHandle[] _temporaries;
+    private int _temporaryCount;
     private readonly bool[] _outputOwned;
     private readonly long[] _outputBytes;
     private readonly InputRange[] _inputRanges;
@@ -75,8 +84,10 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             _outputPartShapes[o] = new long[_batchRank + spec.Dims.Length];
         }
 
-        _args = new object[inputs];
-        _outputs = new torch.Tensor[outputs];
+        _args = new TensorHandle[inputs];
+        _outputs = new TensorHandle[outputs];
+        _served = new TensorHandle[outputs];
+        _temporaries = new TensorHandle[inputs + outputs];
         _outputOwned = new bool[outputs];
         _outputBytes = new long[outputs];
     }
@@ -110,52 +121,91 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             rows += r.BatchSize;
         }
 
-        using var scope = torch.NewDisposeScope();
-        if (batch.Length == 1 && OwnsAllInputs(batch[0]))
+        try
         {
-            // One request whose inputs it wrote itself (pinned): the model runs on views of them.
-            var r = batch[0];
-            for (int i = 0; i < _arenas.Length; i++)
+            if (batch.Length == 1 && OwnsAllInputs(batch[0]))
             {
-                byte* data = r.OwnedInputPointer(i);
-                _args[i] = NativeTensor.View(data, r.InputShape(i), _config.Inputs[i].DataType.ToTorch());
-                _inputRanges[i] = new InputRange(data, r.InputSource(i).Length);
+                // One request whose inputs it wrote itself (pinned): the model runs on views of them.
+                var r = batch[0];
+                for (int i = 0; i < _arenas.Length; i++)
+                {
+                    byte* data = r.OwnedInputPointer(i);
+                    _args[i] = Temporary(TensorHandle.View(data, r.InputShape(i), _config.Inputs[i].DataType.ToTorch()));
+                    _inputRanges[i] = new InputRange(data, r.InputSource(i).Length);
+                }
             }
-        }
-        else
-        {
-            for (int i = 0; i < _arenas.Length; i++)
+            else
             {
-                Gather(batch, i, rows);
+                for (int i = 0; i < _arenas.Length; i++)
+                {
+                    Gather(batch, i, rows);
+                }
             }
-        }
 
-        _model.Forward(_args, _outputs);
+            // The outputs are ours from here until a holder owns them or they are disposed below.
+            _model.Forward(_args, _outputs);
+            Answer(batch, rows);
+        }
+        finally
+        {
+            for (int k = 0; k < _temporaryCount; k++)
+            {
+                _temporaries[k].Dispose();
+                _temporaries[k] = default;
+            }
+
+            _temporaryCount = 0;
+            _args.AsSpan().Clear();
+        }
+    }
+
+    private TensorHandle Temporary(TensorHandle view)
+    {
+        _temporaries[_temporaryCount++] = view;
+        return view;
+    }
+
+    /// <summary>Checks the model's outputs and hands each request its rows of them, or throws having freed them.</summary>
+    private void Answer(ReadOnlySpan<InferenceRequest> batch, int rows)
+    {
         var holder = TakeHolder();
         try
         {
             for (int o = 0; o < _outputs.Length; o++)
             {
-                _outputs[o] = Servable(o, rows, holder, out _outputOwned[o]);
+                _served[o] = Servable(o, rows, holder, out _outputOwned[o]);
             }
         }
         catch
         {
             // The model's answer does not fit its configuration: nobody holds anything yet.
             holder.Abandon();
+            for (int o = 0; o < _outputs.Length; o++)
+            {
+                _outputs[o].Dispose();
+                _outputs[o] = default;
+                _served[o] = default;
+            }
+
             throw;
         }
 
-        // Nothing below throws: the requests hold the outputs only once every output passed.
+        // Nothing below throws: the requests hold the outputs only once every output passed. An
+        // output served from the holder's buffer was copied there, and the model's own tensor goes.
         for (int o = 0; o < _outputs.Length; o++)
         {
             if (_outputOwned[o])
             {
                 holder.Own(o, _outputs[o]);
             }
+            else
+            {
+                _outputs[o].Dispose();
+            }
 
             Scatter(batch, o, rows);
-            _outputs[o] = null!;
+            _outputs[o] = default;
+            _served[o] = default;
         }
 
         holder.Publish(batch.Length);
@@ -216,7 +266,8 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         }
 
         _inputRanges[i] = new InputRange(arena.Pointer, bytes);
-        _args[i] = arena.View(shape, _config.Batched ? rows : 1, cache: !padded && _fixedShape[i]);
+        var view = arena.View(shape, _config.Batched ? rows : 1, cache: !padded && _fixedShape[i], out bool temporary);
+        _args[i] = temporary ? Temporary(view) : view;
     }
 
     /// <summary>The batch's shape for input <paramref name="i"/>; true when some request needs padding.</summary>
@@ -254,16 +305,15 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     /// one, or a view of an input (whose memory the next batch overwrites, or goes back with its
     /// request before the responses are written).
     /// </summary>
-    private torch.Tensor Servable(int o, int rows, BatchOutputs holder, out bool owned)
+    private TensorHandle Servable(int o, int rows, BatchOutputs holder, out bool owned)
     {
         var spec = _config.Outputs[o];
         var t = _outputs[o];
-        if (t.dtype != spec.DataType.ToTorch())
+        if (t.Type != spec.DataType.ToTorch())
         {
-            throw new InvalidOperationException($"output '{spec.Name}' is {t.dtype}, its configuration says {spec.DataType.ConfigName()}");
+            throw new InvalidOperationException($"output '{spec.Name}' is {t.Type}, its configuration says {spec.DataType.ConfigName()}");
         }
 
-        // Read dimension by dimension into a buffer of our own: Tensor.shape allocates an array.
         var shape = _outputShapes[o];
         if (t.Dimensions != shape.Length)
         {
@@ -273,7 +323,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         long elements = 1;
         for (int d = 0; d < shape.Length; d++)
         {
-            shape[d] = t.size(d);
+            shape[d] = t.Size(d);
             elements *= shape[d];
         }
 
@@ -292,15 +342,20 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
 
         long bytes = elements * spec.DataType.ElementSize();
         _outputBytes[o] = bytes;
-        if (t.device_type == DeviceType.CPU && t.is_contiguous() && !OverlapsAnInput(NativeTensor.Data(t), bytes))
+        if (t.OnCpu && t.IsContiguous && !OverlapsAnInput(t.Data, bytes))
         {
             owned = true;
             return t;
         }
 
         owned = false;
-        var buffer = holder.Buffer(o, shape, bytes, _config.Batched ? rows : 1, _fixedOutputShape[o], spec.DataType.ToTorch());
-        buffer.copy_(t);
+        var buffer = holder.Buffer(o, shape, bytes, _config.Batched ? rows : 1, _fixedOutputShape[o], spec.DataType.ToTorch(), out bool temporary);
+        if (temporary)
+        {
+            Temporary(buffer);
+        }
+
+        buffer.CopyFrom(t);
         return buffer;
     }
 
@@ -318,14 +373,14 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static InvalidOperationException WrongShape(TensorConfig spec, torch.Tensor t, int rows) =>
-        new($"output '{spec.Name}' has shape {InferenceRequest.Format(t.shape)}, expected {rows} rows of {InferenceRequest.Format(spec.Dims)}");
+    private static InvalidOperationException WrongShape(TensorConfig spec, TensorHandle t, int rows) =>
+        new($"output '{spec.Name}' has shape {InferenceRequest.Format(t.Shape())}, expected {rows} rows of {InferenceRequest.Format(spec.Dims)}");
 
     private void Scatter(ReadOnlySpan<InferenceRequest> batch, int o, int rows)
     {
         var shape = _outputShapes[o];
         long total = _outputBytes[o];
-        byte* data = NativeTensor.Data(_outputs[o]);
+        byte* data = _served[o].Data;
         long rowBytes = _config.Batched ? (rows == 0 ? 0 : total / rows) : total;
         long offset = 0;
         var part = _outputPartShapes[o];

@@ -1,3 +1,4 @@
+using LowLatency.Native.Torch;
 using TorchSharp;
 
 namespace LowLatency.Engine.Execution;
@@ -14,7 +15,7 @@ namespace LowLatency.Engine.Execution;
 /// </summary>
 internal sealed class BatchOutputs : IDisposable
 {
-    private readonly torch.Tensor?[] _tensors;
+    private readonly TensorHandle[] _tensors;
     private readonly ArenaViews?[] _buffers;
     private int _references;
 
@@ -30,7 +31,7 @@ internal sealed class BatchOutputs : IDisposable
     /// <param name="capacity">Each output's buffer size, should it need one: max_batch_size rows.</param>
     public BatchOutputs(long[] capacity, int maxRows, NativeHandleCount handles)
     {
-        _tensors = new torch.Tensor?[capacity.Length];
+        _tensors = new TensorHandle[capacity.Length];
         _buffers = new ArenaViews?[capacity.Length];
         _capacity = capacity;
         _maxRows = maxRows;
@@ -52,10 +53,9 @@ internal sealed class BatchOutputs : IDisposable
     /// <summary>On the device worker: gives back a holder taken for a batch that failed before any request held it.</summary>
     public void Abandon() => Volatile.Write(ref _inUse, 0);
 
-    /// <summary>Takes ownership of an output tensor: it leaves the worker's dispose scope.</summary>
-    public void Own(int index, torch.Tensor tensor)
+    /// <summary>Takes ownership of an output tensor: released with the holder's last reference.</summary>
+    public void Own(int index, TensorHandle tensor)
     {
-        tensor.DetachFromDisposeScope();
         _tensors[index] = tensor;
         _handles.Add(1);
     }
@@ -63,13 +63,14 @@ internal sealed class BatchOutputs : IDisposable
     /// <summary>
     /// On the device worker: output <paramref name="index"/>'s preallocated buffer, as a tensor of
     /// <paramref name="shape"/> to copy the model's output into. Made the first time an output needs
-    /// it (most models' outputs are served where they lie and never do).
+    /// it (most models' outputs are served where they lie and never do). A view the caller must
+    /// dispose is <paramref name="temporary"/> (its data stays: it is the holder's buffer).
     /// </summary>
-    public torch.Tensor Buffer(int index, long[] shape, long bytes, int rows, bool cache, torch.ScalarType type)
+    public TensorHandle Buffer(int index, long[] shape, long bytes, int rows, bool cache, torch.ScalarType type, out bool temporary)
     {
         var buffer = _buffers[index] ??= new ArenaViews(Math.Max(bytes, _capacity[index]), _maxRows, type, _handles);
         buffer.Span(bytes);
-        return buffer.View(shape, rows, cache);
+        return buffer.View(shape, rows, cache, out temporary);
     }
 
     /// <summary>
@@ -88,10 +89,10 @@ internal sealed class BatchOutputs : IDisposable
         int released = 0;
         for (int i = 0; i < _tensors.Length; i++)
         {
-            if (_tensors[i] is { } t)
+            if (!_tensors[i].IsNull)
             {
-                t.Dispose();
-                _tensors[i] = null;
+                _tensors[i].Dispose();
+                _tensors[i] = default;
                 released++;
             }
         }

@@ -1,6 +1,5 @@
-using System.Runtime.CompilerServices;
 using LowLatency.Engine.Config;
-using TorchSharp;
+using LowLatency.Native.Torch;
 
 namespace LowLatency.Engine.Execution;
 
@@ -10,10 +9,10 @@ namespace LowLatency.Engine.Execution;
 /// </summary>
 public sealed class TorchScriptModel : IDisposable
 {
-    private readonly torch.jit.ScriptModule _module;
+    private readonly TorchScriptModule _module;
     private int _disposed;
 
-    private TorchScriptModel(torch.jit.ScriptModule module, string path)
+    private TorchScriptModel(TorchScriptModule module, string path)
     {
         _module = module;
         Path = path;
@@ -32,10 +31,10 @@ public sealed class TorchScriptModel : IDisposable
             throw new ModelConfigException(path, "model file not found");
         }
 
-        torch.jit.ScriptModule module;
+        TorchScriptModule module;
         try
         {
-            module = torch.jit.load(path, DeviceType.CPU);
+            module = TorchScriptModule.Load(path);
         }
         catch (Exception e)
         {
@@ -44,51 +43,26 @@ public sealed class TorchScriptModel : IDisposable
             throw new ModelConfigException(path, $"not a TorchScript file libtorch can load: {reason}", e);
         }
 
-        module.eval();
         _ = config;
         return new TorchScriptModel(module, path);
     }
 
-    /// <summary>Runs forward; returns the outputs as tensors in order (owned by the caller's dispose scope).</summary>
-    public void Forward(object[] inputs, torch.Tensor[] outputs)
+    /// <summary>
+    /// Runs forward on the calling thread; fills <paramref name="outputs"/> (one per configured
+    /// output, in order) with tensors the caller owns, or throws with nothing left to free.
+    /// </summary>
+    public void Forward(ReadOnlySpan<TensorHandle> inputs, Span<TensorHandle> outputs)
     {
-        object result = _module.call(inputs);
-        switch (result)
+        int returned = _module.Forward(inputs, outputs);
+        if (returned != outputs.Length)
         {
-            case torch.Tensor t:
-                Expect(outputs.Length, 1);
-                outputs[0] = t;
-                break;
-            case torch.Tensor[] ts:
-                Expect(outputs.Length, ts.Length);
-                ts.CopyTo(outputs, 0);
-                break;
-            case ITuple tuple:
-                Expect(outputs.Length, tuple.Length);
-                for (int i = 0; i < tuple.Length; i++)
-                {
-                    outputs[i] = tuple[i] as torch.Tensor ?? throw new InvalidOperationException($"output {i} of the model is not a tensor");
-                }
+            for (int i = 0; i < Math.Min(returned, outputs.Length); i++)
+            {
+                outputs[i].Dispose();
+                outputs[i] = default;
+            }
 
-                break;
-            case System.Collections.IList list:
-                Expect(outputs.Length, list.Count);
-                for (int i = 0; i < list.Count; i++)
-                {
-                    outputs[i] = list[i] as torch.Tensor ?? throw new InvalidOperationException($"output {i} of the model is not a tensor");
-                }
-
-                break;
-            default:
-                throw new InvalidOperationException($"the model returned {result?.GetType().Name ?? "nothing"}, not tensors");
-        }
-    }
-
-    private static void Expect(int configured, int returned)
-    {
-        if (configured != returned)
-        {
-            throw new InvalidOperationException($"the model returned {returned} outputs, its configuration names {configured}");
+            throw new InvalidOperationException($"the model returned {returned} outputs, its configuration names {outputs.Length}");
         }
     }
 

@@ -251,7 +251,7 @@ static void Fill(ModelVersion model, InferenceRequest r, int seed, byte[][] body
     }
 }
 
-// TorchSharp's own allocation per batch: the executor alone, on this thread, batch size 1.
+// The executor's own allocation per batch (the module call, tensor views, outputs): alone, on this thread, batch size 1.
 void TorchSharpPerBatch(ModelVersion model, string name)
 {
     using var script = TorchScriptModel.Load(Path.Combine(name == "identity" ? "perf/models" : "models", name, "1", "model.pt"), model.Config);
@@ -277,7 +277,7 @@ void TorchSharpPerBatch(ModelVersion model, string name)
 
         double perBatch = (GC.GetAllocatedBytesForCurrentThread() - before) / 5000.0;
         results.Add(new Dictionary<string, object> { ["scenario"] = $"{name}: executor alone (TorchSharp wrappers), per batch", ["allocated_bytes_per_batch"] = perBatch });
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: executor alone allocates {perBatch:F0} B per batch (TorchSharp's tensor and scope wrappers)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: executor alone allocates {perBatch:F0} B per batch (module call, tensor views, outputs)"));
     }
 
     r.Dispose();

@@ -1,0 +1,170 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Execution;
+using LowLatency.Engine.Requests;
+using LowLatency.Tests.Infrastructure;
+using TorchSharp;
+
+namespace LowLatency.Tests.Engine;
+
+/// <summary>
+/// What a TorchScript module may answer, read through LibTorchSharp's entry points without
+/// TorchSharp's wrappers: a tensor, or a tuple or list of tensors in the configuration's output
+/// order; anything else is refused by name. And a batch through the executor allocates nothing on
+/// the managed heap (TorchSharp's <c>ScriptModule.call</c> allocated ~640 B per batch, part of it
+/// finalizable, which made every collection slow).
+/// </summary>
+public sealed class ScriptAnswerTests : IDisposable
+{
+    private readonly IDisposable _inference;
+
+    public ScriptAnswerTests()
+    {
+        TorchRuntime.Initialize(1);
+        _inference = torch.inference_mode();
+    }
+
+    [Theory]
+    [InlineData("pair")]
+    [InlineData("pair-list")]
+    public void Each_tensor_of_a_tuple_or_list_answer_is_served_as_its_output_in_order(string script)
+    {
+        var config = Config(script, ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
+        using var model = TorchScriptModel.Load(ScriptPath(script), config);
+        using var executor = new BatchExecutor(config, model);
+        var (first, second) = script == "pair" ? (2f, 1f) : (1f, 3f);
+        InferenceRequest[] batch = [Request(config, 1f, rows: 2), Request(config, 5f, rows: 1)];
+        executor.Execute(batch);
+
+        // pair: (x * 2, x + 1); pair-list: [x + 1, x * 3].
+        AssertRows(batch[0], 1f, 2, script == "pair" ? (1f * first, 1f + second) : (1f + first, 1f * second));
+        AssertRows(batch[1], 5f, 1, script == "pair" ? (5f * first, 5f + second) : (5f + first, 5f * second));
+        foreach (var r in batch)
+        {
+            r.Dispose();
+        }
+
+        static void AssertRows(InferenceRequest r, float input, int rows, (float Y0, float Y1) expected)
+        {
+            Assert.Equal([rows, 4L], r.OutputShape(0).ToArray());
+            Assert.Equal([rows, 4L], r.OutputShape(1).ToArray());
+            Assert.All(MemoryMarshal.Cast<byte, float>(r.OutputData(0)).ToArray(), v => Assert.Equal(expected.Y0, v));
+            Assert.All(MemoryMarshal.Cast<byte, float>(r.OutputData(1)).ToArray(), v => Assert.Equal(expected.Y1, v));
+            _ = input;
+        }
+    }
+
+    [Fact]
+    public void An_answer_that_is_not_only_tensors_is_refused_by_name_and_the_executor_goes_on()
+    {
+        var config = Config("tensor-and-count", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
+        using var model = TorchScriptModel.Load(ScriptPath("tensor-and-count"), config);
+        using var executor = new BatchExecutor(config, model);
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            InferenceRequest[] batch = [Request(config, 1f, rows: 1)];
+            var e = Assert.Throws<InvalidOperationException>(() => executor.Execute(batch));
+            Assert.Equal("the model returned a tuple that holds more than tensors, not a tensor or a tuple or list of tensors", e.Message);
+            // Refused before any output holder was taken: nothing for a request to hold.
+            Assert.Equal(0, executor.OutputHolders);
+            batch[0].Dispose();
+        }
+    }
+
+    [Fact]
+    public void More_outputs_than_configured_are_refused_with_both_counts()
+    {
+        var config = Config("pair", ("y0", "TYPE_FP32"));
+        using var model = TorchScriptModel.Load(ScriptPath("pair"), config);
+        using var executor = new BatchExecutor(config, model);
+        InferenceRequest[] batch = [Request(config, 1f, rows: 1)];
+        var e = Assert.Throws<InvalidOperationException>(() => executor.Execute(batch));
+        Assert.Equal("the model returned 2 outputs, its configuration names 1", e.Message);
+        batch[0].Dispose();
+    }
+
+    [Fact]
+    public void An_output_of_another_type_than_configured_is_refused_naming_both()
+    {
+        var config = Config("pair", ("y0", "TYPE_FP32"), ("y1", "TYPE_INT64"));
+        using var model = TorchScriptModel.Load(ScriptPath("pair"), config);
+        using var executor = new BatchExecutor(config, model);
+        InferenceRequest[] batch = [Request(config, 1f, rows: 1)];
+        var e = Assert.Throws<InvalidOperationException>(() => executor.Execute(batch));
+        Assert.Equal("output 'y1' is Float32, its configuration says TYPE_INT64", e.Message);
+        batch[0].Dispose();
+    }
+
+    [Fact]
+    public void A_batch_allocates_nothing_on_the_managed_heap_in_steady_state()
+    {
+        // Both ways in: a request alone with inputs it owns (views of them, made and dropped per
+        // batch), and requests that borrow their bytes (gathered into the arena, cached views); the
+        // output of "pair" is served where the model left it.
+        var config = Config("pair", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
+        using var model = TorchScriptModel.Load(ScriptPath("pair"), config);
+        using var executor = new BatchExecutor(config, model);
+        var owned = new[] { Request(config, 1f, rows: 1) };
+        var body = new byte[2 * 4 * sizeof(float)];
+        var borrowed = new[] { new InferenceRequest(config), new InferenceRequest(config) };
+        for (int i = 0; i < 100; i++)
+        {
+            Batches();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 500; i++)
+        {
+            Batches();
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // 1,000 batches: a single allocation per batch would be 24 000 bytes or more.
+        Assert.True(allocated < 1000, $"{allocated} bytes allocated in 1,000 batches");
+        owned[0].Dispose();
+
+        void Batches()
+        {
+            executor.Execute(owned);
+            owned[0].ReleaseOutputs();
+            foreach (var r in borrowed)
+            {
+                r.OnRent();
+                r.AddInput(0, TensorDataType.FP32, [2, 4], new ReadOnlySequence<byte>(body));
+                r.Validate();
+            }
+
+            executor.Execute(borrowed);
+            foreach (var r in borrowed)
+            {
+                r.Dispose();
+            }
+        }
+    }
+
+    private static string ScriptPath(string name) => Path.Combine(RepoPaths.Root, "tests", "scripts", name + ".pt");
+
+    private static ModelConfig Config(string name, params (string Name, string Type)[] outputs)
+    {
+        string outs = string.Join(", ", outputs.Select(o => $$"""{ "name": "{{o.Name}}", "data_type": "{{o.Type}}", "dims": [4] }"""));
+        return ModelConfigReader.Parse($$"""
+            {
+              "name": "{{name}}", "platform": "pytorch_libtorch", "max_batch_size": 8,
+              "input": [{ "name": "x", "data_type": "TYPE_FP32", "dims": [4] }],
+              "output": [{{outs}}]
+            }
+            """, name + ".json");
+    }
+
+    private static InferenceRequest Request(ModelConfig config, float value, int rows)
+    {
+        var r = new InferenceRequest(config);
+        r.OnRent();
+        MemoryMarshal.Cast<byte, float>(r.AddInput(0, TensorDataType.FP32, [rows, 4])).Fill(value);
+        r.Validate();
+        return r;
+    }
+
+    public void Dispose() => _inference.Dispose();
+}
