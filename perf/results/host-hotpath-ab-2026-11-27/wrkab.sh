@@ -1,6 +1,7 @@
 #!/bin/bash
 # usage: wrkab.sh <label> <conc> [env...]   (DLL=<another build's LowLatency.Host.dll> for the other side)
-# One fresh server per run; wrk 4 s warm-up, then 8 s measured; prints wrk's line.
+# One fresh server per run; wrk 4 s warm-up, then 8 s measured; prints wrk's line and the server's
+# garbage collections since its start (startup and warm-up included), per generation.
 cd "$(dirname "$0")/../../.."
 body=$(mktemp)
 dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll body --golden models/ctr-ranker/golden/batch1.json --encoding msgpack --out "$body" >/dev/null
@@ -18,6 +19,7 @@ fi
 URL=http://127.0.0.1:8002/v2/models/ctr-ranker/infer
 WRK_BODY=$body wrk -t1 -c$c -d4s -s perf/wrk/post.lua $URL >/dev/null
 line=$(WRK_BODY=$body wrk -t1 -c$c -d8s -s perf/wrk/post.lua $URL | tail -1)
+gcs=$(curl -s http://127.0.0.1:8002/metrics | sed -n 's/^dotnet_collection_count_total{generation="\([0-9]\)"} \([0-9]*\).*/gen\1=\2/p' | tr '\n' ' ')
 kill $pid; wait $pid 2>/dev/null
 rm -f "$body"
-echo "$label c=$c $line"
+echo "$label c=$c $line gc: $gcs"
