@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace LowLatency.Tests.Observability;
 
@@ -143,9 +144,60 @@ public sealed class TracingTests
         Assert.DoesNotContain("4bf92f3577b34da6a3ce929d0e0e4736", text, StringComparison.Ordinal);
     }
 
+    // ASP.NET Core opens a logging scope and starts an Activity for every request whenever its
+    // Microsoft.AspNetCore.Hosting.Diagnostics logger is enabled at any level, even with nobody
+    // tracing: ~45 % of what the server allocated per request (measured, perf/results/README.md).
+    // The shipped appsettings.json turns that category off; tracing still gets its activities from
+    // its own listener (the tests above).
+    [Fact]
+    public async Task Without_tracing_a_request_opens_no_logging_scope_of_ASP_NET_Core()
+    {
+        var scopes = new ScopeRecorder();
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, configure: b => b.Logging.AddProvider(scopes));
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+        using var response = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(Golden.Request.ToMsgPack(), Wire.MsgPack));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var hosting = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.AspNetCore.Hosting.Diagnostics");
+        Assert.False(hosting.IsEnabled(LogLevel.Critical));
+        Assert.DoesNotContain("Microsoft.AspNetCore.Hosting.Diagnostics", scopes.Categories);
+        // The server's own warnings still get through.
+        Assert.True(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("LowLatency.Host.EngineLoader").IsEnabled(LogLevel.Warning));
+    }
+
     private static bool Exported(ConcurrentQueue<byte[]> received, string name)
     {
         byte[] needle = Encoding.UTF8.GetBytes(name);
         return received.Any(b => b.AsSpan().IndexOf(needle) >= 0);
+    }
+
+    /// <summary>Records the categories whose loggers opened a scope on this provider.</summary>
+    private sealed class ScopeRecorder : ILoggerProvider
+    {
+        public ConcurrentBag<string> Categories { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new Recorder(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Recorder(ScopeRecorder owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull
+            {
+                owner.Categories.Add(category);
+                return null;
+            }
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+            }
+        }
     }
 }
