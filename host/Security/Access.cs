@@ -113,9 +113,8 @@ internal static class Access
     }
 
     /// <summary>True when the caller may infer on <paramref name="model"/>; otherwise the 401 or 403 is written.</summary>
-    public static ValueTask<bool> InferAsync(HttpContext ctx, string model, WireFormat format)
+    public static ValueTask<bool> InferAsync(HttpContext ctx, AccessOptions access, string model, WireFormat format)
     {
-        var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
         if (!access.Enabled)
         {
             return ValueTask.FromResult(true);
