@@ -81,7 +81,7 @@ Console.WriteLine($"estimates after warm-up: identity 1 row {identity.Estimator.
 
 if (args.Contains("--alloc-trace"))
 {
-    using var trace = new LowLatency.EngineBench.AllocationTrace();
+    using var trace = new LowLatency.AllocationSampler.AllocationSampler();
     await Run(identity, 1, 1, QosClass.None, 200_000, null);
     foreach (var (type, bytes) in trace.BytesByType.OrderByDescending(kv => kv.Value).Take(15))
     {
