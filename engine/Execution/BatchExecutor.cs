@@ -168,9 +168,10 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     /// <summary>Checks the model's outputs and hands each request its rows of them, or throws having freed them.</summary>
     private void Answer(ReadOnlySpan<InferenceRequest> batch, int rows)
     {
-        var holder = TakeHolder();
+        BatchOutputs? holder = null;
         try
         {
+            holder = TakeHolder();
             for (int o = 0; o < _outputs.Length; o++)
             {
                 _served[o] = Servable(o, rows, holder, out _outputOwned[o]);
@@ -179,7 +180,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         catch
         {
             // The model's answer does not fit its configuration: nobody holds anything yet.
-            holder.Abandon();
+            holder?.Abandon();
             for (int o = 0; o < _outputs.Length; o++)
             {
                 _outputs[o].Dispose();
