@@ -39,6 +39,17 @@ public sealed class StartupTests
         }
     }
 
+    // DATAS (on by default with Server GC since .NET 9) sized the heaps for memory and collected five
+    // times as often under load (perf/results/README.md, "GC mode"): the server ships without it.
+    [Fact]
+    public void The_server_ships_with_server_GC_and_one_heap_per_core_not_dynamic_adaptation()
+    {
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "LowLatency.Host.runtimeconfig.json")));
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.True(properties.GetProperty("System.GC.Server").GetBoolean());
+        Assert.Equal(0, properties.GetProperty("System.GC.DynamicAdaptationMode").GetInt32());
+    }
+
     [Fact]
     public void A_bad_config_stops_the_server_before_it_starts_naming_file_and_field()
     {
