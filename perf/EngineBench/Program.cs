@@ -107,8 +107,8 @@ await Scenario($"identity, saturation: {saturationProducers} producers x 16 in f
 await Scenario("identity, 1 producer, balanced: its 8 ms window expires alone", identity, producers: 1, inFlight: 1, QosClass.Balanced, count: 400);
 await Scenario("ctr-ranker, 1 producer, realtime", ctr, producers: 1, inFlight: 1, QosClass.Realtime);
 await Scenario($"ctr-ranker, saturation: {saturationProducers} producers x 16 in flight", ctr, producers: saturationProducers, inFlight: 16, QosClass.None, count: requests * 5);
-TorchSharpPerBatch(identity, "identity");
-TorchSharpPerBatch(ctr, "ctr-ranker");
+ExecutorPerBatch(identity, "identity");
+ExecutorPerBatch(ctr, "ctr-ranker");
 
 if (outPath is not null)
 {
@@ -252,7 +252,7 @@ static void Fill(ModelVersion model, InferenceRequest r, int seed, byte[][] body
 }
 
 // The executor's own allocation per batch (the module call, tensor views, outputs): alone, on this thread, batch size 1.
-void TorchSharpPerBatch(ModelVersion model, string name)
+void ExecutorPerBatch(ModelVersion model, string name)
 {
     using var script = TorchScriptModel.Load(Path.Combine(name == "identity" ? "perf/models" : "models", name, "1", "model.pt"), model.Config);
     using var executor = new BatchExecutor(model.Config, script);
@@ -276,7 +276,7 @@ void TorchSharpPerBatch(ModelVersion model, string name)
         }
 
         double perBatch = (GC.GetAllocatedBytesForCurrentThread() - before) / 5000.0;
-        results.Add(new Dictionary<string, object> { ["scenario"] = $"{name}: executor alone (TorchSharp wrappers), per batch", ["allocated_bytes_per_batch"] = perBatch });
+        results.Add(new Dictionary<string, object> { ["scenario"] = $"{name}: executor alone, per batch", ["allocated_bytes_per_batch"] = perBatch });
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: executor alone allocates {perBatch:F0} B per batch (module call, tensor views, outputs)"));
     }
 
