@@ -6,9 +6,10 @@ namespace LowLatency.Native.Torch;
 /// Where LibTorchSharp writes what a TorchScript call returned: one native block per thread,
 /// allocated once, handed out array by array through <see cref="Allocate"/> (the allocator the
 /// native side calls back, on the calling thread). Its layout and type codes are LibTorchSharp's
-/// (<c>TensorOrScalar</c> and <c>ReturnHelper</c> in THSJIT.cpp, 0.107).
+/// (<c>TensorOrScalar</c> and <c>ReturnHelper</c> in THSJIT.cpp, 0.107). Nothing managed, not even
+/// once per thread: a thread's first call would otherwise show in the allocation budgets.
 /// </summary>
-internal sealed unsafe partial class ForwardResults
+internal unsafe partial struct ForwardResults
 {
     /// <summary>Entries in all arrays of one call: a model with more outputs (nested ones counted) is refused.</summary>
     internal const int Capacity = 256;
@@ -27,26 +28,31 @@ internal sealed unsafe partial class ForwardResults
     private const long ScalarEntry = 4;
 
     [ThreadStatic]
-    private static ForwardResults? t_current;
+    private static ForwardResults* t_current;
 
-    private readonly Entry* _entries = (Entry*)NativeMemory.AlignedAlloc(Capacity * (nuint)sizeof(Entry), 64);
-    private readonly int[] _start = new int[MaxArrays];
-    private readonly int[] _length = new int[MaxArrays];
+    private fixed int _start[MaxArrays];
+    private fixed int _length[MaxArrays];
     private int _used;
     private int _arrays;
+    private Entry* _entries;
 
-    // Lives as long as its thread may call a module: never freed (one small block per thread that
-    // ever ran a model, and those are long-lived device workers).
-    private ForwardResults()
+    /// <summary>
+    /// This thread's block, emptied. Made on a thread's first call and never freed: one small block
+    /// (~6.5 KB) per thread that ever ran a model, and those are long-lived device workers.
+    /// </summary>
+    public static ForwardResults* ForThisThread()
     {
-    }
+        var results = t_current;
+        if (results == null)
+        {
+            results = (ForwardResults*)NativeMemory.AllocZeroed((nuint)sizeof(ForwardResults));
+            results->_entries = (Entry*)NativeMemory.AlignedAlloc(Capacity * (nuint)sizeof(Entry), 64);
+            t_current = results;
+        }
 
-    public static ForwardResults ForThisThread() => t_current ??= new ForwardResults();
-
-    public void Reset()
-    {
-        _used = 0;
-        _arrays = 0;
+        results->_used = 0;
+        results->_arrays = 0;
+        return results;
     }
 
     /// <summary>LibTorchSharp's allocator: a zeroed array of <paramref name="length"/> entries, or null when full (it then reports an error).</summary>
@@ -54,17 +60,17 @@ internal sealed unsafe partial class ForwardResults
     internal static Entry* Allocate(int index, nuint length)
     {
         var results = t_current;
-        if (results is null || index != results._arrays || results._arrays == MaxArrays || length > (nuint)(Capacity - results._used))
+        if (results == null || index != results->_arrays || results->_arrays == MaxArrays || length > (nuint)(Capacity - results->_used))
         {
             return null;
         }
 
-        var array = results._entries + results._used;
+        var array = results->_entries + results->_used;
         NativeMemory.Clear(array, length * (nuint)sizeof(Entry));
-        results._start[results._arrays] = results._used;
-        results._length[results._arrays] = (int)length;
-        results._arrays++;
-        results._used += (int)length;
+        results->_start[results->_arrays] = results->_used;
+        results->_length[results->_arrays] = (int)length;
+        results->_arrays++;
+        results->_used += (int)length;
         return array;
     }
 

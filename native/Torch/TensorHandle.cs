@@ -50,7 +50,7 @@ public readonly unsafe partial struct TensorHandle
     public void CopyFrom(TensorHandle source)
     {
         THSTensor_copy_(_handle, source._handle, false);
-        torch.CheckForErrors();
+        NativeErrors.ThrowIfAny();
     }
 
     /// <summary>Drops this reference (libtorch frees the tensor with its last one).</summary>
@@ -72,7 +72,7 @@ public readonly unsafe partial struct TensorHandle
 
         if (handle == IntPtr.Zero)
         {
-            torch.CheckForErrors();
+            NativeErrors.ThrowIfAny();
         }
 
         return new TensorHandle(handle);
@@ -106,7 +106,7 @@ public readonly unsafe partial struct TensorHandle
     private static partial bool THSTensor_is_contiguous(IntPtr handle);
 
     // In 0.107 the in-place copy returns no new tensor (its code allocates none); errors go to the
-    // native last-error slot that CheckForErrors reads.
+    // native last-error slot (NativeErrors).
     [LibraryImport("LibTorchSharp")]
     private static partial void THSTensor_copy_(IntPtr handle, IntPtr source, [MarshalAs(UnmanagedType.U1)] bool nonBlocking);
 

@@ -24,13 +24,13 @@ public sealed unsafe partial class TorchScriptModule : IDisposable
         IntPtr handle = THSJIT_load(path, (long)DeviceType.CPU, -1);
         if (handle == IntPtr.Zero)
         {
-            torch.CheckForErrors();
+            NativeErrors.ThrowIfAny();
             throw new ExternalException($"libtorch loaded nothing from {path} and reported no error");
         }
 
         var module = new TorchScriptModule(handle);
         THSJIT_Module_eval(handle);
-        torch.CheckForErrors();
+        NativeErrors.ThrowIfAny();
         return module;
     }
 
@@ -45,7 +45,6 @@ public sealed unsafe partial class TorchScriptModule : IDisposable
     {
         ObjectDisposedException.ThrowIf(_handle == IntPtr.Zero, this);
         var results = ForwardResults.ForThisThread();
-        results.Reset();
         var args = stackalloc ForwardResults.Entry[inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
         {
@@ -56,16 +55,16 @@ public sealed unsafe partial class TorchScriptModule : IDisposable
         THSJIT_Module_forward(_handle, args, inputs.Length, &ForwardResults.Allocate, &code, 0);
         try
         {
-            torch.CheckForErrors();
+            NativeErrors.ThrowIfAny();
         }
         catch
         {
             // A failure after the model answered (the result block was full): free what it returned.
-            results.DisposeAll(code);
+            results->DisposeAll(code);
             throw;
         }
 
-        return results.TakeTensors(code, outputs);
+        return results->TakeTensors(code, outputs);
     }
 
     public void Dispose()

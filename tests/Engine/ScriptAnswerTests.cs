@@ -143,6 +143,37 @@ public sealed class ScriptAnswerTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_threads_first_batch_allocates_nothing_on_the_managed_heap_either()
+    {
+        // A new worker thread's first batch must not show in the allocation budgets either: a
+        // managed per-thread result block (880 B) and TorchSharp's CheckForErrors (672 B on a
+        // thread's first call) each did, as 1–2 B per batch in BenchmarkDotNet's run.
+        var config = Config("pair", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
+        using var model = TorchScriptModel.Load(ScriptPath("pair"), config);
+        using var executor = new BatchExecutor(config, model);
+        var owned = new[] { Request(config, 2f, rows: 1) };
+        for (int i = 0; i < 20; i++)
+        {
+            executor.Execute(owned);
+            owned[0].ReleaseOutputs();
+        }
+
+        long allocated = -1;
+        var thread = new Thread(() =>
+        {
+            using var inference = torch.inference_mode();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            executor.Execute(owned);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            owned[0].ReleaseOutputs();
+        });
+        thread.Start();
+        thread.Join();
+        Assert.Equal(0, allocated);
+        owned[0].Dispose();
+    }
+
     private static string ScriptPath(string name) => Path.Combine(RepoPaths.Root, "tests", "scripts", name + ".pt");
 
     private static ModelConfig Config(string name, params (string Name, string Type)[] outputs)
