@@ -30,9 +30,8 @@ public sealed class ScriptAnswerTests : IDisposable
     [InlineData("pair-list")]
     public void Each_tensor_of_a_tuple_or_list_answer_is_served_as_its_output_in_order(string script)
     {
-        var config = Config(script, ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
-        using var model = TorchScriptModel.Load(ScriptPath(script), config);
-        using var executor = new BatchExecutor(config, model);
+        using var served = Served.Load(script, ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
+        var (config, executor) = (served.Config, served.Executor);
         var (first, second) = script == "pair" ? (2f, 1f) : (1f, 3f);
         InferenceRequest[] batch = [Request(config, 1f, rows: 2), Request(config, 5f, rows: 1)];
         executor.Execute(batch);
@@ -58,9 +57,8 @@ public sealed class ScriptAnswerTests : IDisposable
     [Fact]
     public void An_answer_that_is_not_only_tensors_is_refused_by_name_and_the_executor_goes_on()
     {
-        var config = Config("tensor-and-count", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
-        using var model = TorchScriptModel.Load(ScriptPath("tensor-and-count"), config);
-        using var executor = new BatchExecutor(config, model);
+        using var served = Served.Load("tensor-and-count", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
+        var (config, executor) = (served.Config, served.Executor);
         for (int attempt = 0; attempt < 2; attempt++)
         {
             InferenceRequest[] batch = [Request(config, 1f, rows: 1)];
@@ -78,9 +76,8 @@ public sealed class ScriptAnswerTests : IDisposable
     [InlineData(new[] { "TYPE_FP32", "TYPE_INT64" }, "output 'y1' is Float32, its configuration says TYPE_INT64")]
     public void An_answer_other_than_configured_is_refused_naming_both_sides(string[] outputTypes, string message)
     {
-        var config = Config("pair", outputTypes.Select((type, i) => ("y" + i, type)).ToArray());
-        using var model = TorchScriptModel.Load(ScriptPath("pair"), config);
-        using var executor = new BatchExecutor(config, model);
+        using var served = Served.Load("pair", outputTypes.Select((type, i) => ("y" + i, type)).ToArray());
+        var (config, executor) = (served.Config, served.Executor);
         InferenceRequest[] batch = [Request(config, 1f, rows: 1)];
         var e = Assert.Throws<InvalidOperationException>(() => executor.Execute(batch));
         Assert.Equal(message, e.Message);
@@ -93,9 +90,8 @@ public sealed class ScriptAnswerTests : IDisposable
         // Both ways in: a request alone with inputs it owns (views of them, made and dropped per
         // batch), and requests that borrow their bytes (gathered into the arena, cached views); the
         // output of "pair" is served where the model left it.
-        var config = Config("pair", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
-        using var model = TorchScriptModel.Load(ScriptPath("pair"), config);
-        using var executor = new BatchExecutor(config, model);
+        using var served = Served.Load("pair", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
+        var (config, executor) = (served.Config, served.Executor);
         var owned = new[] { Request(config, 1f, rows: 1) };
         var body = new byte[2 * 4 * sizeof(float)];
         var borrowed = new[] { new InferenceRequest(config), new InferenceRequest(config) };
@@ -140,9 +136,8 @@ public sealed class ScriptAnswerTests : IDisposable
         // A new worker thread's first batch must not show in the allocation budgets either: a
         // managed per-thread result block (880 B) and TorchSharp's CheckForErrors (672 B on a
         // thread's first call) each did, as 1–2 B per batch in BenchmarkDotNet's run.
-        var config = Config("pair", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
-        using var model = TorchScriptModel.Load(ScriptPath("pair"), config);
-        using var executor = new BatchExecutor(config, model);
+        using var served = Served.Load("pair", ("y0", "TYPE_FP32"), ("y1", "TYPE_FP32"));
+        var (config, executor) = (served.Config, served.Executor);
         var owned = new[] { Request(config, 2f, rows: 1) };
         for (int i = 0; i < 20; i++)
         {
@@ -163,6 +158,35 @@ public sealed class ScriptAnswerTests : IDisposable
         thread.Join();
         Assert.Equal(0, allocated);
         owned[0].Dispose();
+    }
+
+    /// <summary>A test script loaded with a configuration of one FP32 input "x" [4] and the given outputs, and an executor over it.</summary>
+    private sealed class Served : IDisposable
+    {
+        private readonly TorchScriptModel _model;
+
+        private Served(ModelConfig config, TorchScriptModel model)
+        {
+            Config = config;
+            _model = model;
+            Executor = new BatchExecutor(config, model);
+        }
+
+        public ModelConfig Config { get; }
+
+        public BatchExecutor Executor { get; }
+
+        public static Served Load(string script, params (string Name, string Type)[] outputs)
+        {
+            var config = Config(script, outputs);
+            return new Served(config, TorchScriptModel.Load(ScriptPath(script), config));
+        }
+
+        public void Dispose()
+        {
+            Executor.Dispose();
+            _model.Dispose();
+        }
     }
 
     private static string ScriptPath(string name) => Path.Combine(RepoPaths.Root, "tests", "scripts", name + ".pt");
