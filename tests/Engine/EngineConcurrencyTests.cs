@@ -9,8 +9,6 @@ namespace LowLatency.Tests.Engine;
 /// <summary>The engine under many producers, at shutdown, and when a worker dies: nothing lost, duplicated or mixed up.</summary>
 public sealed class EngineConcurrencyTests
 {
-    private static readonly GoldenCase Ctr = GoldenCase.Load("ctr-ranker", "batch8");
-
     /// <param name="realtimePriority">The workers' SCHED_FIFO priority; where the OS refuses it (no CAP_SYS_NICE) they run as ordinary threads, and the test still holds.</param>
     private static InferenceEngine StartEngine(int realtimePriority = 0)
     {
@@ -26,57 +24,6 @@ public sealed class EngineConcurrencyTests
     {
         Assert.True(engine.TryGetModel("ctr-ranker", out var served));
         return served.Latest;
-    }
-
-    /// <summary>A request of <paramref name="rows"/> rows taken from the golden batch starting at <paramref name="first"/>.</summary>
-    private static InferenceRequest Build(ModelVersion model, int first, int rows, bool borrowed = false)
-    {
-        var r = model.RentRequest();
-        var sparse = Ctr.Request.Inputs[0].Values;
-        var dense = Ctr.Request.Inputs[1].Values;
-        var ids = new long[rows * 26];
-        var features = new float[rows * 13];
-        for (int k = 0; k < rows; k++)
-        {
-            int row = (first + k) % 8;
-            for (int j = 0; j < 26; j++)
-            {
-                ids[(k * 26) + j] = (long)sparse[(row * 26) + j];
-            }
-
-            for (int j = 0; j < 13; j++)
-            {
-                features[(k * 13) + j] = (float)dense[(row * 13) + j];
-            }
-        }
-
-        var idBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(ids.AsSpan());
-        var featureBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(features.AsSpan());
-        if (borrowed)
-        {
-            // As from a MessagePack body: the worker copies straight from these buffers into the batch.
-            r.AddInput(0, TensorDataType.Int64, [rows, 26], Segmented.Of(idBytes, 100));
-            r.AddInput(1, TensorDataType.FP32, [rows, 13], Segmented.Of(featureBytes, 100));
-        }
-        else
-        {
-            idBytes.CopyTo(r.AddInput(0, TensorDataType.Int64, [rows, 26]));
-            featureBytes.CopyTo(r.AddInput(1, TensorDataType.FP32, [rows, 13]));
-        }
-
-        return r;
-    }
-
-    private static void AssertRows(InferenceRequest r, int first, int rows)
-    {
-        Assert.Equal(InferenceStatus.Ok, r.Status);
-        Assert.Equal([rows, 1L], r.OutputShape(0).ToArray());
-        var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(r.OutputData(0));
-        for (int k = 0; k < rows; k++)
-        {
-            double expected = Ctr.Expected[0].Values[(first + k) % 8];
-            Assert.True(Math.Abs(expected - values[k]) <= 1e-5 + (1e-4 * Math.Abs(expected)), $"row {k}: {values[k]} vs {expected}");
-        }
     }
 
     [Theory]
@@ -96,14 +43,14 @@ public sealed class EngineConcurrencyTests
             for (int i = 0; i < 400; i++)
             {
                 int first = rng.Next(8), rows = rng.Next(1, 4);
-                var r = Build(model, first, rows, borrowed: (p + i) % 2 == 0);
+                var r = CtrRows.Build(model, first, rows, borrowed: (p + i) % 2 == 0);
                 inFlight.Add((r, model.InferAsync(r), first, rows));
                 if (inFlight.Count == 8 || i == 399)
                 {
                     foreach (var (req, done, f, n) in inFlight)
                     {
                         Assert.True(await done, req.Error);
-                        AssertRows(req, f, n);
+                        CtrRows.AssertRows(req, f, n);
                         Interlocked.Increment(ref completed);
                         req.Dispose();
                     }
@@ -129,10 +76,10 @@ public sealed class EngineConcurrencyTests
         long window = QosSettings.Default.Balanced.WindowMicroseconds;
         for (int i = 0; i < 12; i++)
         {
-            var r = Build(model, i, 1);
+            var r = CtrRows.Build(model, i, 1);
             r.Qos = QosClass.Balanced;
             Assert.True(await model.InferAsync(r), r.Error);
-            AssertRows(r, i, 1);
+            CtrRows.AssertRows(r, i, 1);
             Assert.True(r.DispatchedUs - r.ArrivalUs >= window, $"request {i} dispatched {r.DispatchedUs - r.ArrivalUs} µs after arrival, inside its {window} µs window");
             Assert.True(r.ExecStartUs >= r.DispatchedUs);
             r.Dispose();
@@ -152,7 +99,7 @@ public sealed class EngineConcurrencyTests
             go.Wait();
             for (int i = 0; i < 2000; i++)
             {
-                var r = Build(model, i, 1);
+                var r = CtrRows.Build(model, i, 1);
                 try
                 {
                     accepted.Add((r, model.InferAsync(r).AsTask()));
@@ -186,7 +133,7 @@ public sealed class EngineConcurrencyTests
         var worker = (DeviceWorker<SpinThenParkWaitStrategy>)((ModelScheduler<SpinThenParkWaitStrategy>)model.Scheduler).Workers[0];
         worker.InjectThreadDeath = true;
 
-        var victim = Build(model, 0, 1);
+        var victim = CtrRows.Build(model, 0, 1);
         Assert.False(await model.InferAsync(victim));
         Assert.Equal(InferenceStatus.ModelError, victim.Status);
         Assert.Contains("device worker failed", victim.Error, StringComparison.Ordinal);
@@ -194,9 +141,9 @@ public sealed class EngineConcurrencyTests
 
         for (int i = 0; i < 20; i++)
         {
-            var r = Build(model, i, 2);
+            var r = CtrRows.Build(model, i, 2);
             Assert.True(await model.InferAsync(r), r.Error);
-            AssertRows(r, i, 2);
+            CtrRows.AssertRows(r, i, 2);
             r.Dispose();
         }
     }
