@@ -8,7 +8,8 @@ namespace LowLatency.Engine.Requests;
 /// continuation: it queues the request itself (an <see cref="IThreadPoolWorkItem"/>) to the thread
 /// pool, where the result is set and the awaiting ASP.NET code continues. Queuing the request rather
 /// than letting the core run continuations asynchronously saves the work-item object the thread pool
-/// would otherwise allocate for every completion.
+/// would otherwise allocate for every completion. A submitter that polls for its answer
+/// (<see cref="Scheduling.AnswerPolling"/>) is handed it instead, and publishes it on its own thread.
 /// </summary>
 public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPoolWorkItem, IDisposable
 {
@@ -16,6 +17,11 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
 
     private ManualResetValueTaskSourceCore<bool> _completion;
     private int _rented;
+
+    // Who publishes the answer: NotPolled, the thread pool (the device thread queues it); Polled,
+    // the submitter spinning for it (the device thread hands it over with one CAS to Answered).
+    private const int NotPolled = 0, Polled = 1, Answered = 2;
+    private int _poll;
 
     public InferenceStatus Status { get; private set; }
 
@@ -27,7 +33,57 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     internal void Complete()
     {
         Succeed(Scheduling.MonotonicClock.NowMicroseconds());
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        if (!TryHandToPoller())
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Before submitting: the submitter will spin for the answer (<see cref="PollUntil"/>) instead of awaiting it.</summary>
+    internal void BeginPolling() => _poll = Polled;
+
+    /// <summary>
+    /// By the thread that answered the request: if its submitter is still spinning for the answer,
+    /// hands it over (a full fence after the results were written); false when the thread pool
+    /// must publish it.
+    /// </summary>
+    internal bool TryHandToPoller() => Volatile.Read(ref _poll) == Polled && Interlocked.CompareExchange(ref _poll, Answered, Polled) == Polled;
+
+    /// <summary>Whether the answer was handed to the submitter polling for it (published on its thread).</summary>
+    internal bool AnsweredToPoller => Volatile.Read(ref _poll) == Answered;
+
+    /// <summary>Tells a spinning submitter to stop and await: the answer goes through the thread pool.</summary>
+    internal void StopPoller() => Interlocked.CompareExchange(ref _poll, NotPolled, Polled);
+
+    /// <summary>
+    /// The submitter's spin for the answer, until <paramref name="deadlineUs"/>: when it comes in
+    /// time it is published here, on the submitter's thread, and the completion is already complete
+    /// when awaited (true). Otherwise the submitter gives up (one CAS; the device thread then queues
+    /// the answer as usual) and awaits (false). Yields while it spins, so that a device worker
+    /// sharing its core runs.
+    /// </summary>
+    internal bool PollUntil(long deadlineUs)
+    {
+        while (Volatile.Read(ref _poll) == Polled)
+        {
+            if (Scheduling.MonotonicClock.NowMicroseconds() >= deadlineUs && Interlocked.CompareExchange(ref _poll, NotPolled, Polled) == Polled)
+            {
+                return false;
+            }
+
+            // sched_yield, not a pause loop: with a pause loop, a device worker placed on this core
+            // waited for the spin to end (Server-Timing overhead p99 600–770 µs against 41–60 µs
+            // through HTTP at c=1, 3 rounds; perf/results/README.md, session 9).
+            Thread.Yield();
+        }
+
+        if (Volatile.Read(ref _poll) != Answered)
+        {
+            return false;
+        }
+
+        ((IThreadPoolWorkItem)this).Execute();
+        return true;
     }
 
     /// <summary>Records success at <paramref name="nowUs"/>; the caller publishes it (see <see cref="Scheduling.BatchCompletion"/>).</summary>
@@ -43,7 +99,10 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         Error = error;
         CompletedUs = Scheduling.MonotonicClock.NowMicroseconds();
         _succeeded = false;
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        if (!TryHandToPoller())
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
     }
 
     /// <summary>On a thread-pool thread: publishes the result; the awaiting code continues here, inline.</summary>
@@ -105,6 +164,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         Status = InferenceStatus.Ok;
         Error = null;
         _succeeded = false;
+        _poll = NotPolled;
         _completion.Reset();
         Model?.ReturnRequest(this);
     }

@@ -36,7 +36,17 @@ internal sealed class BatchCompletion : IThreadPoolWorkItem
     public void Add(InferenceRequest request) => _requests[_count++] = request;
 
     /// <summary>Hands the batch to the thread pool (a full fence: the requests' results are published with it).</summary>
-    public void Queue() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    public void Queue()
+    {
+        if (_count == 0)
+        {
+            // Every request went to its polling submitter.
+            Volatile.Write(ref _inUse, 0);
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
 
     void IThreadPoolWorkItem.Execute()
     {

@@ -312,6 +312,16 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         foreach (var r in batch)
         {
             r.Succeed(now);
+            if (Diagnostics.EngineTracing.Enabled)
+            {
+                // The batch's span is recorded with the requests the completion publishes: all of them.
+                r.StopPoller();
+            }
+            else if (r.TryHandToPoller())
+            {
+                continue;
+            }
+
             completion.Add(r);
         }
 

@@ -394,6 +394,9 @@ public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMic
     /// <summary>SCHED_FIFO priority of the device workers (1 … 99); 0: ordinary scheduling.</summary>
     public int RealtimePriority { get; init; }
 
+    /// <summary>Which submitters spin for their answers; shared by every model version of the engine.</summary>
+    public AnswerPolling AnswerPolling { get; init; } = AnswerPolling.Off;
+
     /// <summary>Applies the per-thread settings every engine thread shares; on the thread itself.</summary>
     internal void ApplyToCurrentThread()
     {

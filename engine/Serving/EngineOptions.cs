@@ -47,6 +47,22 @@ public sealed class EngineOptions
     /// </summary>
     public int WorkerRealtimePriority { get; set; }
 
+    /// <summary>
+    /// How long (µs) the submitter of a request alone in flight on its model version spins for the
+    /// answer instead of awaiting it, when the request is dispatched at once and its batch is
+    /// estimated to take no longer; 0, the default, turns it off. It saves the thread-pool hop
+    /// between the device thread and the request's continuation: in the engine benchmark on the
+    /// 2-core reference VM, ctr-ranker's low-load scheduling overhead p99 14 against 5.5 µs with the
+    /// scenario run alone (12 interleaved rounds), though not in the whole benchmark after other
+    /// scenarios (perf/results/README.md, "Session 9"). Off by default because through HTTP it
+    /// bought nothing the client sees at c=1, and a server that had polled at low load did worse
+    /// when the load rose (c=16 after c=1: 7 % fewer requests per second, p99 12 % higher, 5
+    /// rounds), which went away with tiered PGO off: most likely the low-load profile shaping the
+    /// code that runs under load. At most half the cores spin so at once; with more than one
+    /// request in flight nobody does.
+    /// </summary>
+    public long AnswerPollMicroseconds { get; set; }
+
     /// <summary>Cores to pin device workers to, round-robin (for example <c>[1]</c>); empty: no pinning.</summary>
     public int[] WorkerCores { get; set; } = [];
 
@@ -87,6 +103,11 @@ public sealed class EngineOptions
         if (SpinMicroseconds < 0)
         {
             yield return $"LowLatency:SpinMicroseconds must be 0 or more, not {SpinMicroseconds}";
+        }
+
+        if (AnswerPollMicroseconds is < 0 or > 1_000_000)
+        {
+            yield return $"LowLatency:AnswerPollMicroseconds must be within 0 … 1000000 (0: off), not {AnswerPollMicroseconds}";
         }
 
         if (ThreadNice is < -20 or > 19)

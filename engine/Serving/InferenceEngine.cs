@@ -94,6 +94,7 @@ public sealed partial class InferenceEngine : IDisposable
         {
             DefaultMaxQueueSize = _options.MaxQueueSize,
             RealtimePriority = _options.WorkerRealtimePriority,
+            AnswerPolling = new Scheduling.AnswerPolling(_options.AnswerPollMicroseconds, Math.Max(1, Environment.ProcessorCount / 2)),
         };
         if (_options.ThreadNice != 0)
         {

@@ -17,6 +17,7 @@ public sealed class ModelVersion : IDisposable
 
     private readonly TorchScriptModel _model;
     private readonly IModelScheduler _scheduler;
+    private readonly AnswerPolling _polling;
     private readonly ConcurrentQueue<InferenceRequest> _pool = new();
     private int _pooled;
     private int _entering;
@@ -38,6 +39,7 @@ public sealed class ModelVersion : IDisposable
         Version = version;
         VersionString = version.ToString(CultureInfo.InvariantCulture);
         _model = model;
+        _polling = threading.AnswerPolling;
         Estimator = new ComputeEstimator(config.MaxBatchSize);
         Limits = services.Limits;
         Health = new VersionHealth(config.Health, services.Clock, services.Epoch, (h, state) => Diagnostics.EngineMetrics.RecordTransition(this, state));
@@ -185,8 +187,14 @@ public sealed class ModelVersion : IDisposable
     /// <summary>
     /// Validates and submits the request; completes when it is answered. Throws
     /// <see cref="InferenceException"/> for a request that fails validation, or once the version is stopping.
+    /// <paramref name="pollWhenAlone"/>: the caller awaits the answer at once and has nothing else
+    /// to submit meanwhile (one request per call, as the HTTP endpoint). Then, when the request is
+    /// alone in flight and the engine's <see cref="AnswerPolling"/> allows it, this call spins for
+    /// the answer on the calling thread (up to <c>AnswerPollMicroseconds</c>) and usually returns it
+    /// completed. A caller that submits several requests before awaiting them must not ask for it:
+    /// it would wait for the first answer before submitting the next, and they would not batch.
     /// </summary>
-    public ValueTask<bool> InferAsync(InferenceRequest request)
+    public ValueTask<bool> InferAsync(InferenceRequest request, bool pollWhenAlone = false)
     {
         request.Validate();
         // Counting submitters in flight lets Stop wait for every accepted request to reach the
@@ -199,10 +207,39 @@ public sealed class ModelVersion : IDisposable
         }
 
         var completion = request.Completion;
-        Interlocked.Increment(ref _inFlight);
+        bool poll = Interlocked.Increment(ref _inFlight) == 1 && pollWhenAlone && WorthPolling(request) && _polling.TryEnter();
+        if (poll)
+        {
+            request.BeginPolling();
+        }
+
         _scheduler.Submit(request);
         Interlocked.Decrement(ref _entering);
+        if (poll)
+        {
+            request.PollUntil(MonotonicClock.NowMicroseconds() + _polling.BudgetMicroseconds);
+            _polling.Exit();
+        }
+
         return completion;
+    }
+
+    /// <summary>
+    /// Whether the submitter of a request alone in flight should spin for its answer (see
+    /// <see cref="AnswerPolling"/>): it is dispatched at once (no batching window for its class),
+    /// and its batch is estimated to be done within the budget. Not before anything was measured.
+    /// </summary>
+    private bool WorthPolling(InferenceRequest request)
+    {
+        long estimate = Estimator.Estimate(request.BatchSize);
+        if (estimate == 0 || estimate > _polling.BudgetMicroseconds)
+        {
+            return false;
+        }
+
+        long window = request.Qos != QosClass.None ? Config.Qos.For(request.Qos).WindowMicroseconds
+            : Config.Batched ? Config.DynamicBatching?.MaxQueueDelayMicroseconds ?? 0 : 0;
+        return window == 0;
     }
 
     /// <summary>

@@ -211,7 +211,8 @@ internal static class InferenceEndpoint
             }
             else
             {
-                completion = routed.Version.InferAsync(request);
+                // One request, awaited at once: alone in flight, the engine may spin for its answer here.
+                completion = routed.Version.InferAsync(request, pollWhenAlone: true);
             }
 
             rejected = null;

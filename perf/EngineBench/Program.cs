@@ -11,7 +11,7 @@ using TorchSharp;
 
 // The engine without HTTP: submit -> batch -> execute -> complete, timed per request from the
 // engine's own timestamps, and managed allocation per request in steady state.
-//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--rt-priority 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--cores 1,0] [--only <scenario name part>] [--out perf/results/engine.json]
+//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--rt-priority 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--answer-poll-us 0] [--cores 1,0] [--only <scenario name part>] [--out perf/results/engine.json]
 // Run from the repository root (it reads models/ and perf/models/).
 int requests = Arg("--requests", 20000);
 int saturationProducers = Arg("--producers", 4);
@@ -29,6 +29,8 @@ if (args.Contains("--prometheus"))
 
 var wait = Enum.Parse<WaitStrategyKind>(ArgString("--wait") ?? nameof(WaitStrategyKind.SpinThenPark), ignoreCase: true);
 long spin = Arg("--spin-us", 50);
+// 0 (the engine's default): every answer goes through the thread pool; 500: answer polling on.
+long answerPoll = Arg("--answer-poll-us", (int)new EngineOptions().AnswerPollMicroseconds);
 string? outPath = ArgString("--out");
 string? only = ArgString("--only");
 int[] cores = ArgString("--cores") is { } c ? c.Split(',').Select(int.Parse).ToArray() : [];
@@ -47,10 +49,10 @@ if (rtPriority != 0)
 }
 
 
-using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models", ThreadNice = nice, WorkerRealtimePriority = rtPriority, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
+using var engine = new InferenceEngine(new EngineOptions { ModelRepository = "perf/models", ThreadNice = nice, WorkerRealtimePriority = rtPriority, WaitStrategy = wait, SpinMicroseconds = spin, AnswerPollMicroseconds = answerPoll, WorkerCores = cores });
 engine.Scan();
 engine.Load();
-using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models", ThreadNice = nice, WorkerRealtimePriority = rtPriority, WaitStrategy = wait, SpinMicroseconds = spin, WorkerCores = cores });
+using var served = new InferenceEngine(new EngineOptions { ModelRepository = "models", ThreadNice = nice, WorkerRealtimePriority = rtPriority, WaitStrategy = wait, SpinMicroseconds = spin, AnswerPollMicroseconds = answerPoll, WorkerCores = cores });
 served.Scan();
 served.Load();
 if (wait == WaitStrategyKind.Spin)
@@ -167,11 +169,13 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
         ["queue_us_p50"] = h.Queue.GetValueAtPercentile(50),
         ["queue_us_p99"] = h.Queue.GetValueAtPercentile(99),
         ["batches"] = h.Batches,
+        // Answered to a submitter polling for it (AnswerPolling), not through the thread pool.
+        ["answered_to_poller"] = h.Polled,
         ["allocated_bytes_per_request_all_threads"] = Math.Round((double)allocated / done, 1),
     };
     results.Add(row);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included); GC paused {row["gc_pause_ms_total"]} ms in {row["gc_collections"]} collections ({row["gc_gen2_collections"]} gen2)"));
+        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {h.Polled} answered to a polling submitter; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included); GC paused {row["gc_pause_ms_total"]} ms in {row["gc_collections"]} collections ({row["gc_gen2_collections"]} gen2)"));
     if (failed.Count > 0)
     {
         Console.WriteLine($"{name}: {failed.Count} of {done} requests failed; the first: {failed.First}");
@@ -196,7 +200,9 @@ async Task<(int Sent, Failures Failed)> Run(ModelVersion model, int producers, i
                 Fill(model, r, sent + i, bodies[i]);
                 r.Qos = qos;
                 pending[i] = r;
-                completions[i] = model.InferAsync(r);
+                // A producer with one request in flight awaits it at once, as the HTTP endpoint does,
+                // and may be answered by polling; one with several must submit them all first.
+                completions[i] = model.InferAsync(r, pollWhenAlone: inFlight == 1);
             }
 
             for (int i = 0; i < n; i++)
@@ -323,6 +329,8 @@ internal sealed class Histograms(int capacity)
     /// <summary>The overhead's second part: execution end to this request's completion (scatter, queue).</summary>
     public LongHistogram Completion { get; } = new(10_000_000, 3);
 
+    public int Polled { get; private set; }
+
     public int Batches
     {
         get
@@ -352,6 +360,7 @@ internal sealed class Histograms(int capacity)
             Wake.RecordValue(Math.Max(0, r.ExecStartUs - r.DispatchedUs));
             Completion.RecordValue(Math.Max(0, r.CompletedUs - r.ExecEndUs));
             _batchStarts[_recorded++] = r.ExecStartUs;
+            Polled += r.AnsweredToPoller ? 1 : 0;
         }
     }
 }

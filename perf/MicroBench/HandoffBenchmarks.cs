@@ -8,9 +8,9 @@ namespace LowLatency.MicroBench;
 
 /// <summary>
 /// The engine path without a model: submit → scheduling step → device worker → completion through
-/// the thread pool, with a runner that does nothing, so what is timed and counted is the engine's
-/// own hand-offs (the budget of 0 B per request on the engine path). The model's own cost, and
-/// TorchSharp's allocations, are in <see cref="ExecutorBenchmarks"/>.
+/// the thread pool (or handed to the polling submitter), with a runner that does nothing, so what
+/// is timed and counted is the engine's own hand-offs (the budget of 0 B per request on the engine
+/// path). The model's own cost, and TorchSharp's allocations, are in <see cref="ExecutorBenchmarks"/>.
 /// </summary>
 public class HandoffBenchmarks
 {
@@ -48,6 +48,19 @@ public class HandoffBenchmarks
         Repo.RentCtrRow(r);
         var done = r.Completion;
         _scheduler.Submit(r);
+        return Await(r, done);
+    }
+
+    [Benchmark]
+    [AllocationBudget(0, "the submitter polls for its answer (AnswerPolling): handed over with a CAS, published on the submitting thread")]
+    public bool OneRequestPolled()
+    {
+        var r = _requests[0];
+        Repo.RentCtrRow(r);
+        var done = r.Completion;
+        r.BeginPolling();
+        _scheduler.Submit(r);
+        r.PollUntil(MonotonicClock.NowMicroseconds() + 1_000_000);
         return Await(r, done);
     }
 

@@ -81,6 +81,7 @@ public sealed class StartupTests
     [InlineData("--LowLatency:MaxQueueSize=0", "LowLatency:MaxQueueSize must be 1 or more")]
     [InlineData("--LowLatency:IntraOpThreads=0", "LowLatency:IntraOpThreads must be 1 or more")]
     [InlineData("--LowLatency:SpinMicroseconds=-5", "LowLatency:SpinMicroseconds must be 0 or more, not -5")]
+    [InlineData("--LowLatency:AnswerPollMicroseconds=-1", "LowLatency:AnswerPollMicroseconds must be within 0 … 1000000 (0: off), not -1")]
     [InlineData("--LowLatency:ThreadNice=50", "LowLatency:ThreadNice must be within -20 … 19, not 50")]
     [InlineData("--LowLatency:WorkerRealtimePriority=100", "LowLatency:WorkerRealtimePriority must be within 0 … 99 (0: off; 1 … 99: SCHED_FIFO priority), not 100")]
     [InlineData("--LowLatency:RepositoryPollSeconds=0", "LowLatency:RepositoryPollSeconds must be more than 0, not 0")]
