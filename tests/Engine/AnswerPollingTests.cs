@@ -101,7 +101,7 @@ public sealed class AnswerPollingTests
     public async Task A_submitter_alone_in_flight_gets_its_answer_before_submit_returns()
     {
         using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         await Warm(model);
         for (int i = 0; i < 20; i++)
         {
@@ -122,7 +122,7 @@ public sealed class AnswerPollingTests
     public async Task A_request_that_waits_for_a_batching_window_is_awaited_not_polled(QosClass qos)
     {
         using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         await Warm(model);
         var r = CtrRows.Build(model, 3, 1);
         r.Qos = qos;
@@ -137,7 +137,7 @@ public sealed class AnswerPollingTests
     public async Task Nobody_polls_while_another_request_is_in_flight()
     {
         using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         await Warm(model);
         // The first waits out its 32 ms window in flight; the second comes meanwhile.
         var waiting = CtrRows.Build(model, 1, 1);
@@ -161,7 +161,7 @@ public sealed class AnswerPollingTests
     public async Task With_answer_polling_off_or_not_asked_for_every_answer_is_awaited(long budget, bool pollWhenAlone)
     {
         using var engine = StartEngine(answerPollMicroseconds: budget);
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         await Warm(model);
         for (int i = 0; i < 5; i++)
         {
@@ -179,7 +179,7 @@ public sealed class AnswerPollingTests
         // Two producers one request at a time: in flight alternates between one (polled) and two
         // (awaited, sometimes batched together with a polled one). Giving up is raced in the test above.
         using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         await Warm(model);
         int answered = 0, polled = 0;
         var producers = Enumerable.Range(0, 2).Select(p => Task.Run(async () =>
@@ -219,16 +219,7 @@ public sealed class AnswerPollingTests
 
     private static InferenceEngine StartEngine(long answerPollMicroseconds)
     {
-        var engine = new InferenceEngine(new EngineOptions { ModelRepository = RepoPaths.Models, StartupModels = ["ctr-ranker"], ModelControlMode = ModelControlMode.Explicit, AnswerPollMicroseconds = answerPollMicroseconds });
-        engine.Scan();
-        engine.Load();
-        return engine;
-    }
-
-    private static ModelVersion CtrRanker(InferenceEngine engine)
-    {
-        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
-        return served.Latest;
+        return CtrRows.StartEngine(new EngineOptions { ModelRepository = RepoPaths.Models, StartupModels = ["ctr-ranker"], ModelControlMode = ModelControlMode.Explicit, AnswerPollMicroseconds = answerPollMicroseconds });
     }
 
     /// <summary>Runs batches of 1 to 3 rows once each: nothing is polled before its batch size was measured.</summary>

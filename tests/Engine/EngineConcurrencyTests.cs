@@ -13,17 +13,7 @@ public sealed class EngineConcurrencyTests
     private static InferenceEngine StartEngine(int realtimePriority = 0)
     {
         // Unbounded queues (Triton's default): these tests flood the engine on purpose.
-        var engine = new InferenceEngine(new EngineOptions { ModelRepository = RepoPaths.Models, MaxQueueSize = 0, WorkerRealtimePriority = realtimePriority });
-        engine.Scan();
-        engine.Load();
-        return engine;
-    }
-
-    /// <summary>The served ctr-ranker's latest version (the model every test here drives).</summary>
-    private static ModelVersion CtrRanker(InferenceEngine engine)
-    {
-        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
-        return served.Latest;
+        return CtrRows.StartEngine(new EngineOptions { ModelRepository = RepoPaths.Models, MaxQueueSize = 0, WorkerRealtimePriority = realtimePriority });
     }
 
     [Theory]
@@ -34,7 +24,7 @@ public sealed class EngineConcurrencyTests
         // With realtime workers a worker preempts whatever ran on its core, a step holder included:
         // the hand-offs that avoid spinning against it (WakeHanded, StepHeldOn) must lose nothing.
         using var engine = StartEngine(realtimePriority);
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         int completed = 0;
         var producers = Enumerable.Range(0, 8).Select(p => Task.Run(async () =>
         {
@@ -72,7 +62,7 @@ public sealed class EngineConcurrencyTests
         // takes the step itself unless the scheduler thread handed it the batch first. Either way
         // the batch leaves once, at or after the window's end, with the request's own rows.
         using var engine = StartEngine(realtimePriority);
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         long window = QosSettings.Default.Balanced.WindowMicroseconds;
         for (int i = 0; i < 12; i++)
         {
@@ -90,7 +80,7 @@ public sealed class EngineConcurrencyTests
     public async Task Shutdown_answers_every_accepted_request()
     {
         var engine = StartEngine();
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         var accepted = new System.Collections.Concurrent.ConcurrentBag<(InferenceRequest R, Task<bool> Done)>();
         int refused = 0;
         using var go = new ManualResetEventSlim();
@@ -129,7 +119,7 @@ public sealed class EngineConcurrencyTests
     public async Task A_worker_thread_that_dies_is_replaced_and_counted()
     {
         using var engine = StartEngine();
-        var model = CtrRanker(engine);
+        var model = CtrRows.Latest(engine);
         var worker = (DeviceWorker<SpinThenParkWaitStrategy>)((ModelScheduler<SpinThenParkWaitStrategy>)model.Scheduler).Workers[0];
         worker.InjectThreadDeath = true;
 

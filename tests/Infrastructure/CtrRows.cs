@@ -9,6 +9,22 @@ internal static class CtrRows
 {
     private static readonly GoldenCase Golden = GoldenCase.Load("ctr-ranker", "batch8");
 
+    /// <summary>An engine over the embedded repository, scanned and loaded with <paramref name="options"/>.</summary>
+    public static InferenceEngine StartEngine(EngineOptions options)
+    {
+        var engine = new InferenceEngine(options);
+        engine.Scan();
+        engine.Load();
+        return engine;
+    }
+
+    /// <summary>The served ctr-ranker's latest version.</summary>
+    public static ModelVersion Latest(InferenceEngine engine)
+    {
+        Assert.True(engine.TryGetModel("ctr-ranker", out var served));
+        return served.Latest;
+    }
+
     /// <summary>A request of <paramref name="rows"/> rows taken from the golden batch starting at <paramref name="first"/>.</summary>
     public static InferenceRequest Build(ModelVersion model, int first, int rows, bool borrowed = false)
     {
