@@ -54,12 +54,12 @@ public sealed class EngineOptions
     /// between the device thread and the request's continuation: in the engine benchmark on the
     /// 2-core reference VM, ctr-ranker's low-load scheduling overhead p99 14 against 5.5 µs with the
     /// scenario run alone (12 interleaved rounds), though not in the whole benchmark after other
-    /// scenarios (perf/results/README.md, "Session 9"). Off by default because through HTTP it
-    /// bought nothing the client sees at c=1, and a server that had polled at low load did worse
-    /// when the load rose (c=16 after c=1: 7 % fewer requests per second, p99 12 % higher, 5
-    /// rounds), which went away with tiered PGO off: most likely the low-load profile shaping the
-    /// code that runs under load. At most half the cores spin so at once; with more than one
-    /// request in flight nobody does.
+    /// scenarios (perf/results/README.md, "Session 9"). Off by default: in that whole benchmark
+    /// the saturation scenarios, where nothing is polled, ran worse after polled low-load ones
+    /// (identity p99 6 against 24.5 µs; gone with tiered compilation off), and through HTTP the
+    /// client sees no more than noise either way (c=1, and c=16 after c=1 since a request is polled
+    /// only when the one before it was alone too). At most half the cores spin so at once; with
+    /// more than one request in flight nobody does.
     /// </summary>
     public long AnswerPollMicroseconds { get; set; }
 

@@ -22,6 +22,11 @@ public sealed class ModelVersion : IDisposable
     private int _pooled;
     private int _entering;
     private int _inFlight;
+
+    // Whether the previous submission found its request alone in flight too: a busy client's
+    // request is alone only in the gap between two batches, which is not low load (answer polling).
+    // A plain field: a hint, and a lost race only polls or not once.
+    private bool _previousAlone;
     private volatile bool _stopped;
     private bool _retired;
     private Diagnostics.IRequestMetricsSink? _metricsSink;
@@ -189,9 +194,9 @@ public sealed class ModelVersion : IDisposable
     /// <see cref="InferenceException"/> for a request that fails validation, or once the version is stopping.
     /// <paramref name="pollWhenAlone"/>: the caller awaits the answer at once and has nothing else
     /// to submit meanwhile (one request per call, as the HTTP endpoint). Then, when the request is
-    /// alone in flight and the engine's <see cref="AnswerPolling"/> allows it, this call spins for
-    /// the answer on the calling thread (up to <c>AnswerPollMicroseconds</c>) and usually returns it
-    /// completed. A caller that submits several requests before awaiting them must not ask for it:
+    /// alone in flight, as the one submitted before it was, and the engine's
+    /// <see cref="AnswerPolling"/> allows it, this call spins for the answer on the calling thread
+    /// (up to <c>AnswerPollMicroseconds</c>) and usually returns it completed. A caller that submits several requests before awaiting them must not ask for it:
     /// it would wait for the first answer before submitting the next, and they would not batch.
     /// </summary>
     public ValueTask<bool> InferAsync(InferenceRequest request, bool pollWhenAlone = false)
@@ -207,7 +212,9 @@ public sealed class ModelVersion : IDisposable
         }
 
         var completion = request.Completion;
-        bool poll = Interlocked.Increment(ref _inFlight) == 1 && pollWhenAlone && WorthPolling(request) && _polling.TryEnter();
+        bool alone = Interlocked.Increment(ref _inFlight) == 1;
+        bool poll = alone && _previousAlone && pollWhenAlone && WorthPolling(request) && _polling.TryEnter();
+        _previousAlone = alone;
         if (poll)
         {
             request.BeginPolling();

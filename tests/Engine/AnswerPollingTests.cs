@@ -155,6 +155,34 @@ public sealed class AnswerPollingTests
         waiting.Dispose();
     }
 
+    [Fact]
+    public async Task A_request_alone_just_after_one_that_was_not_is_awaited_the_next_is_polled()
+    {
+        // A busy client's request is alone in flight only in the gap between two batches.
+        using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
+        var model = CtrRows.Latest(engine);
+        await Warm(model);
+        var waiting = CtrRows.Build(model, 1, 1);
+        waiting.Qos = QosClass.Throughput;
+        var first = model.InferAsync(waiting, pollWhenAlone: true);
+        var crowded = CtrRows.Build(model, 2, 1);
+        Assert.True(await model.InferAsync(crowded, pollWhenAlone: true), crowded.Error);
+        Assert.True(await first, waiting.Error);
+
+        var afterCrowd = CtrRows.Build(model, 3, 1);
+        Assert.True(await model.InferAsync(afterCrowd, pollWhenAlone: true), afterCrowd.Error);
+        Assert.False(afterCrowd.AnsweredToPoller);
+        var next = CtrRows.Build(model, 4, 1);
+        Assert.True(await model.InferAsync(next, pollWhenAlone: true), next.Error);
+        Assert.True(next.AnsweredToPoller);
+        CtrRows.AssertRows(afterCrowd, 3, 1);
+        CtrRows.AssertRows(next, 4, 1);
+        foreach (var r in new[] { waiting, crowded, afterCrowd, next })
+        {
+            r.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData(0, true)]
     [InlineData(1_000_000, false)]
