@@ -100,9 +100,8 @@ public sealed class AnswerPollingTests
     [Fact]
     public async Task A_submitter_alone_in_flight_gets_its_answer_before_submit_returns()
     {
-        using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRows.Latest(engine);
-        await Warm(model);
+        using var served = await Warmed(answerPollMicroseconds: 1_000_000);
+        var model = served.Model;
         for (int i = 0; i < 20; i++)
         {
             var r = CtrRows.Build(model, i, 1);
@@ -121,9 +120,8 @@ public sealed class AnswerPollingTests
     [InlineData(QosClass.Throughput)]
     public async Task A_request_that_waits_for_a_batching_window_is_awaited_not_polled(QosClass qos)
     {
-        using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRows.Latest(engine);
-        await Warm(model);
+        using var served = await Warmed(answerPollMicroseconds: 1_000_000);
+        var model = served.Model;
         var r = CtrRows.Build(model, 3, 1);
         r.Qos = qos;
         var done = model.InferAsync(r, pollWhenAlone: true);
@@ -136,22 +134,13 @@ public sealed class AnswerPollingTests
     [Fact]
     public async Task Nobody_polls_while_another_request_is_in_flight()
     {
-        using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRows.Latest(engine);
-        await Warm(model);
-        // The first waits out its 32 ms window in flight; the second comes meanwhile.
-        var waiting = CtrRows.Build(model, 1, 1);
-        waiting.Qos = QosClass.Throughput;
-        var first = model.InferAsync(waiting, pollWhenAlone: true);
-        var r = CtrRows.Build(model, 2, 1);
-        r.Qos = QosClass.Realtime;
-        var second = model.InferAsync(r, pollWhenAlone: true);
-        Assert.True(await second, r.Error);
-        Assert.True(await first, waiting.Error);
-        Assert.False(r.AnsweredToPoller);
-        CtrRows.AssertRows(r, 2, 1);
+        using var served = await Warmed(answerPollMicroseconds: 1_000_000);
+        var model = served.Model;
+        var (waiting, crowded) = await Crowd(model);
+        Assert.False(crowded.AnsweredToPoller);
+        CtrRows.AssertRows(crowded, 2, 1);
         CtrRows.AssertRows(waiting, 1, 1);
-        r.Dispose();
+        crowded.Dispose();
         waiting.Dispose();
     }
 
@@ -159,16 +148,9 @@ public sealed class AnswerPollingTests
     public async Task A_request_alone_just_after_one_that_was_not_is_awaited_the_next_is_polled()
     {
         // A busy client's request is alone in flight only in the gap between two batches.
-        using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRows.Latest(engine);
-        await Warm(model);
-        var waiting = CtrRows.Build(model, 1, 1);
-        waiting.Qos = QosClass.Throughput;
-        var first = model.InferAsync(waiting, pollWhenAlone: true);
-        var crowded = CtrRows.Build(model, 2, 1);
-        Assert.True(await model.InferAsync(crowded, pollWhenAlone: true), crowded.Error);
-        Assert.True(await first, waiting.Error);
-
+        using var served = await Warmed(answerPollMicroseconds: 1_000_000);
+        var model = served.Model;
+        var (waiting, crowded) = await Crowd(model);
         var afterCrowd = CtrRows.Build(model, 3, 1);
         Assert.True(await model.InferAsync(afterCrowd, pollWhenAlone: true), afterCrowd.Error);
         Assert.False(afterCrowd.AnsweredToPoller);
@@ -188,9 +170,8 @@ public sealed class AnswerPollingTests
     [InlineData(1_000_000, false)]
     public async Task With_answer_polling_off_or_not_asked_for_every_answer_is_awaited(long budget, bool pollWhenAlone)
     {
-        using var engine = StartEngine(answerPollMicroseconds: budget);
-        var model = CtrRows.Latest(engine);
-        await Warm(model);
+        using var served = await Warmed(answerPollMicroseconds: budget);
+        var model = served.Model;
         for (int i = 0; i < 5; i++)
         {
             var r = CtrRows.Build(model, i, 1);
@@ -206,9 +187,8 @@ public sealed class AnswerPollingTests
     {
         // Two producers one request at a time: in flight alternates between one (polled) and two
         // (awaited, sometimes batched together with a polled one). Giving up is raced in the test above.
-        using var engine = StartEngine(answerPollMicroseconds: 1_000_000);
-        var model = CtrRows.Latest(engine);
-        await Warm(model);
+        using var served = await Warmed(answerPollMicroseconds: 1_000_000);
+        var model = served.Model;
         int answered = 0, polled = 0;
         var producers = Enumerable.Range(0, 2).Select(p => Task.Run(async () =>
         {
@@ -245,9 +225,34 @@ public sealed class AnswerPollingTests
         Assert.False(AnswerPolling.Off.TryEnter());
     }
 
-    private static InferenceEngine StartEngine(long answerPollMicroseconds)
+    /// <summary>An engine serving ctr-ranker with the given poll budget, its batch sizes 1 to 3 measured.</summary>
+    private static async Task<Served> Warmed(long answerPollMicroseconds)
     {
-        return CtrRows.StartEngine(new EngineOptions { ModelRepository = RepoPaths.Models, StartupModels = ["ctr-ranker"], ModelControlMode = ModelControlMode.Explicit, AnswerPollMicroseconds = answerPollMicroseconds });
+        var engine = CtrRows.StartEngine(new EngineOptions { ModelRepository = RepoPaths.Models, StartupModels = ["ctr-ranker"], ModelControlMode = ModelControlMode.Explicit, AnswerPollMicroseconds = answerPollMicroseconds });
+        var model = CtrRows.Latest(engine);
+        await Warm(model);
+        return new Served(engine, model);
+    }
+
+    /// <summary>
+    /// Two requests in flight at once: a throughput one waiting out its 32 ms window, and rows 2
+    /// submitted meanwhile (realtime); both answered when this returns.
+    /// </summary>
+    private static async Task<(InferenceRequest Waiting, InferenceRequest Crowded)> Crowd(ModelVersion model)
+    {
+        var waiting = CtrRows.Build(model, 1, 1);
+        waiting.Qos = QosClass.Throughput;
+        var first = model.InferAsync(waiting, pollWhenAlone: true);
+        var crowded = CtrRows.Build(model, 2, 1);
+        crowded.Qos = QosClass.Realtime;
+        Assert.True(await model.InferAsync(crowded, pollWhenAlone: true), crowded.Error);
+        Assert.True(await first, waiting.Error);
+        return (waiting, crowded);
+    }
+
+    private sealed record Served(InferenceEngine Engine, ModelVersion Model) : IDisposable
+    {
+        public void Dispose() => Engine.Dispose();
     }
 
     /// <summary>Runs batches of 1 to 3 rows once each: nothing is polled before its batch size was measured.</summary>
