@@ -196,8 +196,9 @@ public sealed class ModelVersion : IDisposable
     /// to submit meanwhile (one request per call, as the HTTP endpoint). Then, when the request is
     /// alone in flight, as the one submitted before it was, and the engine's
     /// <see cref="AnswerPolling"/> allows it, this call spins for the answer on the calling thread
-    /// (up to <c>AnswerPollMicroseconds</c>) and usually returns it completed. A caller that submits several requests before awaiting them must not ask for it:
-    /// it would wait for the first answer before submitting the next, and they would not batch.
+    /// (up to <c>AnswerPollMicroseconds</c>) and usually returns it completed. A caller that
+    /// submits several requests before awaiting them must not ask for it: it would wait for the
+    /// first answer before submitting the next, and they would not batch.
     /// </summary>
     public ValueTask<bool> InferAsync(InferenceRequest request, bool pollWhenAlone = false)
     {
@@ -213,8 +214,8 @@ public sealed class ModelVersion : IDisposable
 
         var completion = request.Completion;
         bool alone = Interlocked.Increment(ref _inFlight) == 1;
-        bool poll = alone && _previousAlone && pollWhenAlone && WorthPolling(request) && _polling.TryEnter();
-        _previousAlone = alone;
+        // With polling off (the default), nothing more on the submission path.
+        bool poll = _polling.BudgetMicroseconds > 0 && TakesPoll(alone, pollWhenAlone, request);
         if (poll)
         {
             request.BeginPolling();
@@ -232,10 +233,19 @@ public sealed class ModelVersion : IDisposable
     }
 
     /// <summary>
-    /// Whether the submitter of a request alone in flight should spin for its answer (see
-    /// <see cref="AnswerPolling"/>): it is dispatched at once (no batching window for its class),
-    /// and its batch is estimated to be done within the budget. Not before anything was measured.
+    /// Whether the submitter of this request spins for its answer (see <see cref="AnswerPolling"/>):
+    /// it asked; it is alone in flight, as the one submitted before it was (every submission counts
+    /// for that, asking or not); it is dispatched at once (no batching window for its class); its
+    /// batch is estimated to be done within the budget (not before anything was measured); and a
+    /// poller's place is free.
     /// </summary>
+    private bool TakesPoll(bool alone, bool asked, InferenceRequest request)
+    {
+        bool streak = alone && _previousAlone;
+        _previousAlone = alone;
+        return asked && streak && WorthPolling(request) && _polling.TryEnter();
+    }
+
     private bool WorthPolling(InferenceRequest request)
     {
         long estimate = Estimator.Estimate(request.BatchSize);
