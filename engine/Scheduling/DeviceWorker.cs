@@ -37,6 +37,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private int _restarts;
     private int _consecutiveDeaths;
     private long _aheadOfUs;
+    private long _aheadToldUs;
 
     // Whether this thread runs under SCHED_FIFO (set and read on the worker thread only).
     private bool _realtime;
@@ -96,6 +97,9 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     /// </summary>
     public void WakeAhead(long deadlineUs)
     {
+        // Written before the deadline it stamps, read after it: the worker's wake-up from here is
+        // what the lead must cover besides the scheduler thread's own lateness.
+        Volatile.Write(ref _aheadToldUs, MonotonicClock.NowMicroseconds());
         Volatile.Write(ref _aheadOfUs, deadlineUs);
         _spot.Signal();
     }
@@ -224,6 +228,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     /// </summary>
     private void WaitAheadOf(long deadlineUs)
     {
+        _scheduler.Lead.RecordWorkerWake(MonotonicClock.NowMicroseconds() - Volatile.Read(ref _aheadToldUs));
         long until = deadlineUs;
         while (true)
         {
@@ -234,7 +239,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             }
 
             long next = _scheduler.OnWorkerIdle();
-            if (Volatile.Read(ref _assigned) != 0 || next <= until || next - MonotonicClock.NowMicroseconds() > SpinThenParkWaitStrategy.WakeAheadMicroseconds)
+            if (Volatile.Read(ref _assigned) != 0 || next <= until || next - MonotonicClock.NowMicroseconds() > _scheduler.Lead.Microseconds)
             {
                 break;
             }

@@ -325,6 +325,8 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     /// realtime worker on its own core); one woken for nothing spins until a spin margin past the
     /// deadline and parks again.
     /// </summary>
+    public WakeLead Lead { get; } = new();
+
     void IDeadlineAhead.OnDeadlineAhead(long deadlineUs)
     {
 
@@ -371,6 +373,9 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
 internal interface IModelScheduler : IDisposable
 {
     int QueueDepth { get; }
+
+    /// <summary>How far ahead of a deadline idle workers are woken; the workers report their wake-ups to it.</summary>
+    WakeLead Lead { get; }
 
     bool StepHeldOn(int cpu);
 

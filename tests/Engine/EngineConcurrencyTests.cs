@@ -74,6 +74,9 @@ public sealed class EngineConcurrencyTests
             Assert.True(r.ExecStartUs >= r.DispatchedUs);
             r.Dispose();
         }
+
+        // Each window's end was told ahead to a parked worker, whose wake-ups the lead now covers.
+        Assert.True(model.Scheduler.Lead.WorkerWakePeakMicroseconds > 0);
     }
 
     [Fact]

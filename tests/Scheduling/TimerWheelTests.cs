@@ -195,10 +195,41 @@ public sealed class WaitStrategyTests
         }
     }
 
+    [Fact]
+    public void A_timer_wait_tells_a_measured_lead_ahead_once_wake_ups_were_late()
+    {
+        using var spot = new LowLatency.Native.Threading.ParkingSpot();
+        var wait = new SpinThenParkWaitStrategy(50);
+
+        // Nothing late yet: told the 500 µs floor ahead, after a park, so with at most that left.
+        var fresh = new Ahead();
+        long deadline = MonotonicClock.NowMicroseconds() + 1_900;
+        wait.WaitForTimer(spot, deadline, fresh);
+        Assert.Equal(1, fresh.Calls);
+        Assert.True(fresh.LeftWhenTold <= WakeLead.FloorMicroseconds, $"told {fresh.LeftWhenTold} µs ahead");
+
+        // A worker that took 1.4 ms to wake: the lead is the 2 ms cap, so the same wait tells at
+        // once, before it parks at all (1.9 ms left, less the few µs to get there).
+        var late = new Ahead();
+        late.Lead.RecordWorkerWake(1_400);
+        deadline = MonotonicClock.NowMicroseconds() + 1_900;
+        wait.WaitForTimer(spot, deadline, late);
+        Assert.Equal(1, late.Calls);
+        Assert.True(late.LeftWhenTold > WakeLead.FloorMicroseconds, $"told {late.LeftWhenTold} µs ahead");
+    }
+
     private sealed class Ahead : IDeadlineAhead
     {
         public int Calls { get; private set; }
 
-        public void OnDeadlineAhead(long deadlineUs) => Calls++;
+        public long LeftWhenTold { get; private set; }
+
+        public WakeLead Lead { get; } = new();
+
+        public void OnDeadlineAhead(long deadlineUs)
+        {
+            Calls++;
+            LeftWhenTold = deadlineUs - MonotonicClock.NowMicroseconds();
+        }
     }
 }

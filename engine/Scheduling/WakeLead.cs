@@ -1,0 +1,52 @@
+namespace LowLatency.Engine.Scheduling;
+
+/// <summary>
+/// How long before a batching deadline the scheduler thread wakes an idle worker, so that the worker
+/// is spinning, not parked, when the window expires. Two late wake-ups stand between a parked
+/// scheduler thread and a batch that starts on time: its own timed park returning late, and then
+/// the futex wake of the parked worker. Both are a core coming back from idle, which depends on the
+/// host: 80–150 µs on the reference 2-vCPU VM, but up to ~1.4 ms at p99 (both together) on a 16-vCPU
+/// host (perf/results/README.md, "On another machine"). So the lead is measured, not fixed: the
+/// decaying peak of each lateness, plus half again; never under the 500 µs that was fixed before
+/// (enough on the reference VM), never over 2 ms (an idle worker spins the whole lead for every
+/// window that expires on it).
+/// </summary>
+public sealed class WakeLead
+{
+    public const long FloorMicroseconds = 500;
+    public const long CapMicroseconds = 2_000;
+
+    // Written by the scheduler thread only.
+    private long _timerPeakUs;
+
+    // Written by the version's workers: two racing writes can lose one sample, which a peak that
+    // only decays by 1/64 a sample does not miss.
+    private long _wakePeakUs;
+
+    public long Microseconds
+    {
+        get
+        {
+            long sum = Volatile.Read(ref _timerPeakUs) + Volatile.Read(ref _wakePeakUs);
+            return Math.Clamp(sum + (sum / 2), FloorMicroseconds, CapMicroseconds);
+        }
+    }
+
+    internal long TimerPeakMicroseconds => Volatile.Read(ref _timerPeakUs);
+
+    internal long WorkerWakePeakMicroseconds => Volatile.Read(ref _wakePeakUs);
+
+    /// <summary>How late (µs) a timed park of the scheduler thread returned, past the time it asked for.</summary>
+    public void RecordTimerLateness(long lateUs) => Volatile.Write(ref _timerPeakUs, Decay(_timerPeakUs, lateUs));
+
+    /// <summary>How long (µs) a worker woken ahead of a deadline took to run, from the signal.</summary>
+    public void RecordWorkerWake(long wakeUs) => Volatile.Write(ref _wakePeakUs, Decay(Volatile.Read(ref _wakePeakUs), wakeUs));
+
+    /// <summary>
+    /// A peak that follows a late sample at once and forgets it slowly, by 1/64 per sample: about
+    /// the worst of the last hundred or so (a p99 target needs the lead to cover that many), where
+    /// 1/16 forgot a late wake-up within five windows (two timed parks each) and left the next one
+    /// uncovered. Negative samples count as 0.
+    /// </summary>
+    internal static long Decay(long peak, long sample) => Math.Max(Math.Max(0, sample), peak - (peak / 64));
+}
