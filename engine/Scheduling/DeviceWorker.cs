@@ -83,6 +83,8 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     /// </summary>
     public void Run(int count)
     {
+        // A batch, not the tell, is what ends the wait now: its wake-up is not a tell's.
+        Volatile.Write(ref _aheadToldUs, 0);
         _count = count;
         Volatile.Write(ref _idle, 0);
         Volatile.Write(ref _assigned, 1);
@@ -97,8 +99,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     /// </summary>
     public void WakeAhead(long deadlineUs)
     {
-        // Written before the deadline it stamps, read after it: the worker's wake-up from here is
-        // what the lead must cover besides the scheduler thread's own lateness.
+        // Stamped for TimeWakeAhead, before the deadline it goes with.
         Volatile.Write(ref _aheadToldUs, MonotonicClock.NowMicroseconds());
         Volatile.Write(ref _aheadOfUs, deadlineUs);
         _spot.Signal();
@@ -199,6 +200,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
                 else
                 {
                     _wait.Wait(_spot, long.MaxValue);
+                    TimeWakeAhead();
                 }
 
                 continue;
@@ -228,7 +230,6 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     /// </summary>
     private void WaitAheadOf(long deadlineUs)
     {
-        _scheduler.Lead.RecordWorkerWake(MonotonicClock.NowMicroseconds() - Volatile.Read(ref _aheadToldUs));
         long until = deadlineUs;
         while (true)
         {
@@ -252,8 +253,24 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             default(SpinWaitStrategy).Wait(_spot, until + _threading.SpinMicroseconds);
         }
 
-        // Done with this deadline: the loop must not come back to it (unless a new one was told meanwhile).
+        // Done with this deadline: the loop must not come back to it (unless a new one was told
+        // meanwhile), nor time its next wake-up from a tell this spin already answered.
         Interlocked.CompareExchange(ref _aheadOfUs, 0, deadlineUs);
+        Volatile.Write(ref _aheadToldUs, 0);
+    }
+
+    /// <summary>
+    /// After a wait that a tell ahead of a deadline ended: how long from the tell to running is what
+    /// the lead must cover besides the scheduler thread's lateness. Taken here, not where the worker
+    /// starts spinning ahead, so that a wake-up too late to spin ahead at all is counted too.
+    /// </summary>
+    private void TimeWakeAhead()
+    {
+        long told = Interlocked.Exchange(ref _aheadToldUs, 0);
+        if (told != 0)
+        {
+            _scheduler.Lead.RecordWorkerWake(MonotonicClock.NowMicroseconds() - told);
+        }
     }
 
     private void BecomeIdle()

@@ -127,6 +127,12 @@ public struct SpinThenParkWaitStrategy(long spinMicroseconds) : IWaitStrategy
 
             ahead.Lead.RecordTimerLateness(MonotonicClock.NowMicroseconds() - leadAt);
         }
+        else
+        {
+            // Told at once, nothing observed: counted as on time, so that a lead grown as long as
+            // a model's windows decays rather than sticking there with nothing left to measure it.
+            ahead.Lead.RecordTimerLateness(0);
+        }
 
         ahead.OnDeadlineAhead(deadlineUs);
         long parkUntil = deadlineUs - spinMicroseconds;

@@ -9,7 +9,8 @@ namespace LowLatency.Engine.Scheduling;
 /// host (perf/results/README.md, "On another machine"). So the lead is measured, not fixed: the
 /// decaying peak of each lateness, plus half again; never under the 500 µs that was fixed before
 /// (enough on the reference VM), never over 2 ms (an idle worker spins the whole lead for every
-/// window that expires on it).
+/// window that expires on it). A wait shorter than the lead has no park to measure and counts as on
+/// time, so that a lead grown to a model's window length decays instead of sticking.
 /// </summary>
 public sealed class WakeLead
 {
@@ -46,7 +47,7 @@ public sealed class WakeLead
     /// A peak that follows a late sample at once and forgets it slowly, by 1/64 per sample: about
     /// the worst of the last hundred or so (a p99 target needs the lead to cover that many), where
     /// 1/16 forgot a late wake-up within five windows (two timed parks each) and left the next one
-    /// uncovered. Negative samples count as 0.
+    /// uncovered. Rounded up, so that a peak under 64 µs decays too. Negative samples count as 0.
     /// </summary>
-    internal static long Decay(long peak, long sample) => Math.Max(Math.Max(0, sample), peak - (peak / 64));
+    internal static long Decay(long peak, long sample) => Math.Max(Math.Max(0, sample), peak - ((peak + 63) / 64));
 }

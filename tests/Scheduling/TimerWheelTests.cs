@@ -218,6 +218,19 @@ public sealed class WaitStrategyTests
         Assert.True(late.LeftWhenTold > WakeLead.FloorMicroseconds, $"told {late.LeftWhenTold} µs ahead");
     }
 
+    [Fact]
+    public void A_timer_wait_shorter_than_its_lead_counts_as_on_time_so_the_lead_decays()
+    {
+        using var spot = new LowLatency.Native.Threading.ParkingSpot();
+        var wait = new SpinThenParkWaitStrategy(50);
+        var ahead = new Ahead();
+        ahead.Lead.RecordTimerLateness(1_400);
+        // Lead 2 ms (the cap), window 1 ms: told at once, no park to measure; the peak loses a 64th.
+        wait.WaitForTimer(spot, MonotonicClock.NowMicroseconds() + 1_000, ahead);
+        Assert.Equal(1, ahead.Calls);
+        Assert.Equal(1_378, ahead.Lead.TimerPeakMicroseconds);
+    }
+
     private sealed class Ahead : IDeadlineAhead
     {
         public int Calls { get; private set; }

@@ -36,14 +36,14 @@ public sealed class WakeLeadTests
         var lead = new WakeLead();
         lead.RecordTimerLateness(1_000);
         lead.RecordTimerLateness(-40);
-        // One sample later the peak has lost a sixty-fourth: 985 µs, lead 1,477.
-        Assert.Equal(1_477, lead.Microseconds);
-        for (int i = 0; i < 72; i++)
+        // One sample later the peak has lost a sixty-fourth, rounded up: 984 µs, lead 1,476.
+        Assert.Equal(1_476, lead.Microseconds);
+        for (int i = 0; i < 64; i++)
         {
             lead.RecordTimerLateness(0);
         }
 
-        // Still above the floor after 73 samples in all; at it after one more.
+        // Still above the floor after 64 on-time samples; at it after one more.
         Assert.True(lead.Microseconds > WakeLead.FloorMicroseconds);
         lead.RecordTimerLateness(0);
         Assert.Equal(WakeLead.FloorMicroseconds, lead.Microseconds);
@@ -51,9 +51,10 @@ public sealed class WakeLeadTests
 
     [Theory]
     [InlineData(0, 10, 10)]
-    [InlineData(160, 0, 158)]
-    [InlineData(160, 155, 158)]
-    [InlineData(63, 0, 63)]
+    [InlineData(160, 0, 157)]
+    [InlineData(160, 155, 157)]
+    [InlineData(63, 0, 62)]
+    [InlineData(1, 0, 0)]
     [InlineData(640, -5, 630)]
     public void The_peak_follows_a_higher_sample_and_otherwise_decays_by_a_sixty_fourth(long peak, long sample, long expected)
         => Assert.Equal(expected, WakeLead.Decay(peak, sample));
