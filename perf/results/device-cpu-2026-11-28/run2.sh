@@ -1,4 +1,5 @@
 #!/bin/bash
+# NOT RUN: this session's second device call was refused (new loans paused). Kept, ready, for a session that is lent the machine (pack.sh first).
 # Second device call: the measured wake lead (new) against the fixed 500 µs lead (old, the commit
 # before it), interleaved, on the device machine's CPUs; plus repeats of the whole benchmark and two
 # wait settings at saturation. pub.tar.xz is the new self-contained publish; old.tar holds the old
