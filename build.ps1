@@ -170,7 +170,7 @@ switch ($Target) {
         } finally {
             Stop-Process -Id $server.Id -Force
         }
-        Write-Host 'open perf/results/tmp/server.speedscope.json in https://www.speedscope.app (Left Heavy view; threads ll-<model>-v<n>-w0 are the device workers)'
+        Write-Host 'open perf/results/tmp/server.speedscope.json in https://www.speedscope.app (Left Heavy view; threads ll-w<n>.<model>.v<version> are the device workers)'
     }
     'format' {
         Invoke-Dotnet format $Solution

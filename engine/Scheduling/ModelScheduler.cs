@@ -59,14 +59,14 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
             {
                 // Thread names show up in dotnet-trace and top -H: say which model and instance.
                 int core = threading.WorkerCores.Count > 0 ? threading.WorkerCores[workers.Count % threading.WorkerCores.Count] : -1;
-                workers.Add(new DeviceWorker<TWait>(config, runners(), estimator, this, wait, $"ll-{config.Name}-v{version}-w{workers.Count}", core, threading));
+                workers.Add(new DeviceWorker<TWait>(config, runners(), estimator, this, wait, ThreadName($"w{workers.Count}", config.Name, version), core, threading));
             }
         }
 
         _workers = [.. workers];
         _estimator = estimator;
         _core = new BatchScheduler(config, qos, estimator, _workers.Length, MonotonicClock.NowMicroseconds()) { DefaultMaxQueueSize = threading.DefaultMaxQueueSize };
-        _thread = new Thread(Loop) { Name = $"ll-{config.Name}-v{version}-sched", IsBackground = true };
+        _thread = new Thread(Loop) { Name = ThreadName("sched", config.Name, version), IsBackground = true };
         foreach (var w in _workers)
         {
             w.Start();
@@ -326,6 +326,12 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     /// deadline and parks again.
     /// </summary>
     public WakeLead Lead { get; } = new();
+
+    /// <summary>
+    /// Role first: Linux keeps 15 characters of a thread's name (what top -H, perf and /proc show),
+    /// and "ll-ctr-ranker-v1-w0" and "-sched" both showed as "ll-ctr-ranker-v".
+    /// </summary>
+    internal static string ThreadName(string role, string model, long version) => $"ll-{role}.{model}.v{version}";
 
     void IDeadlineAhead.OnDeadlineAhead(long deadlineUs)
     {

@@ -79,13 +79,14 @@ public sealed class ThreadTuningTests
         engine.Scan();
         var log = new List<LowLatency.Engine.Diagnostics.EngineEvent>();
         engine.Load(log.Add);
-        var policyByThread = ThreadStatFields("ll-fifo-", 38);
+        var policyByThread = ThreadStatFields("fifo", 38);
         Assert.Contains(log, e => e.Kind == LowLatency.Engine.Diagnostics.EngineEventKind.ThreadPriority && e.IsWarning == !allowed && e.Message.Contains("SCHED_FIFO priority 3", StringComparison.Ordinal));
 
         // Field 41 of stat is the policy (1: SCHED_FIFO, 0: SCHED_OTHER); the worker sets it as it starts.
         Assert.True(policyByThread.Count >= 2, string.Join(", ", policyByThread.Keys));
-        Assert.Contains(policyByThread, kv => kv.Key.StartsWith("ll-fifo-v1-w0", StringComparison.Ordinal));
-        Assert.All(policyByThread, kv => Assert.Equal(allowed && kv.Key.Contains("-w", StringComparison.Ordinal) ? 1 : 0, kv.Value));
+        Assert.Contains(policyByThread, kv => kv.Key.StartsWith("ll-w0.fifo.v1", StringComparison.Ordinal));
+        Assert.Contains(policyByThread, kv => kv.Key.StartsWith("ll-sched.fifo.v", StringComparison.Ordinal));
+        Assert.All(policyByThread, kv => Assert.Equal(allowed && kv.Key.StartsWith("ll-w", StringComparison.Ordinal) ? 1 : 0, kv.Value));
     }
 
     [Fact]
@@ -98,7 +99,7 @@ public sealed class ThreadTuningTests
         using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root, ThreadNice = 5 });
         engine.Scan();
         engine.Load();
-        var niceByThread = ThreadStatFields("ll-nice-", 16);
+        var niceByThread = ThreadStatFields("nice", 16);
 
         // The scheduler and at least one worker.
         Assert.True(niceByThread.Count >= 2, string.Join(", ", niceByThread.Keys));
@@ -106,11 +107,11 @@ public sealed class ThreadTuningTests
     }
 
     /// <summary>
-    /// One field of /proc/self/task/*/stat for each thread whose name starts with <paramref name="prefix"/>,
-    /// keyed by name and id; <paramref name="index"/> counts from the field after the ")" that ends the
+    /// One field of /proc/self/task/*/stat for each engine thread of <paramref name="model"/> (named
+    /// ll-&lt;role&gt;.&lt;model&gt;.v&lt;version&gt;, of which Linux keeps 15 characters), keyed by name and id; <paramref name="index"/> counts from the field after the ")" that ends the
     /// name (field 3, the state, is 0), since a name may hold spaces.
     /// </summary>
-    private static Dictionary<string, int> ThreadStatFields(string prefix, int index)
+    private static Dictionary<string, int> ThreadStatFields(string model, int index)
     {
         var values = new Dictionary<string, int>();
         foreach (var task in Directory.GetDirectories("/proc/self/task"))
@@ -127,7 +128,7 @@ public sealed class ThreadTuningTests
                 continue;
             }
 
-            if (comm.StartsWith(prefix, StringComparison.Ordinal))
+            if (comm.StartsWith("ll-", StringComparison.Ordinal) && comm.Contains($".{model}.", StringComparison.Ordinal))
             {
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 values[$"{comm} ({Path.GetFileName(task)})"] = int.Parse(fields[index], System.Globalization.CultureInfo.InvariantCulture);
