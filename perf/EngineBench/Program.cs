@@ -177,10 +177,13 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
         ["wake_lead_us"] = model.Scheduler.Lead.Microseconds,
         ["timer_lateness_peak_us"] = model.Scheduler.Lead.TimerPeakMicroseconds,
         ["worker_wake_peak_us"] = model.Scheduler.Lead.WorkerWakePeakMicroseconds,
+        // The pool's size when the scenario ends: more threads than cores is the slow mode of the
+        // saturation scenarios on a small machine (perf/results/README.md, "Session 10").
+        ["pool_threads"] = ThreadPool.ThreadCount,
     };
     results.Add(row);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {h.Polled} answered to a polling submitter; wake lead {row["wake_lead_us"]} us (peaks: timer {row["timer_lateness_peak_us"]}, worker {row["worker_wake_peak_us"]}); {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included); GC paused {row["gc_pause_ms_total"]} ms in {row["gc_collections"]} collections ({row["gc_gen2_collections"]} gen2)"));
+        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {h.Polled} answered to a polling submitter; wake lead {row["wake_lead_us"]} us (peaks: timer {row["timer_lateness_peak_us"]}, worker {row["worker_wake_peak_us"]}); {row["pool_threads"]} pool threads; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included); GC paused {row["gc_pause_ms_total"]} ms in {row["gc_collections"]} collections ({row["gc_gen2_collections"]} gen2)"));
     if (failed.Count > 0)
     {
         Console.WriteLine($"{name}: {failed.Count} of {done} requests failed; the first: {failed.First}");
