@@ -316,6 +316,14 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
         return Math.Min(wake, _core.NextTimerUs);
     }
 
+    public WakeLead Lead { get; } = new();
+
+    /// <summary>
+    /// Role first: Linux keeps 15 characters of a thread's name (what top -H, perf and /proc show),
+    /// and "ll-ctr-ranker-v1-w0" and "-sched" both showed as "ll-ctr-ranker-v".
+    /// </summary>
+    internal static string ThreadName(string role, string model, long version) => $"ll-{role}.{model}.v{version}";
+
     /// <summary>
     /// On the scheduler thread, shortly before its next timer: if requests are queued (a window
     /// about to expire may send them), wake an idle worker now so that it is spinning, not parked,
@@ -325,14 +333,6 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     /// realtime worker on its own core); one woken for nothing spins until a spin margin past the
     /// deadline and parks again.
     /// </summary>
-    public WakeLead Lead { get; } = new();
-
-    /// <summary>
-    /// Role first: Linux keeps 15 characters of a thread's name (what top -H, perf and /proc show),
-    /// and "ll-ctr-ranker-v1-w0" and "-sched" both showed as "ll-ctr-ranker-v".
-    /// </summary>
-    internal static string ThreadName(string role, string model, long version) => $"ll-{role}.{model}.v{version}";
-
     void IDeadlineAhead.OnDeadlineAhead(long deadlineUs)
     {
 

@@ -5,10 +5,10 @@ namespace LowLatency.Engine.Scheduling;
 /// is spinning, not parked, when the window expires. Two late wake-ups stand between a parked
 /// scheduler thread and a batch that starts on time: its own timed park returning late, and then
 /// the futex wake of the parked worker. Both are a core coming back from idle, which depends on the
-/// host: 80–150 µs on the reference 2-vCPU VM, but up to ~1.4 ms at p99 (both together) on a 16-vCPU
-/// host (perf/results/README.md, "On another machine"). So the lead is measured, not fixed: the
-/// decaying peak of each lateness, plus half again; never under the 500 µs that was fixed before
-/// (enough on the reference VM), never over 2 ms (an idle worker spins the whole lead for every
+/// host and the day: 80–150 µs on the reference 2-vCPU VM when a fixed 500 µs lead was chosen, up
+/// to 0.7 ms there since, and a hand-off p99 of 0.57 ms on a 16-vCPU host (perf/results/README.md,
+/// "Session 10"). So the lead is measured, not fixed: the decaying peak of each lateness, plus half
+/// again; never under that 500 µs, never over 2 ms (an idle worker spins the whole lead for every
 /// window that expires on it). A wait shorter than the lead has no park to measure and counts as on
 /// time, so that a lead grown to a model's window length decays instead of sticking.
 /// </summary>
@@ -46,8 +46,8 @@ public sealed class WakeLead
     /// <summary>
     /// A peak that follows a late sample at once and forgets it slowly, by 1/64 per sample: about
     /// the worst of the last hundred or so (a p99 target needs the lead to cover that many), where
-    /// 1/16 forgot a late wake-up within five windows (two timed parks each) and left the next one
-    /// uncovered. Rounded up, so that a peak under 64 µs decays too. Negative samples count as 0.
+    /// 1/16 forgets a late one within a few windows and leaves the next uncovered. Rounded up, so
+    /// that a peak under 64 µs decays too. Negative samples count as 0.
     /// </summary>
     internal static long Decay(long peak, long sample) => Math.Max(Math.Max(0, sample), peak - ((peak + 63) / 64));
 }
