@@ -94,6 +94,9 @@ public sealed class ModelVersion : IDisposable
     /// <summary>Device worker threads that died and were replaced.</summary>
     public int WorkerRestarts => _scheduler.WorkerRestarts;
 
+    /// <summary>How far ahead of a batching window's end an idle worker of this version is woken (µs; measured, see WakeLead).</summary>
+    public int WakeLeadMicroseconds => (int)_scheduler.Lead.Microseconds;
+
     internal IModelScheduler Scheduler => _scheduler;
 
     /// <summary>Native handles this version holds (module, arenas, cached views, outputs still read).</summary>

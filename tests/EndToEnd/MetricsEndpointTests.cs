@@ -36,6 +36,7 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
         Assert.Contains("lowlatency_engine_queue_depth{model=\"ctr-ranker\",version=\"1\"}", text, StringComparison.Ordinal);
         Assert.Contains("lowlatency_engine_requests_in_flight{model=\"ctr-ranker\",version=\"1\"}", text, StringComparison.Ordinal);
         Assert.Contains("lowlatency_engine_worker_restarts{model=\"ctr-ranker\",version=\"1\"}", text, StringComparison.Ordinal);
+        Assert.Contains("lowlatency_engine_worker_wake_lead{model=\"ctr-ranker\",version=\"1\"} ", text, StringComparison.Ordinal);
         Assert.Contains("process_cpu_seconds_total", text, StringComparison.Ordinal);
         Assert.Contains("dotnet_collection_count_total", text, StringComparison.Ordinal);
     }

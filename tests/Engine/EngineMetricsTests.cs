@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
+using LowLatency.Engine.Scheduling;
 using LowLatency.Engine.Serving;
 using LowLatency.Tests.Infrastructure;
 
@@ -66,6 +67,7 @@ public sealed class EngineMetricsTests
         Assert.Contains(seen["worker.restarts"], m => ForCtr(m.Tags) && m.Value == 0);
         Assert.Contains(seen["request.duration"], m => ForCtr(m.Tags) && m.Value > 0);
         Assert.Contains(seen["requests.in_flight"], m => ForCtr(m.Tags) && m.Value == 0);
+        Assert.Contains(seen["worker.wake_lead"], m => ForCtr(m.Tags) && m.Value >= WakeLead.FloorMicroseconds && m.Value <= WakeLead.CapMicroseconds);
     }
 
     [Fact]
@@ -117,7 +119,7 @@ public sealed class EngineMetricsTests
         listener.Start();
         listener.RecordObservableInstruments();
 
-        foreach (var gauge in (string[])["queue.depth", "requests.in_flight", "worker.restarts", "routing.breaker.state"])
+        foreach (var gauge in (string[])["queue.depth", "requests.in_flight", "worker.restarts", "routing.breaker.state", "worker.wake_lead"])
         {
             Assert.Single(seen, m => m.Instrument == gauge);
         }
