@@ -10,6 +10,7 @@ pub() { # <tree> <out>
   rm -f "$2"/libtorch*.so "$2"/libc10.so "$2"/libgomp-*.so.1 "$2"/libshm.so "$2"/lib*backend*.so "$2"/libaoti_custom_ops.so "$2"/libtorchbind_test.so
 }
 mkdir -p .dev /tmp/wk
+grep -qx '/.dev/' .git/info/exclude 2>/dev/null || echo '/.dev/' >> .git/info/exclude
 pub . /tmp/wk/pub
 tar -C /tmp/wk -cf - pub | xz -9 -T2 > .dev/pub.tar.xz
 git worktree add /tmp/wk/oldtree "${OLD:-HEAD~1}"
