@@ -11,7 +11,7 @@ using TorchSharp;
 
 // The engine without HTTP: submit -> batch -> execute -> complete, timed per request from the
 // engine's own timestamps, and managed allocation per request in steady state.
-//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--rt-priority 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--answer-poll-us 0] [--cores 1,0] [--only <scenario name part>] [--out perf/results/engine.json]
+//   enginebench [--requests 20000] [--producers 4] [--nice 0] [--rt-priority 0] [--prometheus] [--wait spinthenpark|spin|park] [--spin-us 50] [--answer-poll-us 0] [--cores 1,0] [--only <scenario name part>[|<another>...]] [--out perf/results/engine.json]
 // Run from the repository root (it reads models/ and perf/models/).
 int requests = Arg("--requests", 20000);
 int saturationProducers = Arg("--producers", 4);
@@ -32,7 +32,8 @@ long spin = Arg("--spin-us", 50);
 // 0 (the engine's default): every answer goes through the thread pool; 500: answer polling on.
 long answerPoll = Arg("--answer-poll-us", (int)new EngineOptions().AnswerPollMicroseconds);
 string? outPath = ArgString("--out");
-string? only = ArgString("--only");
+// Several parts separated by '|' run every scenario that names any of them, in the usual order.
+string[]? only = ArgString("--only")?.Split('|');
 int[] cores = ArgString("--cores") is { } c ? c.Split(',').Select(int.Parse).ToArray() : [];
 var results = new List<Dictionary<string, object>>();
 if (rtPriority != 0)
@@ -122,7 +123,7 @@ return 0;
 
 async Task Scenario(string name, ModelVersion model, int producers, int inFlight, QosClass qos, int count = 0)
 {
-    if (only is not null && !name.Contains(only, StringComparison.Ordinal))
+    if (only is not null && !NamesAny(name, only))
     {
         return;
     }
@@ -307,6 +308,19 @@ string? ArgString(string name)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+static bool NamesAny(string scenario, string[] parts)
+{
+    foreach (var part in parts)
+    {
+        if (scenario.Contains(part, StringComparison.Ordinal))
+        {
+            return true;
+        }
+    }
+
+    return false;
 }
 
 internal sealed class Histograms(int capacity)
