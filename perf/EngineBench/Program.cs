@@ -80,6 +80,10 @@ engine.TryGetModel("identity", out var identityModel);
 served.TryGetModel("ctr-ranker", out var ctrModel);
 var identity = identityModel.Latest;
 var ctr = ctrModel.Latest;
+// Whether the thread pool's hill climbing ran decides how often identity saturation lands in its slow
+// mode on a small machine (perf/results/README.md, "Session 11"): say which this run had. The
+// environment variable, where set, overrides the runtimeconfig.
+Console.WriteLine($"thread pool: DOTNET_HillClimbing_Disable={Environment.GetEnvironmentVariable("DOTNET_HillClimbing_Disable") ?? "(unset)"}, runtimeconfig System.Threading.ThreadPool.HillClimbing.Disable={AppContext.GetData("System.Threading.ThreadPool.HillClimbing.Disable") ?? "(unset)"}");
 Console.WriteLine($"estimates after warm-up: identity 1 row {identity.Estimator.Estimate(1)} us, 64 rows {identity.Estimator.Estimate(64)} us; ctr-ranker 1 row {ctr.Estimator.Estimate(1)} us, 64 rows {ctr.Estimator.Estimate(64)} us");
 
 if (args.Contains("--alloc-trace"))
