@@ -1,30 +1,20 @@
 #!/bin/bash
-# cpu.sh <rounds>: what answer polling costs in CPU. One fresh server per round and side (default
-# settings, and LowLatency__AnswerPollMicroseconds=0), order alternating; after a 4 s warm-up,
-# the server's CPU seconds (utime + stime from /proc) over 8 s of wrk c=1 and over loadgen's
-# open loop at 500 req/s (2 s warm-up + 8 s), with each run's latency line. "default" was the
-# default of a build of this session that was not kept (answer polling 500 us, hill climbing off);
-# both sides have hill climbing off.
-cd "$(dirname "$0")/../../.."
-body=$(mktemp)
-dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll body --golden models/ctr-ranker/golden/batch1.json --encoding msgpack --out "$body" >/dev/null
-URL=http://127.0.0.1:8002/v2/models/ctr-ranker/infer
-tick=$(getconf CLK_TCK)
-cpu() { awk -v t=$tick '{print ($14 + $15) / t}' /proc/$1/stat; }
+# cpu.sh <rounds>: what answer polling costs in CPU, hill climbing off on both sides. One fresh
+# server per round and side ("default": polling 500 µs, the default of a build of this session that
+# was not kept; "off": 0), order alternating; after a 4 s wrk warm-up, the server's CPU seconds
+# over 8 s of wrk c=1 and over loadgen's open loop at 500 req/s (2 s warm-up + 8 s), with each
+# run's latency line.
+source "$(dirname "$0")/lib.sh"
 for r in $(seq 1 "$1"); do
   sides="default off"; [ $((r % 2)) = 0 ] && sides="off default"
   for side in $sides; do
-    env=(LowLatency__AnswerPollMicroseconds=500 DOTNET_HillClimbing_Disable=1); [ $side = off ] && env=(LowLatency__AnswerPollMicroseconds=0 DOTNET_HillClimbing_Disable=1)
-    if curl -s -o /dev/null http://127.0.0.1:8002/v2/health/ready; then echo "something already answers on 8002" >&2; exit 1; fi
-    env "${env[@]}" dotnet host/bin/Release/net10.0/LowLatency.Host.dll --urls http://127.0.0.1:8002 --model-repository models --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
-    pid=$!
-    for i in $(seq 1 100); do sleep 0.2; curl -sf http://127.0.0.1:8002/v2/health/ready >/dev/null && break; done
-    WRK_BODY=$body wrk -t1 -c1 -d4s -s perf/wrk/post.lua $URL >/dev/null
-    a=$(cpu $pid); line=$(WRK_BODY=$body wrk -t1 -c1 -d8s -s perf/wrk/post.lua $URL | tail -1); b=$(cpu $pid)
+    arm=onhc; [ $side = off ] && arm=offhc
+    start_server host/bin/Release/net10.0/LowLatency.Host.dll $(arm_env $arm)
+    wrk_run 1 4 >/dev/null
+    a=$(cpu_s); line=$(wrk_run 1 8); b=$(cpu_s)
     echo "$side c=1 cpu_s $(echo "$b - $a" | bc) $line"
-    a=$(cpu $pid); line=$(dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll --url $URL --golden models/ctr-ranker/golden/batch1.json --rate 500 --duration 8 --warmup 2 2>&1 | tr "\r" "\n" | grep -o "run.rate=.*" | tail -1); b=$(cpu $pid)
+    a=$(cpu_s); line=$(open_loop); b=$(cpu_s)
     echo "$side rate=500 cpu_s $(echo "$b - $a" | bc) $line"
-    kill $pid; wait $pid 2>/dev/null
+    stop_server
   done
 done
-rm -f "$body"
