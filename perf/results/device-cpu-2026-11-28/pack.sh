@@ -23,4 +23,4 @@ git worktree add /tmp/wk/oldtree "${OLD:-8f5974c}"
 (cd /tmp/wk/oldtree && dotnet build perf/EngineBench -c Release -v q)
 tar -C /tmp/wk/oldtree/perf/EngineBench/bin/Release/net10.0 -cf .dev/old.tar enginebench.dll LowLatency.Engine.dll
 git worktree remove --force /tmp/wk/oldtree
-# then: device run "bash .dev/run3.sh" carrying .dev
+# then: cp perf/results/device-cpu-2026-11-28/{run3.sh,run4.sh,http-lib.sh} .dev/ and device run "bash .dev/run3.sh" carrying .dev

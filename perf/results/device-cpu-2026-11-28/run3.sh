@@ -4,6 +4,8 @@
 # --spin-us 200, --wait spin), the lone balanced request old (8f5974c) vs new wake lead, one whole run.
 # .dev/pub.tar.xz: enginebench, LowLatency.Host and loadgen published self-contained into one folder
 # (libtorch left out: the machine's PyTorch 2.11 supplies it). Run from the repository root.
+# The HTTP helpers moved to http-lib.sh after the call (same commands; the server CPU seconds were
+# computed with bc then, rounded now).
 exec > >(tee "$OUT/log.txt") 2>&1
 t0=$(date +%s); el() { echo "[$(( $(date +%s) - t0 )) s]"; }
 echo "== machine"; date -u; uname -r; nproc; lscpu | grep -E "Model name|Hypervisor"; cat /proc/loadavg; head -1 /proc/stat
@@ -12,28 +14,8 @@ mkdir -p /tmp/b && tar -xJf .dev/pub.tar.xz -C /tmp/b && cp -a /tmp/b/pub /tmp/b
 export LD_LIBRARY_PATH="$TL"
 J=$OUT/json; mkdir -p $J; echo "unpacked $(el)"
 
-URL=http://127.0.0.1:8002/v2/models/ctr-ranker/infer
-LG="taskset -c 8-15 /tmp/b/pub/loadgen --url $URL --golden models/ctr-ranker/golden/batch1.json"
-ready() { python3 - <<'PY'
-import time, urllib.request
-for i in range(150):
-    try:
-        urllib.request.urlopen("http://127.0.0.1:8002/v2/health/ready", timeout=1); break
-    except Exception: time.sleep(0.2)
-PY
-}
-cpu_s() { awk -v t=$(getconf CLK_TCK) '{print ($14 + $15) / t}' /proc/$pid/stat; }
-last() { tr "\r" "\n" | grep -E "^run" | tail -1; }
-http() { # <cpus> <poll µs> <round>
-  taskset -c $1 env LowLatency__AnswerPollMicroseconds=$2 /tmp/b/pub/LowLatency.Host --urls http://127.0.0.1:8002 --model-repository models --Logging:LogLevel:Default=Warning >/tmp/srv.log 2>&1 &
-  pid=$!; ready
-  a=$(cpu_s)
-  echo "http cpus=$1 poll=$2 r$3 c=1 $($LG --concurrency 1 --duration 6 --warmup 2 2>&1 | last)"
-  echo "http cpus=$1 poll=$2 r$3 c=16 $($LG --concurrency 16 --duration 6 --warmup 1 2>&1 | last)"
-  echo "http cpus=$1 poll=$2 r$3 rate=500 $($LG --rate 500 --duration 6 --warmup 1 2>&1 | last)"
-  b=$(cpu_s); echo "http cpus=$1 poll=$2 r$3 server_cpu_s $(echo "$b - $a" | bc 2>/dev/null || python3 -c "print($b-$a)") $(el)"
-  kill $pid; wait $pid 2>/dev/null
-}
+RATES="500"
+source "$(dirname "$0")/http-lib.sh"
 for r in 1 2; do
   for cpus in 0,1 0-7; do
     polls="0 500"; [ $r = 2 ] && polls="500 0"
