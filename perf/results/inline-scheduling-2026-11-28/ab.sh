@@ -4,16 +4,12 @@
 # open loop at 500 req/s (2 + 8 s), and the server's CPU seconds over all of it. Client on the same
 # 2 cores (this VM has no others). The setting is not in the server: `git apply inline-scheduling.patch`
 # and `dotnet build host -c Release` first (that is how these numbers were taken, at dda5c0e).
+# Each server's measurement is lib.sh's measure_server since the runs (the same commands; smoke-tested).
 source "$(dirname "$0")/../polling-hillclimbing-2026-11-28/lib.sh"
 for r in $(seq 1 "$1"); do
   sides="off on"; [ $((r % 2)) = 0 ] && sides="on off"
   for side in $sides; do
     v=false; [ $side = on ] && v=true
-    start_server host/bin/Release/net10.0/LowLatency.Host.dll LowLatency__InlineScheduling=$v
-    a=$(cpu_s)
-    phases "$side r$r"
-    echo "$side r$r rate=500 $(open_loop)"
-    b=$(cpu_s); echo "$side r$r cpu_s $(echo "$b - $a" | bc)"
-    stop_server
+    measure_server "$side r$r" LowLatency__InlineScheduling=$v
   done
 done

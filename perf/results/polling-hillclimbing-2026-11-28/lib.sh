@@ -54,3 +54,15 @@ rotated() {
   local r=$1; shift; local a=("$@"); local k=$(( (r - 1) % ${#a[@]} ))
   echo "${a[@]:$k}" "${a[@]:0:$k}"
 }
+
+# measure_server <label> [VAR=value ...]: a fresh server with those settings; phases, then the open
+# loop, then the server's CPU seconds over both, each line starting with <label>. (Session 12's A/Bs.)
+measure_server() {
+  local label=$1; shift
+  start_server host/bin/Release/net10.0/LowLatency.Host.dll "$@"
+  local a=$(cpu_s)
+  phases "$label"
+  echo "$label rate=500 $(open_loop)"
+  local b=$(cpu_s); echo "$label cpu_s $(echo "$b - $a" | bc)"
+  stop_server
+}
