@@ -4,7 +4,8 @@
 # open loop at 500 req/s (2 + 8 s), and the server's CPU seconds over all of it. Client on the same
 # 2 cores (this VM has no others). The setting is not in the server: `git apply inline-scheduling.patch`
 # and `dotnet build host -c Release` first (that is how these numbers were taken, at dda5c0e).
-# Each server's measurement is lib.sh's measure_server since the runs (the same commands; smoke-tested).
+# Each server's measurement is lib.sh's measure_server since the runs (the same commands; smoke-tested
+# through ../http-spin-2026-11-28/ab.sh, not here, since this side needs the patch).
 source "$(dirname "$0")/../polling-hillclimbing-2026-11-28/lib.sh"
 for r in $(seq 1 "$1"); do
   sides="off on"; [ $((r % 2)) = 0 ] && sides="on off"
