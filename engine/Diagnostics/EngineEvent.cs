@@ -26,6 +26,9 @@ public enum EngineEventKind
 
     /// <summary>A repository poll could not read the repository.</summary>
     PollFailed,
+
+    /// <summary>The cores device workers are pinned to, and whether the runtime counts them.</summary>
+    WorkerCores,
 }
 
 /// <summary>

@@ -63,7 +63,11 @@ public sealed class EngineOptions
     /// </summary>
     public long AnswerPollMicroseconds { get; set; }
 
-    /// <summary>Cores to pin device workers to, round-robin (for example <c>[1]</c>); empty: no pinning.</summary>
+    /// <summary>
+    /// Cores to pin device workers to, round-robin (for example <c>[1]</c>); empty: no pinning. They may
+    /// lie outside the affinity mask the process started with (taskset, isolcpus), which is how a
+    /// worker gets a core that nothing else of the process runs on.
+    /// </summary>
     public int[] WorkerCores { get; set; } = [];
 
     /// <summary>How models are loaded and unloaded: <c>All</c> (default), <c>Explicit</c> or <c>Poll</c>.</summary>
@@ -126,9 +130,9 @@ public sealed class EngineOptions
 
         foreach (int core in WorkerCores)
         {
-            if (!LowLatency.Native.Threading.ThreadTuning.MayRunOn(core))
+            if (!LowLatency.Native.Threading.ThreadTuning.CanPinTo(core))
             {
-                yield return $"LowLatency:WorkerCores lists core {core}, on which this process may not run (its affinity mask: taskset, a container's cpuset)";
+                yield return $"LowLatency:WorkerCores lists core {core}, to which this process may not pin a thread (no such core, offline, or outside a container's cpuset)";
             }
         }
 

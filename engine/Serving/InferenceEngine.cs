@@ -110,6 +110,11 @@ public sealed partial class InferenceEngine : IDisposable
                 : new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"device workers cannot run at SCHED_FIFO priority {_options.WorkerRealtimePriority} (needs CAP_SYS_NICE or RLIMIT_RTPRIO); they run as ordinary threads", IsWarning: true));
         }
 
+        if (_options.WorkerCores.Length > 0)
+        {
+            log?.Invoke(WorkerCorePlacement.Describe(_options.WorkerCores, Environment.ProcessorCount, Native.Threading.ThreadTuning.AllowedCoreCount(), Native.Threading.ThreadTuning.MayRunOn));
+        }
+
         _loader = new ModelLoaderThread();
         _loader.Run(() =>
         {

@@ -31,9 +31,10 @@ public static partial class ThreadTuning
     }
 
     /// <summary>
-    /// Whether this process may run on <paramref name="core"/>: in its affinity mask, which taskset
-    /// and a container's cpuset narrow (so not simply below the core count). True off Linux, where
-    /// nothing is pinned, and when the mask cannot be read.
+    /// Whether <paramref name="core"/> is in this process's affinity mask (its main thread's, which
+    /// taskset, isolcpus and a container's cpuset narrow, so not simply below the core count): the
+    /// runtime gives that mask to every thread it starts, whichever thread starts it. True off
+    /// Linux, where nothing is pinned, and when the mask cannot be read.
     /// </summary>
     public static unsafe bool MayRunOn(int core)
     {
@@ -49,7 +50,57 @@ public static partial class ThreadTuning
 
         ulong* mask = stackalloc ulong[16];
         new Span<ulong>(mask, 16).Clear();
-        return SchedGetaffinity(0, 16 * sizeof(ulong), mask) != 0 || (mask[core / 64] & (1UL << (core % 64))) != 0;
+        return SchedGetaffinity(Environment.ProcessId, 16 * sizeof(ulong), mask) != 0 || (mask[core / 64] & (1UL << (core % 64))) != 0;
+    }
+
+    /// <summary>
+    /// Whether a thread of this process may be pinned to <paramref name="core"/>: tried on a
+    /// short-lived thread. Wider than <see cref="MayRunOn"/>: taskset and the kernel's isolcpus
+    /// narrow the affinity mask a process starts with, not the cores its threads may be moved to,
+    /// so a device worker may be given a core kept free of everything else. A container's cpuset
+    /// and cores that do not exist or are offline refuse. True off Linux, where nothing is pinned.
+    /// </summary>
+    public static bool CanPinTo(int core)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return true;
+        }
+
+        if (core < 0 || core >= 1024)
+        {
+            return false;
+        }
+
+        bool pinned = false;
+        var probe = new Thread(() => pinned = PinToCore(core)) { IsBackground = true, Name = "ll-core-probe" };
+        probe.Start();
+        probe.Join();
+        return pinned;
+    }
+
+    /// <summary>How many cores this process's affinity mask holds (what the runtime counted at start, unless DOTNET_PROCESSOR_COUNT says otherwise); null off Linux or unread.</summary>
+    public static unsafe int? AllowedCoreCount()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        ulong* mask = stackalloc ulong[16];
+        new Span<ulong>(mask, 16).Clear();
+        if (SchedGetaffinity(Environment.ProcessId, 16 * sizeof(ulong), mask) != 0)
+        {
+            return null;
+        }
+
+        int count = 0;
+        for (int i = 0; i < 16; i++)
+        {
+            count += System.Numerics.BitOperations.PopCount(mask[i]);
+        }
+
+        return count;
     }
 
     /// <summary>

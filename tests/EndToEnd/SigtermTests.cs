@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using LowLatency.Tests.Infrastructure;
 
@@ -12,109 +10,55 @@ public sealed partial class SigtermTests
     [Fact]
     public async Task Sigterm_under_load_answers_every_accepted_request_and_exits_0()
     {
-        int port = FreePort();
-        var psi = new ProcessStartInfo("dotnet")
+        using var server = ServerProcess.Start(["--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft=Warning"]);
+        var process = server.Process;
+        using var client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
+        await server.WaitReadyAsync(client);
+        var golden = GoldenCase.Load("ctr-ranker", "batch8");
+        byte[] body = golden.Request.ToMsgPack();
+        int ok = 0, refused = 0, transport = 0;
+        using var stop = new CancellationTokenSource();
+        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "LowLatency.Host.dll"), "--urls", $"http://127.0.0.1:{port}", "--model-repository", RepoPaths.Models, "--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft=Warning" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(psi)!;
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-            await WaitReadyAsync(client, process);
-            var golden = GoldenCase.Load("ctr-ranker", "batch8");
-            byte[] body = golden.Request.ToMsgPack();
-            int ok = 0, refused = 0, transport = 0;
-            using var stop = new CancellationTokenSource();
-            var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            while (!stop.IsCancellationRequested && !process.HasExited)
             {
-                while (!stop.IsCancellationRequested && !process.HasExited)
+                try
                 {
-                    try
+                    using var response = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(body, Wire.MsgPack));
+                    var bytes = await response.Content.ReadAsByteArrayAsync();
+                    if (response.StatusCode == HttpStatusCode.OK)
                     {
-                        using var response = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(body, Wire.MsgPack));
-                        var bytes = await response.Content.ReadAsByteArrayAsync();
-                        if (response.StatusCode == HttpStatusCode.OK)
-                        {
-                            Wire.AssertClose(golden.Expected[0], Wire.ParseMsgPack(bytes).Outputs[0]);
-                            Interlocked.Increment(ref ok);
-                        }
-                        else
-                        {
-                            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-                            Interlocked.Increment(ref refused);
-                        }
+                        Wire.AssertClose(golden.Expected[0], Wire.ParseMsgPack(bytes).Outputs[0]);
+                        Interlocked.Increment(ref ok);
                     }
-                    catch (HttpRequestException)
+                    else
                     {
-                        // Refused at connect once the listener closed, or closed unread: never accepted.
-                        Interlocked.Increment(ref transport);
-                        await Task.Delay(5);
+                        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                        Interlocked.Increment(ref refused);
                     }
                 }
-            })).ToArray();
-
-            await Task.Delay(1500);
-            int before = Volatile.Read(ref ok);
-            Assert.Equal(0, Kill(process.Id, SigTerm));
-            Assert.True(process.WaitForExit(60_000), "the server did not exit within 60 s of SIGTERM");
-            await stop.CancelAsync();
-            await Task.WhenAll(clients);
-            process.WaitForExit();
-
-            string all = string.Join('\n', log);
-            Assert.True(before > 0, "no request was answered before SIGTERM: the test showed nothing\n" + all);
-            Assert.Equal(0, process.ExitCode);
-            Assert.Contains("shutting down: not ready, refusing new requests", all, StringComparison.Ordinal);
-            Assert.Contains("stopped: 0 accepted requests unanswered", all, StringComparison.Ordinal);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
-
-    private static async Task WaitReadyAsync(HttpClient client, Process process)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (DateTime.UtcNow < deadline && !process.HasExited)
-        {
-            try
-            {
-                using var r = await client.GetAsync("/v2/health/ready");
-                if (r.IsSuccessStatusCode)
+                catch (HttpRequestException)
                 {
-                    return;
+                    // Refused at connect once the listener closed, or closed unread: never accepted.
+                    Interlocked.Increment(ref transport);
+                    await Task.Delay(5);
                 }
             }
-            catch (HttpRequestException)
-            {
-            }
+        })).ToArray();
 
-            await Task.Delay(100);
-        }
+        await Task.Delay(1500);
+        int before = Volatile.Read(ref ok);
+        Assert.Equal(0, Kill(process.Id, SigTerm));
+        Assert.True(process.WaitForExit(60_000), "the server did not exit within 60 s of SIGTERM");
+        await stop.CancelAsync();
+        await Task.WhenAll(clients);
+        process.WaitForExit();
 
-        throw new TimeoutException("the server process did not become ready");
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
+        string all = server.Log;
+        Assert.True(before > 0, "no request was answered before SIGTERM: the test showed nothing\n" + all);
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("shutting down: not ready, refusing new requests", all, StringComparison.Ordinal);
+        Assert.Contains("stopped: 0 accepted requests unanswered", all, StringComparison.Ordinal);
     }
 
     private const int SigTerm = 15;

@@ -66,6 +66,31 @@ public sealed class ThreadTuningTests
     }
 
     [Fact]
+    public void A_thread_may_be_pinned_to_every_core_of_the_mask_and_to_no_core_that_does_not_exist()
+    {
+        Assert.False(ThreadTuning.CanPinTo(-1));
+        Assert.False(ThreadTuning.CanPinTo(1024));
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        Assert.False(ThreadTuning.CanPinTo(Environment.ProcessorCount + 1000));
+        int inMask = 0;
+        for (int core = 0; core < 64; core++)
+        {
+            if (ThreadTuning.MayRunOn(core))
+            {
+                inMask++;
+                Assert.True(ThreadTuning.CanPinTo(core), $"core {core}");
+            }
+        }
+
+        Assert.Equal(inMask, ThreadTuning.AllowedCoreCount());
+        Assert.Contains(new EngineOptions { WorkerCores = [1023] }.Problems(), p => p.StartsWith("LowLatency:WorkerCores lists core 1023, to which this process may not pin a thread", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_engine_runs_its_workers_and_only_them_at_realtime_priority_where_allowed()
     {
         bool allowed = false;

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace LowLatency.Tests.Infrastructure;
+
+/// <summary>
+/// The server as a child process (LowLatency.Host.dll from the test output) on a free loopback port,
+/// its stdout and stderr collected; killed on dispose if still running.
+/// </summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly ConcurrentQueue<string> _log = new();
+
+    private ServerProcess(Process process, int port)
+    {
+        Process = process;
+        Port = port;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { _log.Enqueue(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { _log.Enqueue(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public Process Process { get; }
+
+    public int Port { get; }
+
+    public Uri Address => new($"http://127.0.0.1:{Port}");
+
+    /// <summary>Everything the server has written so far, one line each.</summary>
+    public string Log => string.Join('\n', _log);
+
+    /// <summary>
+    /// Starts the server with <paramref name="arguments"/> after its URL and repository settings.
+    /// With <paramref name="startOnCore"/>, it is started from a thread pinned to that core: the child
+    /// inherits the forking thread's affinity mask, as under <c>taskset -c</c>.
+    /// </summary>
+    public static ServerProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, int? startOnCore = null)
+    {
+        int port = FreePort();
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "LowLatency.Host.dll"), "--urls", $"http://127.0.0.1:{port}", "--model-repository", RepoPaths.Models },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[key] = value;
+        }
+
+        Process? process = null;
+        if (startOnCore is { } core)
+        {
+            var starter = new Thread(() =>
+            {
+                Assert.True(LowLatency.Native.Threading.ThreadTuning.PinToCore(core), $"could not pin the starting thread to core {core}");
+                process = Process.Start(psi);
+            });
+            starter.Start();
+            starter.Join();
+        }
+        else
+        {
+            process = Process.Start(psi);
+        }
+
+        return new ServerProcess(process!, port);
+    }
+
+    public async Task WaitReadyAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline && !Process.HasExited)
+        {
+            try
+            {
+                using var r = await client.GetAsync("/v2/health/ready");
+                if (r.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("the server process did not become ready\n" + Log);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+        }
+
+        Process.Dispose();
+    }
+}
