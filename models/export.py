@@ -7,15 +7,24 @@ outputs; newer savers may emit operators libtorch 2.10 still reads, but 1.13 is 
     sudo apt-get install python3-torch python3-numpy
     /usr/bin/python3 models/export.py
 
-Everything is seeded, so a re-run reproduces the committed files. The weights are random: these
-models exist to exercise the server with realistic shapes and operators, not to predict anything.
+Everything is seeded, so a re-run reproduces the committed files byte for byte: the weights and
+goldens by torch's seeds, and the TorchScript code by Python's string hash seed (fixed at 0 below:
+TorchScript writes a module's constants in the order of a Python set, which varies with it). The
+files also record this script's absolute path in their debug info, so run it from a checkout at
+/work/main to reproduce them exactly; elsewhere only that path differs. The weights are random:
+these models exist to exercise the server with realistic shapes and operators, not to predict anything.
 
 Each golden file is a KServe v2 JSON inference request plus the outputs PyTorch computed for it:
     {"request": {...}, "expected_outputs": [{"name", "datatype", "shape", "data"}]}
 """
 import json
 import os
+import sys
 from typing import List, Tuple
+
+if os.environ.get("PYTHONHASHSEED") != "0":
+    # Before torch is imported: the hash seed is read once, at interpreter start-up.
+    os.execve(sys.executable, [sys.executable] + sys.argv, {**os.environ, "PYTHONHASHSEED": "0"})
 
 import numpy as np
 import torch
