@@ -121,6 +121,8 @@ switch ($Target) {
         foreach ($encoding in 'msgpack', 'json') {
             Invoke-Dotnet tests/Fuzz/bin/$Configuration/net10.0/LowLatency.Fuzz.dll $encoding models/ctr-ranker/config.json --replay tests/Fuzz/corpus/$encoding
         }
+        # The text encoder's variable-length inputs take the decoder's other paths (padding, max_variable_dim).
+        Invoke-Dotnet tests/Fuzz/bin/$Configuration/net10.0/LowLatency.Fuzz.dll msgpack models/text-encoder/config.json --replay tests/Fuzz/corpus/msgpack-text-encoder
         exit 0
     }
     'microbench' {

@@ -6,12 +6,13 @@ using LowLatency.Host.Protocol;
 // A SharpFuzz (libFuzzer mode) harness for the request decoders: each input is decoded as a request
 // body for a model, then validated, exactly as the infer endpoint does before submitting. A bad body
 // must end in an InferenceException (the endpoint's 4xx); anything else escaping is a finding (it
-// would be a 500). How to run it under libFuzzer: README, "Fuzzing".
+// would be a 500). How to run it under libFuzzer or AFL++: README, "Fuzzing".
 //   LowLatency.Fuzz <msgpack|json> <config.json>                   (under libfuzzer-dotnet)
+//   LowLatency.Fuzz <msgpack|json> <config.json> --afl             (under afl-fuzz)
 //   LowLatency.Fuzz <msgpack|json> <config.json> --replay <files or directories>
 if (args.Length < 2 || args[0] is not ("msgpack" or "json"))
 {
-    Console.Error.WriteLine("usage: LowLatency.Fuzz <msgpack|json> <config.json> [--replay <files or directories>...]");
+    Console.Error.WriteLine("usage: LowLatency.Fuzz <msgpack|json> <config.json> [--afl | --replay <files or directories>...]");
     return 2;
 }
 
@@ -45,6 +46,18 @@ if (args.Length > 2 && args[2] == "--replay")
     }
 
     Console.WriteLine($"replayed {n} inputs: no finding");
+    return 0;
+}
+
+if (args.Length > 2 && args[2] == "--afl")
+{
+    // AFL++ (Debian's afl++ package) feeds each input on stdin; the harness stays up between them.
+    SharpFuzz.Fuzzer.OutOfProcess.Run(stream =>
+    {
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        Target(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    });
     return 0;
 }
 
