@@ -84,6 +84,9 @@ var ctr = ctrModel.Latest;
 // mode on a small machine (perf/results/README.md, "Session 11"): say which this run had. The
 // environment variable, where set, overrides the runtimeconfig.
 Console.WriteLine($"thread pool: DOTNET_HillClimbing_Disable={Environment.GetEnvironmentVariable("DOTNET_HillClimbing_Disable") ?? "(unset)"}, runtimeconfig System.Threading.ThreadPool.HillClimbing.Disable={AppContext.GetData("System.Threading.ThreadPool.HillClimbing.Disable") ?? "(unset)"}");
+// Where the workers run against what the runtime counted: under taskset the runtime counts only the
+// mask's cores unless DOTNET_PROCESSOR_COUNT says otherwise (perf/results/README.md, "Session 13").
+Console.WriteLine($"cores: the runtime counts {Environment.ProcessorCount}, the process's affinity mask holds {LowLatency.Native.Threading.ThreadTuning.AllowedCoreCount()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}, workers pinned to {(cores.Length == 0 ? "none" : string.Join(",", cores))}");
 Console.WriteLine($"estimates after warm-up: identity 1 row {identity.Estimator.Estimate(1)} us, 64 rows {identity.Estimator.Estimate(64)} us; ctr-ranker 1 row {ctr.Estimator.Estimate(1)} us, 64 rows {ctr.Estimator.Estimate(64)} us");
 
 if (args.Contains("--alloc-trace"))
