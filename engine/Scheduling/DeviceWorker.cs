@@ -24,7 +24,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private readonly InferenceRequest[] _batch;
     private readonly List<BatchCompletion> _completions = [];
     private readonly string _name;
-    private readonly int _core;
+    private readonly int[] _cores;
     private readonly int _intraOpThreads;
     private readonly EngineThreading _threading;
     private readonly TWait _wait;
@@ -42,7 +42,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     // Whether this thread runs under SCHED_FIFO (set and read on the worker thread only).
     private bool _realtime;
 
-    public DeviceWorker(ModelConfig config, IBatchRunner runner, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int core, EngineThreading threading)
+    public DeviceWorker(ModelConfig config, IBatchRunner runner, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int[] cores, EngineThreading threading)
     {
         _threading = threading;
         _intraOpThreads = Math.Max(1, threading.IntraOpThreads);
@@ -52,7 +52,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         _scheduler = scheduler;
         _wait = wait;
         _name = name;
-        _core = core;
+        _cores = cores;
         _batch = new InferenceRequest[Math.Max(1, config.MaxBatchSize)];
         _idleSinceUs = MonotonicClock.NowMicroseconds();
         _thread = NewThread();
@@ -116,9 +116,9 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     {
         BackOffAfterDeaths();
         _threading.ApplyToCurrentThread();
-        if (_core >= 0)
+        if (_cores.Length > 0)
         {
-            ThreadTuning.PinToCore(_core);
+            ThreadTuning.PinToCores(_cores);
         }
 
         // Workers only: the scheduler thread spins near its timers, which at realtime priority

@@ -58,8 +58,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
             for (int i = 0; i < group.Count; i++)
             {
                 // Thread names show up in dotnet-trace and top -H: say which model and instance.
-                int core = threading.WorkerCores.Count > 0 ? threading.WorkerCores[workers.Count % threading.WorkerCores.Count] : -1;
-                workers.Add(new DeviceWorker<TWait>(config, runners(), estimator, this, wait, ThreadName($"w{workers.Count}", config.Name, version), core, threading));
+                workers.Add(new DeviceWorker<TWait>(config, runners(), estimator, this, wait, ThreadName($"w{workers.Count}", config.Name, version), threading.NextWorkerCores(), threading));
             }
         }
 
@@ -407,6 +406,35 @@ public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMic
 
     /// <summary>Which submitters spin for their answers; shared by every model version of the engine.</summary>
     public AnswerPolling AnswerPolling { get; init; } = AnswerPolling.Off;
+
+    // Workers given cores so far, across every model and version of the engine.
+    private int _workersPlaced;
+
+    /// <summary>
+    /// The cores of the next device worker, engine-wide round-robin over <see cref="WorkerCores"/>:
+    /// each worker takes <see cref="IntraOpThreads"/> consecutive entries (at most all of them), so
+    /// that its intra-op threads, which inherit its affinity, get cores of their own rather than
+    /// sharing its one; empty when nothing is pinned. Workers of different models take different
+    /// cores while the list lasts (it used to restart at the first core for every model).
+    /// </summary>
+    internal int[] NextWorkerCores()
+    {
+        int n = WorkerCores.Count;
+        if (n == 0)
+        {
+            return [];
+        }
+
+        int each = Math.Clamp(IntraOpThreads, 1, n);
+        int first = (int)((uint)(Interlocked.Increment(ref _workersPlaced) - 1) * (long)each % n);
+        var cores = new int[each];
+        for (int j = 0; j < each; j++)
+        {
+            cores[j] = WorkerCores[(first + j) % n];
+        }
+
+        return cores;
+    }
 
     /// <summary>Applies the per-thread settings every engine thread shares; on the thread itself.</summary>
     internal void ApplyToCurrentThread()

@@ -64,9 +64,10 @@ public sealed class EngineOptions
     public long AnswerPollMicroseconds { get; set; }
 
     /// <summary>
-    /// Cores to pin device workers to, round-robin (for example <c>[1]</c>); empty: no pinning. They may
-    /// lie outside the affinity mask the process started with (taskset, isolcpus), which is how a
-    /// worker gets a core that nothing else of the process runs on.
+    /// Cores to pin device workers to (for example <c>[1]</c>); empty: no pinning. Round-robin over the
+    /// workers of every model, each taking <see cref="IntraOpThreads"/> consecutive entries, where its
+    /// intra-op threads run too. They may lie outside the affinity mask the process started with
+    /// (taskset, isolcpus), which is how a worker gets cores that nothing else of the process runs on.
     /// </summary>
     public int[] WorkerCores { get; set; } = [];
 

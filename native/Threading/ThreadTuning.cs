@@ -17,16 +17,31 @@ public static partial class ThreadTuning
     }
 
     /// <summary>Pins the calling thread to one CPU core; false when the OS refuses or is not Linux.</summary>
-    public static unsafe bool PinToCore(int core)
+    public static bool PinToCore(int core) => PinToCores([core]);
+
+    /// <summary>
+    /// Pins the calling thread to a set of CPU cores (threads it starts afterwards inherit the set,
+    /// as libtorch's intra-op threads do); false when a core is out of range, the OS refuses, or not Linux.
+    /// </summary>
+    public static unsafe bool PinToCores(ReadOnlySpan<int> cores)
     {
-        if (!OperatingSystem.IsLinux() || core < 0 || core >= 1024)
+        if (!OperatingSystem.IsLinux() || cores.IsEmpty)
         {
             return false;
         }
 
         ulong* mask = stackalloc ulong[16];
         new Span<ulong>(mask, 16).Clear();
-        mask[core / 64] = 1UL << (core % 64);
+        foreach (int core in cores)
+        {
+            if (core < 0 || core >= 1024)
+            {
+                return false;
+            }
+
+            mask[core / 64] |= 1UL << (core % 64);
+        }
+
         return SchedSetaffinity(0, 16 * sizeof(ulong), mask) == 0;
     }
 

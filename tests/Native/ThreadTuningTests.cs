@@ -92,6 +92,74 @@ public sealed class ThreadTuningTests
     }
 
     [Fact]
+    public void Pinned_workers_of_different_models_take_different_cores_and_their_intra_op_threads_share_their_cores()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var cores = new List<int>();
+        for (int core = 0; core < 1024 && cores.Count < 2; core++)
+        {
+            if (ThreadTuning.MayRunOn(core))
+            {
+                cores.Add(core);
+            }
+        }
+
+        Assert.True(cores.Count == 2, "this test needs a process allowed on two cores at least (CI machines have two)");
+        using var repo = new TempRepository();
+        string config = File.ReadAllText(Path.Combine(RepoPaths.Models, "ctr-ranker", "config.json"));
+        repo.AddModel("pin1", config.Replace("\"ctr-ranker\"", "\"pin1\"", StringComparison.Ordinal));
+        repo.AddModel("pin2", config.Replace("\"ctr-ranker\"", "\"pin2\"", StringComparison.Ordinal));
+
+        // One intra-op thread: one core each, the second model's worker on the next core.
+        using (var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root, WorkerCores = [.. cores] }))
+        {
+            engine.Scan();
+            engine.Load();
+            var one = ThreadAffinities("ll-w0.pin");
+            Assert.Equal(2, one.Count);
+            Assert.Equal([$"{cores[0]}", $"{cores[1]}"], one.Values.Order().ToArray());
+        }
+
+        // Two: each worker on both cores, and the intra-op thread its warm-up started there too.
+        using (var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root, WorkerCores = [.. cores], IntraOpThreads = 2 }))
+        {
+            engine.Scan();
+            engine.Load();
+            var two = ThreadAffinities("ll-w0.pin");
+            Assert.True(two.Count >= 2, string.Join(", ", two));
+            Assert.All(two, kv => Assert.Equal($"{cores[0]},{cores[1]}", kv.Value.Replace('-', ',')));
+        }
+    }
+
+    /// <summary>Cpus_allowed_list of each thread of this process whose name starts with <paramref name="prefix"/>, keyed by name and id.</summary>
+    private static Dictionary<string, string> ThreadAffinities(string prefix)
+    {
+        var allowed = new Dictionary<string, string>();
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                string comm = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                if (comm.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    string line = File.ReadAllLines(Path.Combine(task, "status")).Single(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+                    allowed[$"{comm} ({Path.GetFileName(task)})"] = line["Cpus_allowed_list:".Length..].Trim();
+                }
+            }
+            catch (IOException)
+            {
+                // A thread of another test ended between the listing and the read.
+            }
+        }
+
+        return allowed;
+    }
+
+    [Fact]
     public void The_engine_runs_its_workers_and_only_them_at_realtime_priority_where_allowed()
     {
         bool allowed = false;
