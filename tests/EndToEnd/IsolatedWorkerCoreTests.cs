@@ -1,5 +1,4 @@
 using System.Net;
-using LowLatency.Native.Threading;
 using LowLatency.Tests.Infrastructure;
 
 namespace LowLatency.Tests.EndToEnd;
@@ -18,17 +17,7 @@ public sealed class IsolatedWorkerCoreTests
             return;
         }
 
-        var cores = new List<int>();
-        for (int core = 0; core < 1024 && cores.Count < 2; core++)
-        {
-            if (ThreadTuning.MayRunOn(core))
-            {
-                cores.Add(core);
-            }
-        }
-
-        Assert.True(cores.Count == 2, "this test needs a process allowed on two cores at least (CI machines have two)");
-        int rest = cores[0], worker = cores[1];
+        var (rest, worker) = AllowedCores.FirstTwo();
         using var server = ServerProcess.Start(
             [$"--LowLatency:WorkerCores:0={worker}", "--LowLatency:ModelControlMode=Explicit", "--LowLatency:StartupModels:0=ctr-ranker", "--Logging:LogLevel:Default=Information", "--Logging:LogLevel:Microsoft=Warning"],
             new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = "2" },
