@@ -415,7 +415,7 @@ public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMic
     /// each worker takes <see cref="IntraOpThreads"/> consecutive entries (at most all of them), so
     /// that its intra-op threads, which inherit its affinity, get cores of their own rather than
     /// sharing its one; empty when nothing is pinned. Workers of different models take different
-    /// cores while the list lasts (it used to restart at the first core for every model).
+    /// cores while the list lasts.
     /// </summary>
     internal int[] NextWorkerCores()
     {
