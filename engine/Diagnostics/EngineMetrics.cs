@@ -20,19 +20,19 @@ public static class EngineMetrics
     private static readonly ConcurrentDictionary<(string, string), int> RetiredRestarts = new();
 
     /// <summary>Requests answered by the engine, by outcome (ok, bad_request, rejected, deadline_exceeded, unavailable, model_error).</summary>
-    private static readonly Counter<long> Requests = Meter.CreateCounter<long>("requests", "{request}", "Requests answered by the engine, by outcome");
+    private static readonly Counter<long> Requests = Meter.CreateCounter<long>("requests", "{request}", EngineMetricDescriptions.Requests);
 
-    private static readonly Histogram<long> Duration = Meter.CreateHistogram<long>("request.duration", "us", "From submission to the engine's answer (queue + compute + overhead)");
+    private static readonly Histogram<long> Duration = Meter.CreateHistogram<long>("request.duration", "us", EngineMetricDescriptions.Duration);
 
-    private static readonly Histogram<long> Queue = Meter.CreateHistogram<long>("request.queue", "us", "Waiting for a batch to form and a worker to be free");
+    private static readonly Histogram<long> Queue = Meter.CreateHistogram<long>("request.queue", "us", EngineMetricDescriptions.Queue);
 
-    private static readonly Histogram<long> Compute = Meter.CreateHistogram<long>("request.compute", "us", "Model execution of the batch holding the request");
+    private static readonly Histogram<long> Compute = Meter.CreateHistogram<long>("request.compute", "us", EngineMetricDescriptions.Compute);
 
-    private static readonly Histogram<long> Overhead = Meter.CreateHistogram<long>("request.overhead", "us", "Scheduling overhead: (execution start - batch eligible) + (completion - execution end)");
+    private static readonly Histogram<long> Overhead = Meter.CreateHistogram<long>("request.overhead", "us", EngineMetricDescriptions.Overhead);
 
-    private static readonly Histogram<int> BatchRows = Meter.CreateHistogram<int>("batch.size", "{row}", "Rows per executed batch");
+    private static readonly Histogram<int> BatchRows = Meter.CreateHistogram<int>("batch.size", "{row}", EngineMetricDescriptions.BatchRows);
 
-    private static readonly Counter<long> Routed = Meter.CreateCounter<long>("routing.requests", "{request}", "Requests routed to a version, by how (version, split, key, fallback_model, fallback_response)");
+    private static readonly Counter<long> Routed = Meter.CreateCounter<long>("routing.requests", "{request}", EngineMetricDescriptions.Routed);
 
     private static readonly Counter<long> Transitions = Meter.CreateCounter<long>("routing.breaker.transitions", "{transition}", "Circuit-breaker state changes of a version, by the state entered");
 

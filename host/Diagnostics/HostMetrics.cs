@@ -24,14 +24,16 @@ internal static class HostMetrics
 
     private static readonly Meter Meter = new(MeterName, "1.0");
 
-    private static readonly Counter<long> Responses = Meter.CreateCounter<long>("responses", "{response}", "Inference responses by model and HTTP status code");
+    private const string ResponsesDescription = "Inference responses by model and HTTP status code";
+
+    private static readonly Counter<long> Responses = Meter.CreateCounter<long>("responses", "{response}", ResponsesDescription);
 
     private static readonly ConcurrentDictionary<string, Prometheus.Counter.Child[]> Exported = new(StringComparer.Ordinal);
     private static Prometheus.Counter? _exporter;
 
     /// <summary>From now on every response is also counted in prometheus-net's default registry (called once, when /metrics is mapped).</summary>
     public static void ExportToPrometheus() =>
-        _exporter ??= Prometheus.Metrics.CreateCounter("lowlatency_host_responses", "Inference responses by model and HTTP status code", new Prometheus.CounterConfiguration { LabelNames = ["code", "model"] });
+        _exporter ??= Prometheus.Metrics.CreateCounter("lowlatency_host_responses", ResponsesDescription, new Prometheus.CounterConfiguration { LabelNames = ["code", "model"] });
 
     public static void RecordResponse(string model, int statusCode)
     {

@@ -17,13 +17,13 @@ internal sealed class PrometheusRequestMetrics(double[] microsecondBuckets, doub
     private static readonly InferenceStatus[] Statuses = Enum.GetValues<InferenceStatus>();
     private static readonly RouteKind[] Routes = Enum.GetValues<RouteKind>();
 
-    private readonly Counter _requests = Metrics.CreateCounter("lowlatency_engine_requests", "Requests answered by the engine, by outcome", new CounterConfiguration { LabelNames = ["model", "outcome", "version"] });
-    private readonly Histogram _duration = Histogram("lowlatency_engine_request_duration", "From submission to the engine's answer (queue + compute + overhead), us", microsecondBuckets);
-    private readonly Histogram _queue = Histogram("lowlatency_engine_request_queue", "Waiting for a batch to form and a worker to be free, us", microsecondBuckets);
-    private readonly Histogram _compute = Histogram("lowlatency_engine_request_compute", "Model execution of the batch holding the request, us", microsecondBuckets);
-    private readonly Histogram _overhead = Histogram("lowlatency_engine_request_overhead", "Scheduling overhead: (execution start - batch eligible) + (completion - execution end), us", microsecondBuckets);
-    private readonly Histogram _batchRows = Histogram("lowlatency_engine_batch_size", "Rows per executed batch", rowBuckets);
-    private readonly Counter _routed = Metrics.CreateCounter("lowlatency_engine_routing_requests", "Requests routed to a version, by how (version, split, key, fallback_model, fallback_response)", new CounterConfiguration { LabelNames = ["model", "route", "version"] });
+    private readonly Counter _requests = Metrics.CreateCounter("lowlatency_engine_requests", EngineMetricDescriptions.Requests, new CounterConfiguration { LabelNames = ["model", "outcome", "version"] });
+    private readonly Histogram _duration = Histogram("lowlatency_engine_request_duration", EngineMetricDescriptions.Duration + ", us", microsecondBuckets);
+    private readonly Histogram _queue = Histogram("lowlatency_engine_request_queue", EngineMetricDescriptions.Queue + ", us", microsecondBuckets);
+    private readonly Histogram _compute = Histogram("lowlatency_engine_request_compute", EngineMetricDescriptions.Compute + ", us", microsecondBuckets);
+    private readonly Histogram _overhead = Histogram("lowlatency_engine_request_overhead", EngineMetricDescriptions.Overhead + ", us", microsecondBuckets);
+    private readonly Histogram _batchRows = Histogram("lowlatency_engine_batch_size", EngineMetricDescriptions.BatchRows, rowBuckets);
+    private readonly Counter _routed = Metrics.CreateCounter("lowlatency_engine_routing_requests", EngineMetricDescriptions.Routed, new CounterConfiguration { LabelNames = ["model", "route", "version"] });
     private readonly ConcurrentDictionary<(string Model, string Version), Sink> _sinks = new();
 
     public IRequestMetricsSink For(string model, string version) => _sinks.GetOrAdd((model, version), static (key, self) => new Sink(self, key.Model, key.Version), this);
