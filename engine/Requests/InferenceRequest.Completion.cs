@@ -124,13 +124,17 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     {
         if (Model is not null)
         {
-            Diagnostics.EngineMetrics.RecordRequest(this);
-            if (MetricBatchRows > 0)
+            if (!_warmUp)
             {
-                Diagnostics.EngineMetrics.RecordBatch(Model, MetricBatchRows);
+                Diagnostics.EngineMetrics.RecordRequest(this);
+                if (MetricBatchRows > 0)
+                {
+                    Diagnostics.EngineMetrics.RecordBatch(Model, MetricBatchRows);
+                }
+
+                Model.Health.Record(Status, CompletedUs - ArrivalUs);
             }
 
-            Model.Health.Record(Status, CompletedUs - ArrivalUs);
             Model.OnAnswered();
         }
 

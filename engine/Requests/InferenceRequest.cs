@@ -29,6 +29,11 @@ public sealed unsafe partial class InferenceRequest
     private Execution.BatchOutputs? _heldOutputs;
     private RequestLimits _limits = RequestLimits.None;
 
+    // Warm-up's own request: no client sent it, so it is kept out of the metrics and the version's
+    // health (its first calls take hundreds of ms while TorchScript optimises, and a reload's warm-up
+    // of version N would land in the live series of the version N it replaces).
+    private bool _warmUp;
+
     internal InferenceRequest(ModelVersion model)
         : this(model.Config)
     {
@@ -36,10 +41,21 @@ public sealed unsafe partial class InferenceRequest
         _limits = model.Limits;
     }
 
-    /// <summary>Warm-up's own requests run at <c>max_batch_size</c> whatever the server allows clients; until disposed.</summary>
-    internal void LiftServerLimits() => _limits = RequestLimits.None;
+    /// <summary>
+    /// Marks warm-up's own request, until disposed: it runs at <c>max_batch_size</c> whatever the server
+    /// allows clients, and its answer is not counted in the metrics or the version's health.
+    /// </summary>
+    internal void MarkWarmUp()
+    {
+        _limits = RequestLimits.None;
+        _warmUp = true;
+    }
 
-    private void ResetLimits() => _limits = Model?.Limits ?? RequestLimits.None;
+    private void ResetLimits()
+    {
+        _limits = Model?.Limits ?? RequestLimits.None;
+        _warmUp = false;
+    }
 
     /// <summary>A request checked against <paramref name="config"/> alone, with no model version behind it (decoder fuzzing); never submitted.</summary>
     public static InferenceRequest ForConfig(ModelConfig config) => new(config);

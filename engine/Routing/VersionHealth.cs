@@ -37,9 +37,6 @@ public sealed class VersionHealth
 
     public BreakerState State => _state;
 
-    /// <summary>A closed breaker with the same policy and no history.</summary>
-    internal VersionHealth Fresh() => new(_policy, _clock, _epoch, _onTransition);
-
     public HealthPolicy Policy => _policy;
 
     /// <summary>The last judgement's reason, for the index and the logs.</summary>

@@ -77,7 +77,7 @@ public sealed class ModelVersion : IDisposable
     internal RequestLimits Limits { get; }
 
     /// <summary>The version's circuit breaker: its answers, judged against the model's health policy.</summary>
-    public VersionHealth Health { get; private set; }
+    public VersionHealth Health { get; }
 
     /// <summary>Live execution-time estimates per batch size.</summary>
     public ComputeEstimator Estimator { get; }
@@ -269,7 +269,8 @@ public sealed class ModelVersion : IDisposable
     /// one, and a model that cannot run at all (or returns the wrong shapes) fails at load, not at
     /// the first request. TorchScript's profiling executor optimises during the first calls,
     /// which take up to hundreds of times longer: the estimates admission control uses are reset
-    /// before the last round, so they start from steady-state measurements.
+    /// before the last round, so they start from steady-state measurements. Its requests are not
+    /// counted in the metrics or the version's health (<see cref="InferenceRequest.MarkWarmUp"/>).
     /// </summary>
     internal void WarmUp()
     {
@@ -286,9 +287,6 @@ public sealed class ModelVersion : IDisposable
                 WarmUpAt(rows);
             }
         }
-
-        // Warm-up's slow first calls say nothing about the version's health in service.
-        Health = Health.Fresh();
     }
 
     /// <summary>The batch sizes warm-up runs: 1, the preferred sizes and the largest, ascending.</summary>
@@ -310,7 +308,7 @@ public sealed class ModelVersion : IDisposable
     private void WarmUpAt(int rows)
     {
         using var request = RentRequest();
-        request.LiftServerLimits();
+        request.MarkWarmUp();
         var shape = new List<long>();
         for (int i = 0; i < Config.Inputs.Count; i++)
         {

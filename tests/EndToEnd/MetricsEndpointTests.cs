@@ -156,22 +156,6 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
         return text;
     }
 
-    /// <summary>The value of the series <paramref name="name"/> for the model (version 1), optionally with one more label; 0 when absent.</summary>
-    private static long Count(string text, string name, string model, string? label, bool version = true)
-    {
-        foreach (Match m in Series().Matches(text))
-        {
-            string labels = m.Groups["labels"].Value;
-            if (m.Groups["name"].Value == name && labels.Contains($"model=\"{model}\"", StringComparison.Ordinal)
-                && (!version || labels.Contains("version=\"1\"", StringComparison.Ordinal)) && (label is null || labels.Contains(label, StringComparison.Ordinal)))
-            {
-                return (long)double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
-
-    [GeneratedRegex(@"^(?<name>[a-z_]+)\{(?<labels>[^}]*)\} (?<value>[0-9.eE+-]+)$", RegexOptions.Multiline)]
-    private static partial Regex Series();
+    private static long Count(string text, string name, string model, string? label, bool version = true) =>
+        (long)PrometheusText.Value(text, name, model, label, version);
 }

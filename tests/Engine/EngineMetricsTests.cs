@@ -131,6 +131,50 @@ public sealed class EngineMetricsTests
     }
 
     [Fact]
+    public async Task Warm_up_at_load_and_reload_records_no_request_or_batch_on_the_meter()
+    {
+        using var repo = new CtrRepository(name: "metrics-warmup-" + Guid.NewGuid().ToString("N")[..8], versions: 1);
+        var seen = new ConcurrentBag<(string Instrument, long Value)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == EngineMetrics.MeterName && EngineMetrics.ExportedInstruments.Contains(instrument.Name))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Record(Instrument i, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var t in tags)
+            {
+                if (t.Key == "model" && (string?)t.Value == repo.Name)
+                {
+                    seen.Add((i.Name, value));
+                }
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        listener.Start();
+
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root });
+        engine.Scan();
+        engine.Load();
+        Assert.True((await engine.LoadModelAsync(repo.Name, null)).Succeeded);
+        Assert.Empty(seen);
+
+        var sent = await CtrRepository.SendAsync(engine, repo.Name);
+        Assert.Equal(InferenceStatus.Ok, sent.Status);
+        Assert.Single(seen, m => m.Instrument == "requests");
+        Assert.Single(seen, m => m.Instrument == "request.duration");
+        Assert.Single(seen, m => m.Instrument == "batch.size" && m.Value == 1);
+        Assert.Single(seen, m => m.Instrument == "routing.requests");
+    }
+
+    [Fact]
     public void Each_outcome_label_names_its_own_status()
     {
         // The labels were once an array indexed by the enum in another order: 429s were counted as
