@@ -10,9 +10,16 @@ internal static class MetadataEndpoints
 {
     private static readonly string Version = typeof(MetadataEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>
+    /// The protocol extensions served, under Triton's names, so that a client that checks before
+    /// using one finds it: the repository API (index, load with a config, unload) and the
+    /// per-request <c>priority</c> and <c>timeout</c> parameters.
+    /// </summary>
+    private static readonly string[] Extensions = ["model_repository", "schedule_policy"];
+
     public static void Map(WebApplication app)
     {
-        app.MapGet("/v2", () => Results.Json(new ServerMetadata("lowlatency", Version, []), HostJson.Default.ServerMetadata));
+        app.MapGet("/v2", () => Results.Json(new ServerMetadata("lowlatency", Version, Extensions), HostJson.Default.ServerMetadata));
         app.MapGet("/v2/models/{name}", (HttpContext ctx, InferenceEngine engine, string name) => Metadata(ctx, engine, name, null));
         app.MapGet("/v2/models/{name}/versions/{version}", (HttpContext ctx, InferenceEngine engine, string name, string version) => Metadata(ctx, engine, name, version));
         app.MapGet("/v2/models/{name}/ready", (HttpContext ctx, InferenceEngine engine, string name) => Ready(ctx, engine, name, null));
