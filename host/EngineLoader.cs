@@ -65,15 +65,18 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "shutting down: not ready, refusing new requests, answering the accepted ones")]
+    // Event ids 1000 and up: the host's own lines (the engine's events are 1100 and up, EngineEventLog),
+    // fixed so that a log pipeline can filter on them; left unset, the generator derives one from the
+    // method's name, which a rename changes.
+    [LoggerMessage(EventId = 1002, EventName = "Stopping", Level = LogLevel.Information, Message = "shutting down: not ready, refusing new requests, answering the accepted ones")]
     private static partial void LogStopping(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopped: {Unanswered} accepted requests unanswered")]
+    [LoggerMessage(EventId = 1003, EventName = "Stopped", Level = LogLevel.Information, Message = "stopped: {Unanswered} accepted requests unanswered")]
     private static partial void LogStopped(ILogger logger, int unanswered);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "ready: {Count} models loaded")]
+    [LoggerMessage(EventId = 1000, EventName = "Ready", Level = LogLevel.Information, Message = "ready: {Count} models loaded")]
     private static partial void LogReady(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "model loading failed, stopping: {Reason}")]
+    [LoggerMessage(EventId = 1001, EventName = "StartupLoadFailed", Level = LogLevel.Critical, Message = "model loading failed, stopping: {Reason}")]
     private static partial void LogFailed(ILogger logger, string reason, Exception e);
 }

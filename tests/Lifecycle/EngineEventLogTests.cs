@@ -55,7 +55,50 @@ public sealed class EngineEventLogTests
         Assert.DoesNotContain(capture.Entries, e => e.EventName == "VersionLoaded");
     }
 
-    private sealed record Entry(LogLevel Level, string? EventName, string Text, IReadOnlyDictionary<string, object?> Fields);
+    [Fact]
+    public async Task The_hosts_own_lines_carry_fixed_event_ids_from_start_to_stop()
+    {
+        using var repo = new CtrRepository(versions: 1);
+        var capture = new CapturingProvider();
+        var (app, address) = await ServerFixture.StartAsync(repo.Root, ["--Logging:LogLevel:LowLatency.Host=Information"], b => b.Logging.AddProvider(capture));
+        await using (app)
+        {
+            using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(120) };
+            await ServerFixture.WaitReadyAsync(client);
+            await app.StopAsync();
+        }
+
+        Assert.Equal((1000, "Ready"), Assert.Single(capture.Entries, e => e.Text.StartsWith("ready:", StringComparison.Ordinal)).Id);
+        Assert.Equal((1002, "Stopping"), Assert.Single(capture.Entries, e => e.Text.StartsWith("shutting down:", StringComparison.Ordinal)).Id);
+        Assert.Equal((1003, "Stopped"), Assert.Single(capture.Entries, e => e.Text.StartsWith("stopped:", StringComparison.Ordinal)).Id);
+        Assert.Contains(capture.Entries, e => e.Id == (1100 + (int)EngineEventKind.VersionLoaded, "VersionLoaded"));
+    }
+
+    [Fact]
+    public void Every_LoggerMessage_of_the_host_has_an_event_id_of_its_own_below_the_engines()
+    {
+        var ids = typeof(Host.LowLatencyServer).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.DeclaredOnly))
+            .Select(m => (Method: m, Attribute: m.GetCustomAttributes(typeof(LoggerMessageAttribute), false).Cast<LoggerMessageAttribute>().SingleOrDefault()))
+            .Where(m => m.Attribute is not null)
+            .ToList();
+        Assert.NotEmpty(ids);
+        Assert.All(ids, m => Assert.InRange(m.Attribute!.EventId, 1000, 1099));
+        Assert.All(ids, m => Assert.False(string.IsNullOrEmpty(m.Attribute!.EventName), m.Method.Name));
+        Assert.Equal(ids.Count, ids.Select(m => m.Attribute!.EventId).Distinct().Count());
+    }
+
+    [Fact]
+    public void The_README_names_every_event_an_operator_can_filter_on()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepoPaths.Root, "README.md"));
+        Assert.All(Enum.GetNames<EngineEventKind>(), name => Assert.Contains($"`{name}`", readme, StringComparison.Ordinal));
+    }
+
+    private sealed record Entry(LogLevel Level, (int Id, string? Name) Id, string Text, IReadOnlyDictionary<string, object?> Fields)
+    {
+        public string? EventName => Id.Name;
+    }
 
     private sealed class CapturingProvider : ILoggerProvider
     {
@@ -85,7 +128,7 @@ public sealed class EngineEventLogTests
                     }
                 }
 
-                entries.Enqueue(new Entry(logLevel, eventId.Name, formatter(state, exception), fields));
+                entries.Enqueue(new Entry(logLevel, (eventId.Id, eventId.Name), formatter(state, exception), fields));
             }
         }
     }
