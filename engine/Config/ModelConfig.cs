@@ -108,14 +108,15 @@ public sealed record DynamicBatchingConfig(
     QueuePolicyConfig DefaultQueuePolicy,
     IReadOnlyDictionary<int, QueuePolicyConfig> PriorityQueuePolicy);
 
+/// <summary>An instance group's device. KIND_GPU is refused when the configuration is read: the CPU is the only device served.</summary>
 public enum InstanceKind
 {
+    /// <summary>The CPU, as Triton's KIND_AUTO on a host without GPUs.</summary>
     Auto,
     Cpu,
-    Gpu,
 }
 
-public sealed record InstanceGroupConfig(string? Name, int Count, InstanceKind Kind, IReadOnlyList<int> Gpus);
+public sealed record InstanceGroupConfig(string? Name, int Count, InstanceKind Kind);
 
 public enum VersionPolicyKind
 {

@@ -428,7 +428,7 @@ public static class ModelConfigReader
             var list = new List<InstanceGroupConfig>();
             if (!root.TryGetProperty("instance_group", out var arr))
             {
-                list.Add(new InstanceGroupConfig(null, 1, InstanceKind.Cpu, []));
+                list.Add(new InstanceGroupConfig(null, 1, InstanceKind.Cpu));
                 return list;
             }
 
@@ -439,25 +439,28 @@ public static class ModelConfigReader
                 string path = $"instance_group[{i++}]";
                 Fields(g, path, InstanceFields);
                 int count = (int)Integer(g, "count", path + ".count", 1, 1, 64);
+
+                // Refused rather than run on the CPU in silence: a Triton config that asks for a GPU
+                // would otherwise serve at CPU speed with nothing said. KIND_AUTO means the CPU here,
+                // as in Triton on a host without GPUs.
+                const string CpuOnly = "this server runs models on the CPU only (no CUDA support yet)";
                 var kind = (OptionalString(g, "kind", path + ".kind") ?? "KIND_AUTO") switch
                 {
                     "KIND_AUTO" => InstanceKind.Auto,
                     "KIND_CPU" => InstanceKind.Cpu,
-                    "KIND_GPU" => InstanceKind.Gpu,
+                    "KIND_GPU" => throw Error(path + ".kind", $"KIND_GPU: {CpuOnly}; use KIND_CPU or KIND_AUTO"),
                     var k => throw Error(path + ".kind", $"'{k}' is not KIND_AUTO, KIND_CPU or KIND_GPU"),
                 };
-                var gpus = new List<int>();
                 if (g.TryGetProperty("gpus", out var ga))
                 {
                     Expect(ga, JsonValueKind.Array, path + ".gpus");
-                    int j = 0;
-                    foreach (var e in ga.EnumerateArray())
+                    if (ga.GetArrayLength() > 0)
                     {
-                        gpus.Add((int)IntegerValue(e, $"{path}.gpus[{j++}]", 0, 1024));
+                        throw Error(path + ".gpus", $"{CpuOnly}; remove gpus");
                     }
                 }
 
-                list.Add(new InstanceGroupConfig(OptionalString(g, "name", path + ".name"), count, kind, gpus));
+                list.Add(new InstanceGroupConfig(OptionalString(g, "name", path + ".name"), count, kind));
             }
 
             if (list.Count == 0)

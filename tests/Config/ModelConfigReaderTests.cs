@@ -41,7 +41,7 @@ public sealed class ModelConfigReaderTests
                 "priority_levels": 3, "default_priority_level": 2,
                 "default_queue_policy": {"timeout_action": "DELAY", "default_timeout_microseconds": "5000", "allow_timeout_override": true, "max_queue_size": 100},
                 "priority_queue_policy": {"1": {"timeout_action": "REJECT", "max_queue_size": 10}}},
-             "instance_group": [{"name": "cpu", "count": 2, "kind": "KIND_CPU"}, {"count": 1, "kind": "KIND_GPU", "gpus": [0, 1]}],
+             "instance_group": [{"name": "cpu", "count": 2, "kind": "KIND_CPU"}, {"count": 1, "kind": "KIND_AUTO", "gpus": []}],
              "version_policy": {"specific": {"versions": [1, "3"]}},
              "parameters": {"max_variable_dim": {"string_value": "64"}}}
             """, File);
@@ -56,7 +56,7 @@ public sealed class ModelConfigReaderTests
         Assert.Equal(new QueuePolicyConfig(TimeoutAction.Delay, 5000, true, 100), db.DefaultQueuePolicy);
         Assert.Equal(new QueuePolicyConfig(TimeoutAction.Reject, 0, false, 10), db.PriorityQueuePolicy[1]);
         Assert.Equal(3, config.InstanceGroups.Sum(g => g.Count));
-        Assert.Equal([0, 1], config.InstanceGroups[1].Gpus);
+        Assert.Equal(InstanceKind.Auto, config.InstanceGroups[1].Kind);
         Assert.Equal(VersionPolicyKind.Specific, config.VersionPolicy.Kind);
         Assert.Equal([1L, 3L], config.VersionPolicy.Select([1, 2, 3, 4]));
         Assert.Equal(64, config.MaxVariableDim);
@@ -91,6 +91,8 @@ public sealed class ModelConfigReaderTests
     [InlineData("\"max_batch_size\": 8", "\"max_batch_size\": 8, \"dynamic_batching\": {\"priority_levels\": 2, \"default_priority_level\": 1, \"priority_queue_policy\": {\"5\": {}}}", "dynamic_batching.priority_queue_policy.5", "not a priority level")]
     [InlineData("\"max_batch_size\": 8", "\"max_batch_size\": 8, \"instance_group\": [{\"count\": 0}]", "instance_group[0].count", "out of range")]
     [InlineData("\"max_batch_size\": 8", "\"max_batch_size\": 8, \"instance_group\": [{\"kind\": \"KIND_TPU\"}]", "instance_group[0].kind", "KIND_TPU")]
+    [InlineData("\"max_batch_size\": 8", "\"max_batch_size\": 8, \"instance_group\": [{\"kind\": \"KIND_CPU\"}, {\"kind\": \"KIND_GPU\"}]", "instance_group[1].kind", "KIND_GPU: this server runs models on the CPU only")]
+    [InlineData("\"max_batch_size\": 8", "\"max_batch_size\": 8, \"instance_group\": [{\"kind\": \"KIND_AUTO\", \"gpus\": [0]}]", "instance_group[0].gpus", "CPU only (no CUDA support yet); remove gpus")]
     [InlineData("\"max_batch_size\": 8", "\"max_batch_size\": 8, \"version_policy\": {\"newest\": {}}", "version_policy.newest", "unknown version policy")]
     [InlineData("\"max_batch_size\": 8", "\"max_batch_size\": 8, \"version_policy\": {\"specific\": {\"versions\": []}}", "version_policy.specific.versions", "non-empty")]
     [InlineData("\"max_batch_size\": 8", "\"max_batch_size\": 8, \"parameters\": {\"max_variable_dim\": {\"string_value\": \"x\"}}", "parameters.max_variable_dim", "not a positive integer")]
