@@ -174,6 +174,13 @@ internal static class InferenceEndpoint
             }
 
             ctx.Response.ContentType = WireFormats.ContentType(responseFormat);
+            if (responseFormat == WireFormat.MsgPack)
+            {
+                // Set before the first byte reaches the body, which starts the response: a length
+                // instead of chunked framing. JSON's length is known only once its numbers are written.
+                ctx.Response.ContentLength = ResponseWriter.MsgPackLength(request, routed.Degraded);
+            }
+
             ResponseWriter.WriteInference(ctx.Response.BodyWriter, responseFormat, request, routed.Degraded);
             // The outputs are in the response's buffers now: let go of the batch's output tensors before
             // the flush, which may wait on a slow client.

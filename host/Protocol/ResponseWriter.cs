@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -42,10 +43,33 @@ internal static class ResponseWriter
         }
     }
 
+    /// <summary>
+    /// The exact length of <see cref="WriteInference"/>'s MessagePack answer, to send as Content-Length
+    /// instead of chunked framing: everything but the tensor bytes is encoded into a reused scratch
+    /// buffer (a few hundred bytes), the tensor bytes are counted, not copied. The same code writes
+    /// both, so the two cannot disagree.
+    /// </summary>
+    public static long MsgPackLength(InferenceRequest request, string? degraded)
+    {
+        var sizing = SizingBuffer.ForThisThread();
+        var w = new MessagePackWriter(sizing);
+        long skipped = WriteMsgPack(ref w, request, degraded, sizing: true);
+        w.Flush();
+        return sizing.Written + skipped;
+    }
+
     private static void WriteMsgPack(PipeWriter body, InferenceRequest request, string? degraded)
     {
-        var config = request.Model.Config;
         var w = new MessagePackWriter(body);
+        WriteMsgPack(ref w, request, degraded, sizing: false);
+        w.Flush();
+    }
+
+    /// <returns>The tensor bytes left out when <paramref name="sizing"/> (their headers are written).</returns>
+    private static long WriteMsgPack(ref MessagePackWriter w, InferenceRequest request, string? degraded, bool sizing)
+    {
+        var config = request.Model.Config;
+        long skipped = 0;
         w.WriteMapHeader((request.Id is null ? 3 : 4) + (degraded is null ? 0 : 1));
         if (degraded is not null)
         {
@@ -91,10 +115,19 @@ internal static class ResponseWriter
             }
 
             w.WriteString("data"u8);
-            w.Write(request.OutputData(o));
+            var data = request.OutputData(o);
+            w.WriteBinHeader(data.Length);
+            if (sizing)
+            {
+                skipped += data.Length;
+            }
+            else
+            {
+                w.WriteRaw(data);
+            }
         }
 
-        w.Flush();
+        return skipped;
     }
 
     private static void WriteJson(PipeWriter body, InferenceRequest request, string? degraded)
@@ -261,5 +294,40 @@ internal static class ResponseWriter
         }
 
         return n;
+    }
+
+    /// <summary>Counts what a writer advances over a scratch buffer it keeps (one per thread, reused): sizing, not output.</summary>
+    private sealed class SizingBuffer : IBufferWriter<byte>
+    {
+        [ThreadStatic]
+        private static SizingBuffer? _forThisThread;
+
+        private byte[] _scratch = new byte[512];
+
+        public long Written { get; private set; }
+
+        public static SizingBuffer ForThisThread()
+        {
+            var b = _forThisThread ??= new SizingBuffer();
+            b.Written = 0;
+            return b;
+        }
+
+        public void Advance(int count) => Written += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Scratch(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Scratch(sizeHint);
+
+        private byte[] Scratch(int sizeHint)
+        {
+            if (sizeHint > _scratch.Length)
+            {
+                // A long id or degraded reason: grown once, kept for the thread's later answers.
+                _scratch = new byte[Math.Max(sizeHint, _scratch.Length * 2)];
+            }
+
+            return _scratch;
+        }
     }
 }

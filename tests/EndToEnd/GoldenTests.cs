@@ -119,6 +119,20 @@ public sealed class GoldenTests(ServerFixture server)
         }
     }
 
+    [Theory]
+    [InlineData(20)]
+    [InlineData(300)]
+    [InlineData(70_000)]
+    public async Task A_MessagePack_answer_with_a_long_non_ASCII_id_is_sized_exactly(int length)
+    {
+        // fixstr, str16 and str32 headers, and UTF-8 of two and three bytes a character.
+        string id = string.Concat(Enumerable.Repeat("é€", length / 2));
+        var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        var result = await InferAsync(server.Client, "ctr-ranker", golden.Request with { Id = id }, Wire.MsgPack);
+        Assert.Equal(id, result.Id);
+        Wire.AssertClose(golden.Expected[0], result.Outputs[0]);
+    }
+
     [Fact]
     public async Task Outputs_list_selects_outputs()
     {
@@ -136,6 +150,13 @@ public sealed class GoldenTests(ServerFixture server)
         var bytes = await response.Content.ReadAsByteArrayAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(bytes)}");
         Assert.Equal(encoding, response.Content.Headers.ContentType!.MediaType);
+        if (encoding == Wire.MsgPack)
+        {
+            // MessagePack answers are sized ahead: a Content-Length, no chunked framing.
+            Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+            Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
+        }
+
         return encoding == Wire.Json ? Wire.ParseJson(bytes) : Wire.ParseMsgPack(bytes);
     }
 }

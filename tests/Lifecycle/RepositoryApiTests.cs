@@ -191,6 +191,16 @@ public sealed class RepositoryApiTests
         Assert.True(doc.GetProperty("parameters").GetProperty("degraded").GetBoolean());
         Assert.Contains("no healthy version", doc.GetProperty("parameters").GetProperty("degraded_reason").GetString(), StringComparison.Ordinal);
 
+        // In MessagePack too, sized exactly with the degraded fields in it.
+        using (var packed = await client.PostAsync($"/v2/models/{repo.Name}/infer", ServerFixture.Body(Golden.Request.ToMsgPack(), Wire.MsgPack)))
+        {
+            var bytes = await packed.Content.ReadAsByteArrayAsync();
+            Assert.Equal(HttpStatusCode.OK, packed.StatusCode);
+            Assert.Equal("fallback-response", packed.Headers.GetValues("X-LowLatency-Degraded").Single());
+            Assert.Equal(bytes.Length, packed.Content.Headers.ContentLength);
+            Assert.Equal(0.5, Wire.ParseMsgPack(bytes).Outputs[0].Values[0]);
+        }
+
         // Bad input is still a 400 naming the problem, not a degraded answer.
         var badBody = Encoding.UTF8.GetBytes("""{ "inputs": [ { "name": "sparse", "datatype": "INT64", "shape": [1, 3], "data": [1, 2, 3] } ] }""");
         using var bad = await client.PostAsync($"/v2/models/{repo.Name}/infer", ServerFixture.Body(badBody, Wire.Json));
