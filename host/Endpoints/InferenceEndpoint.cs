@@ -176,12 +176,19 @@ internal static class InferenceEndpoint
             ctx.Response.ContentType = WireFormats.ContentType(responseFormat);
             if (responseFormat == WireFormat.MsgPack)
             {
-                // Set before the first byte reaches the body, which starts the response: a length
-                // instead of chunked framing. JSON's length is known only once its numbers are written.
+                // Sized before the first byte reaches the body (which starts the response), so the
+                // tensor bytes go from the batch's output straight into the response.
                 ctx.Response.ContentLength = ResponseWriter.MsgPackLength(request, routed.Degraded);
+                ResponseWriter.WriteInference(ctx.Response.BodyWriter, responseFormat, request, routed.Degraded);
+            }
+            else
+            {
+                // JSON's length is known only once its numbers are formatted.
+                var buffer = ResponseBuffer.ForThisThread();
+                ResponseWriter.WriteInference(buffer, responseFormat, request, routed.Degraded);
+                ResponseBuffer.Send(ctx.Response, buffer);
             }
 
-            ResponseWriter.WriteInference(ctx.Response.BodyWriter, responseFormat, request, routed.Degraded);
             // The outputs are in the response's buffers now: let go of the batch's output tensors before
             // the flush, which may wait on a slow client.
             request.ReleaseOutputs();
@@ -345,7 +352,9 @@ internal static class InferenceEndpoint
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = WireFormats.ContentType(format);
-        ResponseWriter.WriteError(ctx.Response.BodyWriter, format, message);
+        var buffer = ResponseBuffer.ForThisThread();
+        ResponseWriter.WriteError(buffer, format, message);
+        ResponseBuffer.Send(ctx.Response, buffer);
         return ctx.Response.BodyWriter.FlushAsync().AsTask();
     }
 }

@@ -8,11 +8,11 @@ using MessagePack;
 
 namespace LowLatency.Host.Protocol;
 
-/// <summary>Writes inference responses and errors straight into the response pipe, in either encoding.</summary>
+/// <summary>Writes inference responses and errors in either encoding: MessagePack answers straight into the response pipe, the rest through <see cref="ResponseBuffer"/>.</summary>
 internal static class ResponseWriter
 {
     /// <param name="degraded">Why a fallback answered (written as <c>parameters.degraded</c>); null for a normal answer.</param>
-    public static void WriteInference(PipeWriter body, WireFormat format, InferenceRequest request, string? degraded = null)
+    public static void WriteInference(IBufferWriter<byte> body, WireFormat format, InferenceRequest request, string? degraded = null)
     {
         if (format == WireFormat.MsgPack)
         {
@@ -24,7 +24,7 @@ internal static class ResponseWriter
         }
     }
 
-    public static void WriteError(PipeWriter body, WireFormat format, string message)
+    public static void WriteError(IBufferWriter<byte> body, WireFormat format, string message)
     {
         if (format == WireFormat.MsgPack)
         {
@@ -58,7 +58,7 @@ internal static class ResponseWriter
         return sizing.Written + skipped;
     }
 
-    private static void WriteMsgPack(PipeWriter body, InferenceRequest request, string? degraded)
+    private static void WriteMsgPack(IBufferWriter<byte> body, InferenceRequest request, string? degraded)
     {
         var w = new MessagePackWriter(body);
         WriteMsgPack(ref w, request, degraded, sizing: false);
@@ -130,7 +130,7 @@ internal static class ResponseWriter
         return skipped;
     }
 
-    private static void WriteJson(PipeWriter body, InferenceRequest request, string? degraded)
+    private static void WriteJson(IBufferWriter<byte> body, InferenceRequest request, string? degraded)
     {
         var config = request.Model.Config;
         using var w = new Utf8JsonWriter(body);

@@ -193,6 +193,7 @@ public sealed class BadInputTests(ServerFixture server)
         Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {Encoding.UTF8.GetString(bytes)}");
         Assert.Equal(type, response.Content.Headers.ContentType!.MediaType);
         Assert.Contains(expected, Wire.ErrorOf(bytes, type), StringComparison.Ordinal);
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
 
         // And the server still answers a valid request correctly.
         var result = await GoldenTests.InferAsync(server.Client, "ctr-ranker", Ctr.Request, Wire.MsgPack);

@@ -150,12 +150,9 @@ public sealed class GoldenTests(ServerFixture server)
         var bytes = await response.Content.ReadAsByteArrayAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(bytes)}");
         Assert.Equal(encoding, response.Content.Headers.ContentType!.MediaType);
-        if (encoding == Wire.MsgPack)
-        {
-            // MessagePack answers are sized ahead: a Content-Length, no chunked framing.
-            Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
-            Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
-        }
+        // Every answer is sent with a Content-Length, not chunked.
+        Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+        Assert.NotEqual(true, response.Headers.TransferEncodingChunked);
 
         return encoding == Wire.Json ? Wire.ParseJson(bytes) : Wire.ParseMsgPack(bytes);
     }
