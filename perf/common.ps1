@@ -1,14 +1,19 @@
-# Shared by the perf scripts that run this server alone (reload.ps1, overload.ps1): dot-source it
-# after Set-Location to the repository root.
+# Shared by the perf scripts (side-by-side.ps1, reload.ps1, overload.ps1): dot-source it after
+# Set-Location to the repository root.
 
 $loadgen = 'perf/LoadGen/bin/Release/net10.0/loadgen.dll'
 $server = 'host/bin/Release/net10.0/LowLatency.Host.dll'
 $date = Get-Date -Format 'yyyy-MM-dd'
 $base = 'http://127.0.0.1:8002'
 
-# The result folder perf/results/<name> (created) for a run named -Out, or <prefix>-<date>.
+# The result folder perf/results/<name> (created) for a run named -Out, or <prefix>-<date>; a later
+# run on the same day without -Out gets <prefix>-<date>-2, -3, …: committed results are not overwritten.
 function New-ResultFolder([string] $Out, [string] $Prefix) {
     $name = if ($Out) { $Out } else { "$Prefix-$date" }
+    for ($n = 2; -not $Out -and ((Test-Path "perf/results/$name.md") -or (Test-Path "perf/results/$name")); $n++) {
+        $name = "$Prefix-$date-$n"
+    }
+
     New-Item -ItemType Directory -Force "perf/results/$name" | Out-Null
     return $name
 }

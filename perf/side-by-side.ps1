@@ -8,7 +8,7 @@
 #   dotnet pwsh build.ps1 perf [-Repetitions 3] [-Duration 5] [-Warmup 2] [-NoPeer] [-NoWrk] [-Quick]
 #                              [-Models ctr-ranker,text-encoder,image-classifier] [-Out <name>]
 # -Models limits the run to those models (the floor, open-loop, batching-off and wrk scenarios come
-# with ctr-ranker and image-classifier as above); -Out names the result files instead of the date (a later run on the same day without -Out gets -2, -3, …).
+# with ctr-ranker and image-classifier as above); -Out names the result files instead of the date (a later run on the same day without -Out gets -2, -3, …: perf/common.ps1).
 # Scenarios, per repetition and target:
 #   ctr-ranker MessagePack closed loop at concurrency 1, 16, 64; ctr-ranker JSON at concurrency 1;
 #   text-encoder and image-classifier MessagePack at concurrency 1, 16 and 64 (server and peer);
@@ -31,19 +31,10 @@ $ErrorActionPreference = 'Stop'
 Set-Location (Split-Path $PSScriptRoot -Parent)
 # pwsh -File passes "a,b" as one string: split it.
 $Models = @($Models | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
-$loadgen = 'perf/LoadGen/bin/Release/net10.0/loadgen.dll'
+. ./perf/common.ps1
 $floor = 'perf/Floor/bin/Release/net10.0/floor.dll'
-$server = 'host/bin/Release/net10.0/LowLatency.Host.dll'
-$date = Get-Date -Format 'yyyy-MM-dd'
-$name = if ($Out) { $Out } else { "side-by-side-$date" }
-# A second run on the same day gets a name of its own: committed results are not overwritten.
-if (-not $Out) {
-    for ($n = 2; (Test-Path "perf/results/$name.md") -or (Test-Path "perf/results/$name"); $n++) {
-        $name = "side-by-side-$date-$n"
-    }
-}
+$name = New-ResultFolder $Out 'side-by-side'
 $dir = "perf/results/$name"
-New-Item -ItemType Directory -Force $dir | Out-Null
 if ($Quick) { $Repetitions = 1 }
 
 function Initialize-Peer {
