@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LowLatency.Engine.Config;
