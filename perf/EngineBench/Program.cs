@@ -143,9 +143,11 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
     long before = GC.GetTotalAllocatedBytes(precise: true);
     var pausedBefore = GC.GetTotalPauseDuration();
     int gen0Before = GC.CollectionCount(0), gen2Before = GC.CollectionCount(2);
+    var cpuBefore = CpuTimes();
     var watch = System.Diagnostics.Stopwatch.StartNew();
     var (done, failed) = await Run(model, producers, inFlight, qos, total, h);
     watch.Stop();
+    var cpuAfter = CpuTimes();
     long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
     var row = new Dictionary<string, object>
     {
@@ -188,10 +190,13 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
         // The pool's size when the scenario ends: more threads than cores is the slow mode of the
         // saturation scenarios on a small machine (perf/results/README.md, "Session 10").
         ["pool_threads"] = ThreadPool.ThreadCount,
+        // The share of all CPUs' time the host gave to others while this VM's vCPUs wanted it: on a
+        // shared VM, which runs the host disturbed. -1 where /proc/stat is not there to read.
+        ["host_steal_percent"] = cpuBefore is { } b && cpuAfter is { } a && a.Total > b.Total ? Math.Round(100.0 * (a.Steal - b.Steal) / (a.Total - b.Total), 1) : -1,
     };
     results.Add(row);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {h.Polled} answered to a polling submitter; wake lead {row["wake_lead_us"]} us (peaks: timer {row["timer_lateness_peak_us"]}, worker {row["worker_wake_peak_us"]}); {row["pool_threads"]} pool threads; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included); GC paused {row["gc_pause_ms_total"]} ms in {row["gc_collections"]} collections ({row["gc_gen2_collections"]} gen2)"));
+        $"{name}: {row["throughput_per_s"]} req/s; overhead p50 {row["overhead_us_p50"]} us p99 {row["overhead_us_p99"]} us p99.9 {row["overhead_us_p999"]} us (dispatch p99 {row["dispatch_us_p99"]} us = step p50/p99 {row["dispatch_step_us_p50"]}/{row["dispatch_step_us_p99"]} + wake p50/p99 {row["worker_wake_us_p50"]}/{row["worker_wake_us_p99"]}, completion p99 {row["completion_us_p99"]} us); submit->complete p50 {row["submit_to_complete_us_p50"]} us p99 {row["submit_to_complete_us_p99"]} us; compute p50 {row["compute_us_p50"]} us p99 {row["compute_us_p99"]} us; {h.Batches} batches; {h.Polled} answered to a polling submitter; wake lead {row["wake_lead_us"]} us (peaks: timer {row["timer_lateness_peak_us"]}, worker {row["worker_wake_peak_us"]}); {row["pool_threads"]} pool threads; {row["allocated_bytes_per_request_all_threads"]} B/request allocated (all threads, TorchSharp included); GC paused {row["gc_pause_ms_total"]} ms in {row["gc_collections"]} collections ({row["gc_gen2_collections"]} gen2); host steal {row["host_steal_percent"]} %"));
     if (failed.Count > 0)
     {
         Console.WriteLine($"{name}: {failed.Count} of {done} requests failed; the first: {failed.First}");
@@ -328,6 +333,30 @@ static bool NamesAny(string scenario, string[] parts)
     }
 
     return false;
+}
+
+// All CPUs' steal and total time so far, in clock ticks, from /proc/stat's first line (user nice
+// system idle iowait irq softirq steal; guest time is inside user); null where there is none.
+static (long Steal, long Total)? CpuTimes()
+{
+    if (!File.Exists("/proc/stat"))
+    {
+        return null;
+    }
+
+    string[] f;
+    using (var reader = new StreamReader("/proc/stat"))
+    {
+        f = reader.ReadLine()!.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    long total = 0;
+    for (int i = 1; i <= 8; i++)
+    {
+        total += long.Parse(f[i], CultureInfo.InvariantCulture);
+    }
+
+    return (long.Parse(f[8], CultureInfo.InvariantCulture), total);
 }
 
 internal sealed class Histograms(int capacity)
