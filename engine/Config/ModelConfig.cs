@@ -34,6 +34,12 @@ public sealed record ModelConfig(
     /// <summary>What requests get when no version is healthy (<c>fallback</c>); null: 503 at once.</summary>
     public FallbackConfig? Fallback { get; init; }
 
+    /// <summary>
+    /// The document it was read from (config.json, or a load request's override), as compact JSON
+    /// without comments: what <c>GET /v2/models/{name}/config</c> serves.
+    /// </summary>
+    public string Document { get; init; } = "{}";
+
     public bool Batched => MaxBatchSize > 0;
 
     public int InputIndex(string name)

@@ -50,8 +50,19 @@ public static class ModelConfigReader
 
         using (doc)
         {
-            return new Reader(file).Model(doc.RootElement);
+            return new Reader(file).Model(doc.RootElement) with { Document = Compact(doc.RootElement) };
         }
+    }
+
+    private static string Compact(JsonElement root)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            root.WriteTo(w);
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private sealed class Reader(string file)

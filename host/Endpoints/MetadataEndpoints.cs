@@ -12,16 +12,18 @@ internal static class MetadataEndpoints
 
     /// <summary>
     /// The protocol extensions served, under Triton's names, so that a client that checks before
-    /// using one finds it: the repository API (index, load with a config, unload) and the
-    /// per-request <c>priority</c> and <c>timeout</c> parameters.
+    /// using one finds it: the repository API (index, load with a config, unload), the per-request
+    /// <c>priority</c> and <c>timeout</c> parameters, and the model configuration (<c>.../config</c>).
     /// </summary>
-    private static readonly string[] Extensions = ["model_repository", "schedule_policy"];
+    private static readonly string[] Extensions = ["model_repository", "schedule_policy", "model_configuration"];
 
     public static void Map(WebApplication app)
     {
         app.MapGet("/v2", () => Results.Json(new ServerMetadata("lowlatency", Version, Extensions), HostJson.Default.ServerMetadata));
         app.MapGet("/v2/models/{name}", (HttpContext ctx, InferenceEngine engine, string name) => Metadata(ctx, engine, name, null));
         app.MapGet("/v2/models/{name}/versions/{version}", (HttpContext ctx, InferenceEngine engine, string name, string version) => Metadata(ctx, engine, name, version));
+        app.MapGet("/v2/models/{name}/config", (HttpContext ctx, InferenceEngine engine, string name) => Configuration(ctx, engine, name, null));
+        app.MapGet("/v2/models/{name}/versions/{version}/config", (HttpContext ctx, InferenceEngine engine, string name, string version) => Configuration(ctx, engine, name, version));
         app.MapGet("/v2/models/{name}/ready", (HttpContext ctx, InferenceEngine engine, string name) => Ready(ctx, engine, name, null));
         app.MapGet("/v2/models/{name}/versions/{version}/ready", (HttpContext ctx, InferenceEngine engine, string name, string version) => Ready(ctx, engine, name, version));
     }
@@ -36,14 +38,9 @@ internal static class MetadataEndpoints
 
     private static Task MetadataCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
-        if (!engine.IsReady)
+        if (!TryResolve(ctx, engine, name, version, out var model, out var refusal))
         {
-            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
-        }
-
-        if (!InferenceEndpoint.Resolve(engine, name, version, out var model, out int status, out var error))
-        {
-            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
+            return refusal;
         }
 
         engine.TryGetModel(name, out var served);
@@ -51,6 +48,47 @@ internal static class MetadataEndpoints
         var versions = version is null ? served.Versions.Values.Select(v => v.VersionString).ToList() : [model.VersionString];
         var doc = new ModelMetadata(config.Name, versions, config.Platform, Tensors(config, config.Inputs), Tensors(config, config.Outputs));
         return Results.Json(doc, HostJson.Default.ModelMetadata).ExecuteAsync(ctx);
+    }
+
+    private static async Task Configuration(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    {
+        if (await Security.Access.ModelAsync(ctx, name))
+        {
+            await ConfigurationCore(ctx, engine, name, version);
+        }
+    }
+
+    // The configuration document the version was loaded with (Triton's model configuration
+    // extension): perf_analyzer and Triton's clients read max_batch_size and the batching from it,
+    // and after a load with a config override it shows what is served.
+    private static Task ConfigurationCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    {
+        if (!TryResolve(ctx, engine, name, version, out var model, out var refusal))
+        {
+            return refusal;
+        }
+
+        return Results.Text(model.Config.Document, "application/json", System.Text.Encoding.UTF8).ExecuteAsync(ctx);
+    }
+
+    /// <summary>The served version a request names; otherwise false, with the refusal being sent (503 while loading, 404 unknown).</summary>
+    private static bool TryResolve(HttpContext ctx, InferenceEngine engine, string name, string? version, out ModelVersion model, out Task refusal)
+    {
+        if (!engine.IsReady)
+        {
+            model = null!;
+            refusal = InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
+            return false;
+        }
+
+        if (!InferenceEndpoint.Resolve(engine, name, version, out model, out int status, out var error))
+        {
+            refusal = InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
+            return false;
+        }
+
+        refusal = Task.CompletedTask;
+        return true;
     }
 
     private static async Task Ready(HttpContext ctx, InferenceEngine engine, string name, string? version)

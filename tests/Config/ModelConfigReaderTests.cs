@@ -108,6 +108,16 @@ public sealed class ModelConfigReaderTests
     }
 
     [Fact]
+    public void The_document_is_kept_as_compact_JSON_without_its_comments()
+    {
+        var config = ModelConfigReader.Parse("// served as is\n" + Minimal.Replace("\"max_batch_size\": 8", "/* rows */ \"max_batch_size\": 8", StringComparison.Ordinal), File);
+        Assert.DoesNotContain("rows", config.Document, StringComparison.Ordinal);
+        Assert.DoesNotContain("served", config.Document, StringComparison.Ordinal);
+        using var doc = System.Text.Json.JsonDocument.Parse(config.Document);
+        Assert.Equal(8, doc.RootElement.GetProperty("max_batch_size").GetInt32());
+    }
+
+    [Fact]
     public void Invalid_JSON_names_the_file()
     {
         var e = Assert.Throws<ModelConfigException>(() => ModelConfigReader.Parse("{\"name\": ", File));

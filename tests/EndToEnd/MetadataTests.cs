@@ -13,8 +13,9 @@ public sealed class MetadataTests(ServerFixture server)
         using var doc = await GetJsonAsync("/v2", HttpStatusCode.OK);
         Assert.Equal("lowlatency", doc.RootElement.GetProperty("name").GetString());
         Assert.False(string.IsNullOrEmpty(doc.RootElement.GetProperty("version").GetString()));
-        // Triton's names for what the server implements: the repository API and the request's priority and timeout.
-        Assert.Equal(["model_repository", "schedule_policy"], doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+        // Triton's names for what the server implements: the repository API, the request's priority and
+        // timeout, and the model configuration.
+        Assert.Equal(["model_repository", "schedule_policy", "model_configuration"], doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]
@@ -47,6 +48,21 @@ public sealed class MetadataTests(ServerFixture server)
         Assert.Equal([-1L, 1L], output.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
     }
 
+    [Theory]
+    [InlineData("/v2/models/ctr-ranker/config")]
+    [InlineData("/v2/models/ctr-ranker/versions/1/config")]
+    public async Task Model_configuration_is_the_document_the_version_was_loaded_with(string path)
+    {
+        using var doc = await GetJsonAsync(path, HttpStatusCode.OK);
+        var root = doc.RootElement;
+        Assert.Equal("ctr-ranker", root.GetProperty("name").GetString());
+        Assert.Equal(64, root.GetProperty("max_batch_size").GetInt32());
+        Assert.Equal("TYPE_INT64", root.GetProperty("input")[0].GetProperty("data_type").GetString());
+        Assert.Equal([8, 16, 32], root.GetProperty("dynamic_batching").GetProperty("preferred_batch_size").EnumerateArray().Select(d => d.GetInt32()));
+        using var file = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoPaths.Models, "ctr-ranker", "config.json")));
+        Assert.Equal(JsonSerializer.Serialize(file.RootElement), JsonSerializer.Serialize(root));
+    }
+
     [Fact]
     public async Task Text_encoder_metadata_shows_variable_dimensions()
     {
@@ -60,6 +76,8 @@ public sealed class MetadataTests(ServerFixture server)
     [InlineData("/v2/models/image-classifier/versions/2/ready", HttpStatusCode.NotFound)]
     [InlineData("/v2/models/nope/ready", HttpStatusCode.NotFound)]
     [InlineData("/v2/models/nope", HttpStatusCode.NotFound)]
+    [InlineData("/v2/models/nope/config", HttpStatusCode.NotFound)]
+    [InlineData("/v2/models/ctr-ranker/versions/2/config", HttpStatusCode.NotFound)]
     [InlineData("/v2/models/ctr-ranker/versions/0", HttpStatusCode.BadRequest)]
     public async Task Model_readiness_and_unknown_models(string path, HttpStatusCode status)
     {

@@ -100,6 +100,13 @@ public sealed class RepositoryApiTests
             Assert.Equal(HttpStatusCode.OK, loaded.StatusCode);
         }
 
+        // The configuration served is the override, not the file.
+        using (var served = JsonDocument.Parse(await client.GetStringAsync($"/v2/models/{repo.Name}/config")))
+        {
+            Assert.Equal(1, served.RootElement.GetProperty("version_policy").GetProperty("specific").GetProperty("versions")[0].GetInt32());
+            Assert.False(served.RootElement.TryGetProperty("traffic", out var traffic), $"traffic: {traffic}");
+        }
+
         // The API traffic named version 2, no longer served: the split falls back to the config's (the latest).
         Assert.Equal("1", (await InferAsync(client, $"/v2/models/{repo.Name}/infer")).Result!.ModelVersion);
         var gone = await InferAsync(client, $"/v2/models/{repo.Name}/versions/2/infer");

@@ -111,6 +111,14 @@ public sealed class AccessTests
             Assert.Equal(HttpStatusCode.Forbidden, metaOther.StatusCode);
         }
 
+        // The configuration too.
+        using (var config = await SendAsync(client, HttpMethod.Get, "/v2/models/ctr-ranker/config", Token("ads", "infer:ctr-ranker")))
+        using (var configOther = await SendAsync(client, HttpMethod.Get, "/v2/models/image-classifier/config", Token("ads", "infer:ctr-ranker")))
+        {
+            Assert.Equal(HttpStatusCode.OK, config.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, configOther.StatusCode);
+        }
+
         // The repository API needs admin.
         using (var index = await SendAsync(client, HttpMethod.Post, "/v2/repository/index", Token("ads", "infer:*")))
         {
