@@ -22,7 +22,11 @@ public sealed class TracingTests
     [Fact]
     public async Task Each_request_has_queue_and_execute_spans_and_each_batch_a_span_linked_to_its_requests()
     {
-        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models);
+        // A model name of its own: the listener hears every server in the process, and other test
+        // classes serve a "ctr-ranker" too, some of whose answers never reach the engine (a fallback
+        // answer has no queue or execute span).
+        using var repo = new CtrRepository(name: "traced-" + Guid.NewGuid().ToString("N")[..8], versions: 1);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
         await using var _ = app;
         using var client = new HttpClient { BaseAddress = address };
         await ServerFixture.WaitReadyAsync(client);
@@ -37,7 +41,7 @@ public sealed class TracingTests
         ActivitySource.AddActivityListener(listener);
 
         // Sixteen at once: some of them share batches.
-        var sends = Enumerable.Range(0, 16).Select(_ => client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(Golden.Request.ToMsgPack(), Wire.MsgPack))).ToList();
+        var sends = Enumerable.Range(0, 16).Select(_ => client.PostAsync($"/v2/models/{repo.Name}/infer", ServerFixture.Body(Golden.Request.ToMsgPack(), Wire.MsgPack))).ToList();
         foreach (var s in sends)
         {
             using var r = await s;
@@ -46,20 +50,17 @@ public sealed class TracingTests
 
         await Task.Delay(200);
         var all = spans.ToList();
-        // The listener hears every server in the process: test classes running alongside send
-        // ctr-ranker requests too, some refused before the engine (no queue or execute span).
-        // This test's sixteen are among the answered ones.
-        var requests = all.Where(a => a.DisplayName == "infer ctr-ranker" && (string?)a.GetTagItem("outcome") == "Ok").ToList();
-        Assert.True(requests.Count >= 16, $"{requests.Count} request spans");
-        var batches = all.Where(a => a.DisplayName == "batch ctr-ranker").ToList();
+        var requests = all.Where(a => a.DisplayName == $"infer {repo.Name}").ToList();
+        Assert.Equal(16, requests.Count);
+        var batches = all.Where(a => a.DisplayName == $"batch {repo.Name}").ToList();
         Assert.NotEmpty(batches);
-        foreach (var request in requests.Take(16))
+        foreach (var request in requests)
         {
             var children = all.Where(a => a.ParentSpanId == request.SpanId).ToList();
             var queue = Assert.Single(children, c => c.DisplayName == "queue");
             var execute = Assert.Single(children, c => c.DisplayName == "execute");
             Assert.True(queue.StartTimeUtc >= request.StartTimeUtc.AddMilliseconds(-1) && queue.StartTimeUtc + queue.Duration <= execute.StartTimeUtc.AddMilliseconds(1));
-            Assert.Equal("ctr-ranker", request.GetTagItem("model"));
+            Assert.Equal(repo.Name, request.GetTagItem("model"));
             Assert.Equal("Ok", request.GetTagItem("outcome"));
 
             // The execute span links to its batch's span, which links back to the request.
