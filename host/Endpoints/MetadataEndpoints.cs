@@ -20,20 +20,12 @@ internal static class MetadataEndpoints
     public static void Map(WebApplication app)
     {
         app.MapGet("/v2", () => Results.Json(new ServerMetadata("lowlatency", Version, Extensions), HostJson.Default.ServerMetadata));
-        app.MapGet("/v2/models/{name}", (HttpContext ctx, InferenceEngine engine, string name) => Metadata(ctx, engine, name, null));
-        app.MapGet("/v2/models/{name}/versions/{version}", (HttpContext ctx, InferenceEngine engine, string name, string version) => Metadata(ctx, engine, name, version));
-        app.MapGet("/v2/models/{name}/config", (HttpContext ctx, InferenceEngine engine, string name) => Configuration(ctx, engine, name, null));
-        app.MapGet("/v2/models/{name}/versions/{version}/config", (HttpContext ctx, InferenceEngine engine, string name, string version) => Configuration(ctx, engine, name, version));
-        app.MapGet("/v2/models/{name}/ready", (HttpContext ctx, InferenceEngine engine, string name) => Ready(ctx, engine, name, null));
-        app.MapGet("/v2/models/{name}/versions/{version}/ready", (HttpContext ctx, InferenceEngine engine, string name, string version) => Ready(ctx, engine, name, version));
-    }
-
-    private static async Task Metadata(HttpContext ctx, InferenceEngine engine, string name, string? version)
-    {
-        if (await Security.Access.ModelAsync(ctx, name))
-        {
-            await MetadataCore(ctx, engine, name, version);
-        }
+        app.MapGet("/v2/models/{name}", (HttpContext ctx, InferenceEngine engine, string name) => WithModelAccess(ctx, engine, name, null, MetadataCore));
+        app.MapGet("/v2/models/{name}/versions/{version}", (HttpContext ctx, InferenceEngine engine, string name, string version) => WithModelAccess(ctx, engine, name, version, MetadataCore));
+        app.MapGet("/v2/models/{name}/config", (HttpContext ctx, InferenceEngine engine, string name) => WithModelAccess(ctx, engine, name, null, ConfigurationCore));
+        app.MapGet("/v2/models/{name}/versions/{version}/config", (HttpContext ctx, InferenceEngine engine, string name, string version) => WithModelAccess(ctx, engine, name, version, ConfigurationCore));
+        app.MapGet("/v2/models/{name}/ready", (HttpContext ctx, InferenceEngine engine, string name) => WithModelAccess(ctx, engine, name, null, ReadyCore));
+        app.MapGet("/v2/models/{name}/versions/{version}/ready", (HttpContext ctx, InferenceEngine engine, string name, string version) => WithModelAccess(ctx, engine, name, version, ReadyCore));
     }
 
     private static Task MetadataCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
@@ -50,14 +42,6 @@ internal static class MetadataEndpoints
         return Results.Json(doc, HostJson.Default.ModelMetadata).ExecuteAsync(ctx);
     }
 
-    private static async Task Configuration(HttpContext ctx, InferenceEngine engine, string name, string? version)
-    {
-        if (await Security.Access.ModelAsync(ctx, name))
-        {
-            await ConfigurationCore(ctx, engine, name, version);
-        }
-    }
-
     // The configuration document the version was loaded with (Triton's model configuration
     // extension): perf_analyzer and Triton's clients read max_batch_size and the batching from it,
     // and after a load with a config override it shows what is served.
@@ -69,6 +53,15 @@ internal static class MetadataEndpoints
         }
 
         return Results.Text(model.Config.Document, "application/json", System.Text.Encoding.UTF8).ExecuteAsync(ctx);
+    }
+
+    /// <summary>Runs <paramref name="core"/> once the caller may infer on the model (or is admin); otherwise the refusal is sent.</summary>
+    private static async Task WithModelAccess(HttpContext ctx, InferenceEngine engine, string name, string? version, Func<HttpContext, InferenceEngine, string, string?, Task> core)
+    {
+        if (await Security.Access.ModelAsync(ctx, name))
+        {
+            await core(ctx, engine, name, version);
+        }
     }
 
     /// <summary>The served version a request names; otherwise false, with the refusal being sent (503 while loading, 404 unknown).</summary>
@@ -89,14 +82,6 @@ internal static class MetadataEndpoints
 
         refusal = Task.CompletedTask;
         return true;
-    }
-
-    private static async Task Ready(HttpContext ctx, InferenceEngine engine, string name, string? version)
-    {
-        if (await Security.Access.ModelAsync(ctx, name))
-        {
-            await ReadyCore(ctx, engine, name, version);
-        }
     }
 
     private static Task ReadyCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
