@@ -86,6 +86,10 @@ var ctr = ctrModel.Latest;
 Console.WriteLine($"thread pool: DOTNET_HillClimbing_Disable={Environment.GetEnvironmentVariable("DOTNET_HillClimbing_Disable") ?? "(unset)"}, runtimeconfig System.Threading.ThreadPool.HillClimbing.Disable={AppContext.GetData("System.Threading.ThreadPool.HillClimbing.Disable") ?? "(unset)"}");
 // Where the workers run against what the runtime counted: under taskset the runtime counts only the
 // mask's cores unless DOTNET_PROCESSOR_COUNT says otherwise (perf/results/README.md, "Session 13").
+// Which machine: the project's VM is not always on the same host generation (session 15 found
+// family 26, Zen 5, where earlier sessions did not record it), and its numbers differ with it.
+string machine = $"{CpuName()}, {Environment.OSVersion.VersionString}";
+Console.WriteLine($"machine: {machine}, {Environment.ProcessorCount} cores");
 Console.WriteLine($"cores: the runtime counts {Environment.ProcessorCount}, the process's affinity mask holds {LowLatency.Native.Threading.ThreadTuning.AllowedCoreCount()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}, workers pinned to {(cores.Length == 0 ? "none" : string.Join(",", cores))}");
 Console.WriteLine($"estimates after warm-up: identity 1 row {identity.Estimator.Estimate(1)} us, 64 rows {identity.Estimator.Estimate(64)} us; ctr-ranker 1 row {ctr.Estimator.Estimate(1)} us, 64 rows {ctr.Estimator.Estimate(64)} us");
 
@@ -192,6 +196,7 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
         ["pool_threads"] = ThreadPool.ThreadCount,
         // The share of all CPUs' time the host gave to others while this VM's vCPUs wanted it: on a
         // shared VM, which runs the host disturbed. -1 where /proc/stat is not there to read.
+        ["machine"] = machine,
         ["host_steal_percent"] = cpuBefore is { } b && cpuAfter is { } a && a.Total > b.Total ? Math.Round(100.0 * (a.Steal - b.Steal) / (a.Total - b.Total), 1) : -1,
     };
     results.Add(row);
@@ -333,6 +338,42 @@ static bool NamesAny(string scenario, string[] parts)
     }
 
     return false;
+}
+
+// The CPU's name with its family, model and stepping from /proc/cpuinfo ("AMD EPYC" alone names
+// several generations); "unknown" where there is none.
+static string CpuName()
+{
+    if (!File.Exists("/proc/cpuinfo"))
+    {
+        return "unknown";
+    }
+
+    string name = "?", family = "?", model = "?", stepping = "?";
+    foreach (var line in File.ReadLines("/proc/cpuinfo"))
+    {
+        if (line.Length == 0)
+        {
+            break;
+        }
+
+        int colon = line.IndexOf(':');
+        if (colon < 0)
+        {
+            continue;
+        }
+
+        string key = line[..colon].Trim(), value = line[(colon + 1)..].Trim();
+        switch (key)
+        {
+            case "model name": name = value; break;
+            case "cpu family": family = value; break;
+            case "model": model = value; break;
+            case "stepping": stepping = value; break;
+        }
+    }
+
+    return $"{name} (family {family}, model {model}, stepping {stepping})";
 }
 
 // All CPUs' steal and total time so far, in clock ticks, from /proc/stat's first line (user nice
