@@ -18,6 +18,14 @@ function New-ResultFolder([string] $Out, [string] $Prefix) {
     return $name
 }
 
+# The CPU's name with its family and model from /proc/cpuinfo: "AMD EPYC" alone names several
+# generations, and this project's VM has landed on more than one (session 15).
+function Get-CpuName {
+    $info = Get-Content /proc/cpuinfo -TotalCount 30
+    $field = { param($key) (($info | Select-String "^$key\s*:" | Select-Object -First 1).ToString().Split(':', 2)[1].Trim()) }
+    return "$(& $field 'model name'), family $(& $field 'cpu family') model $(& $field 'model')"
+}
+
 # The Release server on $base with models/, once it answers ready (up to a minute).
 function Start-Server {
     $p = Start-Process dotnet -ArgumentList @($server, '--urls', $base, '--model-repository', 'models', '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null

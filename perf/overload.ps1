@@ -65,7 +65,7 @@ $rssFirst = $steady[0].rss; $rssLast = $steady[-1].rss; $rssMax = ($steady | Mea
 $heapMax = ($steady | Measure-Object heap -Maximum).Maximum
 $statuses = ($r.statuses.PSObject.Properties | ForEach-Object { "$($_.Name): $($_.Value)" }) -join ', '
 $ok = $r.by_outcome.ok; $refused = $r.by_outcome.refused; $okServer = $r.by_outcome.ok_server
-$cpu = (Get-Content /proc/cpuinfo | Select-String 'model name' | Select-Object -First 1).ToString().Split(':')[1].Trim()
+$cpu = Get-CpuName
 $load = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
 $md = @(
     "# Overload: $Factor× capacity for $Duration s ($date)",

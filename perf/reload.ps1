@@ -70,7 +70,7 @@ $p99r = Median ($reloading | ForEach-Object { $_.p99 })
 $failedReloads = @($reloading | ForEach-Object { $_.reloads } | Where-Object { $_.status -ne 200 }).Count
 $allReloads = @($reloading | ForEach-Object { $_.reloads })
 $errors = @($runs | Where-Object { $_.errors -notmatch '^(200:\d+)?$' })
-$cpu = (Get-Content /proc/cpuinfo | Select-String 'model name' | Select-Object -First 1).ToString().Split(':')[1].Trim()
+$cpu = Get-CpuName
 $load = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
 $md = @(
     "# Hot reload under load ($date)",

@@ -176,7 +176,7 @@ foreach ($mode in $(if ($Models -contains 'ctr-ranker') { @('c=1', 'c=16') } els
     & dotnet $loadgen plot --out "$dir/ctr-ranker-$($mode.Replace('=', '')).svg" --title "ctr-ranker, MessagePack, closed loop $mode, loopback" @files | Out-Null
 }
 
-$cpu = (Get-Content /proc/cpuinfo | Select-String 'model name' | Select-Object -First 1).ToString().Split(':')[1].Trim()
+$cpu = Get-CpuName
 $lines = @(
     "# Side by side: transport floor, LowLatency and the Python peer, $date",
     '',
