@@ -52,7 +52,7 @@ internal static class InferenceEndpoint
             if (!WireFormats.TryFromContentType(ctx.Request.ContentType, out var requestFormat))
             {
                 await ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status415UnsupportedMediaType,
-                    $"unsupported Content-Type '{ctx.Request.ContentType}'; use {WireFormats.JsonType} or {WireFormats.MsgPackType}");
+                    $"unsupported Content-Type '{ctx.Request.ContentType}'; use {WireFormats.JsonType}, {WireFormats.MsgPackType}, or {BinaryTensorData.ContentType} (JSON followed by binary tensors)");
                 return;
             }
 
@@ -117,9 +117,10 @@ internal static class InferenceEndpoint
             bool submitted = false;
             ValueTask<bool> completion;
             InferenceException? rejected;
+            BinaryOutputs binaryOutputs;
             try
             {
-                submitted = Submit(request, routed, requestFormat, read.Buffer, out completion, out rejected);
+                submitted = Submit(request, routed, requestFormat, read.Buffer, ctx.Request.Headers[BinaryTensorData.HeaderName], out completion, out rejected, out binaryOutputs);
             }
             finally
             {
@@ -183,10 +184,22 @@ internal static class InferenceEndpoint
             }
             else
             {
-                // JSON's length is known only once its numbers are formatted.
+                // JSON's length is known only once its numbers are formatted. Outputs asked for as
+                // binary data follow it straight from the batch's output tensors.
                 var buffer = ResponseBuffer.ForThisThread();
-                ResponseWriter.WriteInference(buffer, responseFormat, request, routed.Degraded);
-                ResponseBuffer.Send(ctx.Response, buffer);
+                ResponseWriter.WriteInference(buffer, responseFormat, request, routed.Degraded, binaryOutputs);
+                long binaryBytes = ResponseWriter.BinaryLength(request, binaryOutputs);
+                if (binaryBytes > 0)
+                {
+                    ctx.Response.ContentType = BinaryTensorData.ContentType;
+                    ctx.Response.Headers[BinaryTensorData.HeaderName] = buffer.WrittenCount.ToString(CultureInfo.InvariantCulture);
+                }
+
+                ResponseBuffer.Send(ctx.Response, buffer, binaryBytes);
+                if (binaryBytes > 0)
+                {
+                    ResponseWriter.WriteBinaryTensors(ctx.Response.BodyWriter, request, binaryOutputs);
+                }
             }
 
             // The outputs are in the response's buffers now: let go of the batch's output tensors before
@@ -213,11 +226,12 @@ internal static class InferenceEndpoint
     }
 
     /// <summary>Decodes the body into the request and submits it (or answers it with the route's fixed answer); false with the refusal when the input is bad.</summary>
-    private static bool Submit(InferenceRequest request, Routed routed, WireFormat format, ReadOnlySequence<byte> body, out ValueTask<bool> completion, out InferenceException? rejected)
+    private static bool Submit(InferenceRequest request, Routed routed, WireFormat format, ReadOnlySequence<byte> body, Microsoft.Extensions.Primitives.StringValues jsonLengthHeader, out ValueTask<bool> completion, out InferenceException? rejected, out BinaryOutputs binaryOutputs)
     {
+        binaryOutputs = default;
         try
         {
-            Decode(format, body, request);
+            binaryOutputs = Decode(format, body, request, jsonLengthHeader);
             if (routed.FixedAnswer is { } fixedAnswer)
             {
                 fixedAnswer.AnswerWith(request);
@@ -262,28 +276,34 @@ internal static class InferenceEndpoint
         return ErrorAsync(ctx, format, StatusCodes.Status429TooManyRequests, refusal);
     }
 
-    internal static void Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request)
+    /// <param name="jsonLengthHeader">The Inference-Header-Content-Length header (JSON followed by binary tensors), if any.</param>
+    /// <returns>The outputs a JSON request asked for as binary data.</returns>
+    internal static BinaryOutputs Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request, Microsoft.Extensions.Primitives.StringValues jsonLengthHeader = default)
     {
         try
         {
             if (format == WireFormat.MsgPack)
             {
+                if (jsonLengthHeader.Count > 0)
+                {
+                    BadInput.Throw($"{BinaryTensorData.HeaderName} belongs to JSON bodies (Triton's binary tensor data); a MessagePack body carries its tensors as bytes already");
+                }
+
                 MsgPackRequestDecoder.Decode(body, request);
+                return default;
             }
-            else
-            {
-                JsonRequestDecoder.Decode(body, request);
-            }
+
+            return JsonRequestDecoder.Decode(body, request, BinaryTensorData.JsonLength(jsonLengthHeader, body.Length));
         }
         catch (JsonException e)
         {
-            BadInput.Throw($"malformed JSON body: {e.Message}");
+            return BadInput.Throw<BinaryOutputs>($"malformed JSON body: {e.Message}");
         }
         // MessagePack's reader throws ArgumentOutOfRangeException for a bin or str longer than the
         // body (found by the fuzz test: a truncated tensor gave a 500).
         catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
         {
-            BadInput.Throw($"malformed MessagePack body: {e.Message}");
+            return BadInput.Throw<BinaryOutputs>($"malformed {(format == WireFormat.MsgPack ? "MessagePack" : "JSON")} body: {e.Message}");
         }
     }
 

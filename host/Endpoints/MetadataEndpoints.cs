@@ -13,9 +13,10 @@ internal static class MetadataEndpoints
     /// <summary>
     /// The protocol extensions served, under Triton's names, so that a client that checks before
     /// using one finds it: the repository API (index, load with a config, unload), the per-request
-    /// <c>priority</c> and <c>timeout</c> parameters, and the model configuration (<c>.../config</c>).
+    /// <c>priority</c> and <c>timeout</c> parameters, the model configuration (<c>.../config</c>), and
+    /// JSON bodies followed by binary tensors.
     /// </summary>
-    private static readonly string[] Extensions = ["model_repository", "schedule_policy", "model_configuration"];
+    private static readonly string[] Extensions = ["model_repository", "schedule_policy", "model_configuration", "binary_tensor_data"];
 
     public static void Map(WebApplication app)
     {

@@ -11,15 +11,22 @@ namespace LowLatency.Host.Protocol;
 /// Decodes a KServe v2 JSON inference request from the body's buffer with a forward-only reader:
 /// each number of a tensor's <c>data</c> (flat or nested, row-major) is written straight into the
 /// request's input buffer. A <c>data</c> that comes before its <c>shape</c> is read on a second pass
-/// from a saved reader position.
+/// from a saved reader position. With Triton's binary tensor data extension (<see cref="BinaryTensorData"/>)
+/// the JSON is the body's first <c>jsonLength</c> bytes, and an input with
+/// <c>parameters.binary_data_size</c> borrows its bytes from what follows, in input order, as the
+/// MessagePack decoder borrows its tensors: copied once, by the device worker.
 /// </summary>
 internal static class JsonRequestDecoder
 {
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
 
-    public static void Decode(ReadOnlySequence<byte> body, InferenceRequest request)
+    /// <param name="jsonLength">The JSON's length (the Inference-Header-Content-Length header), the binary tensors after it; -1: the whole body is JSON.</param>
+    /// <returns>The outputs the request asked for as binary data.</returns>
+    public static BinaryOutputs Decode(ReadOnlySequence<byte> body, InferenceRequest request, long jsonLength = -1)
     {
-        var reader = new Utf8JsonReader(body, Options);
+        var binary = new BinaryInputs(jsonLength < 0 ? default : body.Slice(jsonLength), jsonLength >= 0);
+        var outputs = default(BinaryOutputs);
+        var reader = new Utf8JsonReader(jsonLength < 0 ? body : body.Slice(0, jsonLength), Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             BadInput.Throw("the body must be a JSON object with 'inputs'");
@@ -35,7 +42,7 @@ internal static class JsonRequestDecoder
                 int i = 0;
                 while (Next(ref reader) != JsonTokenType.EndArray)
                 {
-                    ReadInput(ref reader, request, i++);
+                    ReadInput(ref reader, request, i++, ref binary);
                 }
             }
             else if (reader.ValueTextEquals("outputs"u8))
@@ -44,7 +51,7 @@ internal static class JsonRequestDecoder
                 int i = 0;
                 while (Next(ref reader) != JsonTokenType.EndArray)
                 {
-                    ReadOutput(ref reader, request, i++);
+                    ReadOutput(ref reader, request, i++, ref outputs);
                 }
             }
             else if (reader.ValueTextEquals("id"u8))
@@ -59,7 +66,7 @@ internal static class JsonRequestDecoder
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
-                ReadParameters(ref reader, request);
+                ReadParameters(ref reader, request, ref outputs);
             }
             else
             {
@@ -74,12 +81,21 @@ internal static class JsonRequestDecoder
 
         if (reader.Read())
         {
-            BadInput.Throw("unexpected content after the request object");
+            BadInput.Throw(jsonLength < 0
+                ? "unexpected content after the request object (binary tensor data needs the " + BinaryTensorData.HeaderName + " header)"
+                : "unexpected content after the request object, within the " + BinaryTensorData.HeaderName + " bytes");
         }
+
+        if (binary.Remaining > 0)
+        {
+            BadInput.Throw($"the body has {binary.Remaining} bytes after the JSON that no input's parameters.binary_data_size claims");
+        }
+
+        return outputs;
     }
 
-    /// <summary>The request-level parameters the scheduler reads (priority, timeout, qos); others are ignored, as KServe allows.</summary>
-    private static void ReadParameters(ref Utf8JsonReader reader, InferenceRequest request)
+    /// <summary>The request-level parameters the scheduler reads (priority, timeout, qos) and binary_data_output; others are ignored, as KServe allows.</summary>
+    private static void ReadParameters(ref Utf8JsonReader reader, InferenceRequest request, ref BinaryOutputs outputs)
     {
         Expect(ref reader, JsonTokenType.StartObject, "parameters");
         while (Next(ref reader) == JsonTokenType.PropertyName)
@@ -105,6 +121,10 @@ internal static class JsonRequestDecoder
                     ? RequestFields.Qos(reader.ValueSpan, reader.ValueIsEscaped || reader.HasValueSequence ? reader.GetString() : null)
                     : BadInput.Throw<QosClass>("parameters.qos must be a string: realtime, balanced or throughput");
             }
+            else if (reader.ValueTextEquals("binary_data_output"u8))
+            {
+                outputs.All = Bool(ref reader, default, "parameters.binary_data_output");
+            }
             else
             {
                 Next(ref reader);
@@ -113,7 +133,7 @@ internal static class JsonRequestDecoder
         }
     }
 
-    private static void ReadInput(ref Utf8JsonReader reader, InferenceRequest request, int position)
+    private static void ReadInput(ref Utf8JsonReader reader, InferenceRequest request, int position, ref BinaryInputs binary)
     {
         var where = new Where("inputs", position);
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -129,6 +149,7 @@ internal static class JsonRequestDecoder
         int rank = -1;
         Utf8JsonReader dataAt = default;
         bool hasData = false;
+        long binarySize = -1;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
@@ -176,8 +197,7 @@ internal static class JsonRequestDecoder
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
-                Next(ref reader);
-                reader.Skip();
+                binarySize = ReadInputParameters(ref reader, where);
             }
             else
             {
@@ -205,16 +225,51 @@ internal static class JsonRequestDecoder
             BadInput.Throw($"input '{name}': missing 'shape'");
         }
 
+        if (binarySize >= 0)
+        {
+            if (hasData)
+            {
+                BadInput.Throw($"input '{name}' has both 'data' and parameters.binary_data_size; send one");
+            }
+
+            request.AddInput(index, type, shape[..rank], binary.Take(binarySize, name));
+            return;
+        }
+
         if (!hasData)
         {
-            BadInput.Throw($"input '{name}': missing 'data'");
+            BadInput.Throw($"input '{name}': missing 'data' (or parameters.binary_data_size, with its bytes after the JSON)");
         }
 
         var dst = request.AddInput(index, type, shape[..rank]);
         FillData(ref dataAt, dst, type, name, shape[..rank]);
     }
 
-    private static void ReadOutput(ref Utf8JsonReader reader, InferenceRequest request, int position)
+    /// <summary>An input's parameters: its binary_data_size (-1 without one); others are ignored.</summary>
+    private static long ReadInputParameters(ref Utf8JsonReader reader, Where where)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, where, ".parameters");
+        long size = -1;
+        while (Next(ref reader) == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("binary_data_size"u8))
+            {
+                Next(ref reader);
+                size = reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long n) && n >= 0
+                    ? n
+                    : BadInput.Throw<long>($"{where}.parameters.binary_data_size must be a non-negative integer (bytes)");
+            }
+            else
+            {
+                Next(ref reader);
+                reader.Skip();
+            }
+        }
+
+        return size;
+    }
+
+    private static void ReadOutput(ref Utf8JsonReader reader, InferenceRequest request, int position, ref BinaryOutputs outputs)
     {
         var where = new Where("outputs", position);
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -222,21 +277,33 @@ internal static class JsonRequestDecoder
             BadInput.Throw($"{where} must be an object");
         }
 
-        bool named = false;
+        int index = -1;
+        int binary = -1;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("name"u8))
             {
                 Expect(ref reader, JsonTokenType.String, where, ".name");
-                request.RequestOutput(reader.ValueIsEscaped || reader.HasValueSequence
+                index = reader.ValueIsEscaped || reader.HasValueSequence
                     ? RequestFields.Output(request, Encoding.UTF8.GetBytes(reader.GetString()!))
-                    : RequestFields.Output(request, reader.ValueSpan));
-                named = true;
+                    : RequestFields.Output(request, reader.ValueSpan);
+                request.RequestOutput(index);
             }
             else if (reader.ValueTextEquals("parameters"u8))
             {
-                Next(ref reader);
-                reader.Skip();
+                Expect(ref reader, JsonTokenType.StartObject, where, ".parameters");
+                while (Next(ref reader) == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("binary_data"u8))
+                    {
+                        binary = Bool(ref reader, where, ".parameters.binary_data") ? 1 : 0;
+                    }
+                    else
+                    {
+                        Next(ref reader);
+                        reader.Skip();
+                    }
+                }
             }
             else
             {
@@ -244,11 +311,23 @@ internal static class JsonRequestDecoder
             }
         }
 
-        if (!named)
+        if (index < 0)
         {
             BadInput.Throw($"{where}: missing 'name'");
         }
+
+        if (binary >= 0 && !outputs.Choose(index, binary == 1))
+        {
+            BadInput.Throw($"output '{request.Config.Outputs[index].Name}': parameters.binary_data is kept for a model's first 64 outputs only; use the request's parameters.binary_data_output");
+        }
     }
+
+    private static bool Bool(ref Utf8JsonReader reader, Where where, string field) => Next(ref reader) switch
+    {
+        JsonTokenType.True => true,
+        JsonTokenType.False => false,
+        _ => BadInput.Throw<bool>($"{(where.List is null ? field : where + field)} must be true or false"),
+    };
 
     /// <summary>Writes the (possibly nested) array at the reader into <paramref name="dst"/>, element by element.</summary>
     private static void FillData(ref Utf8JsonReader reader, scoped Span<byte> dst, TensorDataType type, string name, scoped ReadOnlySpan<long> shape)
@@ -377,6 +456,31 @@ internal static class JsonRequestDecoder
         {
             string what = where.List is null ? field : where + field;
             BadInput.Throw($"'{what}' must be {(type == JsonTokenType.String ? "a string" : type == JsonTokenType.StartArray ? "an array" : "an object")}");
+        }
+    }
+
+    /// <summary>The binary tensors after the JSON, taken in input order.</summary>
+    private struct BinaryInputs(ReadOnlySequence<byte> data, bool present)
+    {
+        private long _taken;
+
+        public readonly long Remaining => data.Length - _taken;
+
+        public ReadOnlySequence<byte> Take(long size, string input)
+        {
+            if (!present)
+            {
+                BadInput.Throw($"input '{input}' has parameters.binary_data_size, but the request has no {BinaryTensorData.HeaderName} header giving the JSON's length");
+            }
+
+            if (size > Remaining)
+            {
+                BadInput.Throw($"input '{input}': parameters.binary_data_size is {size} but only {Remaining} bytes of binary data are left after the JSON and the inputs before it");
+            }
+
+            var slice = data.Slice(_taken, size);
+            _taken += size;
+            return slice;
         }
     }
 }

@@ -25,9 +25,10 @@ internal static class ResponseBuffer
     }
 
     /// <summary>Sets the response's Content-Length and copies the buffer into its body (not flushed).</summary>
-    public static void Send(HttpResponse response, ArrayBufferWriter<byte> buffer)
+    /// <param name="following">Bytes the caller writes to the body after the buffer's (binary tensors), counted in the length.</param>
+    public static void Send(HttpResponse response, ArrayBufferWriter<byte> buffer, long following = 0)
     {
-        response.ContentLength = buffer.WrittenCount;
+        response.ContentLength = buffer.WrittenCount + following;
         response.BodyWriter.Write(buffer.WrittenSpan);
         if (buffer.Capacity > KeepAtMost)
         {

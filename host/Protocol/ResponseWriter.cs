@@ -11,7 +11,10 @@ namespace LowLatency.Host.Protocol;
 internal static class ResponseWriter
 {
     /// <param name="degraded">Why a fallback answered (written as <c>parameters.degraded</c>); null for a normal answer.</param>
-    public static void WriteInference(IBufferWriter<byte> body, WireFormat format, InferenceRequest request, string? degraded = null)
+    /// <param name="binary">The outputs a JSON request asked for as binary data: their JSON carries
+    /// <c>parameters.binary_data_size</c> instead of <c>data</c>, and <see cref="WriteBinaryTensors"/>
+    /// sends their bytes after it. MessagePack answers carry every tensor as bytes already.</param>
+    public static void WriteInference(IBufferWriter<byte> body, WireFormat format, InferenceRequest request, string? degraded = null, BinaryOutputs binary = default)
     {
         if (format == WireFormat.MsgPack)
         {
@@ -19,7 +22,34 @@ internal static class ResponseWriter
         }
         else
         {
-            WriteJson(body, request, degraded);
+            WriteJson(body, request, degraded, binary);
+        }
+    }
+
+    /// <summary>How many bytes of binary tensors follow a JSON answer written with <paramref name="binary"/>; 0 for a plain JSON answer.</summary>
+    public static long BinaryLength(InferenceRequest request, BinaryOutputs binary)
+    {
+        long length = 0;
+        for (int o = 0; o < request.OutputCount; o++)
+        {
+            if (request.OutputRequested(o) && binary.IsBinary(o))
+            {
+                length += request.OutputData(o).Length;
+            }
+        }
+
+        return length;
+    }
+
+    /// <summary>The binary outputs' bytes, in output order, straight from the batch's output tensors.</summary>
+    public static void WriteBinaryTensors(IBufferWriter<byte> body, InferenceRequest request, BinaryOutputs binary)
+    {
+        for (int o = 0; o < request.OutputCount; o++)
+        {
+            if (request.OutputRequested(o) && binary.IsBinary(o))
+            {
+                body.Write(request.OutputData(o));
+            }
         }
     }
 
@@ -129,7 +159,7 @@ internal static class ResponseWriter
         return skipped;
     }
 
-    private static void WriteJson(IBufferWriter<byte> body, InferenceRequest request, string? degraded)
+    private static void WriteJson(IBufferWriter<byte> body, InferenceRequest request, string? degraded, BinaryOutputs binary)
     {
         var config = request.Model.Config;
         using var w = new Utf8JsonWriter(body);
@@ -168,9 +198,19 @@ internal static class ResponseWriter
             }
 
             w.WriteEndArray();
-            w.WriteStartArray("data"u8);
-            WriteJsonData(w, spec.DataType, request.OutputData(o));
-            w.WriteEndArray();
+            if (binary.IsBinary(o))
+            {
+                w.WriteStartObject("parameters"u8);
+                w.WriteNumber("binary_data_size"u8, request.OutputData(o).Length);
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteStartArray("data"u8);
+                WriteJsonData(w, spec.DataType, request.OutputData(o));
+                w.WriteEndArray();
+            }
+
             w.WriteEndObject();
         }
 

@@ -15,7 +15,10 @@ internal static class WireFormats
     public const string MsgPackType = "application/msgpack";
     public const string MsgPackAltType = "application/x-msgpack";
 
-    /// <summary>The request's encoding from Content-Type; a missing Content-Type means JSON, as in KServe.</summary>
+    /// <summary>
+    /// The request's encoding from Content-Type; a missing Content-Type means JSON, as in KServe, and
+    /// application/octet-stream is JSON followed by binary tensors (<see cref="BinaryTensorData"/>).
+    /// </summary>
     public static bool TryFromContentType(string? contentType, out WireFormat format)
     {
         format = WireFormat.Json;
@@ -32,7 +35,7 @@ internal static class WireFormats
         }
 
         media = media.Trim();
-        if (media.Equals(JsonType, StringComparison.OrdinalIgnoreCase))
+        if (media.Equals(JsonType, StringComparison.OrdinalIgnoreCase) || media.Equals(BinaryTensorData.ContentType, StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
