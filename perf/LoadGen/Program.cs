@@ -12,27 +12,37 @@ using LowLatency.LoadGen;
 // line (stderr), and the run is "stable" when the last three agree within 10 % (perf_analyzer's
 // rule); --until-stable extends the run, up to --max-duration, until they do.
 //   loadgen --url http://127.0.0.1:8000/v2/models/ctr-ranker/infer --golden models/ctr-ranker/golden/batch1.json
-//           [--encoding msgpack|json] [--concurrency 1] [--duration 10] [--warmup 2] [--window 1]
+//           [--encoding msgpack|json|binary] [--concurrency 1] [--duration 10] [--warmup 2] [--window 1]
 //           [--rate 5000 [--arrival constant|poisson]] [--until-stable [--max-duration 60]]
 //           [--json result.json] [--md result.md] [--label name]
 //   loadgen plot --out latency.svg [--title text] result1.json result2.json ...
-//   loadgen body --golden models/ctr-ranker/golden/batch1.json [--encoding msgpack|json] --out body.bin
+//   loadgen body --golden models/ctr-ranker/golden/batch1.json [--encoding msgpack|json|binary] --out body.bin
+// binary: Triton's binary tensor data (JSON, then the tensors' bytes; outputs asked for as bytes too),
+// as tritonclient and perf_analyzer send it; `body` prints the JSON's length for the header.
 if (args.Length > 0 && args[0] == "plot")
 {
     return Plot.Run(args[1..]);
 }
 
+if (!Options.TryParse(args, out var options))
+{
+    return 2;
+}
+
 if (args.Length > 0 && args[0] == "body")
 {
     // The request body the runs send, for other tools (wrk): loadgen body --golden G --encoding E --out F
-    var bodyOptions = Options.Parse(args);
-    File.WriteAllBytes(args[Array.IndexOf(args, "--out") + 1], RequestBodies.FromGolden(bodyOptions.Golden, bodyOptions.MsgPack));
+    var written = RequestBodies.FromGolden(options.Golden, options.Encoding);
+    File.WriteAllBytes(args[Array.IndexOf(args, "--out") + 1], written.Bytes);
+    if (written.JsonLength >= 0)
+    {
+        Console.WriteLine($"{RequestBody.JsonLengthHeader}: {written.JsonLength}");
+    }
+
     return 0;
 }
 
-var options = Options.Parse(args);
-byte[] body = RequestBodies.FromGolden(options.Golden, options.MsgPack);
-string contentType = options.MsgPack ? "application/msgpack" : "application/json";
+var body = RequestBodies.FromGolden(options.Golden, options.Encoding);
 
 using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Rate > 0 ? Math.Max(256, options.Concurrency) : options.Concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
 using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
@@ -41,7 +51,7 @@ long warmupEnd = Stopwatch.GetTimestamp() + (long)(options.Warmup * Stopwatch.Fr
 var clock = new RunClock(warmupEnd, warmupEnd + (long)(options.Duration * Stopwatch.Frequency));
 
 Task load = options.Rate > 0
-    ? OpenLoop.RunAsync(client, options, body, contentType, clock, measurement)
+    ? OpenLoop.RunAsync(client, options, body, clock, measurement)
     : Task.WhenAll(Enumerable.Range(0, options.Concurrency).Select(_ => Task.Run(ClientAsync)));
 
 // Windows, on this thread, from the end of warm-up.
@@ -86,8 +96,7 @@ return measurement.Statuses.Keys.All(c => c == (int)HttpStatusCode.OK) ? 0 : 1;
 
 async Task ClientAsync()
 {
-    var content = new ByteArrayContent(body);
-    content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+    var content = body.Content();
     while (true)
     {
         long start = Stopwatch.GetTimestamp();
@@ -100,9 +109,25 @@ async Task ClientAsync()
     }
 }
 
-internal sealed record Options(string Url, string Golden, bool MsgPack, int Concurrency, double Duration, double Warmup, string Label, double Rate, string Arrival, double Window, bool UntilStable, double MaxDuration, string? Json, string? Markdown)
+internal sealed record Options(string Url, string Golden, string Encoding, int Concurrency, double Duration, double Warmup, string Label, double Rate, string Arrival, double Window, bool UntilStable, double MaxDuration, string? Json, string? Markdown)
 {
-    public static Options Parse(string[] args)
+    /// <summary>Parses the arguments, or reports what is wrong with them on stderr.</summary>
+    public static bool TryParse(string[] args, out Options options)
+    {
+        try
+        {
+            options = Parse(args);
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException)
+        {
+            Console.Error.WriteLine($"loadgen: {e.Message}");
+            options = null!;
+            return false;
+        }
+    }
+
+    private static Options Parse(string[] args)
     {
         string? Get(string name)
         {
@@ -115,7 +140,9 @@ internal sealed record Options(string Url, string Golden, bool MsgPack, int Conc
         return new Options(
             Get("--url") ?? "http://127.0.0.1:8000/v2/models/ctr-ranker/infer",
             Get("--golden") ?? "models/ctr-ranker/golden/batch1.json",
-            (Get("--encoding") ?? "msgpack") == "msgpack",
+            Get("--encoding") is { } e && !RequestBodies.Encodings.Contains(e)
+                ? throw new ArgumentException($"--encoding {e}: use one of {string.Join(", ", RequestBodies.Encodings)}")
+                : Get("--encoding") ?? "msgpack",
             (int)Number("--concurrency", 1),
             Number("--duration", 10),
             Number("--warmup", 2),

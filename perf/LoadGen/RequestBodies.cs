@@ -1,22 +1,77 @@
 using System.Buffers;
+using System.Globalization;
+using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using MessagePack;
 
 namespace LowLatency.LoadGen;
 
-/// <summary>Request bodies, built once: from a golden case's request (KServe v2 JSON), in either encoding.</summary>
+/// <summary>
+/// A request body as sent: its bytes, its Content-Type, and for the binary encoding (Triton's binary
+/// tensor data: JSON, then the tensors' bytes) the JSON's length, sent as Inference-Header-Content-Length.
+/// </summary>
+internal sealed record RequestBody(byte[] Bytes, string ContentType, int JsonLength)
+{
+    public const string JsonLengthHeader = "Inference-Header-Content-Length";
+
+    public HttpContent Content()
+    {
+        var content = new ByteArrayContent(Bytes);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(ContentType);
+        if (JsonLength >= 0)
+        {
+            content.Headers.TryAddWithoutValidation(JsonLengthHeader, JsonLength.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return content;
+    }
+}
+
+/// <summary>Request bodies, built once: from a golden case's request (KServe v2 JSON), in any of the three encodings.</summary>
 internal static class RequestBodies
 {
-    public static byte[] FromGolden(string path, bool msgpack)
+    public static readonly string[] Encodings = ["msgpack", "json", "binary"];
+
+    public static RequestBody FromGolden(string path, string encoding)
     {
         using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
         var request = doc.RootElement.TryGetProperty("request", out var r) ? r : doc.RootElement;
-        if (!msgpack)
+        return encoding switch
         {
-            return JsonSerializer.SerializeToUtf8Bytes(request);
+            "json" => new RequestBody(JsonSerializer.SerializeToUtf8Bytes(request), "application/json", -1),
+            "binary" => Binary(request, path),
+            _ => new RequestBody(MsgPack(request, path), "application/msgpack", -1),
+        };
+    }
+
+    /// <summary>
+    /// JSON whose inputs carry binary_data_size instead of data, the tensors' bytes after it, and every
+    /// output asked for as binary data: what tritonclient and perf_analyzer send by default.
+    /// </summary>
+    private static RequestBody Binary(JsonElement request, string path)
+    {
+        var root = JsonNode.Parse(request.GetRawText())!.AsObject();
+        var tensors = new List<byte>();
+        foreach (var input in root["inputs"]!.AsArray())
+        {
+            var t = input!.AsObject();
+            byte[] bytes = Bytes(t["datatype"]!.GetValue<string>(), JsonSerializer.SerializeToElement(t["data"]).EnumerateArray(), path);
+            t.Remove("data");
+            t["parameters"] = new JsonObject { ["binary_data_size"] = bytes.Length };
+            tensors.AddRange(bytes);
         }
 
+        var parameters = root["parameters"] as JsonObject ?? [];
+        root["parameters"] = parameters;
+        parameters["binary_data_output"] = true;
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(root);
+        return new RequestBody([.. json, .. tensors], "application/octet-stream", json.Length);
+    }
+
+    private static byte[] MsgPack(JsonElement request, string path)
+    {
         var buffer = new ArrayBufferWriter<byte>();
         var w = new MessagePackWriter(buffer);
         var inputs = request.GetProperty("inputs");
@@ -60,18 +115,20 @@ internal static class RequestBodies
             }
 
             w.Write("data");
-            var values = t.GetProperty("data").EnumerateArray();
-            w.Write(datatype switch
-            {
-                "INT64" => MemoryMarshal.AsBytes(values.Select(v => v.GetInt64()).ToArray().AsSpan()).ToArray(),
-                "INT32" => MemoryMarshal.AsBytes(values.Select(v => v.GetInt32()).ToArray().AsSpan()).ToArray(),
-                "FP32" => MemoryMarshal.AsBytes(values.Select(v => v.GetSingle()).ToArray().AsSpan()).ToArray(),
-                "FP64" => MemoryMarshal.AsBytes(values.Select(v => v.GetDouble()).ToArray().AsSpan()).ToArray(),
-                _ => throw new NotSupportedException($"datatype {datatype} in {path}"),
-            });
+            w.Write(Bytes(datatype, t.GetProperty("data").EnumerateArray(), path));
         }
 
         w.Flush();
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>A tensor's values as its raw little-endian bytes.</summary>
+    private static byte[] Bytes(string datatype, JsonElement.ArrayEnumerator values, string path) => datatype switch
+    {
+        "INT64" => MemoryMarshal.AsBytes(values.Select(v => v.GetInt64()).ToArray().AsSpan()).ToArray(),
+        "INT32" => MemoryMarshal.AsBytes(values.Select(v => v.GetInt32()).ToArray().AsSpan()).ToArray(),
+        "FP32" => MemoryMarshal.AsBytes(values.Select(v => v.GetSingle()).ToArray().AsSpan()).ToArray(),
+        "FP64" => MemoryMarshal.AsBytes(values.Select(v => v.GetDouble()).ToArray().AsSpan()).ToArray(),
+        _ => throw new NotSupportedException($"datatype {datatype} in {path}"),
+    };
 }
