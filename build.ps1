@@ -118,7 +118,7 @@ switch ($Target) {
         # The SharpFuzz harness keeps building and running: it replays its seed corpus (libFuzzer
         # itself is not on CI machines; README, Fuzzing).
         Invoke-Dotnet build tests/Fuzz -c $Configuration --no-restore
-        foreach ($encoding in 'msgpack', 'json') {
+        foreach ($encoding in 'msgpack', 'json', 'binary') {
             Invoke-Dotnet tests/Fuzz/bin/$Configuration/net10.0/LowLatency.Fuzz.dll $encoding models/ctr-ranker/config.json --replay tests/Fuzz/corpus/$encoding
         }
         # The text encoder's variable-length inputs take the decoder's other paths (padding, max_variable_dim).

@@ -150,39 +150,14 @@ public sealed class BinaryTensorDataTests(ServerFixture server)
         ok.Dispose();
     }
 
-    /// <summary>The request's JSON: inputs for which <paramref name="binaryInput"/> holds carry binary_data_size instead of data.</summary>
-    private static JsonObject Request(InferDoc doc, Func<int, bool> binaryInput)
-    {
-        var root = JsonNode.Parse(doc.ToJson())!.AsObject();
-        var inputs = root["inputs"]!.AsArray();
-        for (int i = 0; i < inputs.Count; i++)
-        {
-            if (binaryInput(i))
-            {
-                var input = inputs[i]!.AsObject();
-                input.Remove("data");
-                input["parameters"] = new JsonObject { ["binary_data_size"] = Wire.Encode(doc.Inputs[i].Datatype, doc.Inputs[i].Values).Length };
-            }
-        }
-
-        return root;
-    }
+    private static JsonObject Request(InferDoc doc, Func<int, bool> binaryInput) => Wire.BinaryJson(doc, binaryInput);
 
     private async Task<(HttpResponseMessage Response, byte[] Bytes)> SendAsync(string model, JsonObject request, InferDoc doc, Func<int, bool> binaryInput, string? contentType)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(request);
-        var body = new List<byte>(json);
-        bool anyBinary = false;
-        for (int i = 0; i < doc.Inputs.Count; i++)
-        {
-            if (binaryInput(i))
-            {
-                body.AddRange(Wire.Encode(doc.Inputs[i].Datatype, doc.Inputs[i].Values));
-                anyBinary = true;
-            }
-        }
-
-        var content = new ByteArrayContent([.. body]);
+        byte[] tail = Wire.BinaryTail(doc, binaryInput);
+        bool anyBinary = tail.Length > 0;
+        var content = new ByteArrayContent([.. json, .. tail]);
         if (contentType is not null)
         {
             content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);

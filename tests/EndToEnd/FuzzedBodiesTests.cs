@@ -6,9 +6,10 @@ using Xunit.Abstractions;
 namespace LowLatency.Tests.EndToEnd;
 
 /// <summary>
-/// 10,000 mutated request bodies (from every golden request, both encodings, all models) through a
-/// running server: every answer is 2xx or 4xx, never a 5xx or a dropped connection, the server stays
-/// ready, and a valid request afterwards gets the right answer. The SharpFuzz harness
+/// 10,000 mutated request bodies (from every golden request of every model, in JSON, in MessagePack,
+/// and as JSON with binary tensors) through a running server: every answer is 2xx or 4xx, never a
+/// 5xx or a dropped connection, the server stays ready, and a valid request afterwards gets the
+/// right answer. The SharpFuzz harness
 /// (tests/Fuzz, README "Fuzzing") explores further; this is its CI-sized, deterministic sibling.
 /// </summary>
 public sealed class FuzzedBodiesTests(ITestOutputHelper output)
@@ -18,8 +19,10 @@ public sealed class FuzzedBodiesTests(ITestOutputHelper output)
     [Fact]
     public async Task Ten_thousand_mutated_bodies_get_only_2xx_or_4xx_and_the_server_keeps_answering_right()
     {
+        // Each golden request as JSON, as MessagePack, and as JSON followed by binary tensors (Triton's
+        // binary tensor data), whose Inference-Header-Content-Length stays the original JSON's length.
         var seeds = GoldenCase.All().Select(c => GoldenCase.Load((string)c[0], (string)c[1]))
-            .SelectMany(g => new[] { (g.Model, Wire.Json, g.Request.ToJson()), (g.Model, Wire.MsgPack, g.Request.ToMsgPack()) })
+            .SelectMany(g => new[] { (g.Model, Wire.Json, g.Request.ToJson(), -1), (g.Model, Wire.MsgPack, g.Request.ToMsgPack(), -1), Binary(g) })
             .ToList();
         var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models);
         await using var _ = app;
@@ -34,19 +37,25 @@ public sealed class FuzzedBodiesTests(ITestOutputHelper output)
             int i;
             while ((i = Interlocked.Increment(ref next)) < Bodies)
             {
-                var (model, type, body) = seeds[i % seeds.Count];
+                var (model, type, body, jsonLength) = seeds[i % seeds.Count];
                 // Seeded by the body's index: every run sends the same 10,000 bodies, whichever worker sends each.
                 byte[] mutated = new Mutator(1234 + i).Mutate(body, seeds[(i * 7 + 3) % seeds.Count].Item3);
                 try
                 {
-                    using var response = await client.PostAsync($"/v2/models/{model}/infer", ServerFixture.Body(mutated, type));
+                    using var message = new HttpRequestMessage(HttpMethod.Post, $"/v2/models/{model}/infer") { Content = ServerFixture.Body(mutated, type) };
+                    if (jsonLength >= 0)
+                    {
+                        message.Headers.TryAddWithoutValidation("Inference-Header-Content-Length", jsonLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    }
+
+                    using var response = await client.SendAsync(message);
                     byte[] answer = await response.Content.ReadAsByteArrayAsync();
                     statuses.AddOrUpdate((int)response.StatusCode, 1, (_, n) => n + 1);
                     if ((int)response.StatusCode >= 500)
                     {
                         bad.Enqueue($"{(int)response.StatusCode} {model} {type}: {System.Text.Encoding.UTF8.GetString(answer)} body {Convert.ToBase64String(mutated)}");
                     }
-                    else if (response.StatusCode != HttpStatusCode.OK && !Wire.ErrorOf(answer, type).Any(char.IsLetter))
+                    else if (response.StatusCode != HttpStatusCode.OK && !Wire.ErrorOf(answer, type == Wire.MsgPack ? type : Wire.Json).Any(char.IsLetter))
                     {
                         bad.Enqueue($"{(int)response.StatusCode} without a message: {model} {type}");
                     }
@@ -80,5 +89,11 @@ public sealed class FuzzedBodiesTests(ITestOutputHelper output)
                 Wire.AssertClose(golden.Expected[o], result.Outputs[o]);
             }
         }
+    }
+
+    private static (string Model, string Type, byte[] Body, int JsonLength) Binary(GoldenCase g)
+    {
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(Wire.BinaryJson(g.Request, _ => true));
+        return (g.Model, "application/octet-stream", [.. json, .. Wire.BinaryTail(g.Request, _ => true)], json.Length);
     }
 }

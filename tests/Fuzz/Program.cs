@@ -7,25 +7,45 @@ using LowLatency.Host.Protocol;
 // body for a model, then validated, exactly as the infer endpoint does before submitting. A bad body
 // must end in an InferenceException (the endpoint's 4xx); anything else escaping is a finding (it
 // would be a 500). How to run it under libFuzzer or AFL++: README, "Fuzzing".
-//   LowLatency.Fuzz <msgpack|json> <config.json>                   (under libfuzzer-dotnet)
-//   LowLatency.Fuzz <msgpack|json> <config.json> --afl             (under afl-fuzz)
-//   LowLatency.Fuzz <msgpack|json> <config.json> --replay <files or directories>
-if (args.Length < 2 || args[0] is not ("msgpack" or "json"))
+//   LowLatency.Fuzz <msgpack|json|binary> <config.json>                   (under libfuzzer-dotnet)
+//   LowLatency.Fuzz <msgpack|json|binary> <config.json> --afl             (under afl-fuzz)
+//   LowLatency.Fuzz <msgpack|json|binary> <config.json> --replay <files or directories>
+// binary: Triton's binary tensor data. An input's first 4 bytes (little-endian) are the
+// Inference-Header-Content-Length header's value, fuzzed with the rest, which is the body.
+if (args.Length < 2 || args[0] is not ("msgpack" or "json" or "binary"))
 {
-    Console.Error.WriteLine("usage: LowLatency.Fuzz <msgpack|json> <config.json> [--afl | --replay <files or directories>...]");
+    Console.Error.WriteLine("usage: LowLatency.Fuzz <msgpack|json|binary> <config.json> [--afl | --replay <files or directories>...]");
     return 2;
 }
 
 var format = args[0] == "msgpack" ? WireFormat.MsgPack : WireFormat.Json;
+bool binary = args[0] == "binary";
 var config = ModelConfigReader.Read(args[1]);
 
-void Target(ReadOnlySpan<byte> body)
+void Target(ReadOnlySpan<byte> input)
 {
     var request = InferenceRequest.ForConfig(config);
+    var header = Microsoft.Extensions.Primitives.StringValues.Empty;
+    var body = input;
+    if (binary)
+    {
+        if (input.Length < 4)
+        {
+            return;
+        }
+
+        header = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(input).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        body = input[4..];
+    }
+
     try
     {
-        InferenceEndpoint.Decode(format, new System.Buffers.ReadOnlySequence<byte>(body.ToArray()), request);
+        var outputs = InferenceEndpoint.Decode(format, new System.Buffers.ReadOnlySequence<byte>(body.ToArray()), request, header);
         request.Validate();
+        for (int o = 0; o < request.OutputCount; o++)
+        {
+            _ = outputs.IsBinary(o);
+        }
     }
     catch (InferenceException)
     {

@@ -115,6 +115,32 @@ public static class Wire
         _ => throw new NotSupportedException(datatype),
     };
 
+    /// <summary>
+    /// The JSON of a request in Triton's binary tensor data form: inputs for which
+    /// <paramref name="binaryInput"/> holds carry <c>parameters.binary_data_size</c> instead of
+    /// <c>data</c>; <see cref="BinaryTail"/> gives their bytes, which follow the JSON.
+    /// </summary>
+    public static JsonObject BinaryJson(InferDoc doc, Func<int, bool> binaryInput)
+    {
+        var root = JsonNode.Parse(doc.ToJson())!.AsObject();
+        var inputs = root["inputs"]!.AsArray();
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            if (binaryInput(i))
+            {
+                var input = inputs[i]!.AsObject();
+                input.Remove("data");
+                input["parameters"] = new JsonObject { ["binary_data_size"] = Encode(doc.Inputs[i].Datatype, doc.Inputs[i].Values).Length };
+            }
+        }
+
+        return root;
+    }
+
+    /// <summary>The bytes after <see cref="BinaryJson"/>'s JSON: the binary inputs' tensors, in input order.</summary>
+    public static byte[] BinaryTail(InferDoc doc, Func<int, bool> binaryInput) =>
+        [.. doc.Inputs.Where((_, i) => binaryInput(i)).SelectMany(t => Encode(t.Datatype, t.Values))];
+
     public static TensorDoc Tensor(JsonElement e) => new(
         e.GetProperty("name").GetString()!,
         e.GetProperty("datatype").GetString()!,
