@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole engine benchmark N times back to back at default settings, as `build.ps1 bench` runs it.
 # Usage, from the repository root after `dotnet build -c Release perf/EngineBench`:
-#   perf/results/engine-2026-12-02/runs.sh N
+#   perf/results/engine-2026-12-02/runs.sh N [FIRST]   (runs FIRST … FIRST+N-1; FIRST defaults to 1)
 set -euo pipefail
 dir=perf/results/engine-2026-12-02
-for r in $(seq 1 "$1"); do
+first=${2:-1}
+for r in $(seq "$first" $((first + $1 - 1))); do
   dotnet perf/EngineBench/bin/Release/net10.0/enginebench.dll --requests 20000 --out "$dir/run$r.json" > "$dir/run$r.txt" 2>&1
 done
