@@ -74,6 +74,7 @@ public static class LowLatencyServer
         HealthEndpoints.Map(app);
         MetricsEndpoint.Map(app);
         MetadataEndpoints.Map(app);
+        StatisticsEndpoint.Map(app);
         InferenceEndpoint.Map(app);
         RepositoryEndpoints.Map(app);
         return app;

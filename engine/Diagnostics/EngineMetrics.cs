@@ -150,9 +150,9 @@ public static class EngineMetrics
         }
     }
 
-    internal static void RecordBatch(Serving.ModelVersion model, int rows)
+    internal static void RecordBatch(Serving.ModelVersion model, int rows, long computeUs)
     {
-        model.MetricsSink?.OnBatch(rows);
+        model.MetricsSink?.OnBatch(rows, computeUs);
         if (BatchRows.Enabled)
         {
             BatchRows.Record(rows, new KeyValuePair<string, object?>("model", model.Config.Name), new KeyValuePair<string, object?>("version", model.VersionString));

@@ -14,7 +14,8 @@ public interface IRequestMetricsSink
     /// <param name="executed">Whether it reached the model; queue, compute and overhead are meaningful only then.</param>
     void OnRequest(InferenceStatus status, long durationUs, bool executed, long queueUs, long computeUs, long overheadUs);
 
-    void OnBatch(int rows);
+    /// <summary>A batch the model ran: its rows, and how long the execution took.</summary>
+    void OnBatch(int rows, long computeUs);
 
     void OnRouted(RouteKind kind);
 }

@@ -129,7 +129,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
                 Diagnostics.EngineMetrics.RecordRequest(this);
                 if (MetricBatchRows > 0)
                 {
-                    Diagnostics.EngineMetrics.RecordBatch(Model, MetricBatchRows);
+                    Diagnostics.EngineMetrics.RecordBatch(Model, MetricBatchRows, ComputeMicroseconds);
                 }
 
                 Model.Health.Record(Status, CompletedUs - ArrivalUs);

@@ -40,6 +40,7 @@ internal sealed class PrometheusRequestMetrics(double[] microsecondBuckets, doub
         private readonly Histogram.Child _overhead;
         private readonly Histogram.Child _batchRows;
         private readonly Counter.Child[] _routed;
+        private readonly ModelStatistics _statistics;
 
         public Sink(PrometheusRequestMetrics m, string model, string version)
         {
@@ -60,6 +61,7 @@ internal sealed class PrometheusRequestMetrics(double[] microsecondBuckets, doub
             _compute = m._compute.WithLabels(model, version);
             _overhead = m._overhead.WithLabels(model, version);
             _batchRows = m._batchRows.WithLabels(model, version);
+            _statistics = ModelStatistics.Register(new ModelStatistics(model, version, _requests[(int)InferenceStatus.Ok], _requests, _queue, _compute, _batchRows));
         }
 
         public void OnRequest(InferenceStatus status, long durationUs, bool executed, long queueUs, long computeUs, long overheadUs)
@@ -70,6 +72,7 @@ internal sealed class PrometheusRequestMetrics(double[] microsecondBuckets, doub
             }
 
             _duration.Observe(durationUs);
+            _statistics.OnRequest(status, durationUs);
             if (executed)
             {
                 _queue.Observe(queueUs);
@@ -78,7 +81,11 @@ internal sealed class PrometheusRequestMetrics(double[] microsecondBuckets, doub
             }
         }
 
-        public void OnBatch(int rows) => _batchRows.Observe(rows);
+        public void OnBatch(int rows, long computeUs)
+        {
+            _batchRows.Observe(rows);
+            _statistics.OnBatch(rows, computeUs);
+        }
 
         public void OnRouted(RouteKind kind)
         {

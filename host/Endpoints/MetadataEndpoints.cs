@@ -13,10 +13,10 @@ internal static class MetadataEndpoints
     /// <summary>
     /// The protocol extensions served, under Triton's names, so that a client that checks before
     /// using one finds it: the repository API (index, load with a config, unload), the per-request
-    /// <c>priority</c> and <c>timeout</c> parameters, the model configuration (<c>.../config</c>), and
-    /// JSON bodies followed by binary tensors.
+    /// <c>priority</c> and <c>timeout</c> parameters, the model configuration (<c>.../config</c>),
+    /// JSON bodies followed by binary tensors, and per-version statistics (<c>.../stats</c>).
     /// </summary>
-    private static readonly string[] Extensions = ["model_repository", "schedule_policy", "model_configuration", "binary_tensor_data"];
+    private static readonly string[] Extensions = ["model_repository", "schedule_policy", "model_configuration", "binary_tensor_data", "statistics"];
 
     public static void Map(WebApplication app)
     {

@@ -15,7 +15,7 @@ public sealed class MetadataTests(ServerFixture server)
         Assert.False(string.IsNullOrEmpty(doc.RootElement.GetProperty("version").GetString()));
         // Triton's names for what the server implements: the repository API, the request's priority and
         // timeout, and the model configuration.
-        Assert.Equal(["model_repository", "schedule_policy", "model_configuration", "binary_tensor_data"], doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["model_repository", "schedule_policy", "model_configuration", "binary_tensor_data", "statistics"], doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]

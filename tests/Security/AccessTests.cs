@@ -147,6 +147,17 @@ public sealed class AccessTests
             Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         }
 
+        // Statistics summarise the same series: the same access.
+        using (var stats = await SendAsync(client, HttpMethod.Get, "/v2/models/ctr-ranker/stats", Token("ads", "infer:*")))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, stats.StatusCode);
+        }
+
+        using (var stats = await SendAsync(client, HttpMethod.Get, "/v2/models/stats", Token("prometheus", "admin")))
+        {
+            Assert.Equal(HttpStatusCode.OK, stats.StatusCode);
+        }
+
         using (var live = await SendAsync(client, HttpMethod.Get, "/v2/health/live"))
         {
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
