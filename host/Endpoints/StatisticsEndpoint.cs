@@ -7,9 +7,10 @@ namespace LowLatency.Host.Endpoints;
 
 /// <summary>
 /// <c>GET /v2/models[/{name}[/versions/{v}]]/stats</c>: Triton's statistics extension, each served
-/// version's cumulative counts and durations since the server started. perf_analyzer reads them
-/// before and after each measurement window to split its latency into queue and compute, and stops
-/// when the endpoint fails. Access as for <c>/metrics</c>, whose series they summarise.
+/// version's cumulative counts and durations since the server started. perf_analyzer, finding
+/// "statistics" among the server's extensions, reads them before and after each measurement window
+/// to split its latency into queue and compute (and stops when they fail). Access as for
+/// <c>/metrics</c>, whose series they summarise.
 /// </summary>
 internal static class StatisticsEndpoint
 {
