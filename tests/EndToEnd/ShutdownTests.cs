@@ -40,18 +40,23 @@ public sealed class ShutdownTests
         var golden = GoldenCase.Load("image-classifier", "batch1");
         byte[] body = golden.Request.ToMsgPack();
 
-        // 24 requests of a model that takes milliseconds each: most are still queued or running
+        // 48 requests of a model that takes milliseconds a batch: many are still queued or running
         // when the host is told to stop.
-        var inFlight = Enumerable.Range(0, 24)
+        var inFlight = Enumerable.Range(0, 48)
             .Select(_ => client.PostAsync("/v2/models/image-classifier/infer", ServerFixture.Body(body, Wire.MsgPack)))
             .ToArray();
+
+        // Watched without sleeping, and the depth seen is the one kept: on a fast host the queue
+        // fills and drains within a millisecond, and a second read (as this test once made) or a
+        // 1 ms sleep between reads could miss it (a fresh-clone run of .ci/run failed so in session 15).
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (served.Latest.QueueDepth == 0 && DateTime.UtcNow < deadline)
+        var spinner = default(SpinWait);
+        int queued;
+        while ((queued = served.Latest.QueueDepth) == 0 && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(1);
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
 
-        int queued = served.Latest.QueueDepth;
         Assert.True(queued > 0, "no request was queued in the engine: the test would show nothing");
         var stopping = app.StopAsync();
         Assert.False(engine.IsReady);
