@@ -57,6 +57,15 @@ internal static class InferenceEndpoint
             }
 
             var responseFormat = WireFormats.FromAccept(ctx.Request.Headers.Accept, requestFormat);
+            if (ctx.Request.Headers.ContentEncoding is { Count: > 0 } encoding && !IsIdentity(encoding))
+            {
+                // tritonclient can gzip or deflate its bodies: decoded as they are, they were
+                // "malformed JSON" at their first byte, which named nothing.
+                await ErrorAsync(ctx, responseFormat, StatusCodes.Status415UnsupportedMediaType,
+                    $"Content-Encoding '{encoding}' is not supported: send the body uncompressed");
+                return;
+            }
+
             var engine = services.Engine;
             if (!engine.IsReady)
             {
@@ -252,6 +261,19 @@ internal static class InferenceEndpoint
             rejected = e;
             return false;
         }
+    }
+
+    private static bool IsIdentity(Microsoft.Extensions.Primitives.StringValues encoding)
+    {
+        foreach (var e in encoding)
+        {
+            if (!string.IsNullOrWhiteSpace(e) && !e.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The singletons the route uses, resolved once.</summary>

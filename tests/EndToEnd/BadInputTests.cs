@@ -127,6 +127,35 @@ public sealed class BadInputTests(ServerFixture server)
         Assert.Contains("exceeds the limit", Wire.ErrorOf(await response.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    public async Task A_compressed_body_gets_415_naming_its_Content_Encoding(string encoding)
+    {
+        byte[] body;
+        using (var packed = new MemoryStream())
+        {
+            using (Stream z = encoding == "gzip" ? new System.IO.Compression.GZipStream(packed, System.IO.Compression.CompressionLevel.Fastest) : new System.IO.Compression.ZLibStream(packed, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                z.Write(Ctr.Request.ToJson());
+            }
+
+            body = packed.ToArray();
+        }
+
+        using var content = ServerFixture.Body(body, Wire.Json);
+        content.Headers.ContentEncoding.Add(encoding);
+        using var response = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", content);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Contains($"Content-Encoding '{encoding}' is not supported", Wire.ErrorOf(await response.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
+
+        // Identity is no encoding at all.
+        using var plain = ServerFixture.Body(Ctr.Request.ToJson(), Wire.Json);
+        plain.Headers.ContentEncoding.Add("identity");
+        using var ok = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", plain);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
     [Fact]
     public async Task Unsupported_content_type_gets_415()
     {
