@@ -66,3 +66,23 @@ measure_server() {
   local b=$(cpu_s); echo "$label cpu_s $(echo "$b - $a" | bc)"
   stop_server
 }
+
+# old_new <rounds>: the host build in $OLD_DLL (the commit before a change, built in a worktree)
+# against this tree's (new), one fresh server per round and arm, order rotated: phases, then the
+# open loop, then the server's CPU seconds over both, each line starting with "<arm> r<round>".
+# (Session 14's and 15's A/Bs of a host change.)
+old_new() {
+  : "${OLD_DLL:?set OLD_DLL to the old build of LowLatency.Host.dll}"
+  local new_dll=host/bin/Release/net10.0/LowLatency.Host.dll dll a b
+  for r in $(seq 1 "$1"); do
+    for arm in $(rotated $r old new); do
+      dll=$OLD_DLL; [ $arm = new ] && dll=$new_dll
+      start_server $dll
+      a=$(cpu_s)
+      phases "$arm r$r"
+      echo "$arm r$r rate=500 $(open_loop)"
+      b=$(cpu_s); echo "$arm r$r cpu_s $(echo "$b - $a" | bc)"
+      stop_server
+    done
+  done
+}
