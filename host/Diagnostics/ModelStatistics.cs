@@ -14,7 +14,8 @@ namespace LowLatency.Host.Diagnostics;
 /// batch size's executions and compute time. That is one atomic add and one store a request and
 /// two atomic adds a batch, on the thread pool, where the request is published.
 /// </summary>
-internal sealed class ModelStatistics(string model, string version, Counter.Child ok, Counter.Child[] outcomes, Histogram.Child queue, Histogram.Child compute, Histogram.Child batchRows)
+/// <param name="outcomes">The requests counter's children, indexed by <see cref="InferenceStatus"/>.</param>
+internal sealed class ModelStatistics(string model, string version, Counter.Child[] outcomes, Histogram.Child queue, Histogram.Child compute, Histogram.Child batchRows)
 {
     // Batch sizes up to this index are counted in arrays; larger ones (rare: a max_batch_size over
     // 256) in a dictionary.
@@ -74,7 +75,7 @@ internal sealed class ModelStatistics(string model, string version, Counter.Chil
             failed += (long)o.Value;
         }
 
-        long succeeded = (long)ok.Value;
+        long succeeded = (long)outcomes[(int)InferenceStatus.Ok].Value;
         failed -= succeeded;
         var batches = new List<BatchSnapshot>();
         for (int size = 1; size <= ArrayBatchSizes; size++)

@@ -61,7 +61,7 @@ internal sealed class PrometheusRequestMetrics(double[] microsecondBuckets, doub
             _compute = m._compute.WithLabels(model, version);
             _overhead = m._overhead.WithLabels(model, version);
             _batchRows = m._batchRows.WithLabels(model, version);
-            _statistics = ModelStatistics.Register(new ModelStatistics(model, version, _requests[(int)InferenceStatus.Ok], _requests, _queue, _compute, _batchRows));
+            _statistics = ModelStatistics.Register(new ModelStatistics(model, version, _requests, _queue, _compute, _batchRows));
         }
 
         public void OnRequest(InferenceStatus status, long durationUs, bool executed, long queueUs, long computeUs, long overheadUs)
