@@ -16,7 +16,7 @@ public static class LowLatencyServer
 
     /// <summary>
     /// Builds the application; <paramref name="configure"/> sees the builder after the server's own
-    /// registrations (tests use it). Throws <see cref="LowLatency.Engine.Config.ModelConfigException"/> when
+    /// registrations (tests use it). Throws <see cref="ModelConfigException"/> when
     /// the repository holds a configuration that cannot be served, naming the file and field.
     /// </summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)

@@ -1,9 +1,5 @@
-using LowLatency.Engine.Requests;
 
 namespace LowLatency.Engine.Config;
-
-/// <summary>One QoS class's batching window and deadline (µs); 0 for no deadline.</summary>
-public sealed record QosPolicy(long WindowMicroseconds, long DeadlineMicroseconds);
 
 /// <summary>
 /// The three QoS classes of a model. Priority is fixed by class: realtime above every priority

@@ -1,3 +1,5 @@
+using LowLatency.Engine.Serving;
+
 namespace LowLatency.Engine.Diagnostics;
 
 /// <summary>

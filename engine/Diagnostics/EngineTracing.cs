@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LowLatency.Engine.Requests;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.Engine.Diagnostics;
 
@@ -18,7 +19,7 @@ public static class EngineTracing
 
     // Engine timestamps are monotonic microseconds; spans want wall-clock times. One anchor, taken
     // once, maps the first to the second (drift over a process's life is the clock's own).
-    private static readonly long AnchorUs = Scheduling.MonotonicClock.NowMicroseconds();
+    private static readonly long AnchorUs = MonotonicClock.NowMicroseconds();
     private static readonly DateTimeOffset AnchorTime = DateTimeOffset.UtcNow;
 
     public static bool Enabled => Source.HasListeners();

@@ -1,5 +1,4 @@
 using LowLatency.Engine.Requests;
-using LowLatency.Engine.Routing;
 
 namespace LowLatency.Engine.Diagnostics;
 
@@ -18,10 +17,4 @@ public interface IRequestMetricsSink
     void OnBatch(int rows, long computeUs);
 
     void OnRouted(RouteKind kind);
-}
-
-/// <summary>Makes the sink of a (model, version); the same one for the same labels, whichever engine or reload asks.</summary>
-public interface IRequestMetricsExporter
-{
-    IRequestMetricsSink For(string model, string version);
 }

@@ -1,4 +1,7 @@
 using System.Threading.Tasks.Sources;
+using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Serving;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.Engine.Requests;
 
@@ -9,7 +12,7 @@ namespace LowLatency.Engine.Requests;
 /// pool, where the result is set and the awaiting ASP.NET code continues. Queuing the request rather
 /// than letting the core run continuations asynchronously saves the work-item object the thread pool
 /// would otherwise allocate for every completion. A submitter that polls for its answer
-/// (<see cref="Scheduling.AnswerPolling"/>) is handed it instead, and publishes it on its own thread.
+/// (<see cref="AnswerPolling"/>) is handed it instead, and publishes it on its own thread.
 /// </summary>
 public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPoolWorkItem, IDisposable
 {
@@ -32,7 +35,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
 
     internal void Complete()
     {
-        Succeed(Scheduling.MonotonicClock.NowMicroseconds());
+        Succeed(MonotonicClock.NowMicroseconds());
         if (!TryHandToPoller())
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
@@ -66,7 +69,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     {
         while (Volatile.Read(ref _poll) == Polled)
         {
-            if (Scheduling.MonotonicClock.NowMicroseconds() >= deadlineUs && Interlocked.CompareExchange(ref _poll, NotPolled, Polled) == Polled)
+            if (MonotonicClock.NowMicroseconds() >= deadlineUs && Interlocked.CompareExchange(ref _poll, NotPolled, Polled) == Polled)
             {
                 return false;
             }
@@ -86,7 +89,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         return true;
     }
 
-    /// <summary>Records success at <paramref name="nowUs"/>; the caller publishes it (see <see cref="Scheduling.BatchCompletion"/>).</summary>
+    /// <summary>Records success at <paramref name="nowUs"/>; the caller publishes it (see <see cref="BatchCompletion"/>).</summary>
     internal void Succeed(long nowUs)
     {
         CompletedUs = nowUs;
@@ -97,7 +100,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     {
         Status = status;
         Error = error;
-        CompletedUs = Scheduling.MonotonicClock.NowMicroseconds();
+        CompletedUs = MonotonicClock.NowMicroseconds();
         _succeeded = false;
         if (!TryHandToPoller())
         {
@@ -109,7 +112,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     void IThreadPoolWorkItem.Execute()
     {
         // A batch of one completes through here, not through BatchCompletion: its batch span too.
-        if (Diagnostics.EngineTracing.Enabled && TraceContext != default && BatchTraceContext == default)
+        if (EngineTracing.Enabled && TraceContext != default && BatchTraceContext == default)
         {
             TraceAlone();
         }
@@ -118,7 +121,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private void TraceAlone() => Diagnostics.EngineTracing.RecordBatch([this]);
+    private void TraceAlone() => EngineTracing.RecordBatch([this]);
 
     internal void Publish()
     {
@@ -126,10 +129,10 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         {
             if (!_warmUp)
             {
-                Diagnostics.EngineMetrics.RecordRequest(this);
+                EngineMetrics.RecordRequest(this);
                 if (MetricBatchRows > 0)
                 {
-                    Diagnostics.EngineMetrics.RecordBatch(Model, MetricBatchRows, ComputeMicroseconds);
+                    EngineMetrics.RecordBatch(Model, MetricBatchRows, ComputeMicroseconds);
                 }
 
                 Model.Health.Record(Status, CompletedUs - ArrivalUs);

@@ -1,4 +1,4 @@
-using LowLatency.Engine.Scheduling;
+using LowLatency.Engine.Config;
 
 namespace LowLatency.Engine.Requests;
 
@@ -77,10 +77,4 @@ public sealed partial class InferenceRequest
         WindowDeadlineUs = DeadlineUs = 0;
         RejectOnTimeout = Delayed = false;
     }
-}
-
-/// <summary>A request's timer node: its batching window or its timeout.</summary>
-internal sealed class RequestTimer(InferenceRequest request) : TimerNode
-{
-    public InferenceRequest Request { get; } = request;
 }

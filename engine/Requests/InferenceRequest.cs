@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Execution;
 using LowLatency.Engine.Serving;
 
 namespace LowLatency.Engine.Requests;
@@ -26,7 +27,7 @@ public sealed unsafe partial class InferenceRequest
     private readonly InputTensor[] _inputs;
     private readonly OutputTensor[] _outputs;
     private bool _outputsSelected;
-    private Execution.BatchOutputs? _heldOutputs;
+    private BatchOutputs? _heldOutputs;
     private RequestLimits _limits = RequestLimits.None;
 
     // Warm-up's own request: no client sent it, so it is kept out of the metrics and the version's
@@ -265,7 +266,7 @@ public sealed unsafe partial class InferenceRequest
     }
 
     /// <summary>Called by the executor: the request holds one reference to its batch's outputs until released.</summary>
-    internal void HoldOutputs(Execution.BatchOutputs outputs)
+    internal void HoldOutputs(BatchOutputs outputs)
     {
         // A request runs once per use; should it run again (a retry), its earlier outputs go first.
         _heldOutputs?.Release();

@@ -1,5 +1,6 @@
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.Engine.Routing;
 

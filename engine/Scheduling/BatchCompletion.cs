@@ -1,3 +1,4 @@
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 
 namespace LowLatency.Engine.Scheduling;
@@ -51,9 +52,9 @@ internal sealed class BatchCompletion : IThreadPoolWorkItem
     void IThreadPoolWorkItem.Execute()
     {
         int count = _count;
-        if (Diagnostics.EngineTracing.Enabled)
+        if (EngineTracing.Enabled)
         {
-            Diagnostics.EngineTracing.RecordBatch(_requests.AsSpan(0, count));
+            EngineTracing.RecordBatch(_requests.AsSpan(0, count));
         }
 
         var first = _requests[0]!;

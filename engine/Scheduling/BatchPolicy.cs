@@ -1,23 +1,5 @@
 namespace LowLatency.Engine.Scheduling;
 
-/// <summary>Why a batch is sent now.</summary>
-public enum SendReason : byte
-{
-    None,
-
-    /// <summary>The batch cannot grow: <c>max_batch_size</c> reached, the next request does not fit or cannot join, or it passed the largest preferred size.</summary>
-    Full,
-
-    /// <summary>A preferred batch size is formed (before any window expired).</summary>
-    Preferred,
-
-    /// <summary>The earliest batching window of the requests in it expired.</summary>
-    Window,
-
-    /// <summary>The server is shutting down: queued requests go without waiting.</summary>
-    Drain,
-}
-
 /// <summary>
 /// Triton's dynamic batcher decision as a pure function of the queue and the time: walk the candidates
 /// in priority order, grow the batch up to <c>max_batch_size</c>, remember the largest preferred size
@@ -137,13 +119,4 @@ public struct BatchPolicy
 
         return new BatchDecision(SendReason.None, 0, 0, _earliestWindow, 0);
     }
-}
-
-/// <summary>
-/// Send <see cref="Count"/> requests (<see cref="Rows"/> rows) now, eligible since
-/// <see cref="EligibleUs"/>; or, when <see cref="Reason"/> is None, wait until <see cref="WaitUntilUs"/>.
-/// </summary>
-public readonly record struct BatchDecision(SendReason Reason, int Count, int Rows, long WaitUntilUs, long EligibleUs)
-{
-    public bool Send => Reason != SendReason.None;
 }

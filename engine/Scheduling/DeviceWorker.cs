@@ -1,6 +1,9 @@
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Engine.Time;
 using LowLatency.Native.Threading;
 using TorchSharp;
 
@@ -20,7 +23,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private readonly IBatchRunner _executor;
     private readonly ComputeEstimator _estimator;
     private readonly ParkingSpot _spot = new();
-    private readonly IModelScheduler _scheduler;
+    private readonly ISchedulerThread _scheduler;
     private readonly InferenceRequest[] _batch;
     private readonly List<BatchCompletion> _completions = [];
     private readonly string _name;
@@ -42,7 +45,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     // Whether this thread runs under SCHED_FIFO (set and read on the worker thread only).
     private bool _realtime;
 
-    public DeviceWorker(ModelConfig config, IBatchRunner runner, ComputeEstimator estimator, IModelScheduler scheduler, TWait wait, string name, int[] cores, EngineThreading threading)
+    public DeviceWorker(ModelConfig config, IBatchRunner runner, ComputeEstimator estimator, ISchedulerThread scheduler, TWait wait, string name, int[] cores, EngineThreading threading)
     {
         _threading = threading;
         _intraOpThreads = Math.Max(1, threading.IntraOpThreads);
@@ -69,7 +72,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     /// <summary>When the batch running is expected to end (µs); kept by the scheduler for admission control.</summary>
     public long ExpectedFreeUs { get; set; }
 
-    public Serving.ModelVersion? Model { get; set; }
+    public ModelVersion? Model { get; set; }
 
     /// <summary>Test hook: throws on the worker thread, outside any batch, to kill it.</summary>
     internal volatile bool InjectThreadDeath;
@@ -334,7 +337,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         foreach (var r in batch)
         {
             r.Succeed(now);
-            if (Diagnostics.EngineTracing.Enabled)
+            if (EngineTracing.Enabled)
             {
                 // The batch's span is recorded with the requests the completion publishes: all of them.
                 r.StopPoller();
@@ -405,30 +408,4 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         _executor.Dispose();
         _spot.Dispose();
     }
-}
-
-/// <summary>The scheduler's view of a worker, whatever its wait strategy.</summary>
-internal interface IDeviceWorker : IDisposable
-{
-    Span<InferenceRequest> BatchBuffer { get; }
-
-    bool IsIdle { get; }
-
-    long IdleSinceUs { get; }
-
-    int Restarts { get; }
-
-    long ExpectedFreeUs { get; set; }
-
-    Serving.ModelVersion? Model { get; set; }
-
-    void Start();
-
-    void Run(int count);
-
-    void Wake();
-
-    void WakeAhead(long deadlineUs);
-
-    void Stop();
 }

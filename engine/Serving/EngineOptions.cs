@@ -1,3 +1,6 @@
+using LowLatency.Engine.Repository;
+using LowLatency.Engine.Scheduling;
+
 namespace LowLatency.Engine.Serving;
 
 /// <summary>Engine settings; the host binds them from the <c>LowLatency</c> configuration section.</summary>
@@ -14,8 +17,8 @@ public sealed class EngineOptions
     /// </summary>
     public int IntraOpThreads { get; set; } = 1;
 
-    /// <summary>How schedulers and device workers wait; see <see cref="Scheduling.WaitStrategyKind"/>.</summary>
-    public Scheduling.WaitStrategyKind WaitStrategy { get; set; } = Scheduling.WaitStrategyKind.SpinThenPark;
+    /// <summary>How schedulers and device workers wait; see <see cref="WaitStrategyKind"/>.</summary>
+    public WaitStrategyKind WaitStrategy { get; set; } = WaitStrategyKind.SpinThenPark;
 
     /// <summary>
     /// How long a thread spins before parking under <c>SpinThenPark</c>. 50 µs covers the gap between
@@ -124,7 +127,7 @@ public sealed class EngineOptions
         {
             yield return $"LowLatency:WorkerRealtimePriority must be within 0 … 99 (0: off; 1 … 99: SCHED_FIFO priority), not {WorkerRealtimePriority}";
         }
-        else if (WorkerRealtimePriority > 0 && WaitStrategy == Scheduling.WaitStrategyKind.Spin)
+        else if (WorkerRealtimePriority > 0 && WaitStrategy == WaitStrategyKind.Spin)
         {
             yield return "LowLatency:WorkerRealtimePriority cannot be used with LowLatency:WaitStrategy=Spin: a realtime worker that never parks holds its core against every other thread, always";
         }

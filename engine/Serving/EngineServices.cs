@@ -1,5 +1,7 @@
 using LowLatency.Engine.Execution;
+using LowLatency.Engine.Requests;
 using LowLatency.Engine.Routing;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.Engine.Serving;
 
@@ -13,13 +15,4 @@ internal sealed record EngineServices(IClock Clock, RoutingEpoch Epoch, Func<Mod
     public RequestLimits Limits { get; init; } = RequestLimits.None;
 
     public static EngineServices Default() => new(SystemClock.Instance, new RoutingEpoch(), null);
-}
-
-/// <summary>
-/// Server-wide request bounds: elements per tensor, rows per request (0: only the model's
-/// <c>max_batch_size</c>). A request over one gets 400 naming the setting.
-/// </summary>
-public sealed record RequestLimits(long MaxTensorElements, int MaxBatchRowsPerRequest)
-{
-    public static readonly RequestLimits None = new(long.MaxValue, 0);
 }

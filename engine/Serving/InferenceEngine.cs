@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Repository;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Scheduling;
 using LowLatency.Native.Torch;
 
 namespace LowLatency.Engine.Serving;
@@ -21,10 +24,10 @@ public sealed partial class InferenceEngine : IDisposable
     private readonly ConcurrentDictionary<string, ModelStatus> _status = new(StringComparer.Ordinal);
     private IReadOnlyList<ModelDefinition> _definitions = [];
     private volatile FrozenDictionary<string, ServedModel> _models = FrozenDictionary<string, ServedModel>.Empty;
-    private Scheduling.EngineThreading? _threading;
+    private EngineThreading? _threading;
     private ModelLoaderThread? _loader;
     private Timer? _poll;
-    private Action<Diagnostics.EngineEvent>? _log;
+    private Action<EngineEvent>? _log;
     private volatile bool _ready;
     private volatile bool _stopping;
 
@@ -85,29 +88,29 @@ public sealed partial class InferenceEngine : IDisposable
     /// Loads libtorch and every scanned model on the loader thread, warms each up, then marks the
     /// engine ready. A model that fails to load at start throws (the host exits), as Triton does.
     /// </summary>
-    public void Load(Action<Diagnostics.EngineEvent>? log = null)
+    public void Load(Action<EngineEvent>? log = null)
     {
         _log = log;
         NativeReport = TorchRuntime.Initialize(_options.IntraOpThreads);
-        log?.Invoke(new(Diagnostics.EngineEventKind.Runtime, null, null, $"libtorch: {NativeReport.Reason}"));
-        _threading = new Scheduling.EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice)
+        log?.Invoke(new(EngineEventKind.Runtime, null, null, $"libtorch: {NativeReport.Reason}"));
+        _threading = new EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice)
         {
             DefaultMaxQueueSize = _options.MaxQueueSize,
             RealtimePriority = _options.WorkerRealtimePriority,
-            AnswerPolling = new Scheduling.AnswerPolling(_options.AnswerPollMicroseconds, Math.Max(1, Environment.ProcessorCount / 2)),
+            AnswerPolling = new AnswerPolling(_options.AnswerPollMicroseconds, Math.Max(1, Environment.ProcessorCount / 2)),
         };
         if (_options.ThreadNice != 0)
         {
             log?.Invoke(Allowed(() => Native.Threading.ThreadTuning.SetNice(_options.ThreadNice))
-                ? new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"engine threads run at nice {_options.ThreadNice}")
-                : new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"engine threads cannot run at nice {_options.ThreadNice} (needs CAP_SYS_NICE or RLIMIT_NICE); they run at the default", IsWarning: true));
+                ? new(EngineEventKind.ThreadPriority, null, null, $"engine threads run at nice {_options.ThreadNice}")
+                : new(EngineEventKind.ThreadPriority, null, null, $"engine threads cannot run at nice {_options.ThreadNice} (needs CAP_SYS_NICE or RLIMIT_NICE); they run at the default", IsWarning: true));
         }
 
         if (_options.WorkerRealtimePriority != 0)
         {
             log?.Invoke(Allowed(() => Native.Threading.ThreadTuning.UseRealtimePriority(_options.WorkerRealtimePriority))
-                ? new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"device workers run at SCHED_FIFO priority {_options.WorkerRealtimePriority}")
-                : new(Diagnostics.EngineEventKind.ThreadPriority, null, null, $"device workers cannot run at SCHED_FIFO priority {_options.WorkerRealtimePriority} (needs CAP_SYS_NICE or RLIMIT_RTPRIO); they run as ordinary threads", IsWarning: true));
+                ? new(EngineEventKind.ThreadPriority, null, null, $"device workers run at SCHED_FIFO priority {_options.WorkerRealtimePriority}")
+                : new(EngineEventKind.ThreadPriority, null, null, $"device workers cannot run at SCHED_FIFO priority {_options.WorkerRealtimePriority} (needs CAP_SYS_NICE or RLIMIT_RTPRIO); they run as ordinary threads", IsWarning: true));
         }
 
         if (_options.WorkerCores.Length > 0)

@@ -3,10 +3,12 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Routing;
 using LowLatency.Engine.Scheduling;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.Engine.Serving;
 
@@ -16,7 +18,7 @@ public sealed class ModelVersion : IDisposable
     private const int PoolCapacity = 1024;
 
     private readonly TorchScriptModel _model;
-    private readonly IModelScheduler _scheduler;
+    private readonly ISchedulerThread _scheduler;
     private readonly AnswerPolling _polling;
     private readonly ConcurrentQueue<InferenceRequest> _pool = new();
     private int _pooled;
@@ -29,7 +31,7 @@ public sealed class ModelVersion : IDisposable
     private bool _previousAlone;
     private volatile bool _stopped;
     private bool _retired;
-    private Diagnostics.IRequestMetricsSink? _metricsSink;
+    private IRequestMetricsSink? _metricsSink;
     private int _disposed;
 
     // One reference belongs to the routing table that publishes this version; each request routed to
@@ -47,16 +49,16 @@ public sealed class ModelVersion : IDisposable
         _polling = threading.AnswerPolling;
         Estimator = new ComputeEstimator(config.MaxBatchSize);
         Limits = services.Limits;
-        Health = new VersionHealth(config.Health, services.Clock, services.Epoch, (h, state) => Diagnostics.EngineMetrics.RecordTransition(this, state));
+        Health = new VersionHealth(config.Health, services.Clock, services.Epoch, (h, state) => EngineMetrics.RecordTransition(this, state));
         IBatchRunner Runner() => services.WrapRunner is { } wrap ? wrap(this, new BatchExecutor(config, model)) : new BatchExecutor(config, model);
         _scheduler = threading.WaitStrategy switch
         {
-            WaitStrategyKind.Spin => new ModelScheduler<SpinWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, default),
-            WaitStrategyKind.Park => new ModelScheduler<ParkWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, default),
-            _ => new ModelScheduler<SpinThenParkWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, new SpinThenParkWaitStrategy(threading.SpinMicroseconds)),
+            WaitStrategyKind.Spin => new SchedulerThread<SpinWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, default),
+            WaitStrategyKind.Park => new SchedulerThread<ParkWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, default),
+            _ => new SchedulerThread<SpinThenParkWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, new SpinThenParkWaitStrategy(threading.SpinMicroseconds)),
         };
         _scheduler.AttachModel(this);
-        Diagnostics.EngineMetrics.Register(this);
+        EngineMetrics.Register(this);
     }
 
     public ModelConfig Config { get; }
@@ -97,7 +99,7 @@ public sealed class ModelVersion : IDisposable
     /// <summary>How far ahead of a batching window's end an idle worker of this version is woken (µs; measured, see WakeLead).</summary>
     public int WakeLeadMicroseconds => (int)_scheduler.Lead.Microseconds;
 
-    internal IModelScheduler Scheduler => _scheduler;
+    internal ISchedulerThread Scheduler => _scheduler;
 
     /// <summary>Native handles this version holds (module, arenas, cached views, outputs still read).</summary>
     public NativeHandleCount Handles => _model.Handles;
@@ -150,7 +152,7 @@ public sealed class ModelVersion : IDisposable
     internal bool IsRetired => Volatile.Read(ref _retired);
 
     /// <summary>This version's sink of the process's metrics exporter, bound on first use; null while there is none.</summary>
-    internal Diagnostics.IRequestMetricsSink? MetricsSink => _metricsSink ??= Diagnostics.EngineMetrics.SinkFor(this);
+    internal IRequestMetricsSink? MetricsSink => _metricsSink ??= EngineMetrics.SinkFor(this);
 
     private void DisposeRetired()
     {
@@ -374,7 +376,7 @@ public sealed class ModelVersion : IDisposable
         }
 
         _stopped = true;
-        Diagnostics.EngineMetrics.Unregister(this);
+        EngineMetrics.Unregister(this);
         var spin = default(SpinWait);
         while (Volatile.Read(ref _entering) != 0)
         {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
-using LowLatency.Engine.Routing;
+using LowLatency.Engine.Serving;
 using Prometheus;
 
 namespace LowLatency.Host.Diagnostics;

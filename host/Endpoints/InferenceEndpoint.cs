@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Protocol;
@@ -159,7 +160,7 @@ internal static class InferenceEndpoint
 
             if (span is not null)
             {
-                LowLatency.Engine.Diagnostics.EngineTracing.RecordRequest(span, request);
+                EngineTracing.RecordRequest(span, request);
             }
 
             if (request.ExecEndUs != 0)
@@ -180,7 +181,7 @@ internal static class InferenceEndpoint
 
             if (routed.Degraded is not null)
             {
-                ctx.Response.Headers[DegradedHeader] = routed.Kind == LowLatency.Engine.Routing.RouteKind.FallbackModel ? "fallback-model" : "fallback-response";
+                ctx.Response.Headers[DegradedHeader] = routed.Kind == RouteKind.FallbackModel ? "fallback-model" : "fallback-response";
             }
 
             ctx.Response.ContentType = WireFormats.ContentType(responseFormat);
@@ -282,7 +283,7 @@ internal static class InferenceEndpoint
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
     {
-        var span = LowLatency.Engine.Diagnostics.EngineTracing.Source.StartActivity("infer " + model.Config.Name);
+        var span = EngineTracing.Source.StartActivity("infer " + model.Config.Name);
         if (span is not null)
         {
             request.TraceContext = span.Context;

@@ -1,4 +1,4 @@
-using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Serving;
 using Prometheus;
 
 namespace LowLatency.Host.Endpoints;

@@ -7,6 +7,7 @@ using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Scheduling;
 using LowLatency.Engine.Serving;
+using LowLatency.Engine.Time;
 using TorchSharp;
 
 // The engine without HTTP: submit -> batch -> execute -> complete, timed per request from the
@@ -23,7 +24,7 @@ if (args.Contains("--prometheus"))
     // exported them until session 5. The server now binds the per-request and per-batch series once
     // per version (host/Diagnostics/PrometheusRequestMetrics.cs) and the adapter takes only the
     // gauges, so this measures the old way, as an upper bound of what listening costs.
-    Prometheus.Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = i => i.Meter.Name == LowLatency.Engine.Diagnostics.EngineMetrics.MeterName);
+    Prometheus.Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = i => i.Meter.Name == EngineMetrics.MeterName);
     await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(Stream.Null);
 }
 

@@ -16,7 +16,7 @@ public class BatchFormationBenchmarks
     private readonly InferenceRequest[] _requests = new InferenceRequest[Requests];
     private readonly InferenceRequest[] _batch = new InferenceRequest[64];
     private ModelConfig _config = null!;
-    private BatchScheduler _scheduler = null!;
+    private SchedulerState _scheduler = null!;
     private long _now;
 
     [GlobalSetup]
@@ -24,7 +24,7 @@ public class BatchFormationBenchmarks
     {
         _config = Repo.Config("ctr-ranker");
         var estimator = new ComputeEstimator(_config.MaxBatchSize);
-        _scheduler = new BatchScheduler(_config, _config.Qos, estimator, workers: 1, nowUs: 0);
+        _scheduler = new SchedulerState(_config, _config.Qos, estimator, workers: 1, nowUs: 0);
         for (int i = 0; i < Requests; i++)
         {
             _requests[i] = new InferenceRequest(_config);

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
 using LowLatency.Host.Protocol;
 using MessagePack;

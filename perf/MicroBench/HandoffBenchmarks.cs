@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
-using LowLatency.Engine.Config;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Scheduling;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.MicroBench;
 
@@ -17,7 +17,7 @@ public class HandoffBenchmarks
     private const int Burst = 16;
     private readonly InferenceRequest[] _requests = new InferenceRequest[Burst];
     private readonly ValueTask<bool>[] _done = new ValueTask<bool>[Burst];
-    private ModelScheduler<SpinThenParkWaitStrategy> _scheduler = null!;
+    private SchedulerThread<SpinThenParkWaitStrategy> _scheduler = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -26,7 +26,7 @@ public class HandoffBenchmarks
         TorchRuntime.Initialize(1);
         var config = Repo.Config("ctr-ranker");
         var threading = new EngineThreading(WaitStrategyKind.SpinThenPark, 50, [], 1);
-        _scheduler = new ModelScheduler<SpinThenParkWaitStrategy>(config, 1, () => new NoModel(), new ComputeEstimator(config.MaxBatchSize), config.Qos, threading, new SpinThenParkWaitStrategy(50));
+        _scheduler = new SchedulerThread<SpinThenParkWaitStrategy>(config, 1, () => new NoModel(), new ComputeEstimator(config.MaxBatchSize), config.Qos, threading, new SpinThenParkWaitStrategy(50));
         for (int i = 0; i < Burst; i++)
         {
             _requests[i] = new InferenceRequest(config);

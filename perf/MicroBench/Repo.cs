@@ -1,4 +1,5 @@
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
 
 namespace LowLatency.MicroBench;
 
@@ -10,7 +11,7 @@ internal static class Repo
     public static ModelConfig Config(string model) => ModelConfigReader.Read(Path.Combine(ModelDir(model), "config.json"));
 
     /// <summary>Puts a config-only ctr-ranker request back in use with one row of (owned) inputs.</summary>
-    public static void RentCtrRow(LowLatency.Engine.Requests.InferenceRequest r)
+    public static void RentCtrRow(InferenceRequest r)
     {
         r.OnRent();
         r.AddInput(0, TensorDataType.Int64, [1, 26]);

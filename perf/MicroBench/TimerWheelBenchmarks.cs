@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using LowLatency.Engine.Scheduling;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.MicroBench;
 

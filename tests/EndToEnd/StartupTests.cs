@@ -1,5 +1,7 @@
 using System.Net;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Execution;
+using LowLatency.Engine.Repository;
 using LowLatency.Host;
 using LowLatency.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -111,12 +113,12 @@ public sealed class StartupTests
     [Fact]
     public void A_corrupt_model_file_is_reported_with_libtorchs_reason()
     {
-        LowLatency.Engine.Execution.TorchRuntime.Initialize(1);
+        TorchRuntime.Initialize(1);
         using var repo = new TempRepository();
         repo.AddModel("broken", """{"name": "broken", "platform": "pytorch_libtorch", "max_batch_size": 4, "input": [{"name": "x", "data_type": "TYPE_FP32", "dims": [2]}], "output": [{"name": "y", "data_type": "TYPE_FP32", "dims": [2]}]}""", "not a zip file"u8.ToArray());
         string file = Path.Combine(repo.Root, "broken", "1", "model.pt");
-        var config = LowLatency.Engine.Repository.ModelRepository.Scan(repo.Root)[0].Config;
-        var e = Assert.Throws<ModelConfigException>(() => LowLatency.Engine.Execution.TorchScriptModel.Load(file, config));
+        var config = ModelRepository.Scan(repo.Root)[0].Config;
+        var e = Assert.Throws<ModelConfigException>(() => TorchScriptModel.Load(file, config));
         Assert.Equal($"{file}: not a TorchScript file libtorch can load: PytorchStreamReader failed reading zip archive: not a ZIP archive", e.Message);
     }
 

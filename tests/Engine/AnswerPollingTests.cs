@@ -1,7 +1,9 @@
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Repository;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Scheduling;
 using LowLatency.Engine.Serving;
+using LowLatency.Engine.Time;
 using LowLatency.Tests.Infrastructure;
 
 namespace LowLatency.Tests.Engine;

@@ -1,4 +1,5 @@
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Repository;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Scheduling;
 using LowLatency.Engine.Serving;
@@ -123,7 +124,7 @@ public sealed class EngineConcurrencyTests
     {
         using var engine = StartEngine();
         var model = CtrRows.Latest(engine);
-        var worker = (DeviceWorker<SpinThenParkWaitStrategy>)((ModelScheduler<SpinThenParkWaitStrategy>)model.Scheduler).Workers[0];
+        var worker = (DeviceWorker<SpinThenParkWaitStrategy>)((SchedulerThread<SpinThenParkWaitStrategy>)model.Scheduler).Workers[0];
         worker.InjectThreadDeath = true;
 
         var victim = CtrRows.Build(model, 0, 1);

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using LowLatency.Engine.Config;
-using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Repository;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Scheduling;
 using LowLatency.Engine.Serving;

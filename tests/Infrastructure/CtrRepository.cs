@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 
@@ -96,7 +97,7 @@ public sealed class CtrRepository : IDisposable
     public void Dispose() => _repo.Dispose();
 }
 
-public sealed record Sent(InferenceStatus Status, long? Version, LowLatency.Engine.Routing.RouteKind Kind, string? Error, float Value)
+public sealed record Sent(InferenceStatus Status, long? Version, RouteKind Kind, string? Error, float Value)
 {
     public string? Model { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LowLatency.Engine.Serving;
 using MessagePack;
 
 namespace LowLatency.Tests.Infrastructure;

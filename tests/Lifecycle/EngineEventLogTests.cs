@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Repository;
 using LowLatency.Engine.Serving;
 using LowLatency.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;

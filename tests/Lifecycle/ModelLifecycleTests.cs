@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using LowLatency.Engine.Execution;
+using LowLatency.Engine.Repository;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Tests.Infrastructure;

@@ -1,3 +1,5 @@
+using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Repository;
 using LowLatency.Engine.Serving;
 using LowLatency.Native.Threading;
 using LowLatency.Tests.Infrastructure;
@@ -163,10 +165,10 @@ public sealed class ThreadTuningTests
         repo.AddModel("fifo", config);
         using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root, WorkerRealtimePriority = 3 });
         engine.Scan();
-        var log = new List<LowLatency.Engine.Diagnostics.EngineEvent>();
+        var log = new List<EngineEvent>();
         engine.Load(log.Add);
         var policyByThread = ThreadStatFields("fifo", 38);
-        Assert.Contains(log, e => e.Kind == LowLatency.Engine.Diagnostics.EngineEventKind.ThreadPriority && e.IsWarning == !allowed && e.Message.Contains("SCHED_FIFO priority 3", StringComparison.Ordinal));
+        Assert.Contains(log, e => e.Kind == EngineEventKind.ThreadPriority && e.IsWarning == !allowed && e.Message.Contains("SCHED_FIFO priority 3", StringComparison.Ordinal));
 
         // Field 41 of stat is the policy (1: SCHED_FIFO, 0: SCHED_OTHER); the worker sets it as it starts.
         Assert.True(policyByThread.Count >= 2, string.Join(", ", policyByThread.Keys));

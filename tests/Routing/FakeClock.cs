@@ -1,4 +1,4 @@
-using LowLatency.Engine.Routing;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.Tests.Routing;
 

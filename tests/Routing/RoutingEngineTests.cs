@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Repository;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Routing;
 using LowLatency.Engine.Serving;

@@ -1,5 +1,6 @@
 using CsCheck;
 using LowLatency.Engine.Scheduling;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.Tests.Scheduling;
 

@@ -1,71 +1,7 @@
+using LowLatency.Engine.Time;
 using LowLatency.Native.Threading;
 
 namespace LowLatency.Engine.Scheduling;
-
-/// <summary>
-/// How a dedicated thread waits for work or for a deadline. A struct type parameter of the loops
-/// that use it, so the call is devirtualised and inlined.
-/// </summary>
-public interface IWaitStrategy
-{
-    /// <summary>
-    /// A device worker's wait for its next batch: until <paramref name="spot"/> is signalled or
-    /// <paramref name="deadlineUs"/> (µs, <see cref="MonotonicClock"/>; MaxValue for none) passes.
-    /// </summary>
-    void Wait(ParkingSpot spot, long deadlineUs);
-
-    /// <summary>
-    /// The scheduler thread's wait for its next timer (a batching window or a timeout), or a signal.
-    /// It hands nothing off (submitters and idle workers take the scheduling step themselves), so
-    /// spinning after a step buys nothing and takes a core from the workers; what matters is waking
-    /// on time, which a futex alone does not promise below a millisecond: spin only near the deadline.
-    /// Where the strategy spins before a deadline, <paramref name="ahead"/> is told as the spin
-    /// starts, so that a parked worker can be woken in time to be spinning when the batch comes.
-    /// </summary>
-    void WaitForTimer(ParkingSpot spot, long deadlineUs, IDeadlineAhead ahead);
-}
-
-/// <summary>Told, its <see cref="Lead"/> before a timed wait's deadline, that it is coming.</summary>
-public interface IDeadlineAhead
-{
-    /// <summary>How far ahead to tell, and where the wait reports how late its parks returned.</summary>
-    WakeLead Lead { get; }
-
-    void OnDeadlineAhead(long deadlineUs);
-}
-
-/// <summary>Which <see cref="IWaitStrategy"/> the engine's threads use (setting <c>LowLatency:WaitStrategy</c>).</summary>
-public enum WaitStrategyKind
-{
-    /// <summary>Spin for <c>SpinMicroseconds</c>, then park: microsecond hand-offs under load, no burnt core when idle. The default.</summary>
-    SpinThenPark,
-
-    /// <summary>Never park: the lowest hand-off latency, at the price of one busy core per thread, always.</summary>
-    Spin,
-
-    /// <summary>Park at once: the least CPU, a futex wake-up (several µs) per hand-off.</summary>
-    Park,
-}
-
-public struct SpinWaitStrategy : IWaitStrategy
-{
-    public readonly void WaitForTimer(ParkingSpot spot, long deadlineUs, IDeadlineAhead ahead) => Wait(spot, deadlineUs);
-
-    public readonly void Wait(ParkingSpot spot, long deadlineUs)
-    {
-        while (!spot.TryConsume() && MonotonicClock.NowMicroseconds() < deadlineUs)
-        {
-            Thread.SpinWait(8);
-        }
-    }
-}
-
-public struct ParkWaitStrategy : IWaitStrategy
-{
-    public readonly void WaitForTimer(ParkingSpot spot, long deadlineUs, IDeadlineAhead ahead) => SpinThenParkWaitStrategy.Park(spot, deadlineUs);
-
-    public readonly void Wait(ParkingSpot spot, long deadlineUs) => SpinThenParkWaitStrategy.Park(spot, deadlineUs);
-}
 
 public struct SpinThenParkWaitStrategy(long spinMicroseconds) : IWaitStrategy
 {

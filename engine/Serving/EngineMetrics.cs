@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
+using LowLatency.Engine.Routing;
 
-namespace LowLatency.Engine.Diagnostics;
+namespace LowLatency.Engine.Serving;
 
 /// <summary>
 /// The engine's internals through System.Diagnostics.Metrics (meter <c>LowLatency.Engine</c>), so
@@ -14,7 +16,7 @@ public static class EngineMetrics
     public const string MeterName = "LowLatency.Engine";
 
     private static readonly Meter Meter = new(MeterName, "1.0");
-    private static readonly ConcurrentDictionary<Serving.ModelVersion, byte> Versions = new();
+    private static readonly ConcurrentDictionary<ModelVersion, byte> Versions = new();
 
     // Restarts of versions already stopped, by (model, version): see Unregister.
     private static readonly ConcurrentDictionary<(string, string), int> RetiredRestarts = new();
@@ -74,21 +76,21 @@ public static class EngineMetrics
     };
 
     /// <summary>The route label of a routing decision.</summary>
-    public static string RouteName(Routing.RouteKind kind) => kind switch
+    public static string RouteName(RouteKind kind) => kind switch
     {
-        Routing.RouteKind.Version => "version",
-        Routing.RouteKind.Split => "split",
-        Routing.RouteKind.Key => "key",
-        Routing.RouteKind.FallbackModel => "fallback_model",
-        Routing.RouteKind.FallbackResponse => "fallback_response",
+        RouteKind.Version => "version",
+        RouteKind.Split => "split",
+        RouteKind.Key => "key",
+        RouteKind.FallbackModel => "fallback_model",
+        RouteKind.FallbackResponse => "fallback_response",
         _ => "unknown",
     };
 
     /// <summary>The exporter's sink for a version, once one is set; the version caches it.</summary>
-    internal static IRequestMetricsSink? SinkFor(Serving.ModelVersion version) => _exporter?.For(version.Config.Name, version.VersionString);
+    internal static IRequestMetricsSink? SinkFor(ModelVersion version) => _exporter?.For(version.Config.Name, version.VersionString);
 
     /// <summary>Once per routed request: the version it reached and how.</summary>
-    internal static void RecordRoute(Serving.ModelVersion version, Routing.RouteKind kind)
+    internal static void RecordRoute(ModelVersion version, RouteKind kind)
     {
         version.MetricsSink?.OnRouted(kind);
         if (Routed.Enabled)
@@ -97,7 +99,7 @@ public static class EngineMetrics
         }
     }
 
-    internal static void RecordTransition(Serving.ModelVersion version, Routing.BreakerState state) =>
+    internal static void RecordTransition(ModelVersion version, BreakerState state) =>
         Transitions.Add(1, new KeyValuePair<string, object?>("model", version.Config.Name), new KeyValuePair<string, object?>("version", version.VersionString), new KeyValuePair<string, object?>("state", States[(int)state]));
 
     private static IEnumerable<Measurement<int>> ObserveBreakers()
@@ -113,9 +115,9 @@ public static class EngineMetrics
         }
     }
 
-    internal static void Register(Serving.ModelVersion version) => Versions.TryAdd(version, 0);
+    internal static void Register(ModelVersion version) => Versions.TryAdd(version, 0);
 
-    internal static void Unregister(Serving.ModelVersion version)
+    internal static void Unregister(ModelVersion version)
     {
         if (Versions.TryRemove(version, out _) && version.WorkerRestarts != 0)
         {
@@ -150,7 +152,7 @@ public static class EngineMetrics
         }
     }
 
-    internal static void RecordBatch(Serving.ModelVersion model, int rows, long computeUs)
+    internal static void RecordBatch(ModelVersion model, int rows, long computeUs)
     {
         model.MetricsSink?.OnBatch(rows, computeUs);
         if (BatchRows.Enabled)
@@ -182,7 +184,7 @@ public static class EngineMetrics
     /// last). <paramref name="carried"/> counts of retired objects are added. Collection time only,
     /// so the dictionary costs nothing per request.
     /// </summary>
-    private static List<Measurement<int>> PerVersion(Func<Serving.ModelVersion, int> value, Func<int, int, int> combine, ConcurrentDictionary<(string, string), int>? carried)
+    private static List<Measurement<int>> PerVersion(Func<ModelVersion, int> value, Func<int, int, int> combine, ConcurrentDictionary<(string, string), int>? carried)
     {
         var values = new Dictionary<(string Model, string Version), int>();
         foreach (var v in Versions.Keys)
@@ -208,7 +210,7 @@ public static class EngineMetrics
         return measurements;
     }
 
-    private static List<Measurement<int>> SumPerVersion(Func<Serving.ModelVersion, int> value, ConcurrentDictionary<(string, string), int>? carried) =>
+    private static List<Measurement<int>> SumPerVersion(Func<ModelVersion, int> value, ConcurrentDictionary<(string, string), int>? carried) =>
         PerVersion(value, static (a, b) => a + b, carried);
 
     private static KeyValuePair<string, object?>[] Labels(string model, string version) =>

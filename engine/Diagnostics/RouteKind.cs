@@ -1,4 +1,4 @@
-namespace LowLatency.Engine.Routing;
+namespace LowLatency.Engine.Diagnostics;
 
 /// <summary>How a request reached its version (a metric label).</summary>
 public enum RouteKind

@@ -5,7 +5,7 @@ using LowLatency.Engine.Scheduling;
 namespace LowLatency.Tests.Scheduling;
 
 /// <summary>The scheduling state machine with a fake clock: queues, priorities, policies, timeouts, admission.</summary>
-public sealed class BatchSchedulerTests
+public sealed class SchedulerStateTests
 {
     private static ModelConfig Config(int maxBatch = 8, string batching = """{"preferred_batch_size": [4], "max_queue_delay_microseconds": 100}""", string dims = "[4]", string extra = "") =>
         ModelConfigReader.Parse($$"""
@@ -32,7 +32,7 @@ public sealed class BatchSchedulerTests
 
         public ComputeEstimator Estimator { get; } = new(Math.Max(1, config.MaxBatchSize));
 
-        public BatchScheduler Scheduler { get; } = new(config, config.Qos, new ComputeEstimator(1), workers, 0);
+        public SchedulerState Scheduler { get; } = new(config, config.Qos, new ComputeEstimator(1), workers, 0);
 
         public InferenceRequest[] Batch { get; } = new InferenceRequest[Math.Max(1, config.MaxBatchSize)];
 
@@ -252,7 +252,7 @@ public sealed class BatchSchedulerTests
         var estimator = new ComputeEstimator(4);
         estimator.Record(4, 2_000);
         estimator.Record(1, 1_000);
-        var scheduler = new BatchScheduler(config, config.Qos, estimator, 1, 0);
+        var scheduler = new SchedulerState(config, config.Qos, estimator, 1, 0);
         InferenceRequest Make(long arrival, QosClass qos) => OneRow(config, arrival, qos);
 
         // Realtime: 5 ms deadline. Arrived 6 ms before the scheduler saw it.
@@ -272,7 +272,7 @@ public sealed class BatchSchedulerTests
         // ...but a throughput request behind them all, with 8 ms of work ahead and a 5 ms budget, cannot make it.
         var tooMuch = Make(10_000, QosClass.Throughput);
         var tight = new QosSettings(QosSettings.Default.Realtime, QosSettings.Default.Balanced, new QosPolicy(0, 5_000));
-        var scheduler2 = new BatchScheduler(config with { Qos = tight }, tight, estimator, 1, 0);
+        var scheduler2 = new SchedulerState(config with { Qos = tight }, tight, estimator, 1, 0);
         for (int i = 0; i < 9; i++)
         {
             scheduler2.Admit(Make(10_000, QosClass.None), 10_000);
@@ -320,7 +320,7 @@ public sealed class BatchSchedulerTests
     /// the model's own window (the default class's), compute measured as given, and the one worker
     /// busy until 1 ms (so no request is let through as the estimates' probe).
     /// </summary>
-    private static (ModelConfig Config, BatchScheduler Scheduler) BalancedWithBusyWorker(int preferred, long windowUs, params (int Rows, long Us)[] measured)
+    private static (ModelConfig Config, SchedulerState Scheduler) BalancedWithBusyWorker(int preferred, long windowUs, params (int Rows, long Us)[] measured)
     {
         var qos = new QosSettings(QosSettings.Default.Realtime, new QosPolicy(8_000, 10_000), QosSettings.Default.Throughput);
         var config = Config(maxBatch: 8, batching: $$"""{"preferred_batch_size": [{{preferred}}], "max_queue_delay_microseconds": {{windowUs}}}""") with { Qos = qos };
@@ -330,7 +330,7 @@ public sealed class BatchSchedulerTests
             estimator.Record(rows, us);
         }
 
-        return (config, new BatchScheduler(config, qos, estimator, 1, 0) { WorkersFreeAtUs = 1_000 });
+        return (config, new SchedulerState(config, qos, estimator, 1, 0) { WorkersFreeAtUs = 1_000 });
     }
 
     [Fact]
@@ -341,7 +341,7 @@ public sealed class BatchSchedulerTests
         estimator.Record(1, 1_000);
         estimator.Record(2, 1_500);
         estimator.Record(3, 2_500);
-        var scheduler = new BatchScheduler(config, config.Qos, estimator, 1, 0);
+        var scheduler = new SchedulerState(config, config.Qos, estimator, 1, 0);
         InferenceRequest Make(long arrival, QosClass qos) => OneRow(config, arrival, qos);
 
         // Realtime (5 ms deadline) admitted at once; no worker was free until 4.5 ms later, and a
@@ -389,7 +389,7 @@ public sealed class BatchSchedulerTests
     public void Without_a_max_queue_size_the_servers_default_bound_applies_and_is_named()
     {
         var config = Config(maxBatch: 4, batching: """{"max_queue_delay_microseconds": 100000}""");
-        var scheduler = new BatchScheduler(config, config.Qos, new ComputeEstimator(4), 1, 0) { DefaultMaxQueueSize = 3 };
+        var scheduler = new SchedulerState(config, config.Qos, new ComputeEstimator(4), 1, 0) { DefaultMaxQueueSize = 3 };
         InferenceRequest Make() => OneRow(config, 0, QosClass.None);
 
         for (int i = 0; i < 3; i++)
@@ -404,7 +404,7 @@ public sealed class BatchSchedulerTests
 
         // A model's own max_queue_size wins over the server's default.
         var own = Config(maxBatch: 4, batching: """{"max_queue_delay_microseconds": 100000, "default_queue_policy": {"max_queue_size": 5}}""");
-        var scheduler2 = new BatchScheduler(own, own.Qos, new ComputeEstimator(4), 1, 0) { DefaultMaxQueueSize = 3 };
+        var scheduler2 = new SchedulerState(own, own.Qos, new ComputeEstimator(4), 1, 0) { DefaultMaxQueueSize = 3 };
         for (int i = 0; i < 5; i++)
         {
             Assert.True(scheduler2.Admit(OneRow(own, 0, QosClass.None), 0));

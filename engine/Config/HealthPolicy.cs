@@ -20,12 +20,3 @@ public sealed record HealthPolicy(
 {
     public static readonly HealthPolicy Default = new(true, 0.5, 0, 10, 20, 10, 5, 10);
 }
-
-/// <summary>
-/// What a request gets when no version of its model is healthy (this server's <c>fallback</c>
-/// extension field): another model's answer, or fixed outputs; either is flagged as degraded.
-/// </summary>
-public sealed record FallbackConfig(string? Model, IReadOnlyList<FixedOutput> Outputs);
-
-/// <summary>One output of a fixed fallback answer: the bytes of one row, repeated for every row asked.</summary>
-public sealed record FixedOutput(int Index, byte[] Row);

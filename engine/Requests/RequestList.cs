@@ -1,6 +1,5 @@
-using LowLatency.Engine.Requests;
 
-namespace LowLatency.Engine.Scheduling;
+namespace LowLatency.Engine.Requests;
 
 /// <summary>
 /// An intrusive FIFO of requests (links live in the request): O(1) append, removal from anywhere

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace LowLatency.Engine.Scheduling;
+namespace LowLatency.Engine.Time;
 
 /// <summary>
 /// A hierarchical hashed timer wheel (as in Varghese and Lauck, the Linux kernel, Kafka's TimingWheel):

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace LowLatency.Engine.Scheduling;
+namespace LowLatency.Engine.Time;
 
 /// <summary>Microseconds from the monotonic clock (Stopwatch): the unit of every engine timestamp and deadline.</summary>
 public static class MonotonicClock

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
+using LowLatency.Engine.Time;
 
 namespace LowLatency.Engine.Scheduling;
 
@@ -15,7 +16,7 @@ namespace LowLatency.Engine.Scheduling;
 /// <c>priority_levels</c>, or 1); L+1 is QoS throughput. Within a level, requests whose timeout
 /// passed under a DELAY policy go after the others, as in Triton.
 /// </remarks>
-internal sealed class BatchScheduler
+internal sealed class SchedulerState
 {
     private readonly ModelConfig _config;
     private readonly QosSettings _qos;
@@ -28,7 +29,7 @@ internal sealed class BatchScheduler
     private readonly bool _canPad;
     private readonly TimerWheel _wheel;
 
-    public BatchScheduler(ModelConfig config, QosSettings qos, ComputeEstimator estimator, int workers, long nowUs)
+    public SchedulerState(ModelConfig config, QosSettings qos, ComputeEstimator estimator, int workers, long nowUs)
     {
         _config = config;
         _qos = qos;
@@ -383,7 +384,7 @@ internal sealed class BatchScheduler
         }
     }
 
-    private readonly struct Expire(BatchScheduler owner) : ITimerCallback
+    private readonly struct Expire(SchedulerState owner) : ITimerCallback
     {
         public void OnExpired(TimerNode node)
         {

@@ -1,4 +1,4 @@
-namespace LowLatency.Engine.Requests;
+namespace LowLatency.Engine.Config;
 
 /// <summary>
 /// A request's quality-of-service class (request parameter <c>qos</c>): each has its own batching

@@ -1,4 +1,4 @@
-namespace LowLatency.Engine.Scheduling;
+namespace LowLatency.Engine.Time;
 
 /// <summary>
 /// An entry of a <see cref="TimerWheel"/>, intrusive so that scheduling and cancelling allocate
@@ -16,10 +16,4 @@ public class TimerNode
     public long Deadline { get; internal set; }
 
     public bool IsScheduled => Bucket >= 0;
-}
-
-/// <summary>What a <see cref="TimerWheel"/> calls for each expired node; a struct so the call is devirtualised.</summary>
-public interface ITimerCallback
-{
-    void OnExpired(TimerNode node);
 }

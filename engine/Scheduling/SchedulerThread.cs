@@ -1,6 +1,8 @@
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Engine.Time;
 using LowLatency.Native.Threading;
 
 namespace LowLatency.Engine.Scheduling;
@@ -11,7 +13,7 @@ namespace LowLatency.Engine.Scheduling;
 /// while every worker is busy with a long batch, and hands each free device worker the next batch as
 /// soon as <see cref="BatchPolicy"/> says it should go.
 /// </summary>
-internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
+internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     where TWait : struct, IWaitStrategy
 {
     /// <summary>Requests submitted but not yet taken in by the scheduling step, at most; more are refused (429).</summary>
@@ -20,7 +22,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     private readonly ModelConfig _config;
     private readonly SubmissionQueue<InferenceRequest> _submissions = new(SubmissionCapacity);
     private readonly ParkingSpot _spot = new();
-    private readonly BatchScheduler _core;
+    private readonly SchedulerState _core;
     private readonly ComputeEstimator _estimator;
     private readonly IDeviceWorker[] _workers;
     private readonly Thread _thread;
@@ -46,7 +48,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     // (it then looks again anyway, so nobody needs to wake it).
     private long _plannedWakeUs = long.MinValue;
 
-    public ModelScheduler(ModelConfig config, long version, Func<IBatchRunner> runners, ComputeEstimator estimator, QosSettings qos, EngineThreading threading, TWait wait)
+    public SchedulerThread(ModelConfig config, long version, Func<IBatchRunner> runners, ComputeEstimator estimator, QosSettings qos, EngineThreading threading, TWait wait)
     {
         _config = config;
         _wait = wait;
@@ -64,7 +66,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
 
         _workers = [.. workers];
         _estimator = estimator;
-        _core = new BatchScheduler(config, qos, estimator, _workers.Length, MonotonicClock.NowMicroseconds()) { DefaultMaxQueueSize = threading.DefaultMaxQueueSize };
+        _core = new SchedulerState(config, qos, estimator, _workers.Length, MonotonicClock.NowMicroseconds()) { DefaultMaxQueueSize = threading.DefaultMaxQueueSize };
         _thread = new Thread(Loop) { Name = ThreadName("sched", config.Name, version), IsBackground = true };
         foreach (var w in _workers)
         {
@@ -91,7 +93,7 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
     public bool StepHeldOn(int cpu) => Volatile.Read(ref _owner) != 0 && Volatile.Read(ref _ownerCpu) == cpu;
 
     /// <summary>Gives the workers the model version they run, for their batch metrics.</summary>
-    public void AttachModel(Serving.ModelVersion model)
+    public void AttachModel(ModelVersion model)
     {
         foreach (var w in _workers)
         {
@@ -371,78 +373,5 @@ internal sealed class ModelScheduler<TWait> : IModelScheduler, IDeadlineAhead
         }
 
         _spot.Dispose();
-    }
-}
-
-/// <summary>A model version's scheduler, whatever its wait strategy.</summary>
-internal interface IModelScheduler : IDisposable
-{
-    int QueueDepth { get; }
-
-    /// <summary>How far ahead of a deadline idle workers are woken; the workers report their wake-ups to it.</summary>
-    WakeLead Lead { get; }
-
-    bool StepHeldOn(int cpu);
-
-    void AttachModel(Serving.ModelVersion model);
-
-    long OnWorkerIdle();
-
-    int WorkerRestarts { get; }
-
-    void Submit(InferenceRequest request);
-
-    void Stop();
-}
-
-/// <summary>Thread settings for schedulers and workers.</summary>
-public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMicroseconds, IReadOnlyList<int> WorkerCores, int IntraOpThreads, int Nice = 0)
-{
-    /// <summary>The queue bound per priority level where a model's queue policy sets none (0: unbounded).</summary>
-    public int DefaultMaxQueueSize { get; init; }
-
-    /// <summary>SCHED_FIFO priority of the device workers (1 … 99); 0: ordinary scheduling.</summary>
-    public int RealtimePriority { get; init; }
-
-    /// <summary>Which submitters spin for their answers; shared by every model version of the engine.</summary>
-    public AnswerPolling AnswerPolling { get; init; } = AnswerPolling.Off;
-
-    // Workers given cores so far, across every model and version of the engine.
-    private int _workersPlaced;
-
-    /// <summary>
-    /// The cores of the next device worker, engine-wide round-robin over <see cref="WorkerCores"/>:
-    /// each worker takes <see cref="IntraOpThreads"/> consecutive entries (at most all of them), so
-    /// that its intra-op threads, which inherit its affinity, get cores of their own rather than
-    /// sharing its one; empty when nothing is pinned. Workers of different models take different
-    /// cores while the list lasts.
-    /// </summary>
-    internal int[] NextWorkerCores()
-    {
-        int n = WorkerCores.Count;
-        if (n == 0)
-        {
-            return [];
-        }
-
-        int each = Math.Clamp(IntraOpThreads, 1, n);
-        int first = (int)((uint)(Interlocked.Increment(ref _workersPlaced) - 1) * (long)each % n);
-        var cores = new int[each];
-        for (int j = 0; j < each; j++)
-        {
-            cores[j] = WorkerCores[(first + j) % n];
-        }
-
-        return cores;
-    }
-
-    /// <summary>Applies the per-thread settings every engine thread shares; on the thread itself.</summary>
-    internal void ApplyToCurrentThread()
-    {
-        ThreadTuning.UsePreciseTimers();
-        if (Nice != 0)
-        {
-            ThreadTuning.SetNice(Nice);
-        }
     }
 }

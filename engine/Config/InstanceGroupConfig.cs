@@ -1,0 +1,3 @@
+namespace LowLatency.Engine.Config;
+
+public sealed record InstanceGroupConfig(string? Name, int Count, InstanceKind Kind);

@@ -1,0 +1,7 @@
+namespace LowLatency.Engine.Config;
+
+public enum TimeoutAction
+{
+    Reject,
+    Delay,
+}

@@ -1,0 +1,8 @@
+namespace LowLatency.Engine.Config;
+
+public enum VersionPolicyKind
+{
+    Latest,
+    All,
+    Specific,
+}

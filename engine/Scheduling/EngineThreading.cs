@@ -1,0 +1,55 @@
+using LowLatency.Native.Threading;
+
+namespace LowLatency.Engine.Scheduling;
+
+/// <summary>Thread settings for schedulers and workers.</summary>
+public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMicroseconds, IReadOnlyList<int> WorkerCores, int IntraOpThreads, int Nice = 0)
+{
+    /// <summary>The queue bound per priority level where a model's queue policy sets none (0: unbounded).</summary>
+    public int DefaultMaxQueueSize { get; init; }
+
+    /// <summary>SCHED_FIFO priority of the device workers (1 … 99); 0: ordinary scheduling.</summary>
+    public int RealtimePriority { get; init; }
+
+    /// <summary>Which submitters spin for their answers; shared by every model version of the engine.</summary>
+    public AnswerPolling AnswerPolling { get; init; } = AnswerPolling.Off;
+
+    // Workers given cores so far, across every model and version of the engine.
+    private int _workersPlaced;
+
+    /// <summary>
+    /// The cores of the next device worker, engine-wide round-robin over <see cref="WorkerCores"/>:
+    /// each worker takes <see cref="IntraOpThreads"/> consecutive entries (at most all of them), so
+    /// that its intra-op threads, which inherit its affinity, get cores of their own rather than
+    /// sharing its one; empty when nothing is pinned. Workers of different models take different
+    /// cores while the list lasts.
+    /// </summary>
+    internal int[] NextWorkerCores()
+    {
+        int n = WorkerCores.Count;
+        if (n == 0)
+        {
+            return [];
+        }
+
+        int each = Math.Clamp(IntraOpThreads, 1, n);
+        int first = (int)((uint)(Interlocked.Increment(ref _workersPlaced) - 1) * (long)each % n);
+        var cores = new int[each];
+        for (int j = 0; j < each; j++)
+        {
+            cores[j] = WorkerCores[(first + j) % n];
+        }
+
+        return cores;
+    }
+
+    /// <summary>Applies the per-thread settings every engine thread shares; on the thread itself.</summary>
+    internal void ApplyToCurrentThread()
+    {
+        ThreadTuning.UsePreciseTimers();
+        if (Nice != 0)
+        {
+            ThreadTuning.SetNice(Nice);
+        }
+    }
+}

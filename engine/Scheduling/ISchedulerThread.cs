@@ -1,0 +1,26 @@
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Native.Threading;
+
+namespace LowLatency.Engine.Scheduling;
+
+/// <summary>A model version's scheduler, whatever its wait strategy.</summary>
+internal interface ISchedulerThread : IDisposable
+{
+    int QueueDepth { get; }
+
+    /// <summary>How far ahead of a deadline idle workers are woken; the workers report their wake-ups to it.</summary>
+    WakeLead Lead { get; }
+
+    bool StepHeldOn(int cpu);
+
+    void AttachModel(ModelVersion model);
+
+    long OnWorkerIdle();
+
+    int WorkerRestarts { get; }
+
+    void Submit(InferenceRequest request);
+
+    void Stop();
+}

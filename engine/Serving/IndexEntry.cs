@@ -1,0 +1,4 @@
+namespace LowLatency.Engine.Serving;
+
+/// <summary>One row of the repository index (Triton's repository extension): a model, or one version of it.</summary>
+public sealed record IndexEntry(string Name, string? Version, string? State, string? Reason);
