@@ -1,4 +1,3 @@
-using LowLatency.Engine.Serving;
 
 namespace LowLatency.Engine.Diagnostics;
 

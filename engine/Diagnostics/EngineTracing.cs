@@ -51,14 +51,14 @@ public static class EngineTracing
             return;
         }
 
-        using var span = Source.StartActivity(ActivityKind.Internal, parentContext: default, tags: null, links: links, startTime: ToTime(first.ExecStartUs), name: "batch " + first.Model.Config.Name);
+        using var span = Source.StartActivity(ActivityKind.Internal, parentContext: default, tags: null, links: links, startTime: ToTime(first.ExecStartUs), name: "batch " + first.Config.Name);
         if (span is null)
         {
             return;
         }
 
-        span.SetTag("model", first.Model.Config.Name);
-        span.SetTag("model.version", first.Model.VersionString);
+        span.SetTag("model", first.Config.Name);
+        span.SetTag("model.version", first.Version);
         span.SetTag("batch.requests", batch.Length);
         span.SetTag("batch.rows", rows);
         span.SetEndTime(ToTime(first.ExecEndUs).UtcDateTime);
@@ -74,8 +74,8 @@ public static class EngineTracing
     /// </summary>
     public static void RecordRequest(Activity requestSpan, InferenceRequest r)
     {
-        requestSpan.SetTag("model", r.Model.Config.Name);
-        requestSpan.SetTag("model.version", r.Model.VersionString);
+        requestSpan.SetTag("model", r.Config.Name);
+        requestSpan.SetTag("model.version", r.Version);
         requestSpan.SetTag("outcome", r.Status.ToString());
         if (r.ArrivalUs == 0)
         {

@@ -1,3 +1,4 @@
+using LowLatency.Engine.Requests;
 using LowLatency.Native.Torch;
 using TorchSharp;
 
@@ -13,7 +14,7 @@ namespace LowLatency.Engine.Execution;
 /// an input). Pooled per executor: only the device worker takes one (<see cref="TryTake"/>), any
 /// thread may release it.
 /// </summary>
-internal sealed class BatchOutputs : IDisposable
+internal sealed class BatchOutputs : IOutputHolder, IDisposable
 {
     private readonly TensorHandle[] _tensors;
     private readonly ArenaViews?[] _buffers;

@@ -10,7 +10,7 @@ public static class TorchRuntime
 
     /// <summary>
     /// Loads libtorch (patching around an old libstdc++ when needed) and sets the intra-op thread pool.
-    /// The pool is process-wide in libtorch; see <see cref="EngineOptions.IntraOpThreads"/> for the choice.
+    /// The pool is process-wide in libtorch; the engine option <c>IntraOpThreads</c> says why it defaults to one.
     /// </summary>
     public static LibTorchLoadReport Initialize(int intraOpThreads)
     {

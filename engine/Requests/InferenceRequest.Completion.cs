@@ -1,6 +1,4 @@
 using System.Threading.Tasks.Sources;
-using LowLatency.Engine.Diagnostics;
-using LowLatency.Engine.Serving;
 using LowLatency.Engine.Time;
 
 namespace LowLatency.Engine.Requests;
@@ -11,8 +9,8 @@ namespace LowLatency.Engine.Requests;
 /// continuation: it queues the request itself (an <see cref="IThreadPoolWorkItem"/>) to the thread
 /// pool, where the result is set and the awaiting ASP.NET code continues. Queuing the request rather
 /// than letting the core run continuations asynchronously saves the work-item object the thread pool
-/// would otherwise allocate for every completion. A submitter that polls for its answer
-/// (<see cref="AnswerPolling"/>) is handed it instead, and publishes it on its own thread.
+/// would otherwise allocate for every completion. A submitter that polls for its answer (answer
+/// polling, in Scheduling) is handed it instead, and publishes it on its own thread.
 /// </summary>
 public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPoolWorkItem, IDisposable
 {
@@ -89,7 +87,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         return true;
     }
 
-    /// <summary>Records success at <paramref name="nowUs"/>; the caller publishes it (see <see cref="BatchCompletion"/>).</summary>
+    /// <summary>Records success at <paramref name="nowUs"/>; the caller publishes it (a batch's completion hands it on).</summary>
     internal void Succeed(long nowUs)
     {
         CompletedUs = nowUs;
@@ -108,39 +106,12 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         }
     }
 
-    /// <summary>On a thread-pool thread: publishes the result; the awaiting code continues here, inline.</summary>
-    void IThreadPoolWorkItem.Execute()
-    {
-        // A batch of one completes through here, not through BatchCompletion: its batch span too.
-        if (EngineTracing.Enabled && TraceContext != default && BatchTraceContext == default)
-        {
-            TraceAlone();
-        }
-
-        Publish();
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private void TraceAlone() => EngineTracing.RecordBatch([this]);
+    /// <summary>On a thread-pool thread (or the polling submitter's): publishes the result; the awaiting code continues here, inline.</summary>
+    void IThreadPoolWorkItem.Execute() => Publish();
 
     internal void Publish()
     {
-        if (Model is not null)
-        {
-            if (!_warmUp)
-            {
-                EngineMetrics.RecordRequest(this);
-                if (MetricBatchRows > 0)
-                {
-                    EngineMetrics.RecordBatch(Model, MetricBatchRows, ComputeMicroseconds);
-                }
-
-                Model.Health.Record(Status, CompletedUs - ArrivalUs);
-            }
-
-            Model.OnAnswered();
-        }
-
+        _owner?.OnAnswered(this);
         _completion.SetResult(_succeeded);
     }
 
@@ -173,6 +144,6 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         _succeeded = false;
         _poll = NotPolled;
         _completion.Reset();
-        Model?.ReturnRequest(this);
+        _owner?.Return(this);
     }
 }

@@ -2,16 +2,13 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LowLatency.Engine.Config;
-using LowLatency.Engine.Execution;
-using LowLatency.Engine.Serving;
 
 namespace LowLatency.Engine.Requests;
 
 /// <summary>
 /// One inference request: its input tensors, the outputs it asked for, its scheduling state and its
-/// completion. The host rents one with <see cref="ModelVersion.RentRequest"/>, adds its inputs,
-/// submits it with <see cref="ModelVersion.InferAsync"/>, reads the outputs, and disposes it (back
-/// to the pool). This file holds the tensors; the scheduling state and the completion are in the
+/// completion. The host rents one from a model version, adds its inputs, submits it to that
+/// version, reads the outputs, and disposes it (back to the version's pool). This file holds the tensors; the scheduling state and the completion are in the
 /// partial files beside it.
 /// <para>
 /// An input either borrows the caller's bytes (the request body as Kestrel received it: the device
@@ -27,7 +24,9 @@ public sealed unsafe partial class InferenceRequest
     private readonly InputTensor[] _inputs;
     private readonly OutputTensor[] _outputs;
     private bool _outputsSelected;
-    private BatchOutputs? _heldOutputs;
+    private readonly IRequestOwner? _owner;
+    private readonly RequestLimits _defaultLimits = RequestLimits.None;
+    private IOutputHolder? _heldOutputs;
     private RequestLimits _limits = RequestLimits.None;
 
     // Warm-up's own request: no client sent it, so it is kept out of the metrics and the version's
@@ -35,11 +34,12 @@ public sealed unsafe partial class InferenceRequest
     // of version N would land in the live series of the version N it replaces).
     private bool _warmUp;
 
-    internal InferenceRequest(ModelVersion model)
-        : this(model.Config)
+    internal InferenceRequest(ModelConfig config, string version, RequestLimits limits, IRequestOwner owner)
+        : this(config)
     {
-        Model = model;
-        _limits = model.Limits;
+        Version = version;
+        _owner = owner;
+        _defaultLimits = _limits = limits;
     }
 
     /// <summary>
@@ -54,7 +54,7 @@ public sealed unsafe partial class InferenceRequest
 
     private void ResetLimits()
     {
-        _limits = Model?.Limits ?? RequestLimits.None;
+        _limits = _defaultLimits;
         _warmUp = false;
     }
 
@@ -64,7 +64,6 @@ public sealed unsafe partial class InferenceRequest
     /// <summary>A request for a configuration alone, with no model version behind it: for scheduler tests.</summary>
     internal InferenceRequest(ModelConfig config)
     {
-        Model = null!;
         _config = config;
         int batchRank = _config.Batched ? 1 : 0;
         _inputs = new InputTensor[_config.Inputs.Count];
@@ -80,7 +79,11 @@ public sealed unsafe partial class InferenceRequest
         TimeoutTimer = new RequestTimer(this);
     }
 
-    public ModelVersion Model { get; }
+    /// <summary>The model version answering the request, as the protocol names it (<c>model_version</c>); empty for a request with no version behind it.</summary>
+    public string Version { get; } = string.Empty;
+
+    /// <summary>Warm-up's own request (<see cref="MarkWarmUp"/>): kept out of the metrics and the version's health.</summary>
+    internal bool IsWarmUp => _warmUp;
 
     /// <summary>The configuration the request is checked against (its model version's).</summary>
     public ModelConfig Config => _config;
@@ -266,7 +269,7 @@ public sealed unsafe partial class InferenceRequest
     }
 
     /// <summary>Called by the executor: the request holds one reference to its batch's outputs until released.</summary>
-    internal void HoldOutputs(BatchOutputs outputs)
+    internal void HoldOutputs(IOutputHolder outputs)
     {
         // A request runs once per use; should it run again (a retry), its earlier outputs go first.
         _heldOutputs?.Release();

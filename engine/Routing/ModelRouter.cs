@@ -1,5 +1,3 @@
-using LowLatency.Engine.Serving;
-
 namespace LowLatency.Engine.Routing;
 
 /// <summary>
@@ -10,45 +8,37 @@ namespace LowLatency.Engine.Routing;
 /// </summary>
 public sealed class ModelRouter
 {
-    private readonly ModelVersion[] _versions;
+    /// <summary>What <see cref="Pick"/> returns when no version is healthy and the fallback applies.</summary>
+    public const int Fallback = TrafficSplit.Fallback;
+
+    private readonly VersionHealth[] _health;
+    private readonly long[] _versions;
     private readonly long[] _weights;
     private readonly RoutingEpoch _epoch;
     private readonly Lock _rebuild = new();
     private volatile TrafficSplit _split;
 
-    /// <param name="weights">Version → weight; empty: the latest version takes everything.</param>
-    internal ModelRouter(IReadOnlyDictionary<long, ModelVersion> versions, IReadOnlyDictionary<long, int> weights, RoutingEpoch epoch)
+    /// <param name="participants">The versions taking part, each with its circuit breaker and configured weight: <see cref="Pick"/> returns an index into this list.</param>
+    internal ModelRouter(IReadOnlyList<(long Version, VersionHealth Health, long Weight)> participants, RoutingEpoch epoch)
     {
         _epoch = epoch;
-        var list = new List<ModelVersion>();
-        var w = new List<long>();
-        if (weights.Count == 0)
+        _health = new VersionHealth[participants.Count];
+        _versions = new long[participants.Count];
+        _weights = new long[participants.Count];
+        for (int i = 0; i < participants.Count; i++)
         {
-            list.Add(versions[versions.Keys.Max()]);
-            w.Add(1);
-        }
-        else
-        {
-            foreach (var (v, weight) in weights.OrderBy(p => p.Key))
-            {
-                list.Add(versions[v]);
-                w.Add(weight);
-            }
+            (_versions[i], _health[i], _weights[i]) = participants[i];
         }
 
-        _versions = [.. list];
-        _weights = [.. w];
         _split = Build();
     }
 
-    /// <summary>The versions taking part in the split, with their configured weights.</summary>
-    public IReadOnlyList<(ModelVersion Version, long Weight)> Participants => _versions.Select((v, i) => (v, _weights[i])).ToList();
-
     /// <summary>
-    /// The version for a request that names none (null: no version is healthy and the fallback
-    /// applies). <paramref name="keyHash"/> is the routing key's hash when <paramref name="hasKey"/>.
+    /// The participant for a request that names no version (<see cref="Fallback"/>: no version is
+    /// healthy and the fallback applies). <paramref name="keyHash"/> is the routing key's hash when
+    /// <paramref name="hasKey"/>.
     /// </summary>
-    public ModelVersion? Pick(bool hasKey, ulong keyHash)
+    public int Pick(bool hasKey, ulong keyHash)
     {
         var split = _split;
         if (split.Epoch != _epoch.Value || split.AnyOpen)
@@ -56,8 +46,7 @@ public sealed class ModelRouter
             split = Refresh(split);
         }
 
-        int c = hasKey ? split.ForKey(keyHash) : split.Next();
-        return c == TrafficSplit.Fallback ? null : _versions[c];
+        return hasKey ? split.ForKey(keyHash) : split.Next();
     }
 
     private TrafficSplit Refresh(TrafficSplit split)
@@ -65,9 +54,9 @@ public sealed class ModelRouter
         if (split.AnyOpen)
         {
             // An ejected version gets no answers to move it on: its cool-down is checked here.
-            foreach (var v in _versions)
+            foreach (var health in _health)
             {
-                v.Health.Tick();
+                health.Tick();
             }
         }
 
@@ -97,7 +86,7 @@ public sealed class ModelRouter
         bool anyClosed = false, anyOpen = false;
         for (int i = 0; i < _versions.Length; i++)
         {
-            var health = _versions[i].Health;
+            var health = _health[i];
             long w = _weights[i] * 100;
             long e = !health.Policy.Enabled ? w : health.State switch
             {
@@ -112,7 +101,7 @@ public sealed class ModelRouter
             if (e > 0)
             {
                 candidates.Add(i);
-                ids.Add(_versions[i].Version);
+                ids.Add(_versions[i]);
                 weights.Add(e);
             }
         }

@@ -2,7 +2,6 @@ using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
-using LowLatency.Engine.Serving;
 using LowLatency.Engine.Time;
 using LowLatency.Native.Threading;
 using TorchSharp;
@@ -71,8 +70,6 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
 
     /// <summary>When the batch running is expected to end (µs); kept by the scheduler for admission control.</summary>
     public long ExpectedFreeUs { get; set; }
-
-    public ModelVersion? Model { get; set; }
 
     /// <summary>Test hook: throws on the worker thread, outside any batch, to kill it.</summary>
     internal volatile bool InjectThreadDeath;

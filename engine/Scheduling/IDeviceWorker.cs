@@ -1,5 +1,4 @@
 using LowLatency.Engine.Requests;
-using LowLatency.Engine.Serving;
 using LowLatency.Native.Threading;
 using TorchSharp;
 
@@ -17,8 +16,6 @@ internal interface IDeviceWorker : IDisposable
     int Restarts { get; }
 
     long ExpectedFreeUs { get; set; }
-
-    ModelVersion? Model { get; set; }
 
     void Start();
 

@@ -1,5 +1,4 @@
 using LowLatency.Engine.Requests;
-using LowLatency.Engine.Serving;
 using LowLatency.Native.Threading;
 
 namespace LowLatency.Engine.Scheduling;
@@ -13,8 +12,6 @@ internal interface ISchedulerThread : IDisposable
     WakeLead Lead { get; }
 
     bool StepHeldOn(int cpu);
-
-    void AttachModel(ModelVersion model);
 
     long OnWorkerIdle();
 

@@ -1,7 +1,6 @@
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Execution;
 using LowLatency.Engine.Requests;
-using LowLatency.Engine.Serving;
 using LowLatency.Engine.Time;
 using LowLatency.Native.Threading;
 
@@ -91,15 +90,6 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
 
     /// <summary>Whether a thread holds the scheduling step and took it on <paramref name="cpu"/>.</summary>
     public bool StepHeldOn(int cpu) => Volatile.Read(ref _owner) != 0 && Volatile.Read(ref _ownerCpu) == cpu;
-
-    /// <summary>Gives the workers the model version they run, for their batch metrics.</summary>
-    public void AttachModel(ModelVersion model)
-    {
-        foreach (var w in _workers)
-        {
-            w.Model = model;
-        }
-    }
 
     internal IDeviceWorker[] Workers => _workers;
 

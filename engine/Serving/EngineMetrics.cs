@@ -127,21 +127,21 @@ public static class EngineMetrics
     }
 
     /// <summary>Once per request, when its result is published.</summary>
-    internal static void RecordRequest(InferenceRequest r)
+    internal static void RecordRequest(ModelVersion v, InferenceRequest r)
     {
         long duration = Math.Max(0, r.CompletedUs - r.ArrivalUs);
         bool executed = r.ExecEndUs != 0;
-        r.Model.MetricsSink?.OnRequest(r.Status, duration, executed, executed ? r.QueueMicroseconds : 0, executed ? r.ComputeMicroseconds : 0, executed ? r.OverheadMicroseconds : 0);
+        v.MetricsSink?.OnRequest(r.Status, duration, executed, executed ? r.QueueMicroseconds : 0, executed ? r.ComputeMicroseconds : 0, executed ? r.OverheadMicroseconds : 0);
         if (Requests.Enabled || Duration.Enabled)
         {
-            RecordOnMeter(r, duration, executed);
+            RecordOnMeter(v, r, duration, executed);
         }
     }
 
-    private static void RecordOnMeter(InferenceRequest r, long duration, bool executed)
+    private static void RecordOnMeter(ModelVersion v, InferenceRequest r, long duration, bool executed)
     {
-        var model = new KeyValuePair<string, object?>("model", r.Model.Config.Name);
-        var version = new KeyValuePair<string, object?>("version", r.Model.VersionString);
+        var model = new KeyValuePair<string, object?>("model", v.Config.Name);
+        var version = new KeyValuePair<string, object?>("version", v.VersionString);
         Requests.Add(1, model, version, new KeyValuePair<string, object?>("outcome", OutcomeName(r.Status)));
         Duration.Record(duration, model, version);
         if (executed)

@@ -20,10 +20,9 @@ public sealed partial class InferenceEngine
     {
         bool hasKey = !routingKey.IsEmpty;
         ulong keyHash = hasKey ? RoutingKey.Hash(routingKey) : 0;
-        long wanted = 0;
-        if (version is not null && (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out wanted) || wanted < 1))
+        if (!TryParseVersion(version, out long wanted, out error))
         {
-            (routed, error) = (default, $"version '{version}' is not a positive integer");
+            routed = default;
             return InferenceStatus.BadRequest;
         }
 
@@ -60,7 +59,7 @@ public sealed partial class InferenceEngine
         {
             if (!served.Versions.TryGetValue(wanted, out var exact))
             {
-                error = $"model '{name}' has no version {wanted} being served; served: {string.Join(", ", served.Versions.Keys)}";
+                error = NoSuchVersion(served, wanted);
                 return InferenceStatus.NotFound;
             }
 
@@ -68,7 +67,7 @@ public sealed partial class InferenceEngine
             return InferenceStatus.Ok;
         }
 
-        var picked = served.Router.Pick(hasKey, keyHash);
+        var picked = served.Pick(hasKey, keyHash);
         if (picked is not null)
         {
             routed = new Routed(picked, hasKey ? RouteKind.Key : RouteKind.Split, null, null);
@@ -108,6 +107,60 @@ public sealed partial class InferenceEngine
         error = why + " (all ejected by the circuit breaker; none is configured as fallback): retry later";
         return InferenceStatus.Unavailable;
     }
+
+    /// <summary>
+    /// The version a request about a model names (metadata, readiness, configuration, statistics):
+    /// that version, or the latest served when it names none. No traffic split, no fallback and no
+    /// reference taken: what it describes is read at once. Ok, NotFound (checked first, the model,
+    /// then the version) or BadRequest (a version that is not a positive integer), with the same
+    /// messages as <see cref="Route"/>.
+    /// </summary>
+    public InferenceStatus Find(string name, string? version, out ModelVersion model, out string? error)
+    {
+        model = null!;
+        if (!_models.TryGetValue(name, out var served))
+        {
+            error = $"unknown model '{name}'";
+            return InferenceStatus.NotFound;
+        }
+
+        if (!TryParseVersion(version, out long wanted, out error))
+        {
+            return InferenceStatus.BadRequest;
+        }
+
+        if (wanted == 0)
+        {
+            model = served.Latest;
+            return InferenceStatus.Ok;
+        }
+
+        if (!served.Versions.TryGetValue(wanted, out model!))
+        {
+            error = NoSuchVersion(served, wanted);
+            return InferenceStatus.NotFound;
+        }
+
+        return InferenceStatus.Ok;
+    }
+
+    /// <summary>A version as a URL names it: absent (0), or a positive integer.</summary>
+    private static bool TryParseVersion(string? version, out long wanted, out string? error)
+    {
+        wanted = 0;
+        error = null;
+        if (version is null || (long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out wanted) && wanted >= 1))
+        {
+            return true;
+        }
+
+        error = $"version '{version}' is not a positive integer";
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string NoSuchVersion(ServedModel served, long wanted) =>
+        $"model '{served.Name}' has no version {wanted} being served; served: {string.Join(", ", served.Versions.Keys)}";
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static InferenceStatus Busy(string name, out Routed routed, out string? error)

@@ -13,7 +13,7 @@ using LowLatency.Engine.Time;
 namespace LowLatency.Engine.Serving;
 
 /// <summary>One loaded version of a model: the TorchScript module, its scheduler, its device workers, its request pool.</summary>
-public sealed class ModelVersion : IDisposable
+public sealed class ModelVersion : IRequestOwner, IDisposable
 {
     private const int PoolCapacity = 1024;
 
@@ -57,7 +57,6 @@ public sealed class ModelVersion : IDisposable
             WaitStrategyKind.Park => new SchedulerThread<ParkWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, default),
             _ => new SchedulerThread<SpinThenParkWaitStrategy>(config, version, Runner, Estimator, config.Qos, threading, new SpinThenParkWaitStrategy(threading.SpinMicroseconds)),
         };
-        _scheduler.AttachModel(this);
         EngineMetrics.Register(this);
     }
 
@@ -89,9 +88,6 @@ public sealed class ModelVersion : IDisposable
 
     /// <summary>Requests submitted and not yet answered.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
-
-    /// <summary>Called once per submitted request, when its answer is published.</summary>
-    internal void OnAnswered() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>Device worker threads that died and were replaced.</summary>
     public int WorkerRestarts => _scheduler.WorkerRestarts;
@@ -175,14 +171,14 @@ public sealed class ModelVersion : IDisposable
         }
         else
         {
-            r = new InferenceRequest(this);
+            r = new InferenceRequest(Config, VersionString, Limits, this);
         }
 
         r.OnRent();
         return r;
     }
 
-    internal void ReturnRequest(InferenceRequest r)
+    void IRequestOwner.Return(InferenceRequest r)
     {
         if (Interlocked.Increment(ref _pooled) <= PoolCapacity)
         {
@@ -193,6 +189,35 @@ public sealed class ModelVersion : IDisposable
             Interlocked.Decrement(ref _pooled);
         }
     }
+
+    /// <summary>
+    /// Once per submitted request, as its answer is published (on the thread pool, or the polling
+    /// submitter's thread): its spans when it ran alone (a batch's completion records a batch's),
+    /// its metrics and the version's health (not for warm-up's own), and one less in flight.
+    /// </summary>
+    void IRequestOwner.OnAnswered(InferenceRequest r)
+    {
+        if (EngineTracing.Enabled && r.TraceContext != default && r.BatchTraceContext == default)
+        {
+            TraceAlone(r);
+        }
+
+        if (!r.IsWarmUp)
+        {
+            EngineMetrics.RecordRequest(this, r);
+            if (r.MetricBatchRows > 0)
+            {
+                EngineMetrics.RecordBatch(this, r.MetricBatchRows, r.ComputeMicroseconds);
+            }
+
+            Health.Record(r.Status, r.CompletedUs - r.ArrivalUs);
+        }
+
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void TraceAlone(InferenceRequest r) => EngineTracing.RecordBatch([r]);
 
     /// <summary>
     /// Validates and submits the request; completes when it is answered. Throws

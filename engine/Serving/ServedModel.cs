@@ -9,6 +9,8 @@ namespace LowLatency.Engine.Serving;
 /// </summary>
 public sealed class ServedModel
 {
+    private readonly ModelVersion[] _routed;
+
     internal ServedModel(ModelConfig config, IReadOnlyDictionary<long, ModelVersion> versions, IReadOnlyDictionary<long, int> traffic, bool trafficFromApi, RoutingEpoch epoch)
     {
         Config = config;
@@ -16,7 +18,23 @@ public sealed class ServedModel
         Latest = versions[versions.Keys.Max()];
         Traffic = traffic;
         TrafficFromApi = trafficFromApi;
-        Router = new ModelRouter(versions, traffic, epoch);
+        // The versions taking part in the split: the weighted ones, or the latest alone.
+        var participants = new List<(ModelVersion Version, long Weight)>();
+        if (traffic.Count == 0)
+        {
+            participants.Add((Latest, 1));
+        }
+        else
+        {
+            foreach (var (v, weight) in traffic.OrderBy(p => p.Key))
+            {
+                participants.Add((versions[v], weight));
+            }
+        }
+
+        Participants = participants;
+        _routed = [.. participants.Select(p => p.Version)];
+        Router = new ModelRouter([.. participants.Select(p => (p.Version.Version, p.Version.Health, p.Weight))], epoch);
         FixedAnswer = config.Fallback is { Model: null } f ? new FixedAnswer(config, f.Outputs) : null;
     }
 
@@ -40,4 +58,14 @@ public sealed class ServedModel
 
     /// <summary>The fixed degraded answer, when the model's fallback is one.</summary>
     public FixedAnswer? FixedAnswer { get; }
+
+    /// <summary>The versions taking part in the traffic split, with their configured weights.</summary>
+    public IReadOnlyList<(ModelVersion Version, long Weight)> Participants { get; }
+
+    /// <summary>The version for a request that names none; null when no version is healthy and the fallback applies.</summary>
+    public ModelVersion? Pick(bool hasKey, ulong keyHash)
+    {
+        int c = Router.Pick(hasKey, keyHash);
+        return c == ModelRouter.Fallback ? null : _routed[c];
+    }
 }

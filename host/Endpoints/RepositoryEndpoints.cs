@@ -146,7 +146,7 @@ internal static class RepositoryEndpoints
         w.WriteEndObject();
         w.WriteString("source", served.Traffic.Count == 0 ? "default: all to the latest version" : served.TrafficFromApi ? "api" : "config");
         w.WriteStartArray("versions");
-        foreach (var (version, weight) in served.Router.Participants)
+        foreach (var (version, weight) in served.Participants)
         {
             w.WriteStartObject();
             w.WriteString("version", version.VersionString);

@@ -97,7 +97,7 @@ internal static class ResponseWriter
     /// <returns>The tensor bytes left out when <paramref name="sizing"/> (their headers are written).</returns>
     private static long WriteMsgPack(ref MessagePackWriter w, InferenceRequest request, string? degraded, bool sizing)
     {
-        var config = request.Model.Config;
+        var config = request.Config;
         long skipped = 0;
         w.WriteMapHeader((request.Id is null ? 3 : 4) + (degraded is null ? 0 : 1));
         if (degraded is not null)
@@ -113,7 +113,7 @@ internal static class ResponseWriter
         w.WriteString("model_name"u8);
         w.Write(config.Name);
         w.WriteString("model_version"u8);
-        w.Write(request.Model.VersionString);
+        w.Write(request.Version);
         if (request.Id is not null)
         {
             w.WriteString("id"u8);
@@ -161,7 +161,7 @@ internal static class ResponseWriter
 
     private static void WriteJson(IBufferWriter<byte> body, InferenceRequest request, string? degraded, BinaryOutputs binary)
     {
-        var config = request.Model.Config;
+        var config = request.Config;
         using var w = new Utf8JsonWriter(body);
         w.WriteStartObject();
         if (degraded is not null)
@@ -173,7 +173,7 @@ internal static class ResponseWriter
         }
 
         w.WriteString("model_name"u8, config.Name);
-        w.WriteString("model_version"u8, request.Model.VersionString);
+        w.WriteString("model_version"u8, request.Version);
         if (request.Id is not null)
         {
             w.WriteString("id"u8, request.Id);
