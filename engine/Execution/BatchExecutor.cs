@@ -21,30 +21,20 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
 {
     private readonly ModelConfig _config;
     private readonly TorchScriptModel _model;
-    private readonly ArenaViews[] _arenas;
-    private readonly long[][] _batchShapes;
-    private readonly long[][] _partShapes;
-    private readonly long[][] _outputShapes;
-    private readonly long[][] _outputPartShapes;
+    private readonly InputSlot[] _inputSlots;
+    private readonly OutputSlot[] _outputSlots;
+    private readonly int _batchRank;
+
+    // The module's arguments and results, in the config's order: the spans forward takes.
     private readonly TensorHandle[] _args;
-    private readonly TensorHandle[] _outputs;
-    private readonly TensorHandle[] _served;
+    private readonly TensorHandle[] _results;
 
     // Views made for this batch only (of a request's own inputs, or of a shape no cached view
     // has): disposed when the batch is done, whatever happened. At most one per input and output.
     private readonly TensorHandle[] _temporaries;
     private int _temporaryCount;
-    private readonly bool[] _outputOwned;
-    private readonly long[] _outputBytes;
-    private readonly InputRange[] _inputRanges;
-    private readonly int _batchRank;
 
-    // Inputs (and outputs) whose shape the row count fixes: their arena views are made once per row
-    // count, so a batch of fixed-shape tensors creates none.
-    private readonly bool[] _fixedShape;
-    private readonly bool[] _fixedOutputShape;
     private readonly long[] _outputCapacity;
-
     private readonly List<BatchOutputs> _holders = [];
     private int _nextHolder;
 
@@ -53,57 +43,23 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         _config = config;
         _model = model;
         _batchRank = config.Batched ? 1 : 0;
-        int inputs = config.Inputs.Count;
-        int maxRows = Math.Max(1, config.MaxBatchSize);
-        _arenas = new ArenaViews[inputs];
-        _batchShapes = new long[inputs][];
-        _partShapes = new long[inputs][];
-        _fixedShape = new bool[inputs];
-        _inputRanges = new InputRange[inputs];
-        for (int i = 0; i < inputs; i++)
+        _inputSlots = new InputSlot[config.Inputs.Count];
+        for (int i = 0; i < _inputSlots.Length; i++)
         {
-            var spec = config.Inputs[i];
-
-            // Sized once for the largest batch the config allows: the arena never grows with fixed
-            // shapes, or with variable ones bounded by max_variable_dim.
-            _arenas[i] = new ArenaViews(SampleBytes(config, spec, out _fixedShape[i]) * maxRows, maxRows, spec.DataType.ToTorch(), model.Handles);
-            _batchShapes[i] = new long[_batchRank + spec.Dims.Length];
-            _partShapes[i] = new long[_batchRank + spec.Dims.Length];
+            _inputSlots[i] = new InputSlot(config, config.Inputs[i], model.Handles);
         }
 
-        int outputs = config.Outputs.Count;
-        _outputShapes = new long[outputs][];
-        _outputPartShapes = new long[outputs][];
-        _fixedOutputShape = new bool[outputs];
-        _outputCapacity = new long[outputs];
-        for (int o = 0; o < outputs; o++)
+        _outputSlots = new OutputSlot[config.Outputs.Count];
+        _outputCapacity = new long[_outputSlots.Length];
+        for (int o = 0; o < _outputSlots.Length; o++)
         {
-            var spec = config.Outputs[o];
-            _outputCapacity[o] = SampleBytes(config, spec, out _fixedOutputShape[o]) * maxRows;
-            _outputShapes[o] = new long[_batchRank + spec.Dims.Length];
-            _outputPartShapes[o] = new long[_batchRank + spec.Dims.Length];
+            _outputSlots[o] = new OutputSlot(config, config.Outputs[o]);
+            _outputCapacity[o] = _outputSlots[o].Capacity;
         }
 
-        _args = new TensorHandle[inputs];
-        _outputs = new TensorHandle[outputs];
-        _served = new TensorHandle[outputs];
-        _temporaries = new TensorHandle[inputs + outputs];
-        _outputOwned = new bool[outputs];
-        _outputBytes = new long[outputs];
-    }
-
-    /// <summary>One sample's bytes, variable dimensions counted at max_variable_dim (64 when unset).</summary>
-    private static long SampleBytes(ModelConfig config, TensorConfig spec, out bool fixedShape)
-    {
-        long sample = spec.DataType.ElementSize();
-        fixedShape = true;
-        foreach (var d in spec.Dims)
-        {
-            fixedShape &= d >= 0;
-            sample *= d >= 0 ? d : config.MaxVariableDim ?? 64;
-        }
-
-        return sample;
+        _args = new TensorHandle[_inputSlots.Length];
+        _results = new TensorHandle[_outputSlots.Length];
+        _temporaries = new TensorHandle[_inputSlots.Length + _outputSlots.Length];
     }
 
     /// <summary>Output holders made so far: grows only while every existing one is still held (tests).</summary>
@@ -127,23 +83,23 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             {
                 // One request whose inputs it wrote itself (pinned): the model runs on views of them.
                 var r = batch[0];
-                for (int i = 0; i < _arenas.Length; i++)
+                for (int i = 0; i < _inputSlots.Length; i++)
                 {
                     byte* data = r.OwnedInputPointer(i);
-                    _args[i] = Temporary(TensorHandle.View(data, r.InputShape(i), _config.Inputs[i].DataType.ToTorch()));
-                    _inputRanges[i] = new InputRange(data, r.InputSource(i).Length);
+                    _args[i] = Temporary(TensorHandle.View(data, r.InputShape(i), _inputSlots[i].Type));
+                    _inputSlots[i].Range = new InputRange(data, r.InputSource(i).Length);
                 }
             }
             else
             {
-                for (int i = 0; i < _arenas.Length; i++)
+                for (int i = 0; i < _inputSlots.Length; i++)
                 {
                     Gather(batch, i, rows);
                 }
             }
 
             // The outputs are ours from here until a holder owns them or they are disposed below.
-            _model.Forward(_args, _outputs);
+            _model.Forward(_args, _results);
             Answer(batch, rows);
         }
         finally
@@ -172,20 +128,20 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         try
         {
             holder = TakeHolder();
-            for (int o = 0; o < _outputs.Length; o++)
+            for (int o = 0; o < _results.Length; o++)
             {
-                _served[o] = Servable(o, rows, holder, out _outputOwned[o]);
+                Serve(o, rows, holder);
             }
         }
         catch
         {
             // The model's answer does not fit its configuration: nobody holds anything yet.
             holder?.Abandon();
-            for (int o = 0; o < _outputs.Length; o++)
+            for (int o = 0; o < _results.Length; o++)
             {
-                _outputs[o].Dispose();
-                _outputs[o] = default;
-                _served[o] = default;
+                _results[o].Dispose();
+                _results[o] = default;
+                _outputSlots[o].Served = default;
             }
 
             throw;
@@ -193,20 +149,21 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
 
         // Nothing below throws: the requests hold the outputs only once every output passed. An
         // output served from the holder's buffer was copied there, and the model's own tensor goes.
-        for (int o = 0; o < _outputs.Length; o++)
+        for (int o = 0; o < _results.Length; o++)
         {
-            if (_outputOwned[o])
+            var slot = _outputSlots[o];
+            if (slot.Owned)
             {
-                holder.Own(o, _outputs[o]);
+                holder.Own(o, _results[o]);
             }
             else
             {
-                _outputs[o].Dispose();
+                _results[o].Dispose();
             }
 
-            Scatter(batch, o, rows);
-            _outputs[o] = default;
-            _served[o] = default;
+            Scatter(batch, o, slot, rows);
+            _results[o] = default;
+            slot.Served = default;
         }
 
         holder.Publish(batch.Length);
@@ -232,16 +189,17 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     /// <summary>Lays input <paramref name="i"/> of every request out in the arena, in batch order: the one copy.</summary>
     private void Gather(ReadOnlySpan<InferenceRequest> batch, int i, int rows)
     {
-        var shape = _batchShapes[i];
+        var slot = _inputSlots[i];
+        var shape = slot.BatchShape;
         bool padded = BatchShape(batch, i, rows, shape);
-        int elementSize = _config.Inputs[i].DataType.ElementSize();
+        int elementSize = slot.ElementSize;
         long bytes = elementSize;
         foreach (var d in shape)
         {
             bytes *= d;
         }
 
-        var arena = _arenas[i];
+        var arena = slot.Arena;
         var dst = arena.Span(bytes);
         if (padded)
         {
@@ -250,7 +208,7 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
 
         long rowBytes = _config.Batched ? (rows == 0 ? 0 : bytes / rows) : bytes;
         long offset = 0;
-        var part = _partShapes[i];
+        var part = slot.PartShape;
         shape.CopyTo(part, 0);
         foreach (var r in batch)
         {
@@ -266,8 +224,8 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             offset += len;
         }
 
-        _inputRanges[i] = new InputRange(arena.Pointer, bytes);
-        var view = arena.View(shape, _config.Batched ? rows : 1, cache: !padded && _fixedShape[i], out bool temporary);
+        slot.Range = new InputRange(arena.Pointer, bytes);
+        var view = arena.View(shape, _config.Batched ? rows : 1, cache: !padded && slot.FixedShape, out bool temporary);
         _args[i] = temporary ? Temporary(view) : view;
     }
 
@@ -299,23 +257,24 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     }
 
     /// <summary>
-    /// Output <paramref name="o"/> as the batch serves it, checked against the configuration: the
-    /// model's own tensor where it lies when it is contiguous, on the CPU and in memory no input
-    /// shares (<paramref name="owned"/>); otherwise copied into the holder's preallocated buffer for
-    /// it. That copy happens only where one is needed anyway: an output on another device, a strided
-    /// one, or a view of an input (whose memory the next batch overwrites, or goes back with its
-    /// request before the responses are written).
+    /// Sets output <paramref name="o"/>'s slot to the tensor the batch serves it from, checked
+    /// against the configuration: the model's own tensor where it lies when it is contiguous, on the
+    /// CPU and in memory no input shares (<see cref="OutputSlot.Owned"/>); otherwise a copy in the
+    /// holder's preallocated buffer for it. That copy happens only where one is needed anyway: an
+    /// output on another device, a strided one, or a view of an input (whose memory the next batch
+    /// overwrites, or goes back with its request before the responses are written).
     /// </summary>
-    private TensorHandle Servable(int o, int rows, BatchOutputs holder, out bool owned)
+    private void Serve(int o, int rows, BatchOutputs holder)
     {
-        var spec = _config.Outputs[o];
-        var t = _outputs[o];
-        if (t.Type != spec.DataType.ToTorch())
+        var slot = _outputSlots[o];
+        var spec = slot.Spec;
+        var t = _results[o];
+        if (t.Type != slot.Type)
         {
             throw new InvalidOperationException($"output '{spec.Name}' is {t.Type}, its configuration says {spec.DataType.ConfigName()}");
         }
 
-        var shape = _outputShapes[o];
+        var shape = slot.Shape;
         if (t.Dimensions != shape.Length)
         {
             throw WrongShape(spec, t, rows);
@@ -342,29 +301,30 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         }
 
         long bytes = elements * spec.DataType.ElementSize();
-        _outputBytes[o] = bytes;
+        slot.Bytes = bytes;
         if (t.OnCpu && t.IsContiguous && !OverlapsAnInput(t.Data, bytes))
         {
-            owned = true;
-            return t;
+            slot.Owned = true;
+            slot.Served = t;
+            return;
         }
 
-        owned = false;
-        var buffer = holder.Buffer(o, shape, bytes, _config.Batched ? rows : 1, _fixedOutputShape[o], spec.DataType.ToTorch(), out bool temporary);
+        slot.Owned = false;
+        var buffer = holder.Buffer(o, shape, bytes, _config.Batched ? rows : 1, slot.FixedShape, slot.Type, out bool temporary);
         if (temporary)
         {
             Temporary(buffer);
         }
 
         buffer.CopyFrom(t);
-        return buffer;
+        slot.Served = buffer;
     }
 
     private bool OverlapsAnInput(byte* data, long bytes)
     {
-        foreach (var range in _inputRanges)
+        foreach (var input in _inputSlots)
         {
-            if (range.Overlaps(data, bytes))
+            if (input.Range.Overlaps(data, bytes))
             {
                 return true;
             }
@@ -377,14 +337,14 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     private static InvalidOperationException WrongShape(TensorConfig spec, TensorHandle t, int rows) =>
         new($"output '{spec.Name}' has shape {InferenceRequest.Format(t.Shape())}, expected {rows} rows of {InferenceRequest.Format(spec.Dims)}");
 
-    private void Scatter(ReadOnlySpan<InferenceRequest> batch, int o, int rows)
+    private void Scatter(ReadOnlySpan<InferenceRequest> batch, int o, OutputSlot slot, int rows)
     {
-        var shape = _outputShapes[o];
-        long total = _outputBytes[o];
-        byte* data = _served[o].Data;
+        var shape = slot.Shape;
+        long total = slot.Bytes;
+        byte* data = slot.Served.Data;
         long rowBytes = _config.Batched ? (rows == 0 ? 0 : total / rows) : total;
         long offset = 0;
-        var part = _outputPartShapes[o];
+        var part = slot.PartShape;
         shape.CopyTo(part, 0);
         foreach (var r in batch)
         {
@@ -427,22 +387,14 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     /// <summary>Frees the arenas and the holders' buffers: only once no request holds any output (the version is retired).</summary>
     public void Dispose()
     {
-        foreach (var arena in _arenas)
+        foreach (var input in _inputSlots)
         {
-            arena.Dispose();
+            input.Arena.Dispose();
         }
 
         foreach (var holder in _holders)
         {
             holder.Dispose();
         }
-    }
-
-    private readonly struct InputRange(byte* start, long bytes)
-    {
-        private readonly byte* _start = start;
-        private readonly long _bytes = bytes;
-
-        public bool Overlaps(byte* data, long bytes) => data < _start + _bytes && _start < data + bytes;
     }
 }
