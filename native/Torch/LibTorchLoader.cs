@@ -146,6 +146,3 @@ public static class LibTorchLoader
         return target;
     }
 }
-
-/// <summary>What <see cref="LibTorchLoader.EnsureLoaded"/> did, for the start-up log.</summary>
-public sealed record LibTorchLoadReport(bool Patched, string Reason, string? BindingLibrary, string? LibStdCxx);
