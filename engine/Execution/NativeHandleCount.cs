@@ -6,7 +6,7 @@ namespace LowLatency.Engine.Execution;
 /// Counted where they are created and released, so a test can see a retired version let go of
 /// everything without waiting on the GC (a finalizer would free the same handles much later).
 /// </summary>
-public sealed class NativeHandleCount
+internal sealed class NativeHandleCount
 {
     private static long s_total;
     private long _live;

@@ -8,7 +8,7 @@ namespace LowLatency.Engine.Execution;
 /// destination's padding must already be zero. The source is read once, front to back, so it may be
 /// a request body's buffer chain as Kestrel received it.
 /// </summary>
-public static class PaddedCopy
+internal static class PaddedCopy
 {
     public static void Copy(ReadOnlySpan<byte> src, ReadOnlySpan<long> srcShape, Span<byte> dst, ReadOnlySpan<long> dstShape, int elementSize)
     {

@@ -4,7 +4,7 @@ using TorchSharp;
 namespace LowLatency.Engine.Execution;
 
 /// <summary>Process-wide libtorch set-up: load the native layer once and size its intra-op pool.</summary>
-public static class TorchRuntime
+internal static class TorchRuntime
 {
     private static int s_threads;
 

@@ -7,7 +7,7 @@ namespace LowLatency.Engine.Execution;
 /// A loaded TorchScript module. Its <c>forward</c> takes the config's inputs in order and returns a
 /// tensor, or a tuple or list of tensors in the config's output order.
 /// </summary>
-public sealed class TorchScriptModel : IDisposable
+internal sealed class TorchScriptModel : IDisposable
 {
     private readonly TorchScriptModule _module;
     private int _disposed;

@@ -11,7 +11,7 @@ namespace LowLatency.Engine.Repository;
 /// the file system only through <see cref="ModelDirectory"/>, which refuses anything but a plain
 /// directory name directly under the root.
 /// </summary>
-public static class ModelRepository
+internal static class ModelRepository
 {
     public static IReadOnlyList<ModelDefinition> Scan(string root)
     {

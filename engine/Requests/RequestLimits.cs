@@ -5,7 +5,7 @@ namespace LowLatency.Engine.Requests;
 /// Server-wide request bounds: elements per tensor, rows per request (0: only the model's
 /// <c>max_batch_size</c>). A request over one gets 400 naming the setting.
 /// </summary>
-public sealed record RequestLimits(long MaxTensorElements, int MaxBatchRowsPerRequest)
+internal sealed record RequestLimits(long MaxTensorElements, int MaxBatchRowsPerRequest)
 {
     public static readonly RequestLimits None = new(long.MaxValue, 0);
 }

@@ -6,7 +6,7 @@ namespace LowLatency.Engine.Routing;
 /// half-open ones; when no version is healthy, to the fallback. The split is rebuilt only when a
 /// breaker changes state (the engine's routing epoch moves); routing itself takes no lock.
 /// </summary>
-public sealed class ModelRouter
+internal sealed class ModelRouter
 {
     /// <summary>What <see cref="Pick"/> returns when no version is healthy and the fallback applies.</summary>
     public const int Fallback = TrafficSplit.Fallback;

@@ -4,7 +4,7 @@ namespace LowLatency.Engine.Routing;
 /// Counts breaker transitions engine-wide. A router compares it with the value its split was built
 /// at: one volatile read per request, and a rebuild only after a transition.
 /// </summary>
-public sealed class RoutingEpoch
+internal sealed class RoutingEpoch
 {
     private int _value;
 

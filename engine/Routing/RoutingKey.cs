@@ -5,7 +5,7 @@ namespace LowLatency.Engine.Routing;
 /// finaliser). Stable across processes and machines, unlike string.GetHashCode: every replica
 /// behind a load balancer sends one user to the same version.
 /// </summary>
-public static class RoutingKey
+internal static class RoutingKey
 {
     public static ulong Hash(ReadOnlySpan<char> key)
     {

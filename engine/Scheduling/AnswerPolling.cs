@@ -13,7 +13,7 @@ namespace LowLatency.Engine.Scheduling;
 /// its own thread. Engine-wide at most <see cref="MaxPollers"/> submitters spin at once (half the
 /// cores), so that pollers never hold every core. Why it is off by default: the same README.
 /// </summary>
-public sealed class AnswerPolling(long budgetMicroseconds, int maxPollers)
+internal sealed class AnswerPolling(long budgetMicroseconds, int maxPollers)
 {
     private int _polling;
 

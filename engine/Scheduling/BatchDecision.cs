@@ -4,7 +4,7 @@ namespace LowLatency.Engine.Scheduling;
 /// Send <see cref="Count"/> requests (<see cref="Rows"/> rows) now, eligible since
 /// <see cref="EligibleUs"/>; or, when <see cref="Reason"/> is None, wait until <see cref="WaitUntilUs"/>.
 /// </summary>
-public readonly record struct BatchDecision(SendReason Reason, int Count, int Rows, long WaitUntilUs, long EligibleUs)
+internal readonly record struct BatchDecision(SendReason Reason, int Count, int Rows, long WaitUntilUs, long EligibleUs)
 {
     public bool Send => Reason != SendReason.None;
 }

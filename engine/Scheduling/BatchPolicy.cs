@@ -7,7 +7,7 @@ namespace LowLatency.Engine.Scheduling;
 /// earliest window has expired, otherwise wait until it does. Fed one candidate at a time so the
 /// scheduler can walk its intrusive queues without copying them.
 /// </summary>
-public struct BatchPolicy
+internal struct BatchPolicy
 {
     private readonly int _maxBatchSize;
     private readonly int _maxPreferred;

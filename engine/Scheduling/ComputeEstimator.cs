@@ -6,7 +6,7 @@ namespace LowLatency.Engine.Scheduling;
 /// device workers, read by the scheduler for admission control; each entry is one aligned long, so a
 /// read is never torn and no lock is needed.
 /// </summary>
-public sealed class ComputeEstimator
+internal sealed class ComputeEstimator
 {
     private readonly long[] _microsX16;
 

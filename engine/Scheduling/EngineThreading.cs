@@ -3,7 +3,7 @@ using LowLatency.Native.Threading;
 namespace LowLatency.Engine.Scheduling;
 
 /// <summary>Thread settings for schedulers and workers.</summary>
-public sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMicroseconds, IReadOnlyList<int> WorkerCores, int IntraOpThreads, int Nice = 0)
+internal sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinMicroseconds, IReadOnlyList<int> WorkerCores, int IntraOpThreads, int Nice = 0)
 {
     /// <summary>The queue bound per priority level where a model's queue policy sets none (0: unbounded).</summary>
     public int DefaultMaxQueueSize { get; init; }

@@ -6,7 +6,7 @@ namespace LowLatency.Engine.Scheduling;
 /// How a dedicated thread waits for work or for a deadline. A struct type parameter of the loops
 /// that use it, so the call is devirtualised and inlined.
 /// </summary>
-public interface IWaitStrategy
+internal interface IWaitStrategy
 {
     /// <summary>
     /// A device worker's wait for its next batch: until <paramref name="spot"/> is signalled or

@@ -2,7 +2,7 @@ using LowLatency.Native.Threading;
 
 namespace LowLatency.Engine.Scheduling;
 
-public struct ParkWaitStrategy : IWaitStrategy
+internal struct ParkWaitStrategy : IWaitStrategy
 {
     public readonly void WaitForTimer(ParkingSpot spot, long deadlineUs, IDeadlineAhead ahead) => SpinThenParkWaitStrategy.Park(spot, deadlineUs);
 

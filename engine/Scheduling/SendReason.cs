@@ -1,7 +1,7 @@
 namespace LowLatency.Engine.Scheduling;
 
 /// <summary>Why a batch is sent now.</summary>
-public enum SendReason : byte
+internal enum SendReason : byte
 {
     None,
 

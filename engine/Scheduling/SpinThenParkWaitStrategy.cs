@@ -3,7 +3,7 @@ using LowLatency.Native.Threading;
 
 namespace LowLatency.Engine.Scheduling;
 
-public struct SpinThenParkWaitStrategy(long spinMicroseconds) : IWaitStrategy
+internal struct SpinThenParkWaitStrategy(long spinMicroseconds) : IWaitStrategy
 {
     /// <summary>How long of the spin is a pure pause loop before it turns to yielding.</summary>
     internal const long PauseMicroseconds = 10;

@@ -3,7 +3,7 @@ using LowLatency.Native.Threading;
 
 namespace LowLatency.Engine.Scheduling;
 
-public struct SpinWaitStrategy : IWaitStrategy
+internal struct SpinWaitStrategy : IWaitStrategy
 {
     public readonly void WaitForTimer(ParkingSpot spot, long deadlineUs, IDeadlineAhead ahead) => Wait(spot, deadlineUs);
 

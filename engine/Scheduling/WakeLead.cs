@@ -12,7 +12,7 @@ namespace LowLatency.Engine.Scheduling;
 /// window that expires on it). A wait shorter than the lead has no park to measure and counts as on
 /// time, so that a lead grown to a model's window length decays instead of sticking.
 /// </summary>
-public sealed class WakeLead
+internal sealed class WakeLead
 {
     public const long FloorMicroseconds = 500;
     public const long CapMicroseconds = 2_000;

@@ -81,7 +81,7 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
     public VersionHealth Health { get; }
 
     /// <summary>Live execution-time estimates per batch size.</summary>
-    public ComputeEstimator Estimator { get; }
+    internal ComputeEstimator Estimator { get; }
 
     /// <summary>Requests queued and not yet handed to a worker, as of the last scheduling step.</summary>
     public int QueueDepth => _scheduler.QueueDepth;
@@ -98,7 +98,7 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
     internal ISchedulerThread Scheduler => _scheduler;
 
     /// <summary>Native handles this version holds (module, arenas, cached views, outputs still read).</summary>
-    public NativeHandleCount Handles => _model.Handles;
+    internal NativeHandleCount Handles => _model.Handles;
 
     /// <summary>Completes once the version is retired and disposed: every routed request answered and released.</summary>
     public Task Released => _released.Task;

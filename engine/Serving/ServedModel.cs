@@ -54,7 +54,7 @@ public sealed class ServedModel
     /// <summary>Whether <see cref="Traffic"/> was set through the API (it then outlives reloads that keep its versions).</summary>
     public bool TrafficFromApi { get; }
 
-    public ModelRouter Router { get; }
+    internal ModelRouter Router { get; }
 
     /// <summary>The fixed degraded answer, when the model's fallback is one.</summary>
     public FixedAnswer? FixedAnswer { get; }

@@ -1,7 +1,7 @@
 namespace LowLatency.Engine.Time;
 
 /// <summary>The time routing decisions are made against (µs); tests substitute a clock they move by hand.</summary>
-public interface IClock
+internal interface IClock
 {
     long NowMicroseconds { get; }
 }

@@ -1,7 +1,7 @@
 namespace LowLatency.Engine.Time;
 
 /// <summary>What a <see cref="TimerWheel"/> calls for each expired node; a struct so the call is devirtualised.</summary>
-public interface ITimerCallback
+internal interface ITimerCallback
 {
     void OnExpired(TimerNode node);
 }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace LowLatency.Engine.Time;
 
 /// <summary>Microseconds from the monotonic clock (Stopwatch): the unit of every engine timestamp and deadline.</summary>
-public static class MonotonicClock
+internal static class MonotonicClock
 {
     // Linux's Stopwatch counts nanoseconds: divide exactly; elsewhere scale in floating point.
     private static readonly long Divisor = Stopwatch.Frequency % 1_000_000 == 0 ? Stopwatch.Frequency / 1_000_000 : 0;

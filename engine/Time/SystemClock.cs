@@ -1,7 +1,7 @@
 namespace LowLatency.Engine.Time;
 
 /// <summary>The monotonic clock the engine's timestamps come from.</summary>
-public sealed class SystemClock : IClock
+internal sealed class SystemClock : IClock
 {
     public static readonly SystemClock Instance = new();
 

@@ -4,7 +4,7 @@ namespace LowLatency.Engine.Time;
 /// An entry of a <see cref="TimerWheel"/>, intrusive so that scheduling and cancelling allocate
 /// nothing: each request owns its timer nodes for life (they are pooled with it).
 /// </summary>
-public class TimerNode
+internal class TimerNode
 {
     internal TimerNode? Next;
     internal TimerNode? Prev;

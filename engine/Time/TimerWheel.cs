@@ -10,7 +10,7 @@ namespace LowLatency.Engine.Time;
 /// stretches with per-level occupancy bitmaps, so an idle wheel costs nothing to advance.
 /// Single-threaded: owned by the scheduling thread; submitters never touch it.
 /// </summary>
-public sealed class TimerWheel
+internal sealed class TimerWheel
 {
     private const int Bits = 8;
     private const int Slots = 1 << Bits;
