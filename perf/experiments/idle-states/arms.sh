@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The guest's idle loop: this VM boots with cpuidle-haltpoll but guest_halt_poll_ns=0 (kernel command
+# The guest's idle loop: the reference VM boots with cpuidle-haltpoll but guest_halt_poll_ns=0 (kernel command
 # line), so an idle vCPU executes HLT at once and a wake-up to it is a VM exit and back. Three arms of
 # the whole engine benchmark, interleaved, rotated each round:
 #   halt  - as booted (guest_halt_poll_ns=0)

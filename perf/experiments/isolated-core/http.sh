@@ -2,7 +2,7 @@
 # http.sh <rounds>: ctr-ranker through HTTP (lib.sh: wrk c=1 and c=16, loadgen open loop at 500 req/s,
 # server CPU), as shipped ("def") against its device workers alone on core 1 ("iso": WorkerCores=1,
 # every other thread of the server moved to core 0 with taskset once it is ready), one fresh server
-# per round and arm, order rotated. wrk and loadgen run on both cores: this VM has no others.
+# per round and arm, order rotated. wrk and loadgen run on both cores: the reference VM has no others.
 # (Run on 2026-11-28 at 3df5a56, before WorkerCores accepted a core outside the process mask, hence the move
 # after start; it leaves the runtime counting 2 cores, as DOTNET_PROCESSOR_COUNT=2 does.)
 source "$(dirname "$0")/../common/lib.sh"
