@@ -19,7 +19,7 @@ function New-ResultFolder([string] $Out, [string] $Prefix) {
 }
 
 # The CPU's name with its family and model from /proc/cpuinfo: "AMD EPYC" alone names several
-# generations, and this project's VM has landed on more than one (session 15).
+# generations, and this project's VM has landed on more than one (family 26, Zen 5, on 2026-12-02).
 function Get-CpuName {
     $info = Get-Content /proc/cpuinfo -TotalCount 30
     $field = { param($key) (($info | Select-String "^$key\s*:" | Select-Object -First 1).ToString().Split(':', 2)[1].Trim()) }

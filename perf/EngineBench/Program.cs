@@ -21,7 +21,7 @@ int rtPriority = Arg("--rt-priority", 0);
 if (args.Contains("--prometheus"))
 {
     // prometheus-net's adapter listening to every instrument of the engine's meter: how the server
-    // exported them until session 5. The server now binds the per-request and per-batch series once
+    // exported them before 72e6f36 (2026-11-27). The server now binds the per-request and per-batch series once
     // per version (host/Diagnostics/PrometheusRequestMetrics.cs) and the adapter takes only the
     // gauges, so this measures the old way, as an upper bound of what listening costs.
     Prometheus.Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = i => i.Meter.Name == EngineMetrics.MeterName);
@@ -82,13 +82,13 @@ served.TryGetModel("ctr-ranker", out var ctrModel);
 var identity = identityModel.Latest;
 var ctr = ctrModel.Latest;
 // Whether the thread pool's hill climbing ran decides how often identity saturation lands in its slow
-// mode on a small machine (perf/results/README.md, "Session 11"): say which this run had. The
+// mode on a small machine (docs/performance.md#thread-pool-hill-climbing): say which this run had. The
 // environment variable, where set, overrides the runtimeconfig.
 Console.WriteLine($"thread pool: DOTNET_HillClimbing_Disable={Environment.GetEnvironmentVariable("DOTNET_HillClimbing_Disable") ?? "(unset)"}, runtimeconfig System.Threading.ThreadPool.HillClimbing.Disable={AppContext.GetData("System.Threading.ThreadPool.HillClimbing.Disable") ?? "(unset)"}");
 // Where the workers run against what the runtime counted: under taskset the runtime counts only the
-// mask's cores unless DOTNET_PROCESSOR_COUNT says otherwise (perf/results/README.md, "Session 13").
-// Which machine: the project's VM is not always on the same host generation (session 15 found
-// family 26, Zen 5, where earlier sessions did not record it), and its numbers differ with it.
+// mask's cores unless DOTNET_PROCESSOR_COUNT says otherwise (docs/performance.md#worker-cores).
+// Which machine: the project's VM is not always on the same host generation (family 26, Zen 5, on
+// 2026-12-02; runs before it did not record the family), and its numbers differ with it.
 string machine = $"{CpuName()}, {Environment.OSVersion.VersionString}";
 Console.WriteLine($"machine: {machine}, {Environment.ProcessorCount} cores");
 Console.WriteLine($"cores: the runtime counts {Environment.ProcessorCount}, the process's affinity mask holds {LowLatency.Native.Threading.ThreadTuning.AllowedCoreCount()?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}, workers pinned to {(cores.Length == 0 ? "none" : string.Join(",", cores))}");
@@ -193,7 +193,7 @@ async Task Scenario(string name, ModelVersion model, int producers, int inFlight
         ["timer_lateness_peak_us"] = model.Scheduler.Lead.TimerPeakMicroseconds,
         ["worker_wake_peak_us"] = model.Scheduler.Lead.WorkerWakePeakMicroseconds,
         // The pool's size when the scenario ends: more threads than cores is the slow mode of the
-        // saturation scenarios on a small machine (perf/results/README.md, "Session 10").
+        // saturation scenarios on a small machine (docs/performance.md#thread-pool-hill-climbing).
         ["pool_threads"] = ThreadPool.ThreadCount,
         // The share of all CPUs' time the host gave to others while this VM's vCPUs wanted it: on a
         // shared VM, which runs the host disturbed. -1 where /proc/stat is not there to read.

@@ -46,17 +46,25 @@ internal static class Plot
 
     public static string Svg(IReadOnlyList<Result> results, string title)
     {
-        const double W = 900, H = 520, Left = 80, Right = 250, Top = 50, Bottom = 60;
+        const double H = 520, Left = 80, Top = 50, Bottom = 60, PlotWidth = 570;
         const double MaxNines = 5; // up to 99.999 %
-        double plotW = W - Left - Right, plotH = H - Top - Bottom;
+        const double LegendX = Left + PlotWidth + 40; // the legend's text starts here, right of the plot
+
+        // The legend's lines, two per run. The canvas is widened to the longest of them, so none runs off
+        // its right edge: no text measuring here, so 7 px a character, above what a 12 px sans-serif
+        // font takes (6.2–6.5 px a character for these lines in DejaVu Sans).
+        var legend = results.Select(r => (Name: $"{r.Label} {r.Mode} {r.Encoding}", Numbers: string.Create(CultureInfo.InvariantCulture, $"{r.Throughput:F0} req/s, p50 {r.P50} µs, p99 {r.P99} µs"))).ToList();
+        int longest = legend.Select(l => Math.Max(l.Name.Length, l.Numbers.Length)).DefaultIfEmpty(0).Max();
+        double width = Math.Max(900, Math.Ceiling(LegendX + (7 * longest) + 10));
+        double plotW = PlotWidth, plotH = H - Top - Bottom;
         double yMin = Math.Max(1, results.SelectMany(r => r.Percentiles).Where(p => p[1] > 0).Select(p => p[1]).DefaultIfEmpty(1).Min());
         double yMax = Math.Max(yMin * 10, results.SelectMany(r => r.Percentiles).Select(p => p[1]).DefaultIfEmpty(10).Max());
         double lyMin = Math.Floor(Math.Log10(yMin)), lyMax = Math.Ceiling(Math.Log10(yMax));
         double X(double percentile) => Left + (Math.Min(MaxNines, Math.Log10(1 / Math.Max(1e-5, 1 - (percentile / 100)))) / MaxNines * plotW);
         double Y(double us) => Top + plotH - ((Math.Log10(Math.Max(us, Math.Pow(10, lyMin))) - lyMin) / (lyMax - lyMin) * plotH);
         var svg = new StringBuilder();
-        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n");
-        svg.Append(CultureInfo.InvariantCulture, $"<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>\n<text x=\"{Left}\" y=\"28\" font-size=\"16\">{Escape(title)}</text>\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        svg.Append(CultureInfo.InvariantCulture, $"<rect width=\"{width}\" height=\"{H}\" fill=\"white\"/>\n<text x=\"{Left}\" y=\"28\" font-size=\"16\">{Escape(title)}</text>\n");
         for (int nines = 0; nines <= MaxNines; nines++)
         {
             double p = 100 * (1 - Math.Pow(10, -nines));
@@ -81,8 +89,8 @@ internal static class Plot
             svg.Append(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{points}\"/>\n");
             double ly = Top + 10 + (i * 34);
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left + plotW + 15}\" y1=\"{ly:F1}\" x2=\"{Left + plotW + 35}\" y2=\"{ly:F1}\" stroke=\"{colour}\" stroke-width=\"3\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left + plotW + 40}\" y=\"{ly + 4:F1}\">{Escape($"{r.Label} {r.Mode} {r.Encoding}")}</text>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left + plotW + 40}\" y=\"{ly + 18:F1}\" fill=\"#555\">{r.Throughput:F0} req/s, p50 {r.P50} µs, p99 {r.P99} µs</text>\n");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{LegendX}\" y=\"{ly + 4:F1}\">{Escape(legend[i].Name)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{LegendX}\" y=\"{ly + 18:F1}\" fill=\"#555\">{legend[i].Numbers}</text>\n");
         }
 
         svg.Append("</svg>\n");
