@@ -5,8 +5,9 @@ namespace LowLatency.Engine.Diagnostics;
 /// <summary>
 /// Where one (model, version)'s per-request and per-batch measurements go, bound once per version
 /// instead of looked up by tags per measurement. A System.Diagnostics.Metrics listener (prometheus-net's
-/// adapter) resolves every measurement's tags to its series again: measured through Kestrel at c=16,
-/// listening cost a quarter of the throughput (perf/results/README.md). Called on the thread pool.
+/// adapter) resolves every measurement's tags to its series again, which cost a large share of the
+/// throughput (docs/performance.md#metrics-sinks). Called on the thread pool.
+
 /// </summary>
 public interface IRequestMetricsSink
 {

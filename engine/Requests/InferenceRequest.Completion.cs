@@ -73,8 +73,8 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
             }
 
             // sched_yield, not a pause loop: with a pause loop, a device worker placed on this core
-            // waited for the spin to end (Server-Timing overhead p99 600–770 µs against 41–60 µs
-            // through HTTP at c=1, 3 rounds; perf/results/README.md, session 9).
+            // waited for the spin to end (docs/performance.md#answer-polling).
+
             Thread.Yield();
         }
 

@@ -47,8 +47,10 @@ public sealed class VersionHealth
     /// Failures that say something about the version: the model failing on input it accepted. Not
     /// the client's fault (400), and not load shedding: a deadline missed in the queue (504) or a
     /// refusal (429) says the server is busy, and ejecting a version for it would only move the load
-    /// (measured: at 3x capacity every version was ejected and the model answered 503). A version
-    /// that got slow is caught by its p99 (max_p99_latency_us) instead.
+    /// (past capacity every version was ejected and the model answered 503:
+    /// docs/performance.md#circuit-breaker). A version that got slow is caught by its p99
+    /// (max_p99_latency_us) instead.
+
     /// </summary>
     internal static bool IsFailure(InferenceStatus status) => status is InferenceStatus.ModelError;
 

@@ -4,14 +4,16 @@ namespace LowLatency.Engine.Scheduling;
 /// When a submitter spins for its own answer instead of awaiting it (setting
 /// <c>LowLatency:AnswerPollMicroseconds</c>, off by default). Awaiting costs a hand-off through the
 /// thread pool: the device thread queues the answer and a pool thread — a spinning one, or one woken
-/// from sleep on an idle core, tens of µs here — publishes it and runs the continuation. At low load
-/// that hop is most of what a request waits beside the model, and the pool threads spinning for it
-/// take the device worker's core when it yields (perf/results/README.md, sessions 6 and 9). A
+/// from sleep on an idle core — publishes it and runs the continuation. At low load that hop is most
+/// of what a request waits beside the model, and the pool threads spinning for it take the device
+/// worker's core when it yields. A
 /// request whose caller asked for it, alone in flight on its model version, dispatched at once (no
 /// batching window) and expected to be answered within the budget, is instead polled for by its
 /// submitter: the device thread hands the answer over with one CAS and the submitter continues on
 /// its own thread. Engine-wide at most <see cref="MaxPollers"/> submitters spin at once (half the
-/// cores), so that pollers never hold every core. Why it is off by default: the same README.
+/// cores), so that pollers never hold every core. What it gains and why it is off by default:
+/// docs/performance.md#answer-polling.
+
 /// </summary>
 internal sealed class AnswerPolling(long budgetMicroseconds, int maxPollers)
 {

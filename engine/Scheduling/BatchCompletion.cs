@@ -5,9 +5,10 @@ namespace LowLatency.Engine.Scheduling;
 
 /// <summary>
 /// Completes a batch's requests with one hand-off from the device thread: queuing each request to the
-/// thread pool costs the device thread about a microsecond or two apiece (the global queue and, often,
-/// a thread wake-up), which for a batch of 25 delayed the last request by 35–45 µs (measured with
-/// enginebench, ctr-ranker at saturation). This work item is queued once; on a pool thread it queues
+/// thread pool costs the device thread a microsecond or two apiece (the global queue and, often, a
+/// thread wake-up), which delays a large batch's last request by tens of µs
+/// (docs/performance.md#batch-completion). This work item is queued once; on a pool thread it queues
+
 /// every request but the first to that thread's local queue, where idle pool threads steal them, and
 /// then continues the first request inline. Pooled per worker: the device thread takes a free one,
 /// the pool thread frees it before running any request's continuation.

@@ -61,9 +61,9 @@ internal sealed class ComputeEstimator
 
     /// <summary>
     /// A batch of <paramref name="rows"/> as long as most take: the mean and two mean deviations. What
-    /// an answer deadline is checked against: on the reference VM under 3x overload, batches of the
-    /// image classifier took 2.5 ms at the median and 8.5 ms at the 99th percentile, and requests
-    /// admitted on the mean were answered after their deadline.
+    /// an answer deadline is checked against: batches vary widely under overload, and requests
+    /// admitted on the mean were answered after their deadline (docs/performance.md#past-capacity).
+
     /// </summary>
     public long EstimateHigh(int rows) => Interpolate(_microsX16, rows) + Margin(rows);
 

@@ -130,7 +130,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             // Grad mode is thread-local in libtorch: set once, for the thread's life. So is the
             // intra-op thread count in OpenMP builds (omp_set_num_threads sets the calling thread's
             // value): set on the loader thread only, this worker would fan every kernel out to all
-            // cores (measured here: ctr-ranker at batch 1 took 200 µs instead of 66 µs).
+            // cores, several times slower at batch 1 (docs/performance.md#intra-op-threads).
             using var inference = torch.inference_mode();
             torch.set_num_threads(_intraOpThreads);
             Loop();
@@ -300,7 +300,8 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
 
             _estimator.Record(rows, end - start);
             // The batch's metric is recorded with its first request's completion, on the thread
-            // pool: a listener (Prometheus) on the device thread cost 3-77 us of completion p99.
+            // pool: a metrics listener on the device thread delays every completion behind it
+            // (docs/performance.md#metrics-sinks).
             batch[0].MetricBatchRows = rows;
             Complete(batch);
         }
@@ -387,8 +388,9 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
     private void Fail(InferenceRequest r, Exception e)
     {
         r.ExecEndUs = MonotonicClock.NowMicroseconds();
-        // A model rejects input it cannot take by raising ValueError (see README); anything else is a
-        // fault of the model or the server.
+        // A model rejects input it cannot take by raising ValueError (docs/configuration.md,
+        // "Adding your own model"); anything else is a fault of the model or the server.
+
         string line = TorchScriptModel.FirstLine(e.Message);
         if (line.StartsWith("builtins.ValueError: ", StringComparison.Ordinal))
         {

@@ -199,8 +199,8 @@ internal sealed class SchedulerState
         }
 
         // Hard deadlines (QoS) cap the batch: a larger batch takes longer, and the batch goes only
-        // as large as its earliest deadline allows (seen under 3x overload: full batches of 32
-        // answered every request after its 20 ms deadline). The rest waits for the next batch.
+        // as large as its earliest deadline allows (under overload, full batches answered every
+        // request after its deadline). The rest waits for the next batch.
         int count = FeasibleCount(decision.Count, nowUs);
         long eligible = Math.Max(decision.EligibleUs, workerFreeSinceUs);
         int taken = 0, rows = 0;
@@ -272,8 +272,9 @@ internal sealed class SchedulerState
     /// <summary>
     /// The time a hard deadline's batch must end by: the deadline less a tenth of the request's
     /// budget, kept for what compute estimates do not see (the completion hop, the response; compute's
-    /// own variance is in <see cref="ComputeEstimator.EstimateHigh"/>). Without it, 3x overload left
-    /// the admitted p99 at 20.9 ms for a 20 ms deadline.
+    /// own variance is in <see cref="ComputeEstimator.EstimateHigh"/>). Without it, overload left the
+    /// admitted p99 just past the deadline (docs/performance.md#past-capacity).
+
     /// Only a QoS class's answer deadline counts; Triton's queue timeouts bound the wait, not the answer.
     /// </summary>
     private static long? HardDeadline(InferenceRequest r) => r.AnswerDeadline && r.DeadlineUs != 0 ? r.DeadlineUs - ((r.DeadlineUs - r.ArrivalUs) / 10) : null;

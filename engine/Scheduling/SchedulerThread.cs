@@ -232,8 +232,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// only): a realtime worker woken on the holder's core preempts the holder at once and runs its
     /// whole batch while the step stays held, so that no one else can admit or dispatch meanwhile.
     /// Ordinary workers are woken inside the step, where their wake-up overlaps the rest of it:
-    /// waking them after the release measured worse at saturation (ctr-ranker p99 median 14 against
-    /// 9 µs over 23–24 interleaved runs each; perf/results/README.md).
+    /// waking them after the release measured worse at saturation (docs/performance.md#waking-workers).
     /// </summary>
     private void WakeHanded(ulong handed)
     {
@@ -318,8 +317,9 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// <summary>
     /// On the scheduler thread, shortly before its next timer: if requests are queued (a window
     /// about to expire may send them), wake an idle worker now so that it is spinning, not parked,
-    /// when the batch comes: a parked thread's wake-up measured 60–90 µs here (enginebench, a lone
-    /// request's window expiring), a spinning one's about 1 µs. At the deadline the worker takes the
+    /// when the batch comes: a parked thread's wake-up takes tens of µs, a spinning one's about one
+    /// (docs/performance.md#waking-workers). At the deadline the worker takes the
+
     /// step itself if nobody has handed it a batch (this thread may be late, or waiting behind a
     /// realtime worker on its own core); one woken for nothing spins until a spin margin past the
     /// deadline and parks again.

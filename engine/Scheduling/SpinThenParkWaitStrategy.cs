@@ -23,7 +23,7 @@ internal struct SpinThenParkWaitStrategy(long spinMicroseconds) : IWaitStrategy
             // A few µs of pause-spinning catch a hand-off at once; after that, sched_yield: with more
             // runnable threads than cores (request threads producing the very work this thread waits
             // for), a pure spinner holds a core they need. With nothing else runnable the yield
-            // returns at once and this is still a spin. Measured in perf/results/README.md.
+            // returns at once and this is still a spin (docs/performance.md#wait-strategies).
             if (now < pauseUntil)
             {
                 Thread.SpinWait(8);
@@ -50,9 +50,10 @@ internal struct SpinThenParkWaitStrategy(long spinMicroseconds) : IWaitStrategy
         // Park until the wake-ahead lead, tell, park again until the spin margin, then spin the
         // rest: on time, not late by a wake-up's latency. The first park reports how late it
         // returned, which the lead must cover (WakeLead). The second does not: the worker told is
-        // spinning by then and takes the step itself at the deadline, and counted, it kept the
-        // lead at its cap on the reference VM (peaks of 1–2.5 ms against 0.1–0.7 ms for the first
-        // park alone; most likely the spinning worker holding the core this thread wakes on).
+        // spinning by then and takes the step itself at the deadline, and counted, it held the lead
+        // at its cap (most likely the spinning worker holding the core this thread wakes on;
+        // docs/performance.md#wake-lead).
+
         long leadAt = deadlineUs - Math.Max(ahead.Lead.Microseconds, spinMicroseconds);
         if (leadAt > MonotonicClock.NowMicroseconds())
         {

@@ -8,7 +8,8 @@ namespace LowLatency.Engine.Scheduling;
 /// a sequence number that says whether it is free for the producer at that position or filled for the
 /// consumer. Enqueue is one compare-and-swap on the tail, never a lock and never an allocation
 /// (<see cref="System.Collections.Concurrent.ConcurrentQueue{T}"/> allocates a new segment as it
-/// fills, measured here at about 40 B per request). One consumer at a time: the holder of the
+/// fills: docs/performance.md#submission-queue). One consumer at a time: the holder of the
+
 /// scheduling step, whose acquire and release are full fences.
 /// </summary>
 internal sealed class SubmissionQueue<T>

@@ -5,12 +5,12 @@ namespace LowLatency.Engine.Scheduling;
 /// is spinning, not parked, when the window expires. Two late wake-ups stand between a parked
 /// scheduler thread and a batch that starts on time: its own timed park returning late, and then
 /// the futex wake of the parked worker. Both are a core coming back from idle, which depends on the
-/// host and the day: 80–150 µs on the reference 2-vCPU VM when a fixed 500 µs lead was chosen, up
-/// to 0.7 ms there since, and a hand-off p99 of 0.57 ms on a 16-vCPU host (perf/results/README.md,
-/// "Session 10"). So the lead is measured, not fixed: the decaying peak of each lateness, plus half
-/// again; never under that 500 µs, never over 2 ms (an idle worker spins the whole lead for every
-/// window that expires on it). A wait shorter than the lead has no park to measure and counts as on
-/// time, so that a lead grown to a model's window length decays instead of sticking.
+/// host and the day (docs/performance.md#wake-lead). So the lead is measured, not fixed: the
+/// decaying peak of each lateness, plus half again; never under 500 µs, never over 2 ms (an idle
+/// worker spins the whole lead for every window that expires on it). A wait shorter than the lead
+/// has no park to measure and counts as on time, so that a lead grown to a model's window length
+/// decays instead of sticking.
+
 /// </summary>
 internal sealed class WakeLead
 {

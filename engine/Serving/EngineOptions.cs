@@ -30,8 +30,8 @@ public sealed class EngineOptions
     /// <summary>
     /// Nice value for the engine's own threads (device workers and schedulers), -20 … 19; 0 leaves
     /// them as they are. A negative value lets a device thread woken for a batch take a core from
-    /// request threads at once instead of waiting its turn, where cores are oversubscribed. On the
-    /// 2-core reference VM -10 made no consistent difference (perf/results/README.md), so it is off
+    /// request threads at once instead of waiting its turn, where cores are oversubscribed. It made
+    /// no consistent difference on a 2-core host (docs/performance.md#thread-priority), so it is off
     /// by default. Raising priority needs CAP_SYS_NICE (or an RLIMIT_NICE allowing it); when
     /// refused the threads run at the default and the load log says so.
     /// </summary>
@@ -40,11 +40,11 @@ public sealed class EngineOptions
     /// <summary>
     /// SCHED_FIFO priority (1 … 99) for the device workers; 0, the default, leaves them ordinary
     /// threads. A realtime worker is never preempted by request threads while it waits for or runs
-    /// a batch, and takes its core back the moment it is woken: in the engine benchmark on the
-    /// 2-core reference VM it brought ctr-ranker's low-load overhead p99 under 10 µs. Its cost is
-    /// the other threads' on that core, which wait while it computes or spins: through HTTP on the
-    /// same VM, c=16 fell from 15,000 to 9,500 req/s (perf/results/README.md), hence off by
-    /// default; for hosts with cores to spare beside the workers. Needs CAP_SYS_NICE or
+    /// a batch, and takes its core back the moment it is woken, which lowers the engine's
+    /// scheduling overhead. Its cost is the other threads' on that core, which wait while it
+    /// computes or spins: through HTTP on a 2-core host the server answered a third less under load
+    /// (docs/performance.md#thread-priority), hence off by default; for hosts with cores to spare
+    /// beside the workers. Needs CAP_SYS_NICE or
     /// RLIMIT_RTPRIO; when refused the workers run as ordinary threads and the load log says so.
     /// Not with <c>WaitStrategy=Spin</c>.
     /// </summary>
@@ -54,15 +54,12 @@ public sealed class EngineOptions
     /// How long (µs) the submitter of a request alone in flight on its model version spins for the
     /// answer instead of awaiting it, when the request is dispatched at once and its batch is
     /// estimated to take no longer; 0, the default, turns it off. It saves the thread-pool hop
-    /// between the device thread and the request's continuation: in the engine benchmark on the
-    /// 2-core reference VM, ctr-ranker's low-load scheduling overhead p99 14 against 5.5 µs with the
-    /// scenario run alone (12 interleaved rounds), though not in the whole benchmark after other
-    /// scenarios (perf/results/README.md, "Session 9"). Off by default: in that whole benchmark
-    /// the saturation scenarios, where nothing is polled, ran worse after polled low-load ones
-    /// (identity p99 6 against 24.5 µs; gone with tiered compilation off), and through HTTP the
-    /// client sees no more than noise either way (c=1, and c=16 after c=1 since a request is polled
-    /// only when the one before it was alone too). At most half the cores spin so at once; with
-    /// more than one request in flight nobody does.
+    /// between the device thread and the request's continuation, which shows in the engine
+    /// benchmark's low-load overhead when that scenario runs alone; off by default because the
+    /// saturation scenarios ran worse after polled low-load ones, and through HTTP the client sees
+    /// no more than noise either way (docs/performance.md#answer-polling). At most half the cores
+    /// spin so at once; with more than one request in flight nobody does.
+
     /// </summary>
     public long AnswerPollMicroseconds { get; set; }
 

@@ -6,9 +6,10 @@ namespace LowLatency.Engine.Serving;
 /// What the load log says about <c>WorkerCores</c>. A core outside the affinity mask the process
 /// started with (taskset, isolcpus) is one no other thread of the process starts on; but the
 /// runtime counted only the mask's cores at start, and a runtime that counts one core runs as on a
-/// uniprocessor (its thread pool stops spinning): in the engine benchmark on the 2-core reference
-/// VM that made every hand-off to an isolated worker slower than not isolating it at all
-/// (perf/results/README.md, session 13). So it warns, naming the DOTNET_PROCESSOR_COUNT to set.
+/// uniprocessor (its thread pool stops spinning), which made every hand-off to an isolated worker
+/// slower than not isolating it at all (docs/performance.md#worker-cores). So it warns, naming the
+/// DOTNET_PROCESSOR_COUNT to set.
+
 /// </summary>
 internal static class WorkerCorePlacement
 {

@@ -5,8 +5,9 @@ namespace LowLatency.Native.Torch;
 /// <summary>
 /// LibTorchSharp's error slot, read directly: it reports a failure by leaving a message in a
 /// per-thread slot and returning a null result. TorchSharp's <c>torch.CheckForErrors</c> does the
-/// same but allocated 672 B on each thread's first call (measured), which a new worker thread's
-/// first batch then paid on the managed heap.
+/// same but allocates on each thread's first call, which a new worker thread's first batch then
+/// paid on the managed heap.
+
 /// </summary>
 public static partial class NativeErrors
 {

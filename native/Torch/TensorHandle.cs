@@ -60,7 +60,8 @@ public readonly unsafe partial struct TensorHandle
     /// A tensor viewing <paramref name="data"/>, which must stay allocated until the tensor and every
     /// view of it are disposed; libtorch never frees it (the deleter does nothing). No copy, no GC
     /// handle and no delegate: <c>torch.from_array</c> allocates both on every call, and
-    /// <c>torch.frombuffer</c> over a <c>byte[]</c> with another dtype copies (measured with 0.107).
+    /// <c>torch.frombuffer</c> over a <c>byte[]</c> with another dtype copies (TorchSharp 0.107).
+
     /// </summary>
     public static TensorHandle View(void* data, ReadOnlySpan<long> shape, torch.ScalarType type)
     {

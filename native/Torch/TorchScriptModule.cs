@@ -7,9 +7,10 @@ namespace LowLatency.Native.Torch;
 /// A TorchScript module called through LibTorchSharp's own entry points, without TorchSharp's
 /// <c>ScriptModule</c>: its <c>call</c> allocates per call an argument array, a delegate and its
 /// closure, result lists and a finalizable result allocator that it never unregisters from
-/// finalization (measured: ~26,000 objects queued for finalization at one gen 1 collection of the
-/// engine benchmark, which then took 25–40 ms). Here the arguments are a stack array, and the
-/// module writes its results into a per-thread native block, so a call allocates nothing managed.
+/// finalization, so every call leaves an object for the finalizer
+/// (docs/architecture.md#torchscript-without-torchsharps-wrappers). Here the arguments are a stack
+/// array, and the module writes its results into a per-thread native block, so a call allocates
+/// nothing managed.
 /// Calls may come from several threads at once (one module per version, several workers).
 /// </summary>
 public sealed unsafe partial class TorchScriptModule : IDisposable
