@@ -4,9 +4,11 @@
 # perf/results/side-by-side-<date>.md (medians, ratios, targets), every run's JSON and
 # latency-by-percentile plots in perf/results/side-by-side-<date>/. The peer's Debian packages are
 # installed with apt when missing (root); -NoPeer leaves it out. -Quick runs one repetition of the
-# ctr-ranker scenarios only.
+# ctr-ranker scenarios only. -Baseline <another build's LowLatency.Host.dll> adds that build as a
+# target of its own ("baseline"), run right after this one in every repetition with the same
+# scenarios, and a table of this build against it: before and after a change, in one run.
 #   dotnet pwsh build.ps1 perf [-Repetitions 3] [-Duration 5] [-Warmup 2] [-NoPeer] [-NoWrk] [-Quick]
-#                              [-Models ctr-ranker,text-encoder,image-classifier] [-Out <name>]
+#                              [-Models ctr-ranker,text-encoder,image-classifier] [-Baseline <dll>] [-Out <name>]
 # -Models limits the run to those models (the floor, open-loop, batching-off and wrk scenarios come
 # with ctr-ranker and image-classifier as above); -Out names the result files instead of the date (a later run on the same day without -Out gets -2, -3, …: perf/common.ps1).
 # Scenarios, per repetition and target:
@@ -24,6 +26,7 @@ param(
     [switch] $NoWrk,
     [switch] $Quick,
     [string[]] $Models = @('ctr-ranker', 'text-encoder', 'image-classifier'),
+    [string] $Baseline = '',
     [string] $Out = ''
 )
 
@@ -36,6 +39,7 @@ $floor = 'perf/Floor/bin/Release/net10.0/floor.dll'
 $name = New-ResultFolder $Out 'side-by-side'
 $dir = "perf/results/$name"
 if ($Quick) { $Repetitions = 1 }
+if ($Baseline -and -not (Test-Path $Baseline)) { throw "-Baseline: no file '$Baseline' (another build's LowLatency.Host.dll)" }
 
 function Initialize-Peer {
     & /usr/bin/python3 -c 'import fastapi, uvicorn, torch, msgpack, numpy' 2>$null
@@ -66,7 +70,8 @@ function Start-Target([string] $Name, [string] $Repository = 'models') {
         $p = Start-Process dotnet -ArgumentList @($floor, '--urls', 'http://127.0.0.1:8001', '--response-bytes', '96') -PassThru -RedirectStandardOutput /dev/null
         $base = 'http://127.0.0.1:8001'
     } else {
-        $p = Start-Process dotnet -ArgumentList @($server, '--urls', 'http://127.0.0.1:8002', '--model-repository', $Repository, '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+        $dll = if ($Name -eq 'baseline') { $Baseline } else { $server }
+        $p = Start-Process dotnet -ArgumentList @($dll, '--urls', 'http://127.0.0.1:8002', '--model-repository', $Repository, '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
         $base = 'http://127.0.0.1:8002'
     }
     for ($i = 0; $i -lt 300; $i++) {
@@ -103,6 +108,7 @@ function Invoke-Run([string] $Target, [string] $Base, [string] $Model, [string] 
 }
 
 $targets = @(if ($Models -contains 'ctr-ranker') { 'floor', 'server' } else { 'server' })
+if ($Baseline) { $targets += 'baseline' }
 if (-not $NoPeer) { Initialize-Peer; $targets += 'peer' }
 $ctrModes = if ($Quick) { @('c=1', 'c=16') } else { @('c=1', 'c=16', 'c=64') }
 
@@ -200,6 +206,22 @@ foreach ($mode in $(if ($Models -contains 'ctr-ranker') { $ctrModes } else { @()
     $s = "ctr-ranker msgpack server $mode"; $f = "ctr-ranker msgpack floor $mode"; $p = "ctr-ranker msgpack peer $mode"
     $diff = (Median ($runs[$s] | ForEach-Object p50)) - (Median ($runs[$f] | ForEach-Object p50))
     $lines += "| $mode | $(Ratio $s $f 'rps') | $diff | $(Ratio $s $p 'rps') | $(Ratio $p $s 'p50') |"
+}
+if ($Baseline) {
+    $lines += ''
+    $lines += "This build against the baseline (``$Baseline``, commit $(& git -C (Split-Path $Baseline) rev-parse --short HEAD 2>$null)), run after it in every repetition: medians, and each ratio's spread over the repetitions (min … max of server / baseline per repetition)."
+    $lines += ''
+    $lines += '| scenario | server / baseline req/s | spread | server / baseline p50 | spread | server / baseline p99 | spread |'
+    $lines += '|---|---|---|---|---|---|---|'
+    foreach ($k in @($runs.Keys | Where-Object { $_ -match ' server ' -and $runs.Contains(($_ -replace ' server ', ' baseline ')) })) {
+        $b = $k -replace ' server ', ' baseline '
+        $cells = foreach ($m in 'rps', 'p50', 'p99') {
+            $per = for ($i = 0; $i -lt [math]::Min($runs[$k].Count, $runs[$b].Count); $i++) { $runs[$k][$i].$m / $runs[$b][$i].$m }
+            $sorted = @($per | Sort-Object)
+            "$(Ratio $k $b $m) | $([math]::Round($sorted[0], 2)) … $([math]::Round($sorted[-1], 2))"
+        }
+        $lines += "| $($k -replace ' server', '') | $($cells -join ' | ') |"
+    }
 }
 if ($runs.Contains('image-classifier msgpack server c=16 batching off')) {
     $lines += ''
