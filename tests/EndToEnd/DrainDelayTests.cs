@@ -1,5 +1,7 @@
 using System.Net;
+using LowLatency.Engine.Serving;
 using LowLatency.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LowLatency.Tests.EndToEnd;
 
@@ -16,8 +18,10 @@ public sealed class DrainDelayTests
             await ServerFixture.WaitReadyAsync(warm);
         }
 
+        var engine = app.Services.GetRequiredService<InferenceEngine>();
         var stopping = Task.Run(() => app.StopAsync());
-        await Task.Delay(300);
+        // Shutdown has begun (readiness is gone) and the 2 s drain delay holds the stop.
+        Assert.True(await Poll.UntilAsync(() => engine.IsStopping), "the engine was never told to stop");
         Assert.False(stopping.IsCompleted);
 
         // A fresh connection, as a load balancer that has not yet seen the instance unready would open.

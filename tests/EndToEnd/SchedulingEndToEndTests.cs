@@ -1,5 +1,7 @@
 using System.Net;
+using LowLatency.Engine.Serving;
 using LowLatency.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LowLatency.Tests.EndToEnd;
 
@@ -73,7 +75,8 @@ public sealed class SchedulingEndToEndTests
         using (client)
         {
             var first = client.PostAsync("/v2/models/ctr/infer", ServerFixture.Body(Ctr.Request.ToMsgPack(), Wire.MsgPack));
-            await Task.Delay(100);
+            Assert.True(app.Services.GetRequiredService<InferenceEngine>().TryGetModel("ctr", out var served));
+            Assert.True(await Poll.UntilAsync(() => served.Latest.QueueDepth == 1), "the first request never reached the queue");
             using var second = await client.PostAsync("/v2/models/ctr/infer", ServerFixture.Body(Ctr.Request.ToMsgPack(), Wire.MsgPack));
             Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
             Assert.Equal("1", second.Headers.GetValues("Retry-After").Single());

@@ -15,6 +15,8 @@ public sealed class WaitStrategyTests
         wait.WaitForTimer(spot, MonotonicClock.NowMicroseconds() + 60_000_000, new Ahead());
         var signaller = new Thread(() =>
         {
+            // A signal that comes later, so that it usually finds the waiter parked (the case named).
+            // Nothing below depends on it: a signal given before the wait returns it at once too (above).
             Thread.Sleep(20);
             spot.Signal();
         });
