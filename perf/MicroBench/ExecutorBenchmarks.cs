@@ -9,8 +9,9 @@ namespace LowLatency.MicroBench;
 
 /// <summary>
 /// One batch through the executor on the benchmark thread: gather the borrowed inputs into the arena,
-/// run the TorchScript module, hand out output views. Nothing managed per batch: until session 8
-/// TorchSharp's ScriptModule.call, its dispose scope and tensor wrappers allocated 640–700 B here.
+/// run the TorchScript module, hand out output views. Nothing managed per batch: when the module was
+/// called through TorchSharp's ScriptModule.call, its dispose scope and tensor wrappers allocated
+/// 640–700 B here.
 /// </summary>
 public class ExecutorBenchmarks
 {

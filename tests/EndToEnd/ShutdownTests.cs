@@ -48,7 +48,7 @@ public sealed class ShutdownTests
 
         // Watched without sleeping, and the depth seen is the one kept: on a fast host the queue
         // fills and drains within a millisecond, and a second read (as this test once made) or a
-        // 1 ms sleep between reads could miss it (a fresh-clone run of .ci/run failed so in session 15).
+        // 1 ms sleep between reads could miss it (a fresh-clone run of .ci/run once failed so).
         var deadline = DateTime.UtcNow.AddSeconds(30);
         var spinner = default(SpinWait);
         int queued;
