@@ -4,11 +4,13 @@
 #   dotnet pwsh build.ps1 <target> [extra arguments]
 # Targets:
 #   build   compile everything (Release)
-#   test    verify formatting, run every test (ends with "N passed, N failed, N skipped"), then
-#           the allocation budgets (microbench --gate) and a replay of the fuzz harness's seed
-#           corpus; fails if any part fails
+#   test    verify formatting, run every test, then the allocation budgets (microbench) and a
+#           replay of the fuzz harness's seed corpus; fails if any part fails. Prints each failing
+#           test (name, message, stack), the benchmarks' table and the allocation gate's, and last
+#           "N passed, N failed, N skipped"; not a line per passing test, nor BenchmarkDotNet's log
 #   microbench  BenchmarkDotNet micro-benchmarks of the hot paths with MemoryDiagnoser, then the
-#           allocation gate (bytes per operation against each benchmark's [AllocationBudget])
+#           allocation gate (bytes per operation against each benchmark's [AllocationBudget]);
+#           --verbose adds BenchmarkDotNet's log of every iteration
 #   run     start the server on http://127.0.0.1:8000 with models/ (extra arguments go to the server)
 #   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
 #   perf    side by side on loopback: transport floor, this server, the Python peer, wrk cross-check
@@ -83,8 +85,8 @@ function ConvertTo-ScriptParameters([string[]] $Arguments) {
     return $named
 }
 
-function Write-TestSummary([string] $ResultsDir) {
-    # dotnet test prints its own summary; CI reads the plain "N passed, N failed" line below.
+function Get-TestSummary([string] $ResultsDir) {
+    # dotnet test prints its own summary; CI reads this plain "N passed, N failed" line, printed last.
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem -Path $ResultsDir -Filter *.trx -Recurse) {
         [xml] $doc = Get-Content -Raw $trx.FullName
@@ -93,7 +95,7 @@ function Write-TestSummary([string] $ResultsDir) {
         $failed += [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
         $skipped += [int] $c.notExecuted
     }
-    Write-Host "$passed passed, $failed failed, $skipped skipped"
+    return "$passed passed, $failed failed, $skipped skipped"
 }
 
 switch ($Target) {
@@ -101,29 +103,47 @@ switch ($Target) {
         Invoke-Dotnet build $Solution -c $Configuration
     }
     'test' {
-        Invoke-Dotnet restore $Solution
+        Invoke-Dotnet restore $Solution -v q
         Invoke-Dotnet format $Solution --verify-no-changes --no-restore
         $results = Join-Path $PSScriptRoot 'tests/TestResults'
         if (Test-Path $results) { Remove-Item -Recurse -Force $results }
         $passed = Get-PassedArguments
-        & dotnet test $Solution -c $Configuration --no-restore --logger 'trx' --logger 'console;verbosity=normal' --results-directory $results @passed
+        # The console logger at minimal verbosity prints each failing test with its message and
+        # stack, and no line per passing test; the trx files give the counts.
+        & dotnet test $Solution -c $Configuration --no-restore -v q --logger 'trx' --logger 'console;verbosity=minimal' --results-directory $results @passed
         $code = $LASTEXITCODE
-        Write-TestSummary $results
-        if ($code -ne 0) { exit $code }
+        $summary = Get-TestSummary $results
+        # Whatever fails from here, the tests' counts stay the last line.
+        function Stop-Test([int] $Code) {
+            Write-Host $summary
+            exit $Code
+        }
+
+        if ($code -ne 0) { Stop-Test $code }
+
         # Allocation is deterministic where timing is not: this gate is safe on a noisy machine.
         # dotnet test builds only the test projects and what they reference: build the benchmarks.
-        Invoke-Dotnet build perf/MicroBench -c $Configuration --no-restore
+        & dotnet build perf/MicroBench -c $Configuration --no-restore -v q -nologo
+        if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
         & dotnet perf/MicroBench/bin/$Configuration/net10.0/LowLatency.MicroBench.dll
-        if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+        if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
+
         # The SharpFuzz harness keeps building and running: it replays its seed corpus (libFuzzer
         # itself is not on CI machines; README, Fuzzing).
-        Invoke-Dotnet build tests/Fuzz -c $Configuration --no-restore
-        foreach ($encoding in 'msgpack', 'json', 'binary') {
-            Invoke-Dotnet tests/Fuzz/bin/$Configuration/net10.0/LowLatency.Fuzz.dll $encoding models/ctr-ranker/config.json --replay tests/Fuzz/corpus/$encoding
+        & dotnet build tests/Fuzz -c $Configuration --no-restore -v q -nologo
+        if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
+        $replays = @(
+            @('msgpack', 'models/ctr-ranker/config.json', 'tests/Fuzz/corpus/msgpack'),
+            @('json', 'models/ctr-ranker/config.json', 'tests/Fuzz/corpus/json'),
+            @('binary', 'models/ctr-ranker/config.json', 'tests/Fuzz/corpus/binary'),
+            # The text encoder's variable-length inputs take the decoder's other paths (padding, max_variable_dim).
+            @('msgpack', 'models/text-encoder/config.json', 'tests/Fuzz/corpus/msgpack-text-encoder'))
+        foreach ($replay in $replays) {
+            & dotnet tests/Fuzz/bin/$Configuration/net10.0/LowLatency.Fuzz.dll $replay[0] $replay[1] --replay $replay[2]
+            if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
         }
-        # The text encoder's variable-length inputs take the decoder's other paths (padding, max_variable_dim).
-        Invoke-Dotnet tests/Fuzz/bin/$Configuration/net10.0/LowLatency.Fuzz.dll msgpack models/text-encoder/config.json --replay tests/Fuzz/corpus/msgpack-text-encoder
-        exit 0
+
+        Stop-Test 0
     }
     'microbench' {
         Invoke-Dotnet build perf/MicroBench -c $Configuration

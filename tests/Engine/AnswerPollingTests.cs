@@ -29,6 +29,9 @@ public sealed class AnswerPollingTests
         r.BeginPolling();
         var answering = new Thread(() =>
         {
+            // The batch's compute, so that the answer usually comes while the submitter polls (the
+            // case named). Nothing below depends on it: an answer that comes before the poll begins
+            // is handed to the poller too (A_failure_is_handed_to_the_poller_too).
             Thread.Sleep(20);
             r.Complete();
         });

@@ -86,7 +86,7 @@ public sealed class EngineConcurrencyTests
         var engine = StartEngine();
         var model = CtrRows.Latest(engine);
         var accepted = new System.Collections.Concurrent.ConcurrentBag<(InferenceRequest R, Task<bool> Done)>();
-        int refused = 0;
+        int refused = 0, submitted = 0;
         using var go = new ManualResetEventSlim();
         var producers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
         {
@@ -97,6 +97,7 @@ public sealed class EngineConcurrencyTests
                 try
                 {
                     accepted.Add((r, model.InferAsync(r).AsTask()));
+                    Interlocked.Increment(ref submitted);
                 }
                 catch (InferenceException e) when (e.Status == InferenceStatus.Unavailable)
                 {
@@ -106,7 +107,8 @@ public sealed class EngineConcurrencyTests
             }
         })).ToArray();
         go.Set();
-        await Task.Delay(20);
+        // Stopped while the producers are submitting: once the engine holds some of their requests.
+        Assert.True(await Poll.UntilAsync(() => Volatile.Read(ref submitted) >= 100), "no request was accepted");
         engine.Dispose();
         await Task.WhenAll(producers);
         foreach (var (r, done) in accepted)

@@ -96,8 +96,3 @@ public sealed class CtrRepository : IDisposable
 
     public void Dispose() => _repo.Dispose();
 }
-
-public sealed record Sent(InferenceStatus Status, long? Version, RouteKind Kind, string? Error, float Value)
-{
-    public string? Model { get; init; }
-}

@@ -67,9 +67,3 @@ public sealed class ServerFixture : IAsyncLifetime
         return content;
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class ServerCollection : ICollectionFixture<ServerFixture>
-{
-    public const string Name = "server";
-}

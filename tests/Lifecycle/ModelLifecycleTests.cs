@@ -41,7 +41,12 @@ public sealed class ModelLifecycleTests
         var fresh = await CtrRepository.SendAsync(engine, repo.Name);
         Assert.Equal(InferenceStatus.Ok, fresh.Status);
         Assert.Equal(CtrRepository.Expected, fresh.Value, 5);
-        await Task.Delay(100);
+        // Retired before the reload returned: from then on the old version is released as soon as its
+        // last reference goes, so it is still counted here only while the held request holds one. A
+        // count that reached 0 never rises again, so a reference taken now shows it did not.
+        Assert.True(old.IsRetired);
+        Assert.True(old.TryAcquire(), "the old version let go of the held request's reference");
+        old.Release();
         Assert.False(old.Released.IsCompleted);
         Assert.Equal(handlesBefore, old.Handles.Live);
         Assert.Equal(CtrRepository.Expected, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(request.OutputData(0))[0], 5);

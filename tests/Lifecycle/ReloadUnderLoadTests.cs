@@ -18,31 +18,45 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
 {
     private static readonly GoldenCase Golden = GoldenCase.Load("ctr-ranker", "batch1");
 
-    /// <param name="SentMs">When the request was sent; <paramref name="AtMs"/>, when its answer came.</param>
-    private sealed record Answer(string Path, HttpStatusCode Status, string? Version, string? Error, double Value, long SentMs, long AtMs);
+    /// <summary>
+    /// The order of events across the clients and the test: each send, answer, and the start and end
+    /// of each reload or unload takes the next number. A load that answered before a request was sent
+    /// has a smaller number than the send, whatever the clocks say.
+    /// </summary>
+    private sealed class EventOrder
+    {
+        private long _last;
 
-    private static async Task LoadAsync(HttpClient client, string path, Stopwatch clock, ConcurrentQueue<Answer> answers, Func<string> next, CancellationToken stop)
+        public long Next() => Interlocked.Increment(ref _last);
+    }
+
+    /// <param name="Sent">The event number of the request's send; <paramref name="At"/>, of its answer.</param>
+    private sealed record Answer(string Path, HttpStatusCode Status, string? Version, string? Error, double Value, long Sent, long At);
+
+    private static async Task LoadAsync(HttpClient client, EventOrder order, ConcurrentQueue<Answer> answers, Func<string> next, CancellationToken stop)
     {
         byte[] body = Golden.Request.ToMsgPack();
         while (!stop.IsCancellationRequested)
         {
-            string path1 = next();
-            long sent = clock.ElapsedMilliseconds;
-            using var response = await client.PostAsync(path1, ServerFixture.Body(body, Wire.MsgPack), CancellationToken.None);
+            string path = next();
+            long sent = order.Next();
+            using var response = await client.PostAsync(path, ServerFixture.Body(body, Wire.MsgPack), CancellationToken.None);
             byte[] bytes = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 var r = Wire.ParseMsgPack(bytes);
-                answers.Enqueue(new Answer(path1, response.StatusCode, r.ModelVersion, null, r.Outputs[0].Values[0], sent, clock.ElapsedMilliseconds));
+                answers.Enqueue(new Answer(path, response.StatusCode, r.ModelVersion, null, r.Outputs[0].Values[0], sent, order.Next()));
             }
             else
             {
-                answers.Enqueue(new Answer(path1, response.StatusCode, null, Wire.ErrorOf(bytes, Wire.MsgPack), double.NaN, sent, clock.ElapsedMilliseconds));
+                answers.Enqueue(new Answer(path, response.StatusCode, null, Wire.ErrorOf(bytes, Wire.MsgPack), double.NaN, sent, order.Next()));
             }
         }
-
-        _ = path;
     }
+
+    /// <summary>Waits until at least <paramref name="count"/> requests sent after event <paramref name="after"/> were answered.</summary>
+    private static async Task AnsweredAfterAsync(ConcurrentQueue<Answer> answers, long after, int count) =>
+        Assert.True(await Poll.UntilAsync(() => answers.Count(a => a.Sent > after) >= count), $"fewer than {count} requests answered after event {after}");
 
     [Fact]
     public async Task Reloading_under_steady_load_fails_no_request_and_frees_every_old_version()
@@ -55,23 +69,26 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
         await ServerFixture.WaitReadyAsync(client);
 
         var answers = new ConcurrentQueue<Answer>();
+        var order = new EventOrder();
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         string infer = $"/v2/models/{repo.Name}/infer";
-        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(() => LoadAsync(client, infer, clock, answers, () => infer, stop.Token))).ToList();
+        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(() => LoadAsync(client, order, answers, () => infer, stop.Token))).ToList();
 
         var retired = new List<ModelVersion>();
-        var reloads = new List<(long From, long To)>();
-        await Task.Delay(1000);
+        var reloads = new List<(long From, long To, long Ms)>();
+        // The load runs steadily before the first reload and between reloads.
+        await AnsweredAfterAsync(answers, 0, 100);
         for (int i = 0; i < 3; i++)
         {
             Assert.True(engine.TryGetModel(repo.Name, out var served));
             retired.Add(served.Versions[1]);
-            long from = clock.ElapsedMilliseconds;
+            long from = order.Next(), fromMs = clock.ElapsedMilliseconds;
             using var load = await client.PostAsync($"/v2/repository/models/{repo.Name}/load", null);
             Assert.Equal(HttpStatusCode.OK, load.StatusCode);
-            reloads.Add((from, clock.ElapsedMilliseconds));
-            await Task.Delay(700);
+            long to = order.Next();
+            reloads.Add((from, to, clock.ElapsedMilliseconds - fromMs));
+            await AnsweredAfterAsync(answers, to, 100);
         }
 
         stop.Cancel();
@@ -80,13 +97,13 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
 
         var all = answers.ToList();
         var failed = all.Where(a => a.Status != HttpStatusCode.OK).ToList();
-        output.WriteLine($"{all.Count} requests in {seconds:0.0} s ({all.Count / seconds:0} req/s), {failed.Count} failed; reloads took {string.Join(", ", reloads.Select(r => $"{r.To - r.From} ms"))}");
+        output.WriteLine($"{all.Count} requests in {seconds:0.0} s ({all.Count / seconds:0} req/s), {failed.Count} failed; reloads took {string.Join(", ", reloads.Select(r => $"{r.Ms} ms"))}");
         Assert.True(failed.Count == 0, $"{failed.Count} failed, first: {failed.FirstOrDefault()}");
         Assert.All(all, a => Assert.Equal(Golden.Expected[0].Values[0], a.Value, 4));
         // The load really overlapped each reload: requests were in flight across it.
-        foreach (var (from, to) in reloads)
+        foreach (var (from, to, _) in reloads)
         {
-            Assert.Contains(all, a => a.SentMs <= to && a.AtMs >= from);
+            Assert.Contains(all, a => a.Sent < to && a.At > from);
         }
 
         // Each replaced version let go of every native handle once its last request was answered.
@@ -110,15 +127,19 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
         await ServerFixture.WaitReadyAsync(client);
 
         var answers = new ConcurrentQueue<Answer>();
-        var clock = Stopwatch.StartNew();
+        var order = new EventOrder();
         using var stop = new CancellationTokenSource();
         string v2 = $"/v2/models/{repo.Name}/versions/2/infer", any = $"/v2/models/{repo.Name}/infer";
         int n = 0;
         string Next() => Interlocked.Increment(ref n) % 2 == 0 ? v2 : any;
-        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(() => LoadAsync(client, any, clock, answers, Next, stop.Token))).ToList();
+        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(() => LoadAsync(client, order, answers, Next, stop.Token))).ToList();
+
+        // Both routes answer under load before version 2 goes.
+        Assert.True(
+            await Poll.UntilAsync(() => answers.Any(a => a.Path == v2 && a.Status == HttpStatusCode.OK) && answers.Count(a => a.Path == any && a.Status == HttpStatusCode.OK) >= 50),
+            "the load was not answered on both routes");
 
         // Version 2 goes: a load that serves only version 1.
-        await Task.Delay(700);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(repo.Root, repo.Name, "config.json")))!.AsObject();
         config["version_policy"] = JsonNode.Parse("""{ "specific": { "versions": [1] } }""");
         string load = new JsonObject { ["parameters"] = new JsonObject { ["config"] = config.ToJsonString() } }.ToJsonString();
@@ -127,8 +148,13 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         }
 
-        long versionGone = clock.ElapsedMilliseconds;
-        await Task.Delay(700);
+        long versionGone = order.Next();
+        // The load goes on until both routes were answered after the swap: version 1, and a 404 for version 2.
+        Assert.True(
+            await Poll.UntilAsync(() =>
+                answers.Any(a => a.Path == any && a.Status == HttpStatusCode.OK && a.Sent > versionGone && a.Version == "1")
+                && answers.Any(a => a.Path == v2 && a.Status == HttpStatusCode.NotFound && a.Sent > versionGone)),
+            "the load was not answered on both routes after version 2 went");
 
         // Then the whole model goes.
         using (var r = await client.PostAsync($"/v2/repository/models/{repo.Name}/unload", null))
@@ -136,8 +162,8 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         }
 
-        long modelGone = clock.ElapsedMilliseconds;
-        await Task.Delay(500);
+        long modelGone = order.Next();
+        await AnsweredAfterAsync(answers, modelGone, 50);
         stop.Cancel();
         await Task.WhenAll(clients);
 
@@ -148,10 +174,10 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output)
         Assert.All(all.Where(a => a.Status == HttpStatusCode.OK), a => Assert.Equal(Golden.Expected[0].Values[0], a.Value, 4));
         // Sent once the swap was answered: 404, naming what is gone (the load or unload returns
         // after the new table is published, so no margin is needed).
-        Assert.All(all.Where(a => a.Path == v2 && a.SentMs > versionGone), a => Assert.Equal(HttpStatusCode.NotFound, a.Status));
-        Assert.All(all.Where(a => a.SentMs > modelGone), a => Assert.Equal(HttpStatusCode.NotFound, a.Status));
+        Assert.All(all.Where(a => a.Path == v2 && a.Sent > versionGone), a => Assert.Equal(HttpStatusCode.NotFound, a.Status));
+        Assert.All(all.Where(a => a.Sent > modelGone), a => Assert.Equal(HttpStatusCode.NotFound, a.Status));
         Assert.Contains(all, a => a.Path == v2 && a.Status == HttpStatusCode.OK);
-        Assert.Contains(all, a => a.Path == any && a.Status == HttpStatusCode.OK && a.SentMs > versionGone && a.Version == "1");
+        Assert.Contains(all, a => a.Path == any && a.Status == HttpStatusCode.OK && a.Sent > versionGone && a.Version == "1");
         Assert.Contains(all, a => a.Status == HttpStatusCode.NotFound && a.Error!.Contains("no version 2", StringComparison.Ordinal));
         Assert.Contains(all, a => a.Status == HttpStatusCode.NotFound && a.Error!.Contains("unknown model", StringComparison.Ordinal));
     }

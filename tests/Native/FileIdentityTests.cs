@@ -1,4 +1,5 @@
 using LowLatency.Native.Files;
+using LowLatency.Tests.Infrastructure;
 
 namespace LowLatency.Tests.Native;
 
@@ -45,9 +46,21 @@ public sealed class FileIdentityTests : IDisposable
         var mtime = File.GetLastWriteTimeUtc(file);
         var before = FileIdentity.Of(file)!.Value;
 
-        // The kernel's file timestamps may be as coarse as its tick (4 ms): let one pass, so that the
-        // rewrite's status-change time can differ at all.
-        Thread.Sleep(20);
+        // The kernel's file timestamps may be as coarse as its tick (4 ms): wait until its file clock
+        // has moved past the first write's (a probe file's status-change time shows it), so that the
+        // rewrite's can differ at all.
+        if (OperatingSystem.IsLinux())
+        {
+            string probe = Path.Combine(_dir, "clock-probe");
+            Assert.True(
+                Poll.Until(() =>
+                {
+                    File.WriteAllBytes(probe, [0]);
+                    return FileIdentity.Of(probe)!.Value.ChangeTimeNanoseconds > before.ChangeTimeNanoseconds;
+                }),
+                "the kernel's file clock did not move");
+        }
+
         File.WriteAllBytes(file, [5, 6, 7, 8]);
         File.SetLastWriteTimeUtc(file, mtime);
         var after = FileIdentity.Of(file)!.Value;

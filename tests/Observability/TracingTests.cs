@@ -48,7 +48,20 @@ public sealed class TracingTests
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         }
 
-        await Task.Delay(200);
+        // A span reaches the listener when it stops: a request's when the endpoint's handler returns,
+        // which may be after the client has read the response. Wait until every request's spans, and
+        // the batch spans they link to, are in.
+        bool AllStopped()
+        {
+            var stopped = spans.ToList();
+            var infer = stopped.Where(a => a.DisplayName == $"infer {repo.Name}").ToList();
+            return infer.Count >= 16 && infer.All(request =>
+                stopped.Any(c => c.ParentSpanId == request.SpanId && c.DisplayName == "queue")
+                && stopped.Any(c => c.ParentSpanId == request.SpanId && c.DisplayName == "execute"
+                    && c.Links.Any(l => stopped.Any(b => b.SpanId == l.Context.SpanId && b.DisplayName == $"batch {repo.Name}"))));
+        }
+
+        await Poll.UntilAsync(AllStopped);
         var all = spans.ToList();
         var requests = all.Where(a => a.DisplayName == $"infer {repo.Name}").ToList();
         Assert.Equal(16, requests.Count);

@@ -31,6 +31,7 @@ internal sealed class FaultInjector
                     throw new InvalidOperationException($"injected fault in {version.Model} version {version.Version}");
                 }
 
+                // A slow model is the fault itself: the batch takes this much longer.
                 Thread.Sleep(f.Delay);
             }
 
