@@ -129,7 +129,7 @@ switch ($Target) {
         if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
 
         # The SharpFuzz harness keeps building and running: it replays its seed corpus (libFuzzer
-        # itself is not on CI machines; README, Fuzzing).
+        # itself is not on CI machines; docs/security.md, Fuzzing).
         & dotnet build tests/Fuzz -c $Configuration --no-restore -v q -nologo
         if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
         $replays = @(
