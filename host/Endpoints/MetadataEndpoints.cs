@@ -104,11 +104,3 @@ internal static class MetadataEndpoints
     private static List<TensorMetadata> Tensors(ModelConfig config, IReadOnlyList<TensorConfig> tensors) =>
         tensors.Select(t => new TensorMetadata(t.Name, t.DataType.ProtocolName(), config.Batched ? [-1, .. t.Dims] : t.Dims)).ToList();
 }
-
-internal sealed record ServerMetadata(string Name, string Version, string[] Extensions);
-
-internal sealed record ModelMetadata(string Name, List<string> Versions, string Platform, List<TensorMetadata> Inputs, List<TensorMetadata> Outputs);
-
-internal sealed record TensorMetadata(string Name, string Datatype, long[] Shape);
-
-internal sealed record ModelReady(string Name, bool Ready);

@@ -2,28 +2,6 @@ using System.Threading.RateLimiting;
 
 namespace LowLatency.Host.Security;
 
-/// <summary>A token bucket: sustained requests per second and the burst above it.</summary>
-public sealed class RateLimitOptions
-{
-    public double TokensPerSecond { get; set; }
-
-    public int Burst { get; set; }
-}
-
-/// <summary>
-/// Rate limits bound from <c>LowLatency:RateLimits</c>: <c>PerClient</c> (one bucket per client:
-/// token or API-key subject, else client-certificate subject, else remote address) and
-/// <c>PerModel</c> (by model name, <c>*</c> for every model without its own).
-/// </summary>
-public sealed class RateLimitSettings
-{
-    public RateLimitOptions? PerClient { get; set; }
-
-    public Dictionary<string, RateLimitOptions> PerModel { get; set; } = new(StringComparer.Ordinal);
-
-    public bool Enabled => PerClient is not null || PerModel.Count > 0;
-}
-
 /// <summary>
 /// The limiters (System.Threading.RateLimiting token buckets, partitioned by client and by model;
 /// idle partitions are dropped by the partitioned limiter). A request over a limit is answered 429

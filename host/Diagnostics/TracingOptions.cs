@@ -1,0 +1,17 @@
+namespace LowLatency.Host.Diagnostics;
+
+/// <summary>Tracing settings, bound from <c>LowLatency:Tracing</c>: off unless an OTLP endpoint is set.</summary>
+public sealed class TracingOptions
+{
+    /// <summary>The OTLP collector, e.g. <c>http://otel-collector:4317</c> (gRPC) or <c>http://otel-collector:4318/v1/traces</c> (HTTP).</summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary><c>grpc</c> (default) or <c>http</c> (HTTP/protobuf).</summary>
+    public string Protocol { get; set; } = "grpc";
+
+    /// <summary>Share of requests traced (parent-based: a caller's sampled trace is always followed).</summary>
+    public double SampleRatio { get; set; } = 1.0;
+
+    /// <summary>How often batched spans are sent (ms).</summary>
+    public int ExportDelayMilliseconds { get; set; } = 2000;
+}

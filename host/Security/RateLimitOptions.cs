@@ -1,0 +1,9 @@
+namespace LowLatency.Host.Security;
+
+/// <summary>A token bucket: sustained requests per second and the burst above it.</summary>
+public sealed class RateLimitOptions
+{
+    public double TokensPerSecond { get; set; }
+
+    public int Burst { get; set; }
+}

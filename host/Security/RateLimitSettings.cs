@@ -1,0 +1,15 @@
+namespace LowLatency.Host.Security;
+
+/// <summary>
+/// Rate limits bound from <c>LowLatency:RateLimits</c>: <c>PerClient</c> (one bucket per client:
+/// token or API-key subject, else client-certificate subject, else remote address) and
+/// <c>PerModel</c> (by model name, <c>*</c> for every model without its own).
+/// </summary>
+public sealed class RateLimitSettings
+{
+    public RateLimitOptions? PerClient { get; set; }
+
+    public Dictionary<string, RateLimitOptions> PerModel { get; set; } = new(StringComparer.Ordinal);
+
+    public bool Enabled => PerClient is not null || PerModel.Count > 0;
+}
