@@ -6,6 +6,7 @@ using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Protocol;
+using LowLatency.Host.Security;
 using MessagePack;
 
 namespace LowLatency.Host.Endpoints;
@@ -29,8 +30,8 @@ internal static class InferenceEndpoint
         var services = new Services(
             app.Services.GetRequiredService<InferenceEngine>(),
             app.Services.GetRequiredService<ServerOptions>(),
-            app.Services.GetRequiredService<Security.RateLimits>(),
-            app.Services.GetRequiredService<Security.AccessOptions>());
+            app.Services.GetRequiredService<RateLimits>(),
+            app.Services.GetRequiredService<AccessOptions>());
         app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, services, name, null));
         app.MapPost("/v2/models/{name}/versions/{version}/infer", (HttpContext ctx, string name, string version) => InferAsync(ctx, services, name, version));
     }
@@ -52,7 +53,7 @@ internal static class InferenceEndpoint
         {
             if (!WireFormats.TryFromContentType(ctx.Request.ContentType, out var requestFormat))
             {
-                await ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status415UnsupportedMediaType,
+                await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status415UnsupportedMediaType,
                     $"unsupported Content-Type '{ctx.Request.ContentType}'; use {WireFormats.JsonType}, {WireFormats.MsgPackType}, or {BinaryTensorData.ContentType} (JSON followed by binary tensors)");
                 return;
             }
@@ -62,7 +63,7 @@ internal static class InferenceEndpoint
             {
                 // tritonclient can gzip or deflate its bodies: decoded as they are, they were
                 // "malformed JSON" at their first byte, which named nothing.
-                await ErrorAsync(ctx, responseFormat, StatusCodes.Status415UnsupportedMediaType,
+                await ErrorResponse.WriteAsync(ctx, responseFormat, StatusCodes.Status415UnsupportedMediaType,
                     $"Content-Encoding '{encoding}' is not supported: send the body uncompressed");
                 return;
             }
@@ -70,20 +71,20 @@ internal static class InferenceEndpoint
             var engine = services.Engine;
             if (!engine.IsReady)
             {
-                await ErrorAsync(ctx, responseFormat, StatusCodes.Status503ServiceUnavailable,
+                await ErrorResponse.WriteAsync(ctx, responseFormat, StatusCodes.Status503ServiceUnavailable,
                     engine.IsStopping ? "the server is shutting down" : "the server is not ready: models are loading");
                 return;
             }
 
-            if (!await Security.Access.InferAsync(ctx, services.Access, name, responseFormat))
+            var refusal = await Access.InferAsync(ctx, services.Access, name);
+            if (!refusal.Refused && services.RateLimits.Enabled)
             {
-                return;
+                refusal = services.RateLimits.Acquire(Access.ClientOf(ctx), name);
             }
 
-            var rateLimits = services.RateLimits;
-            if (rateLimits.Enabled && !rateLimits.TryAcquire(Security.Access.ClientOf(ctx), name, out string? refusal, out var retryAfter))
+            if (refusal.Refused)
             {
-                await RateLimitedAsync(ctx, responseFormat, refusal!, retryAfter);
+                await ErrorResponse.WriteAsync(ctx, responseFormat, refusal);
                 return;
             }
 
@@ -97,7 +98,7 @@ internal static class InferenceEndpoint
                 }
 
                 counted = routeStatus == InferenceStatus.NotFound ? "unknown" : name;
-                await ErrorAsync(ctx, responseFormat, StatusOf(routeStatus), routeError!);
+                await ErrorResponse.WriteAsync(ctx, responseFormat, HttpStatus.Of(routeStatus), routeError!);
                 return;
             }
 
@@ -107,7 +108,7 @@ internal static class InferenceEndpoint
             var limits = services.Limits;
             if (ctx.Request.ContentLength > limits.MaxRequestBodyBytes)
             {
-                await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(ctx.Request.ContentLength.Value, limits));
+                await ErrorResponse.WriteAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(ctx.Request.ContentLength.Value, limits));
                 return;
             }
 
@@ -116,7 +117,7 @@ internal static class InferenceEndpoint
             if (read.Buffer.Length > limits.MaxRequestBodyBytes)
             {
                 reader.AdvanceTo(read.Buffer.End);
-                await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(read.Buffer.Length, limits));
+                await ErrorResponse.WriteAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(read.Buffer.Length, limits));
                 return;
             }
 
@@ -142,7 +143,7 @@ internal static class InferenceEndpoint
 
             if (!submitted)
             {
-                await ErrorAsync(ctx, responseFormat, StatusOf(rejected!.Status), rejected.Message);
+                await ErrorResponse.WriteAsync(ctx, responseFormat, HttpStatus.Of(rejected!.Status), rejected.Message);
                 return;
             }
 
@@ -175,7 +176,7 @@ internal static class InferenceEndpoint
                     ctx.Response.Headers.RetryAfter = "1";
                 }
 
-                await ErrorAsync(ctx, responseFormat, StatusOf(request.Status), request.Error!);
+                await ErrorResponse.WriteAsync(ctx, responseFormat, HttpStatus.Of(request.Status), request.Error!);
                 return;
             }
 
@@ -278,7 +279,7 @@ internal static class InferenceEndpoint
     }
 
     /// <summary>The singletons the route uses, resolved once.</summary>
-    private sealed record Services(InferenceEngine Engine, ServerOptions Limits, Security.RateLimits RateLimits, Security.AccessOptions Access);
+    private sealed record Services(InferenceEngine Engine, ServerOptions Limits, RateLimits RateLimits, AccessOptions Access);
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
@@ -290,13 +291,6 @@ internal static class InferenceEndpoint
         }
 
         return span;
-    }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static Task RateLimitedAsync(HttpContext ctx, WireFormat format, string refusal, TimeSpan retryAfter)
-    {
-        ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return ErrorAsync(ctx, format, StatusCodes.Status429TooManyRequests, refusal);
     }
 
     /// <param name="jsonLengthHeader">The Inference-Header-Content-Length header (JSON followed by binary tensors), if any.</param>
@@ -379,25 +373,4 @@ internal static class InferenceEndpoint
 
     private static string TooLarge(long bytes, ServerOptions limits) =>
         $"request body of {bytes} bytes exceeds the limit of {limits.MaxRequestBodyBytes} bytes (LowLatency:MaxRequestBodyBytes)";
-
-    internal static int StatusOf(InferenceStatus status) => status switch
-    {
-        InferenceStatus.Rejected => StatusCodes.Status429TooManyRequests,
-        InferenceStatus.DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
-        InferenceStatus.BadRequest => StatusCodes.Status400BadRequest,
-        InferenceStatus.NotFound => StatusCodes.Status404NotFound,
-        InferenceStatus.TooLarge => StatusCodes.Status413PayloadTooLarge,
-        InferenceStatus.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        _ => StatusCodes.Status500InternalServerError,
-    };
-
-    internal static Task ErrorAsync(HttpContext ctx, WireFormat format, int status, string message)
-    {
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = WireFormats.ContentType(format);
-        var buffer = ResponseBuffer.ForThisThread();
-        ResponseWriter.WriteError(buffer, format, message);
-        ResponseBuffer.Send(ctx.Response, buffer);
-        return ctx.Response.BodyWriter.FlushAsync().AsTask();
-    }
 }

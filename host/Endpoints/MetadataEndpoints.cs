@@ -2,6 +2,7 @@ using System.Reflection;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Protocol;
+using LowLatency.Host.Security;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -59,10 +60,14 @@ internal static class MetadataEndpoints
     /// <summary>Runs <paramref name="core"/> once the caller may infer on the model (or is admin); otherwise the refusal is sent.</summary>
     private static async Task WithModelAccess(HttpContext ctx, InferenceEngine engine, string name, string? version, Func<HttpContext, InferenceEngine, string, string?, Task> core)
     {
-        if (await Security.Access.ModelAsync(ctx, name))
+        var refusal = await Access.ModelAsync(ctx, name);
+        if (refusal.Refused)
         {
-            await core(ctx, engine, name, version);
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
+            return;
         }
+
+        await core(ctx, engine, name, version);
     }
 
     /// <summary>The served version a request names; otherwise false, with the refusal being sent (503 while loading, 404 unknown).</summary>
@@ -71,13 +76,13 @@ internal static class MetadataEndpoints
         if (!engine.IsReady)
         {
             model = null!;
-            refusal = InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
+            refusal = ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
             return false;
         }
 
         if (!InferenceEndpoint.Resolve(engine, name, version, out model, out int status, out var error))
         {
-            refusal = InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
+            refusal = ErrorResponse.WriteAsync(ctx, WireFormat.Json, status, error!);
             return false;
         }
 
@@ -94,7 +99,7 @@ internal static class MetadataEndpoints
 
         if (!InferenceEndpoint.Resolve(engine, name, version, out _, out int status, out var error))
         {
-            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, status, error!);
         }
 
         return Results.Json(new ModelReady(name, true), HostJson.Default.ModelReady).ExecuteAsync(ctx);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Protocol;
+using LowLatency.Host.Security;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -23,8 +24,10 @@ internal static class StatisticsEndpoint
 
     private static async Task StatsAsync(HttpContext ctx, InferenceEngine engine, string? name, string? version)
     {
-        if (!await Security.Access.OperationsAsync(ctx, a => a.Metrics))
+        var refusal = await Access.OperationsAsync(ctx, a => a.Metrics);
+        if (refusal.Refused)
         {
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
             return;
         }
 
@@ -46,7 +49,7 @@ internal static class StatisticsEndpoint
         }
         else
         {
-            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, status, error!);
             return;
         }
 

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
+using LowLatency.Host.Protocol;
 
 namespace LowLatency.Host.Security;
 
@@ -38,25 +41,26 @@ internal sealed class RateLimits : IDisposable
 
     public bool Enabled => _settings.Enabled;
 
-    /// <summary>Takes a token for <paramref name="client"/> and <paramref name="model"/>; on refusal, says which limit and when to retry.</summary>
-    public bool TryAcquire(string client, string model, out string? refusal, out TimeSpan retryAfter)
+    /// <summary>Takes a token for <paramref name="client"/> and <paramref name="model"/>; refused: the 429 naming the limit, with when to retry.</summary>
+    public Refusal Acquire(string client, string model)
     {
-        (refusal, retryAfter) = (null, TimeSpan.Zero);
-        if (_clients is not null && !Take(_clients, client, out retryAfter))
+        if (_clients is not null && !Take(_clients, client, out var retryAfter))
         {
-            refusal = $"rate limit exceeded for client '{client}': {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)";
-            return false;
+            return Refused($"rate limit exceeded for client '{client}': {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)", retryAfter);
         }
 
         if (_models is not null && !Take(_models, model, out retryAfter))
         {
             var o = _settings.PerModel.GetValueOrDefault(model) ?? _settings.PerModel["*"];
-            refusal = $"rate limit exceeded for model '{model}': {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)";
-            return false;
+            return Refused($"rate limit exceeded for model '{model}': {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)", retryAfter);
         }
 
-        return true;
+        return default;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal Refused(string message, TimeSpan retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, message, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
 
     private static bool Take(PartitionedRateLimiter<string> limiter, string key, out TimeSpan retryAfter)
     {
