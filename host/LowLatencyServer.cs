@@ -1,4 +1,5 @@
 using LowLatency.Engine.Serving;
+using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
 using LowLatency.Host.Security;
 
@@ -51,9 +52,13 @@ public static class LowLatencyServer
         }
 
         Tls.Configure(builder, tls);
-        builder.Services.AddSingleton(new RateLimits(SettingsBinder.Bind<RateLimitSettings>(section.GetSection("RateLimits"))));
+        var rateLimits = SettingsBinder.Bind<RateLimitSettings>(section.GetSection("RateLimits"));
+        RefuseFirst(rateLimits.Problems());
+        builder.Services.AddSingleton(new RateLimits(rateLimits));
         Access.AddAuthentication(builder, access);
-        Diagnostics.Tracing.Add(builder, SettingsBinder.Bind<Diagnostics.TracingOptions>(section.GetSection("Tracing")));
+        var tracing = SettingsBinder.Bind<TracingOptions>(section.GetSection("Tracing"));
+        RefuseFirst(tracing.Problems());
+        Tracing.Add(builder, tracing);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.
@@ -78,5 +83,13 @@ public static class LowLatencyServer
         InferenceEndpoint.Map(app);
         RepositoryEndpoints.Map(app);
         return app;
+    }
+
+    private static void RefuseFirst(IEnumerable<string> problems)
+    {
+        if (problems.FirstOrDefault() is { } problem)
+        {
+            throw new StartupRefusedException(problem);
+        }
     }
 }

@@ -12,18 +12,20 @@ namespace LowLatency.Host.Diagnostics;
 /// </summary>
 internal static class Tracing
 {
+    /// <param name="options">Valid settings: the server refuses to start on any of their <see cref="TracingOptions.Problems"/>.</param>
     public static void Add(WebApplicationBuilder builder, TracingOptions options)
     {
-        if (string.IsNullOrEmpty(options.OtlpEndpoint))
+        if (!options.Enabled)
         {
             return;
         }
 
-        if (!Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out var endpoint) || options.SampleRatio is < 0 or > 1 || options.Protocol is not ("grpc" or "http"))
+        if (options.Problems().FirstOrDefault() is { } problem)
         {
-            throw new StartupRefusedException("LowLatency:Tracing: OtlpEndpoint must be an absolute URL, Protocol grpc or http, SampleRatio within [0, 1]");
+            throw new ArgumentException(problem, nameof(options));
         }
 
+        var endpoint = new Uri(options.OtlpEndpoint!, UriKind.Absolute);
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("lowlatency"))
             .WithTracing(t => t

@@ -14,4 +14,15 @@ public sealed class TracingOptions
 
     /// <summary>How often batched spans are sent (ms).</summary>
     public int ExportDelayMilliseconds { get; set; } = 2000;
+
+    public bool Enabled => !string.IsNullOrEmpty(OtlpEndpoint);
+
+    /// <summary>What is wrong with these settings, naming them (empty when nothing is, and when tracing is off).</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Enabled && (!Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _) || SampleRatio is < 0 or > 1 || Protocol is not ("grpc" or "http")))
+        {
+            yield return "LowLatency:Tracing: OtlpEndpoint must be an absolute URL, Protocol grpc or http, SampleRatio within [0, 1]";
+        }
+    }
 }

@@ -6,4 +6,6 @@ public sealed class RateLimitOptions
     public double TokensPerSecond { get; set; }
 
     public int Burst { get; set; }
+
+    public bool IsValid => TokensPerSecond > 0 && Burst >= 1;
 }

@@ -12,4 +12,23 @@ public sealed class RateLimitSettings
     public Dictionary<string, RateLimitOptions> PerModel { get; set; } = new(StringComparer.Ordinal);
 
     public bool Enabled => PerClient is not null || PerModel.Count > 0;
+
+    /// <summary>What is wrong with these settings, one line each naming the setting (empty when nothing is).</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (PerClient is { } perClient && !perClient.IsValid)
+        {
+            yield return Invalid("PerClient");
+        }
+
+        foreach (var (model, o) in PerModel)
+        {
+            if (!o.IsValid)
+            {
+                yield return Invalid($"PerModel:{model}");
+            }
+        }
+    }
+
+    private static string Invalid(string where) => $"LowLatency:RateLimits:{where}: TokensPerSecond must be positive and Burst at least 1";
 }

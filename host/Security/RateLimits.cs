@@ -16,18 +16,18 @@ internal sealed class RateLimits : IDisposable
     private readonly PartitionedRateLimiter<string>? _clients;
     private readonly PartitionedRateLimiter<string>? _models;
 
+    /// <param name="settings">Valid settings: the server refuses to start on any of their <see cref="RateLimitSettings.Problems"/>.</param>
     public RateLimits(RateLimitSettings settings)
     {
+        if (settings.Problems().FirstOrDefault() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(settings));
+        }
+
         _settings = settings;
         if (settings.PerClient is { } perClient)
         {
-            Validate(perClient, "PerClient");
             _clients = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => Bucket(perClient)));
-        }
-
-        foreach (var (model, o) in settings.PerModel)
-        {
-            Validate(o, $"PerModel:{model}");
         }
 
         if (settings.PerModel.Count > 0)
@@ -83,14 +83,6 @@ internal sealed class RateLimits : IDisposable
             QueueLimit = 0,
             AutoReplenishment = true,
         };
-    }
-
-    private static void Validate(RateLimitOptions o, string where)
-    {
-        if (o.TokensPerSecond <= 0 || o.Burst < 1)
-        {
-            throw new StartupRefusedException($"LowLatency:RateLimits:{where}: TokensPerSecond must be positive and Burst at least 1");
-        }
     }
 
     public void Dispose()
