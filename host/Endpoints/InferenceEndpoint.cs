@@ -339,38 +339,6 @@ internal static class InferenceEndpoint
         }
     }
 
-    internal static bool Resolve(InferenceEngine engine, string name, string? version, out ModelVersion model, out int status, out string? error)
-    {
-        model = null!;
-        if (!engine.TryGetModel(name, out var served))
-        {
-            (status, error) = (StatusCodes.Status404NotFound, $"unknown model '{name}'");
-            return false;
-        }
-
-        if (version is null)
-        {
-            model = served.Latest;
-            (status, error) = (StatusCodes.Status200OK, null);
-            return true;
-        }
-
-        if (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v < 1)
-        {
-            (status, error) = (StatusCodes.Status400BadRequest, $"version '{version}' is not a positive integer");
-            return false;
-        }
-
-        if (!served.Versions.TryGetValue(v, out model!))
-        {
-            (status, error) = (StatusCodes.Status404NotFound, $"model '{name}' has no version {v} being served; served: {string.Join(", ", served.Versions.Keys)}");
-            return false;
-        }
-
-        (status, error) = (StatusCodes.Status200OK, null);
-        return true;
-    }
-
     private static string TooLarge(long bytes, ServerOptions limits) =>
         $"request body of {bytes} bytes exceeds the limit of {limits.MaxRequestBodyBytes} bytes (LowLatency:MaxRequestBodyBytes)";
 }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
@@ -32,9 +33,10 @@ internal static class MetadataEndpoints
 
     private static Task MetadataCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
-        if (!TryResolve(ctx, engine, name, version, out var model, out var refusal))
+        var refusal = Find(engine, name, version, out var model);
+        if (refusal.Refused)
         {
-            return refusal;
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
         }
 
         engine.TryGetModel(name, out var served);
@@ -49,9 +51,10 @@ internal static class MetadataEndpoints
     // and after a load with a config override it shows what is served.
     private static Task ConfigurationCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
-        if (!TryResolve(ctx, engine, name, version, out var model, out var refusal))
+        var refusal = Find(engine, name, version, out var model);
+        if (refusal.Refused)
         {
-            return refusal;
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
         }
 
         return Results.Text(model.Config.Document, "application/json", System.Text.Encoding.UTF8).ExecuteAsync(ctx);
@@ -70,24 +73,17 @@ internal static class MetadataEndpoints
         await core(ctx, engine, name, version);
     }
 
-    /// <summary>The served version a request names; otherwise false, with the refusal being sent (503 while loading, 404 unknown).</summary>
-    private static bool TryResolve(HttpContext ctx, InferenceEngine engine, string name, string? version, out ModelVersion model, out Task refusal)
+    /// <summary>The served version a request names; otherwise the refusal (503 while loading, 404 unknown, 400 a malformed version).</summary>
+    private static Refusal Find(InferenceEngine engine, string name, string? version, out ModelVersion model)
     {
         if (!engine.IsReady)
         {
             model = null!;
-            refusal = ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
-            return false;
+            return new Refusal(StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
         }
 
-        if (!InferenceEndpoint.Resolve(engine, name, version, out model, out int status, out var error))
-        {
-            refusal = ErrorResponse.WriteAsync(ctx, WireFormat.Json, status, error!);
-            return false;
-        }
-
-        refusal = Task.CompletedTask;
-        return true;
+        var status = engine.Find(name, version, out model, out var error);
+        return status == InferenceStatus.Ok ? default : Refusal.Of(status, error!);
     }
 
     private static Task ReadyCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
@@ -97,9 +93,10 @@ internal static class MetadataEndpoints
             return Results.Json(new ModelReady(name, false), HostJson.Default.ModelReady, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(ctx);
         }
 
-        if (!InferenceEndpoint.Resolve(engine, name, version, out _, out int status, out var error))
+        var status = engine.Find(name, version, out _, out var error);
+        if (status != InferenceStatus.Ok)
         {
-            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, status, error!);
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, Refusal.Of(status, error!));
         }
 
         return Results.Json(new ModelReady(name, true), HostJson.Default.ModelReady).ExecuteAsync(ctx);

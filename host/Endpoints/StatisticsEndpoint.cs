@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Protocol;
@@ -43,14 +44,16 @@ internal static class StatisticsEndpoint
         {
             versions.AddRange(served.Versions.OrderBy(v => v.Key).Select(v => v.Value));
         }
-        else if (InferenceEndpoint.Resolve(engine, name, version, out var model, out int status, out var error))
-        {
-            versions.Add(model);
-        }
         else
         {
-            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, status, error!);
-            return;
+            var status = engine.Find(name, version, out var model, out var error);
+            if (status != InferenceStatus.Ok)
+            {
+                await ErrorResponse.WriteAsync(ctx, WireFormat.Json, Refusal.Of(status, error!));
+                return;
+            }
+
+            versions.Add(model);
         }
 
         ctx.Response.ContentType = WireFormats.JsonType;

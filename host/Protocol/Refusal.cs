@@ -1,3 +1,5 @@
+using LowLatency.Engine.Requests;
+
 namespace LowLatency.Host.Protocol;
 
 /// <summary>
@@ -11,4 +13,7 @@ internal readonly record struct Refusal(int StatusCode, string Message, string? 
 {
     /// <summary>False for the default value: the request may go on.</summary>
     public bool Refused => StatusCode != 0;
+
+    /// <summary>An engine outcome other than Ok, answered with its <see cref="HttpStatus"/> and no header.</summary>
+    public static Refusal Of(InferenceStatus status, string message) => new(HttpStatus.Of(status), message);
 }
