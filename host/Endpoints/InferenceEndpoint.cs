@@ -116,8 +116,10 @@ internal static class InferenceEndpoint
             var read = await ReadBodyAsync(reader, limits.MaxRequestBodyBytes, ctx.RequestAborted);
             if (read.Buffer.Length > limits.MaxRequestBodyBytes)
             {
+                // Measured before the buffer goes back to Kestrel, which recycles its segments.
+                string tooLarge = TooLarge(read.Buffer.Length, limits);
                 reader.AdvanceTo(read.Buffer.End);
-                await ErrorResponse.WriteAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(read.Buffer.Length, limits));
+                await ErrorResponse.WriteAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, tooLarge);
                 return;
             }
 
