@@ -80,7 +80,7 @@ public static class LowLatencyServer
         MetricsEndpoint.Map(app);
         MetadataEndpoints.Map(app);
         StatisticsEndpoint.Map(app);
-        InferenceEndpoint.Map(app);
+        InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
         return app;
     }

@@ -34,7 +34,7 @@ internal static class MetadataEndpoints
     private static Task MetadataCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
         var refusal = Find(engine, name, version, out var model);
-        if (refusal.Refused)
+        if (refusal is not null)
         {
             return ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
         }
@@ -52,7 +52,7 @@ internal static class MetadataEndpoints
     private static Task ConfigurationCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
         var refusal = Find(engine, name, version, out var model);
-        if (refusal.Refused)
+        if (refusal is not null)
         {
             return ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
         }
@@ -64,7 +64,7 @@ internal static class MetadataEndpoints
     private static async Task WithModelAccess(HttpContext ctx, InferenceEngine engine, string name, string? version, Func<HttpContext, InferenceEngine, string, string?, Task> core)
     {
         var refusal = await Access.ModelAsync(ctx, name);
-        if (refusal.Refused)
+        if (refusal is not null)
         {
             await ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
             return;
@@ -74,7 +74,7 @@ internal static class MetadataEndpoints
     }
 
     /// <summary>The served version a request names; otherwise the refusal (503 while loading, 404 unknown, 400 a malformed version).</summary>
-    private static Refusal Find(InferenceEngine engine, string name, string? version, out ModelVersion model)
+    private static Refusal? Find(InferenceEngine engine, string name, string? version, out ModelVersion model)
     {
         if (!engine.IsReady)
         {
@@ -83,7 +83,7 @@ internal static class MetadataEndpoints
         }
 
         var status = engine.Find(name, version, out model, out var error);
-        return status == InferenceStatus.Ok ? default : Refusal.Of(status, error!);
+        return status == InferenceStatus.Ok ? null : Refusal.Of(status, error!);
     }
 
     private static Task ReadyCore(HttpContext ctx, InferenceEngine engine, string name, string? version)

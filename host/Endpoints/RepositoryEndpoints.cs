@@ -23,7 +23,7 @@ internal static class RepositoryEndpoints
         var group = app.MapGroup("/v2/repository").AddEndpointFilter(async (context, next) =>
         {
             var refusal = await Access.AdminAsync(context.HttpContext);
-            if (refusal.Refused)
+            if (refusal is not null)
             {
                 await ErrorResponse.WriteAsync(context.HttpContext, WireFormat.Json, refusal);
                 return Results.Empty;

@@ -26,7 +26,7 @@ internal static class StatisticsEndpoint
     private static async Task StatsAsync(HttpContext ctx, InferenceEngine engine, string? name, string? version)
     {
         var refusal = await Access.OperationsAsync(ctx, a => a.Metrics);
-        if (refusal.Refused)
+        if (refusal is not null)
         {
             await ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
             return;

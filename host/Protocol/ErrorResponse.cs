@@ -7,7 +7,7 @@ namespace LowLatency.Host.Protocol;
 internal static class ErrorResponse
 {
     /// <summary>The refusal's headers, then its status and message.</summary>
-    public static Task WriteAsync(HttpContext ctx, WireFormat format, in Refusal refusal)
+    public static Task WriteAsync(HttpContext ctx, WireFormat format, Refusal refusal)
     {
         if (refusal.RetryAfter is not null)
         {

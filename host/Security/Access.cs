@@ -97,7 +97,7 @@ internal static class Access
         app.Use(async (ctx, next) =>
         {
             var path = ctx.Request.Path;
-            Refusal refusal = default;
+            Refusal? refusal = null;
             if (path.StartsWithSegments("/metrics"))
             {
                 refusal = await OperationsAsync(ctx, a => a.Metrics);
@@ -107,7 +107,7 @@ internal static class Access
                 refusal = await OperationsAsync(ctx, a => a.Health);
             }
 
-            if (refusal.Refused)
+            if (refusal is not null)
             {
                 await ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
                 return;
@@ -117,8 +117,8 @@ internal static class Access
         });
     }
 
-    /// <summary>Whether the caller may infer on <paramref name="model"/>: nothing refused, or the 401 or 403 to answer.</summary>
-    public static ValueTask<Refusal> InferAsync(HttpContext ctx, AccessOptions access, string model)
+    /// <summary>Whether the caller may infer on <paramref name="model"/>: null, or the 401 or 403 to answer.</summary>
+    public static ValueTask<Refusal?> InferAsync(HttpContext ctx, AccessOptions access, string model)
     {
         if (!access.Enabled)
         {
@@ -129,28 +129,28 @@ internal static class Access
     }
 
     /// <summary>The repository and traffic endpoints: scope <c>admin</c>.</summary>
-    public static ValueTask<Refusal> AdminAsync(HttpContext ctx)
+    public static ValueTask<Refusal?> AdminAsync(HttpContext ctx)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
         return !access.Enabled ? default : CheckAsync(ctx, user => Scopes.Has(user, Scopes.Admin), "'admin'");
     }
 
     /// <summary>A model's metadata and readiness: inference on it, or admin.</summary>
-    public static ValueTask<Refusal> ModelAsync(HttpContext ctx, string model)
+    public static ValueTask<Refusal?> ModelAsync(HttpContext ctx, string model)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
         return !access.Enabled ? default : CheckAsync(ctx, user => Scopes.MayInfer(user, model) || Scopes.Has(user, Scopes.Admin), $"'infer:{model}' or 'admin'");
     }
 
     /// <summary>Metrics and health, each as configured: open, authenticated or admin.</summary>
-    public static ValueTask<Refusal> OperationsAsync(HttpContext ctx, Func<AccessOptions, string> level)
+    public static ValueTask<Refusal?> OperationsAsync(HttpContext ctx, Func<AccessOptions, string> level)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
         return !access.Enabled || level(access) == "open" ? default
             : CheckAsync(ctx, user => level(access) != "admin" || Scopes.Has(user, Scopes.Admin), "'admin'");
     }
 
-    private static async ValueTask<Refusal> CheckAsync(HttpContext ctx, Func<ClaimsPrincipal, bool> allowed, string needed)
+    private static async ValueTask<Refusal?> CheckAsync(HttpContext ctx, Func<ClaimsPrincipal, bool> allowed, string needed)
     {
         var result = await ctx.AuthenticateAsync();
         if (!result.Succeeded)
@@ -165,7 +165,7 @@ internal static class Access
             return new Refusal(StatusCodes.Status403Forbidden, $"'{ClientOf(ctx)}' lacks the scope {needed}");
         }
 
-        return default;
+        return null;
     }
 
     private static string FirstSentence(string message)

@@ -41,8 +41,8 @@ internal sealed class RateLimits : IDisposable
 
     public bool Enabled => _settings.Enabled;
 
-    /// <summary>Takes a token for <paramref name="client"/> and <paramref name="model"/>; refused: the 429 naming the limit, with when to retry.</summary>
-    public Refusal Acquire(string client, string model)
+    /// <summary>Takes a token for <paramref name="client"/> and <paramref name="model"/>: null, or the 429 naming the limit, with when to retry.</summary>
+    public Refusal? Acquire(string client, string model)
     {
         if (_clients is not null && !Take(_clients, client, out var retryAfter))
         {
@@ -55,7 +55,7 @@ internal sealed class RateLimits : IDisposable
             return Refused($"rate limit exceeded for model '{model}': {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)", retryAfter);
         }
 
-        return default;
+        return null;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
