@@ -6,7 +6,7 @@ using LowLatency.Host.Security;
 namespace LowLatency.Host;
 
 /// <summary>Builds the server: settings, the engine (its repository validated up front), Kestrel, routes.</summary>
-public static class LowLatencyServer
+internal static class LowLatencyServer
 {
     public const string DefaultUrl = "http://127.0.0.1:8000";
 

@@ -1,7 +1,7 @@
 namespace LowLatency.Host.Diagnostics;
 
 /// <summary>Tracing settings, bound from <c>LowLatency:Tracing</c>: off unless an OTLP endpoint is set.</summary>
-public sealed class TracingOptions
+internal sealed class TracingOptions
 {
     /// <summary>The OTLP collector, e.g. <c>http://otel-collector:4317</c> (gRPC) or <c>http://otel-collector:4318/v1/traces</c> (HTTP).</summary>
     public string? OtlpEndpoint { get; set; }

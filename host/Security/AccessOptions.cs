@@ -4,7 +4,7 @@ namespace LowLatency.Host.Security;
 /// Who may call what, bound from <c>LowLatency:Auth</c>. With neither JWT nor API keys configured
 /// every route is open, which the server allows only on loopback (or with <see cref="AllowInsecure"/>).
 /// </summary>
-public sealed class AccessOptions
+internal sealed class AccessOptions
 {
     /// <summary>JWT bearer tokens: a symmetric key or a JWKS file, optionally an issuer and audience.</summary>
     public JwtOptions? Jwt { get; set; }

@@ -1,6 +1,6 @@
 namespace LowLatency.Host.Security;
 
-public sealed class ApiKeyOptions
+internal sealed class ApiKeyOptions
 {
     public string Key { get; set; } = string.Empty;
 

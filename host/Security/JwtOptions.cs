@@ -1,6 +1,6 @@
 namespace LowLatency.Host.Security;
 
-public sealed class JwtOptions
+internal sealed class JwtOptions
 {
     /// <summary>A symmetric signing key, base64 (HS256/384/512); at least 32 bytes.</summary>
     public string? SigningKey { get; set; }

@@ -1,7 +1,7 @@
 namespace LowLatency.Host.Security;
 
 /// <summary>A token bucket: sustained requests per second and the burst above it.</summary>
-public sealed class RateLimitOptions
+internal sealed class RateLimitOptions
 {
     public double TokensPerSecond { get; set; }
 

@@ -5,7 +5,7 @@ namespace LowLatency.Host.Security;
 /// token or API-key subject, else client-certificate subject, else remote address) and
 /// <c>PerModel</c> (by model name, <c>*</c> for every model without its own).
 /// </summary>
-public sealed class RateLimitSettings
+internal sealed class RateLimitSettings
 {
     public RateLimitOptions? PerClient { get; set; }
 
