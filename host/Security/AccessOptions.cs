@@ -2,7 +2,7 @@ namespace LowLatency.Host.Security;
 
 /// <summary>
 /// Who may call what, bound from <c>LowLatency:Auth</c>. With neither JWT nor API keys configured
-/// every route is open, which the server allows only on loopback (or with <see cref="AllowInsecure"/>).
+/// every route is open, which the server allows only on loopback (or with <c>LowLatency:AllowInsecure</c>).
 /// </summary>
 internal sealed class AccessOptions
 {
