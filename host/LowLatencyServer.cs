@@ -1,11 +1,12 @@
 using LowLatency.Engine.Serving;
+using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
 using LowLatency.Host.Security;
 
 namespace LowLatency.Host;
 
 /// <summary>Builds the server: settings, the engine (its repository validated up front), Kestrel, routes.</summary>
-public static class LowLatencyServer
+internal static class LowLatencyServer
 {
     public const string DefaultUrl = "http://127.0.0.1:8000";
 
@@ -51,9 +52,13 @@ public static class LowLatencyServer
         }
 
         Tls.Configure(builder, tls);
-        builder.Services.AddSingleton(new RateLimits(SettingsBinder.Bind<RateLimitSettings>(section.GetSection("RateLimits"))));
+        var rateLimits = SettingsBinder.Bind<RateLimitSettings>(section.GetSection("RateLimits"));
+        RefuseFirst(rateLimits.Problems());
+        builder.Services.AddSingleton(new RateLimits(rateLimits));
         Access.AddAuthentication(builder, access);
-        Diagnostics.Tracing.Add(builder, SettingsBinder.Bind<Diagnostics.TracingOptions>(section.GetSection("Tracing")));
+        var tracing = SettingsBinder.Bind<TracingOptions>(section.GetSection("Tracing"));
+        RefuseFirst(tracing.Problems());
+        Tracing.Add(builder, tracing);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.
@@ -75,8 +80,16 @@ public static class LowLatencyServer
         MetricsEndpoint.Map(app);
         MetadataEndpoints.Map(app);
         StatisticsEndpoint.Map(app);
-        InferenceEndpoint.Map(app);
+        InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
         return app;
+    }
+
+    private static void RefuseFirst(IEnumerable<string> problems)
+    {
+        if (problems.FirstOrDefault() is { } problem)
+        {
+            throw new StartupRefusedException(problem);
+        }
     }
 }

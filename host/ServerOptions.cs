@@ -1,7 +1,7 @@
 namespace LowLatency.Host;
 
 /// <summary>HTTP-side settings, bound from the <c>LowLatency</c> configuration section.</summary>
-public sealed class ServerOptions
+internal sealed class ServerOptions
 {
     /// <summary>Largest request body accepted; larger ones get 413 before they are read whole.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64L << 20;

@@ -1,4 +1,4 @@
 namespace LowLatency.Host;
 
 /// <summary>The server's settings make it unsafe or impossible to start; the message says what to change.</summary>
-public sealed class StartupRefusedException(string message) : Exception(message);
+internal sealed class StartupRefusedException(string message) : Exception(message);

@@ -10,8 +10,8 @@ namespace LowLatency.Host.Diagnostics;
 /// "unknown", so a client cannot grow the label set without bound.
 /// Prometheus gets it as <c>lowlatency_host_responses</c> from a prometheus-net counter whose
 /// children are bound once per model (<see cref="ExportToPrometheus"/>), not through the meter
-/// adapter, which resolved both labels again on every response (1.5 % of the server's CPU samples
-/// at c=16); the meter keeps it for dotnet-counters and any other listener.
+/// adapter, which would resolve both labels again on every response
+/// (docs/performance.md#metrics-sinks); the meter keeps it for dotnet-counters and any other listener.
 /// </summary>
 internal static class HostMetrics
 {
@@ -45,7 +45,7 @@ internal static class HostMetrics
 
         if (_exporter is { } exporter)
         {
-            // Model names are bounded: served models and "unknown" (see InferenceEndpoint).
+            // Model names are bounded: served models and "unknown" (the endpoint counts what it does not serve so).
             Exported.GetOrAdd(model, static (m, e) => Bind(e, m), exporter)[slot].Inc();
         }
     }

@@ -9,8 +9,7 @@ namespace LowLatency.Host.Diagnostics;
 /// <summary>
 /// The engine's per-request and per-batch series in prometheus-net, under the names the meter adapter
 /// gave them (dashboards keep working), with each (model, version)'s label children bound once: a
-/// measurement is a bucket increment, not a tag lookup. Through Kestrel at c=16 the adapter's per-
-/// measurement lookups cost a quarter of the throughput (perf/results/README.md).
+/// measurement is a bucket increment, not a tag lookup (docs/performance.md#metrics-sinks).
 /// </summary>
 internal sealed class PrometheusRequestMetrics(double[] microsecondBuckets, double[] rowBuckets) : IRequestMetricsExporter
 {

@@ -13,7 +13,3 @@ internal static class HealthEndpoints
             : Results.Json(new ReadyResponse(false), HostJson.Default.ReadyResponse, statusCode: StatusCodes.Status503ServiceUnavailable));
     }
 }
-
-internal sealed record LiveResponse(bool Live);
-
-internal sealed record ReadyResponse(bool Ready);

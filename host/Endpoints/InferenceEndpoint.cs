@@ -1,18 +1,20 @@
 using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
-using System.Text.Json;
+using System.Runtime.CompilerServices;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
+using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Protocol;
-using MessagePack;
+using LowLatency.Host.Security;
+using Microsoft.Extensions.Primitives;
 
 namespace LowLatency.Host.Endpoints;
 
 /// <summary>
-/// <c>POST /v2/models/{name}[/versions/{version}]/infer</c>: read the body from Kestrel's pipe, decode
-/// it into an engine request, await the engine, encode the answer. Nothing else happens here.
+/// <c>POST /v2/models/{name}[/versions/{version}]/infer</c>: check the request, read the body from
+/// Kestrel's pipe, decode it into an engine request and submit it, await the engine, write the answer.
 /// </summary>
 internal static class InferenceEndpoint
 {
@@ -22,127 +24,78 @@ internal static class InferenceEndpoint
     /// <summary>Set on an answer a fallback gave because no version of the model was healthy.</summary>
     public const string DegradedHeader = "X-LowLatency-Degraded";
 
-    public static void Map(WebApplication app)
+    /// <summary>The model a response is counted under until one is routed to, and when the request ends in an exception (a client gone mid-body, say).</summary>
+    private const string Unknown = "unknown";
+
+    public static void Map(WebApplication app, long maxRequestBodyBytes)
     {
-        // Resolved once per server, not per request: the request's service scope is made on its
-        // first use, and nothing else on this route asks for it (two objects and a dictionary a request).
+        // Resolved once, not per request: asking the request's services would make its service
+        // scope, which nothing else on this route needs (docs/performance.md#host-request-path).
         var services = new Services(
             app.Services.GetRequiredService<InferenceEngine>(),
-            app.Services.GetRequiredService<ServerOptions>(),
-            app.Services.GetRequiredService<Security.RateLimits>(),
-            app.Services.GetRequiredService<Security.AccessOptions>());
+            maxRequestBodyBytes,
+            app.Services.GetRequiredService<RateLimits>(),
+            app.Services.GetRequiredService<AccessOptions>());
         app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, services, name, null));
         app.MapPost("/v2/models/{name}/versions/{version}/infer", (HttpContext ctx, string name, string version) => InferAsync(ctx, services, name, version));
     }
 
     /// <summary>
-    /// The whole request in one async method: an async method awaiting another gets a state-machine
-    /// box of its own when the inner one goes asynchronous, which awaiting the engine always does —
-    /// three nested methods cost ~400 B a request, a quarter of what the server allocated (measured,
-    /// perf/results/README.md). The steps that do not wait are helpers; a refusal returns early.
+    /// The whole request in one async method, on purpose: an async method awaiting another gets a
+    /// state-machine box of its own when the inner one goes asynchronous, as awaiting the engine
+    /// always does (docs/performance.md#host-request-path). So each step that does not wait is a
+    /// synchronous helper, and a step that refuses the request returns a <see cref="Refusal"/> (null: go on),
+    /// which is written and ends it.
     /// </summary>
     private static async Task InferAsync(HttpContext ctx, Services services, string name, string? version)
     {
-        // The model the response is counted under: "unknown" until it is resolved, and when the
-        // request ends in an exception (a client gone mid-body, say).
-        string counted = "unknown";
+        string counted = Unknown;
         Routed routed = default;
         bool isRouted = false;
         try
         {
-            if (!WireFormats.TryFromContentType(ctx.Request.ContentType, out var requestFormat))
+            // What the headers and the URL decide, before the body is read.
+            var refusal = CheckHeaders(ctx.Request, services.Engine, out var requestFormat, out var responseFormat);
+            if (refusal is null)
             {
-                await ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status415UnsupportedMediaType,
-                    $"unsupported Content-Type '{ctx.Request.ContentType}'; use {WireFormats.JsonType}, {WireFormats.MsgPackType}, or {BinaryTensorData.ContentType} (JSON followed by binary tensors)");
+                refusal = await Access.InferAsync(ctx, services.Access, name);
+            }
+
+            if (refusal is null)
+            {
+                refusal = Admit(ctx, services, name, version, out routed, out isRouted, out counted);
+            }
+
+            if (refusal is not null)
+            {
+                await ErrorResponse.WriteAsync(ctx, responseFormat, refusal);
                 return;
             }
 
-            var responseFormat = WireFormats.FromAccept(ctx.Request.Headers.Accept, requestFormat);
-            if (ctx.Request.Headers.ContentEncoding is { Count: > 0 } encoding && !IsIdentity(encoding))
-            {
-                // tritonclient can gzip or deflate its bodies: decoded as they are, they were
-                // "malformed JSON" at their first byte, which named nothing.
-                await ErrorAsync(ctx, responseFormat, StatusCodes.Status415UnsupportedMediaType,
-                    $"Content-Encoding '{encoding}' is not supported: send the body uncompressed");
-                return;
-            }
-
-            var engine = services.Engine;
-            if (!engine.IsReady)
-            {
-                await ErrorAsync(ctx, responseFormat, StatusCodes.Status503ServiceUnavailable,
-                    engine.IsStopping ? "the server is shutting down" : "the server is not ready: models are loading");
-                return;
-            }
-
-            if (!await Security.Access.InferAsync(ctx, services.Access, name, responseFormat))
-            {
-                return;
-            }
-
-            var rateLimits = services.RateLimits;
-            if (rateLimits.Enabled && !rateLimits.TryAcquire(Security.Access.ClientOf(ctx), name, out string? refusal, out var retryAfter))
-            {
-                await RateLimitedAsync(ctx, responseFormat, refusal!, retryAfter);
-                return;
-            }
-
-            var routingKey = ctx.Request.Headers[RoutingKeyHeader];
-            var routeStatus = engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out routed, out string? routeError);
-            if (routeStatus != InferenceStatus.Ok)
-            {
-                if (routeStatus == InferenceStatus.Unavailable)
-                {
-                    ctx.Response.Headers.RetryAfter = "1";
-                }
-
-                counted = routeStatus == InferenceStatus.NotFound ? "unknown" : name;
-                await ErrorAsync(ctx, responseFormat, StatusOf(routeStatus), routeError!);
-                return;
-            }
-
-            isRouted = true;
-            counted = routed.Version.Config.Name;
-            var model = routed.Version;
-            var limits = services.Limits;
-            if (ctx.Request.ContentLength > limits.MaxRequestBodyBytes)
-            {
-                await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(ctx.Request.ContentLength.Value, limits));
-                return;
-            }
-
+            // The whole body, or enough of it to know it is too large.
             var reader = ctx.Request.BodyReader;
-            var read = await ReadBodyAsync(reader, limits.MaxRequestBodyBytes, ctx.RequestAborted);
-            if (read.Buffer.Length > limits.MaxRequestBodyBytes)
+            ReadResult read;
+            do
             {
-                reader.AdvanceTo(read.Buffer.End);
-                await ErrorAsync(ctx, responseFormat, StatusCodes.Status413PayloadTooLarge, TooLarge(read.Buffer.Length, limits));
+                read = await reader.ReadAsync(ctx.RequestAborted);
+            }
+            while (!ReadEnough(reader, read, services.MaxRequestBodyBytes));
+
+            refusal = CheckLength(reader, read.Buffer, services.MaxRequestBodyBytes);
+            if (refusal is not null)
+            {
+                await ErrorResponse.WriteAsync(ctx, responseFormat, refusal);
                 return;
             }
 
             // Disposed at the end of this block, before the route is released below.
-            using var request = model.RentRequest();
+            using var request = routed.Version.RentRequest();
             // Tracing off (no listener): one check. On: the request's span, parent of its queue and execute spans.
-            using var span = LowLatency.Engine.Diagnostics.EngineTracing.Enabled ? StartSpan(request, model) : null;
-            bool submitted = false;
-            ValueTask<bool> completion;
-            InferenceException? rejected;
-            BinaryOutputs binaryOutputs;
-            try
+            using var span = EngineTracing.Enabled ? StartSpan(request, routed.Version) : null;
+            refusal = Submit(request, routed, requestFormat, reader, read.Buffer, ctx.Request.Headers[BinaryTensorData.HeaderName], out var completion, out var binaryOutputs);
+            if (refusal is not null)
             {
-                submitted = Submit(request, routed, requestFormat, read.Buffer, ctx.Request.Headers[BinaryTensorData.HeaderName], out completion, out rejected, out binaryOutputs);
-            }
-            finally
-            {
-                if (!submitted)
-                {
-                    reader.AdvanceTo(read.Buffer.End);
-                }
-            }
-
-            if (!submitted)
-            {
-                await ErrorAsync(ctx, responseFormat, StatusOf(rejected!.Status), rejected.Message);
+                await ErrorResponse.WriteAsync(ctx, responseFormat, refusal);
                 return;
             }
 
@@ -158,60 +111,14 @@ internal static class InferenceEndpoint
                 reader.AdvanceTo(read.Buffer.End);
             }
 
-            if (span is not null)
-            {
-                EngineTracing.RecordRequest(span, request);
-            }
-
-            if (request.ExecEndUs != 0)
-            {
-                ctx.Response.Headers["Server-Timing"] = ServerTimingHeader.For(request);
-            }
-
+            RecordTiming(ctx.Response, span, request);
             if (!ok)
             {
-                if (request.Status == InferenceStatus.Rejected)
-                {
-                    ctx.Response.Headers.RetryAfter = "1";
-                }
-
-                await ErrorAsync(ctx, responseFormat, StatusOf(request.Status), request.Error!);
+                await ErrorResponse.WriteAsync(ctx, responseFormat, Failed(request));
                 return;
             }
 
-            if (routed.Degraded is not null)
-            {
-                ctx.Response.Headers[DegradedHeader] = routed.Kind == RouteKind.FallbackModel ? "fallback-model" : "fallback-response";
-            }
-
-            ctx.Response.ContentType = WireFormats.ContentType(responseFormat);
-            if (responseFormat == WireFormat.MsgPack)
-            {
-                // Sized before the first byte reaches the body (which starts the response), so the
-                // tensor bytes go from the batch's output straight into the response.
-                ctx.Response.ContentLength = ResponseWriter.MsgPackLength(request, routed.Degraded);
-                ResponseWriter.WriteInference(ctx.Response.BodyWriter, responseFormat, request, routed.Degraded);
-            }
-            else
-            {
-                // JSON's length is known only once its numbers are formatted. Outputs asked for as
-                // binary data follow it straight from the batch's output tensors.
-                var buffer = ResponseBuffer.ForThisThread();
-                ResponseWriter.WriteInference(buffer, responseFormat, request, routed.Degraded, binaryOutputs);
-                long binaryBytes = ResponseWriter.BinaryLength(request, binaryOutputs);
-                if (binaryBytes > 0)
-                {
-                    ctx.Response.ContentType = BinaryTensorData.ContentType;
-                    ctx.Response.Headers[BinaryTensorData.HeaderName] = buffer.WrittenCount.ToString(CultureInfo.InvariantCulture);
-                }
-
-                ResponseBuffer.Send(ctx.Response, buffer, binaryBytes);
-                if (binaryBytes > 0)
-                {
-                    ResponseWriter.WriteBinaryTensors(ctx.Response.BodyWriter, request, binaryOutputs);
-                }
-            }
-
+            WriteAnswer(ctx.Response, responseFormat, request, routed, binaryOutputs);
             // The outputs are in the response's buffers now: let go of the batch's output tensors before
             // the flush, which may wait on a slow client.
             request.ReleaseOutputs();
@@ -219,7 +126,7 @@ internal static class InferenceEndpoint
         }
         catch
         {
-            counted = "unknown";
+            counted = Unknown;
             throw;
         }
         finally
@@ -231,40 +138,37 @@ internal static class InferenceEndpoint
                 routed.Release();
             }
 
-            Diagnostics.HostMetrics.RecordResponse(counted, ctx.Response.StatusCode);
+            HostMetrics.RecordResponse(counted, ctx.Response.StatusCode);
         }
     }
 
-    /// <summary>Decodes the body into the request and submits it (or answers it with the route's fixed answer); false with the refusal when the input is bad.</summary>
-    private static bool Submit(InferenceRequest request, Routed routed, WireFormat format, ReadOnlySequence<byte> body, Microsoft.Extensions.Primitives.StringValues jsonLengthHeader, out ValueTask<bool> completion, out InferenceException? rejected, out BinaryOutputs binaryOutputs)
+    /// <summary>The request's and the response's encodings, then whether the body can be decoded (Content-Encoding) and the server is ready.</summary>
+    private static Refusal? CheckHeaders(HttpRequest request, InferenceEngine engine, out WireFormat requestFormat, out WireFormat responseFormat)
     {
-        binaryOutputs = default;
-        try
+        responseFormat = WireFormat.Json;
+        if (!WireFormats.TryFromContentType(request.ContentType, out requestFormat))
         {
-            binaryOutputs = Decode(format, body, request, jsonLengthHeader);
-            if (routed.FixedAnswer is { } fixedAnswer)
-            {
-                fixedAnswer.AnswerWith(request);
-                completion = new ValueTask<bool>(true);
-            }
-            else
-            {
-                // One request, awaited at once: alone in flight, the engine may spin for its answer here.
-                completion = routed.Version.InferAsync(request, pollWhenAlone: true);
-            }
+            return new Refusal(StatusCodes.Status415UnsupportedMediaType,
+                $"unsupported Content-Type '{request.ContentType}'; use {WireFormats.JsonType}, {WireFormats.MsgPackType}, or {BinaryTensorData.ContentType} (JSON followed by binary tensors)");
+        }
 
-            rejected = null;
-            return true;
-        }
-        catch (InferenceException e)
+        responseFormat = WireFormats.FromAccept(request.Headers.Accept, requestFormat);
+        if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !IsIdentity(encoding))
         {
-            completion = default;
-            rejected = e;
-            return false;
+            // tritonclient can gzip or deflate its bodies: decoded as they are, they would be refused
+            // as malformed at their first byte, which names nothing.
+            return new Refusal(StatusCodes.Status415UnsupportedMediaType, $"Content-Encoding '{encoding}' is not supported: send the body uncompressed");
         }
+
+        if (!engine.IsReady)
+        {
+            return new Refusal(StatusCodes.Status503ServiceUnavailable, engine.IsStopping ? "the server is shutting down" : "the server is not ready: models are loading");
+        }
+
+        return null;
     }
 
-    private static bool IsIdentity(Microsoft.Extensions.Primitives.StringValues encoding)
+    private static bool IsIdentity(StringValues encoding)
     {
         foreach (var e in encoding)
         {
@@ -277,10 +181,159 @@ internal static class InferenceEndpoint
         return true;
     }
 
-    /// <summary>The singletons the route uses, resolved once.</summary>
-    private sealed record Services(InferenceEngine Engine, ServerOptions Limits, Security.RateLimits RateLimits, Security.AccessOptions Access);
+    /// <summary>
+    /// The checks after access, in order: the rate limits; the route, to the version the request runs
+    /// on (holding a reference for it until <see cref="Routed.Release"/>: <paramref name="isRouted"/>);
+    /// the body's declared length. <paramref name="counted"/> is the model the response is counted
+    /// under: a name the client made up counts as unknown, so that clients cannot grow the label set.
+    /// </summary>
+    private static Refusal? Admit(HttpContext ctx, Services services, string name, string? version, out Routed routed, out bool isRouted, out string counted)
+    {
+        (routed, isRouted, counted) = (default, false, Unknown);
+        if (services.RateLimits.Enabled && services.RateLimits.Acquire(Access.ClientOf(ctx), name) is { } limited)
+        {
+            return limited;
+        }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        var routingKey = ctx.Request.Headers[RoutingKeyHeader];
+        var status = services.Engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out routed, out string? error);
+        if (status != InferenceStatus.Ok)
+        {
+            counted = status == InferenceStatus.NotFound ? Unknown : name;
+            return new Refusal(HttpStatus.Of(status), error!, RetryAfter: status == InferenceStatus.Unavailable ? "1" : null);
+        }
+
+        (isRouted, counted) = (true, routed.Version.Config.Name);
+        return ctx.Request.ContentLength > services.MaxRequestBodyBytes ? TooLarge(ctx.Request.ContentLength.Value, services.MaxRequestBodyBytes) : null;
+    }
+
+    /// <summary>Whether the body is read whole, or past the limit; if neither, the pipe is asked for more, nothing consumed.</summary>
+    private static bool ReadEnough(PipeReader reader, in ReadResult read, long limit)
+    {
+        if (read.IsCompleted || read.Buffer.Length > limit)
+        {
+            return true;
+        }
+
+        reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        return false;
+    }
+
+    /// <summary>A body read past the limit is refused (and given back to Kestrel) before anything is made for it.</summary>
+    private static Refusal? CheckLength(PipeReader reader, ReadOnlySequence<byte> body, long limit)
+    {
+        if (body.Length <= limit)
+        {
+            return null;
+        }
+
+        // Measured before the buffer goes back to Kestrel, which recycles its segments.
+        var refusal = TooLarge(body.Length, limit);
+        reader.AdvanceTo(body.End);
+        return refusal;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal TooLarge(long bytes, long limit) =>
+        new(StatusCodes.Status413PayloadTooLarge, $"request body of {bytes} bytes exceeds the limit of {limit} bytes (LowLatency:MaxRequestBodyBytes)");
+
+    /// <summary>
+    /// Decodes the body into the request and submits it, or answers it with the route's fixed answer.
+    /// Refused (bad input, a version stopping), the body goes back to Kestrel at once; submitted, the
+    /// request may borrow from it until answered.
+    /// </summary>
+    private static Refusal? Submit(InferenceRequest request, Routed routed, WireFormat format, PipeReader reader, ReadOnlySequence<byte> body, StringValues jsonLengthHeader, out ValueTask<bool> completion, out BinaryOutputs binaryOutputs)
+    {
+        (completion, binaryOutputs) = (default, default);
+        bool submitted = false;
+        try
+        {
+            binaryOutputs = RequestDecoder.Decode(format, body, request, jsonLengthHeader);
+            if (routed.FixedAnswer is { } fixedAnswer)
+            {
+                fixedAnswer.AnswerWith(request);
+                completion = new ValueTask<bool>(true);
+            }
+            else
+            {
+                // One request, awaited at once: alone in flight, the engine may spin for its answer here.
+                completion = routed.Version.InferAsync(request, pollWhenAlone: true);
+            }
+
+            submitted = true;
+            return null;
+        }
+        catch (InferenceException e)
+        {
+            return Refusal.Of(e.Status, e.Message);
+        }
+        finally
+        {
+            if (!submitted)
+            {
+                reader.AdvanceTo(body.End);
+            }
+        }
+    }
+
+    /// <summary>The engine's timing of an answered request: on its span, and as the Server-Timing header.</summary>
+    private static void RecordTiming(HttpResponse response, System.Diagnostics.Activity? span, InferenceRequest request)
+    {
+        if (span is not null)
+        {
+            EngineTracing.RecordRequest(span, request);
+        }
+
+        if (request.ExecEndUs != 0)
+        {
+            response.Headers["Server-Timing"] = ServerTimingHeader.For(request);
+        }
+    }
+
+    /// <summary>A request the engine answered with an error; a full queue (429) says when to retry.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal Failed(InferenceRequest request) =>
+        new(HttpStatus.Of(request.Status), request.Error!, RetryAfter: request.Status == InferenceStatus.Rejected ? "1" : null);
+
+    /// <summary>
+    /// The answer, with a Content-Length (docs/performance.md#host-request-path). MessagePack is sized
+    /// before its first byte reaches the body (which starts the response), so the tensor bytes go from
+    /// the batch's output tensors straight into the response. JSON's length is known only once its
+    /// numbers are formatted: it goes through the response buffer, and the outputs asked for as binary
+    /// data follow it straight from the output tensors.
+    /// </summary>
+    private static void WriteAnswer(HttpResponse response, WireFormat format, InferenceRequest request, Routed routed, BinaryOutputs binaryOutputs)
+    {
+        if (routed.Degraded is not null)
+        {
+            response.Headers[DegradedHeader] = routed.Kind == RouteKind.FallbackModel ? "fallback-model" : "fallback-response";
+        }
+
+        response.ContentType = WireFormats.ContentType(format);
+        if (format == WireFormat.MsgPack)
+        {
+            response.ContentLength = ResponseWriter.MsgPackLength(request, routed.Degraded);
+            ResponseWriter.WriteInference(response.BodyWriter, format, request, routed.Degraded);
+            return;
+        }
+
+        var buffer = ResponseBuffer.ForThisThread();
+        ResponseWriter.WriteInference(buffer, format, request, routed.Degraded, binaryOutputs);
+        long binaryBytes = ResponseWriter.BinaryLength(request, binaryOutputs);
+        if (binaryBytes > 0)
+        {
+            response.ContentType = BinaryTensorData.ContentType;
+            response.Headers[BinaryTensorData.HeaderName] = buffer.WrittenCount.ToString(CultureInfo.InvariantCulture);
+        }
+
+        ResponseBuffer.Send(response, buffer, binaryBytes);
+        if (binaryBytes > 0)
+        {
+            ResponseWriter.WriteBinaryTensors(response.BodyWriter, request, binaryOutputs);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
     {
         var span = EngineTracing.Source.StartActivity("infer " + model.Config.Name);
@@ -292,112 +345,6 @@ internal static class InferenceEndpoint
         return span;
     }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static Task RateLimitedAsync(HttpContext ctx, WireFormat format, string refusal, TimeSpan retryAfter)
-    {
-        ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-        return ErrorAsync(ctx, format, StatusCodes.Status429TooManyRequests, refusal);
-    }
-
-    /// <param name="jsonLengthHeader">The Inference-Header-Content-Length header (JSON followed by binary tensors), if any.</param>
-    /// <returns>The outputs a JSON request asked for as binary data.</returns>
-    internal static BinaryOutputs Decode(WireFormat format, ReadOnlySequence<byte> body, InferenceRequest request, Microsoft.Extensions.Primitives.StringValues jsonLengthHeader = default)
-    {
-        try
-        {
-            if (format == WireFormat.MsgPack)
-            {
-                if (jsonLengthHeader.Count > 0)
-                {
-                    BadInput.Throw($"{BinaryTensorData.HeaderName} belongs to JSON bodies (Triton's binary tensor data); a MessagePack body carries its tensors as bytes already");
-                }
-
-                MsgPackRequestDecoder.Decode(body, request);
-                return default;
-            }
-
-            return JsonRequestDecoder.Decode(body, request, BinaryTensorData.JsonLength(jsonLengthHeader, body.Length));
-        }
-        catch (JsonException e)
-        {
-            return BadInput.Throw<BinaryOutputs>($"malformed JSON body: {e.Message}");
-        }
-        // MessagePack's reader throws ArgumentOutOfRangeException for a bin or str longer than the
-        // body (found by the fuzz test: a truncated tensor gave a 500).
-        catch (Exception e) when (e is MessagePackSerializationException or EndOfStreamException or OverflowException or InvalidOperationException or ArgumentOutOfRangeException)
-        {
-            return BadInput.Throw<BinaryOutputs>($"malformed {(format == WireFormat.MsgPack ? "MessagePack" : "JSON")} body: {e.Message}");
-        }
-    }
-
-    /// <summary>Reads until the body is complete or exceeds the limit, without consuming it.</summary>
-    private static async ValueTask<ReadResult> ReadBodyAsync(PipeReader reader, long limit, CancellationToken ct)
-    {
-        while (true)
-        {
-            var result = await reader.ReadAsync(ct);
-            if (result.IsCompleted || result.Buffer.Length > limit)
-            {
-                return result;
-            }
-
-            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
-        }
-    }
-
-    internal static bool Resolve(InferenceEngine engine, string name, string? version, out ModelVersion model, out int status, out string? error)
-    {
-        model = null!;
-        if (!engine.TryGetModel(name, out var served))
-        {
-            (status, error) = (StatusCodes.Status404NotFound, $"unknown model '{name}'");
-            return false;
-        }
-
-        if (version is null)
-        {
-            model = served.Latest;
-            (status, error) = (StatusCodes.Status200OK, null);
-            return true;
-        }
-
-        if (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v < 1)
-        {
-            (status, error) = (StatusCodes.Status400BadRequest, $"version '{version}' is not a positive integer");
-            return false;
-        }
-
-        if (!served.Versions.TryGetValue(v, out model!))
-        {
-            (status, error) = (StatusCodes.Status404NotFound, $"model '{name}' has no version {v} being served; served: {string.Join(", ", served.Versions.Keys)}");
-            return false;
-        }
-
-        (status, error) = (StatusCodes.Status200OK, null);
-        return true;
-    }
-
-    private static string TooLarge(long bytes, ServerOptions limits) =>
-        $"request body of {bytes} bytes exceeds the limit of {limits.MaxRequestBodyBytes} bytes (LowLatency:MaxRequestBodyBytes)";
-
-    internal static int StatusOf(InferenceStatus status) => status switch
-    {
-        InferenceStatus.Rejected => StatusCodes.Status429TooManyRequests,
-        InferenceStatus.DeadlineExceeded => StatusCodes.Status504GatewayTimeout,
-        InferenceStatus.BadRequest => StatusCodes.Status400BadRequest,
-        InferenceStatus.NotFound => StatusCodes.Status404NotFound,
-        InferenceStatus.TooLarge => StatusCodes.Status413PayloadTooLarge,
-        InferenceStatus.Unavailable => StatusCodes.Status503ServiceUnavailable,
-        _ => StatusCodes.Status500InternalServerError,
-    };
-
-    internal static Task ErrorAsync(HttpContext ctx, WireFormat format, int status, string message)
-    {
-        ctx.Response.StatusCode = status;
-        ctx.Response.ContentType = WireFormats.ContentType(format);
-        var buffer = ResponseBuffer.ForThisThread();
-        ResponseWriter.WriteError(buffer, format, message);
-        ResponseBuffer.Send(ctx.Response, buffer);
-        return ctx.Response.BodyWriter.FlushAsync().AsTask();
-    }
+    /// <summary>The singletons the route uses, resolved once.</summary>
+    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access);
 }

@@ -1,7 +1,9 @@
 using System.Reflection;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Protocol;
+using LowLatency.Host.Security;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -31,9 +33,10 @@ internal static class MetadataEndpoints
 
     private static Task MetadataCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
-        if (!TryResolve(ctx, engine, name, version, out var model, out var refusal))
+        var refusal = Find(engine, name, version, out var model);
+        if (refusal is not null)
         {
-            return refusal;
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
         }
 
         engine.TryGetModel(name, out var served);
@@ -48,9 +51,10 @@ internal static class MetadataEndpoints
     // and after a load with a config override it shows what is served.
     private static Task ConfigurationCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
     {
-        if (!TryResolve(ctx, engine, name, version, out var model, out var refusal))
+        var refusal = Find(engine, name, version, out var model);
+        if (refusal is not null)
         {
-            return refusal;
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
         }
 
         return Results.Text(model.Config.Document, "application/json", System.Text.Encoding.UTF8).ExecuteAsync(ctx);
@@ -59,30 +63,27 @@ internal static class MetadataEndpoints
     /// <summary>Runs <paramref name="core"/> once the caller may infer on the model (or is admin); otherwise the refusal is sent.</summary>
     private static async Task WithModelAccess(HttpContext ctx, InferenceEngine engine, string name, string? version, Func<HttpContext, InferenceEngine, string, string?, Task> core)
     {
-        if (await Security.Access.ModelAsync(ctx, name))
+        var refusal = await Access.ModelAsync(ctx, name);
+        if (refusal is not null)
         {
-            await core(ctx, engine, name, version);
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
+            return;
         }
+
+        await core(ctx, engine, name, version);
     }
 
-    /// <summary>The served version a request names; otherwise false, with the refusal being sent (503 while loading, 404 unknown).</summary>
-    private static bool TryResolve(HttpContext ctx, InferenceEngine engine, string name, string? version, out ModelVersion model, out Task refusal)
+    /// <summary>The served version a request names; otherwise the refusal (503 while loading, 404 unknown, 400 a malformed version).</summary>
+    private static Refusal? Find(InferenceEngine engine, string name, string? version, out ModelVersion model)
     {
         if (!engine.IsReady)
         {
             model = null!;
-            refusal = InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
-            return false;
+            return new Refusal(StatusCodes.Status503ServiceUnavailable, "the server is not ready: models are loading");
         }
 
-        if (!InferenceEndpoint.Resolve(engine, name, version, out model, out int status, out var error))
-        {
-            refusal = InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
-            return false;
-        }
-
-        refusal = Task.CompletedTask;
-        return true;
+        var status = engine.Find(name, version, out model, out var error);
+        return status == InferenceStatus.Ok ? null : Refusal.Of(status, error!);
     }
 
     private static Task ReadyCore(HttpContext ctx, InferenceEngine engine, string name, string? version)
@@ -92,9 +93,10 @@ internal static class MetadataEndpoints
             return Results.Json(new ModelReady(name, false), HostJson.Default.ModelReady, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(ctx);
         }
 
-        if (!InferenceEndpoint.Resolve(engine, name, version, out _, out int status, out var error))
+        var status = engine.Find(name, version, out _, out var error);
+        if (status != InferenceStatus.Ok)
         {
-            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, Refusal.Of(status, error!));
         }
 
         return Results.Json(new ModelReady(name, true), HostJson.Default.ModelReady).ExecuteAsync(ctx);
@@ -104,11 +106,3 @@ internal static class MetadataEndpoints
     private static List<TensorMetadata> Tensors(ModelConfig config, IReadOnlyList<TensorConfig> tensors) =>
         tensors.Select(t => new TensorMetadata(t.Name, t.DataType.ProtocolName(), config.Batched ? [-1, .. t.Dims] : t.Dims)).ToList();
 }
-
-internal sealed record ServerMetadata(string Name, string Version, string[] Extensions);
-
-internal sealed record ModelMetadata(string Name, List<string> Versions, string Platform, List<TensorMetadata> Inputs, List<TensorMetadata> Outputs);
-
-internal sealed record TensorMetadata(string Name, string Datatype, long[] Shape);
-
-internal sealed record ModelReady(string Name, bool Ready);

@@ -49,9 +49,9 @@ internal static class MetricsEndpoint
             _configured = true;
             // prometheus-net attaches the current trace's ids to every observation as an exemplar, and
             // ASP.NET Core starts an Activity for every request whether or not anything records it:
-            // without tracing, each observation paid for ids that lead nowhere
-            // (Exemplar.FromTraceContext, 0.4 % of the server's CPU samples at c=16). Only an
-            // activity that a listener (the OTLP exporter, Tracing.cs) sampled gives one now.
+            // without tracing, each observation would pay for ids that lead nowhere
+            // (Exemplar.FromTraceContext). Only an activity that a listener (the OTLP exporter,
+            // Tracing.cs) sampled gives one (docs/performance.md#metrics-sinks).
             Metrics.DefaultFactory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = static (_, _) => TracedExemplar() };
 
             // The engine's per-request and per-batch series, the host's response counter and ASP.NET
@@ -70,9 +70,9 @@ internal static class MetricsEndpoint
 
             // prometheus-net's event-counter adapter enables each EventSource it reads at Informational
             // level, which for ASP.NET Core's Hosting and Kestrel sources also turns on their
-            // per-request events (RequestStart/RequestStop, written on every request: ~3 % of the
-            // server's CPU samples at c=16), for counters the meters above already give (requests,
-            // connections). Only the runtime's counters (GC, thread pool, CPU, allocations) are read.
+            // per-request events (RequestStart/RequestStop, written on every request), for counters
+            // the meters above already give (requests, connections). Only the runtime's counters
+            // (GC, thread pool, CPU, allocations) are read (docs/performance.md#metrics-sinks).
             Metrics.ConfigureEventCounterAdapter(o => o.EventSourceFilterPredicate = name => name == RuntimeEventSource);
 
             // The adapter creates its Prometheus metrics on the first collection and drops what was

@@ -3,6 +3,7 @@ using System.Text.Json;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Protocol;
+using LowLatency.Host.Security;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -20,7 +21,16 @@ internal static class RepositoryEndpoints
     {
         // Every route here needs the 'admin' scope when authentication is on.
         var group = app.MapGroup("/v2/repository").AddEndpointFilter(async (context, next) =>
-            await Security.Access.AdminAsync(context.HttpContext) ? await next(context) : Results.Empty);
+        {
+            var refusal = await Access.AdminAsync(context.HttpContext);
+            if (refusal is not null)
+            {
+                await ErrorResponse.WriteAsync(context.HttpContext, WireFormat.Json, refusal);
+                return Results.Empty;
+            }
+
+            return await next(context);
+        });
         group.MapPost("/index", IndexAsync);
         group.MapPost("/models/{name}/load", LoadAsync);
         group.MapPost("/models/{name}/unload", UnloadAsync);
@@ -33,7 +43,7 @@ internal static class RepositoryEndpoints
         using var body = await ReadAsync(ctx);
         if (body.Error is not null)
         {
-            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error);
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error);
             return;
         }
 
@@ -42,7 +52,7 @@ internal static class RepositoryEndpoints
         {
             if (root.ValueKind != JsonValueKind.Object || (root.TryGetProperty("ready", out var r) && r.ValueKind is not (JsonValueKind.True or JsonValueKind.False)))
             {
-                await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, "expected {\"ready\": true|false} or an empty body");
+                await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, "expected {\"ready\": true|false} or an empty body");
                 return;
             }
 
@@ -107,7 +117,7 @@ internal static class RepositoryEndpoints
 
         if (problem is not null)
         {
-            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, problem);
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, problem);
             return;
         }
 
@@ -119,7 +129,7 @@ internal static class RepositoryEndpoints
         using var body = await ReadAsync(ctx);
         if (body.Error is not null)
         {
-            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error);
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error);
             return;
         }
 
@@ -130,7 +140,7 @@ internal static class RepositoryEndpoints
     {
         if (!engine.TryGetModel(name, out var served))
         {
-            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status404NotFound, $"model '{name}' is not being served");
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status404NotFound, $"model '{name}' is not being served");
         }
 
         // The weights in force and each participant's circuit, so an operator sees where traffic goes.
@@ -176,7 +186,7 @@ internal static class RepositoryEndpoints
         using var body = await ReadAsync(ctx);
         if (body.Error is not null || body.Root is null)
         {
-            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error ?? "expected a traffic document such as {\"1\": 90, \"2\": 10} ({} for all to the latest version)");
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error ?? "expected a traffic document such as {\"1\": 90, \"2\": 10} ({} for all to the latest version)");
             return;
         }
 
@@ -187,7 +197,7 @@ internal static class RepositoryEndpoints
         }
         catch (ModelConfigException e)
         {
-            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, e.Message);
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, e.Message);
             return;
         }
 
@@ -198,7 +208,7 @@ internal static class RepositoryEndpoints
     {
         if (!outcome.Succeeded)
         {
-            return InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, outcome.Status, outcome.Error!);
+            return ErrorResponse.WriteAsync(ctx, WireFormat.Json, outcome.Status, outcome.Error!);
         }
 
         ctx.Response.StatusCode = StatusCodes.Status200OK;

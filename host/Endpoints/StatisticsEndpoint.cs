@@ -1,7 +1,9 @@
 using System.Text.Json;
+using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Protocol;
+using LowLatency.Host.Security;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -23,8 +25,10 @@ internal static class StatisticsEndpoint
 
     private static async Task StatsAsync(HttpContext ctx, InferenceEngine engine, string? name, string? version)
     {
-        if (!await Security.Access.OperationsAsync(ctx, a => a.Metrics))
+        var refusal = await Access.OperationsAsync(ctx, a => a.Metrics);
+        if (refusal is not null)
         {
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
             return;
         }
 
@@ -40,14 +44,16 @@ internal static class StatisticsEndpoint
         {
             versions.AddRange(served.Versions.OrderBy(v => v.Key).Select(v => v.Value));
         }
-        else if (InferenceEndpoint.Resolve(engine, name, version, out var model, out int status, out var error))
-        {
-            versions.Add(model);
-        }
         else
         {
-            await InferenceEndpoint.ErrorAsync(ctx, WireFormat.Json, status, error!);
-            return;
+            var status = engine.Find(name, version, out var model, out var error);
+            if (status != InferenceStatus.Ok)
+            {
+                await ErrorResponse.WriteAsync(ctx, WireFormat.Json, Refusal.Of(status, error!));
+                return;
+            }
+
+            versions.Add(model);
         }
 
         ctx.Response.ContentType = WireFormats.JsonType;

@@ -4,10 +4,9 @@ namespace LowLatency.Host.Protocol;
 
 /// <summary>
 /// An answer whose length is known only once written (JSON, and errors in either encoding) is written
-/// here first and then sent with a Content-Length, not chunked: chunked, Kestrel sent the closing
-/// chunk in a write of its own after some answers, and the client waited for it (perf/results/README.md,
-/// "MessagePack answers with a Content-Length"). One buffer per thread, reused; nothing awaits
-/// between taking it and sending it.
+/// here first and then sent with a Content-Length, not chunked: chunked, Kestrel may send the closing
+/// chunk in a write of its own, and the client waits for it (docs/performance.md#host-request-path).
+/// One buffer per thread, reused; nothing awaits between taking it and sending it.
 /// </summary>
 internal static class ResponseBuffer
 {

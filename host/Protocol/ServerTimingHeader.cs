@@ -7,8 +7,8 @@ namespace LowLatency.Host.Protocol;
 /// The <c>Server-Timing</c> header of an answered request: the engine's own breakdown, in the
 /// standard's milliseconds with microsecond resolution — queue (waiting for a batch and a worker),
 /// compute (the model), overhead (the engine's own hand-offs). Written digit by digit into a stack
-/// buffer: the custom format "0.###" this replaced took the general floating-point formatter three
-/// times per request (about 2 % of the server's CPU samples at c=16).
+/// buffer, not with the custom format "0.###", which would take the general floating-point
+/// formatter three times per request (docs/performance.md#host-request-path).
 /// </summary>
 internal static class ServerTimingHeader
 {

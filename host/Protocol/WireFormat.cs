@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Primitives;
-
 namespace LowLatency.Host.Protocol;
 
 /// <summary>The two encodings of the Open Inference Protocol this server speaks.</summary>
@@ -7,73 +5,4 @@ internal enum WireFormat
 {
     Json,
     MsgPack,
-}
-
-internal static class WireFormats
-{
-    public const string JsonType = "application/json";
-    public const string MsgPackType = "application/msgpack";
-    public const string MsgPackAltType = "application/x-msgpack";
-
-    /// <summary>
-    /// The request's encoding from Content-Type; a missing Content-Type means JSON, as in KServe, and
-    /// application/octet-stream is JSON followed by binary tensors (<see cref="BinaryTensorData"/>).
-    /// </summary>
-    public static bool TryFromContentType(string? contentType, out WireFormat format)
-    {
-        format = WireFormat.Json;
-        if (string.IsNullOrEmpty(contentType))
-        {
-            return true;
-        }
-
-        var media = contentType.AsSpan();
-        int semi = media.IndexOf(';');
-        if (semi >= 0)
-        {
-            media = media[..semi];
-        }
-
-        media = media.Trim();
-        if (media.Equals(JsonType, StringComparison.OrdinalIgnoreCase) || media.Equals(BinaryTensorData.ContentType, StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        if (media.Equals(MsgPackType, StringComparison.OrdinalIgnoreCase) || media.Equals(MsgPackAltType, StringComparison.OrdinalIgnoreCase))
-        {
-            format = WireFormat.MsgPack;
-            return true;
-        }
-
-        return false;
-    }
-
-    /// <summary>The response's encoding: the first of ours that Accept names, else the request's.</summary>
-    public static WireFormat FromAccept(StringValues accept, WireFormat requestFormat)
-    {
-        foreach (var value in accept)
-        {
-            if (value is null)
-            {
-                continue;
-            }
-
-            int json = value.IndexOf(JsonType, StringComparison.OrdinalIgnoreCase);
-            int msgpack = value.IndexOf("msgpack", StringComparison.OrdinalIgnoreCase);
-            if (json >= 0 && (msgpack < 0 || json < msgpack))
-            {
-                return WireFormat.Json;
-            }
-
-            if (msgpack >= 0)
-            {
-                return WireFormat.MsgPack;
-            }
-        }
-
-        return requestFormat;
-    }
-
-    public static string ContentType(WireFormat format) => format == WireFormat.MsgPack ? MsgPackType : JsonType;
 }

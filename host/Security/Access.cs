@@ -1,7 +1,6 @@
 using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography.X509Certificates;
-using LowLatency.Host.Endpoints;
 using LowLatency.Host.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -98,13 +97,19 @@ internal static class Access
         app.Use(async (ctx, next) =>
         {
             var path = ctx.Request.Path;
-            if (path.StartsWithSegments("/metrics") && !await OperationsAsync(ctx, a => a.Metrics))
+            Refusal? refusal = null;
+            if (path.StartsWithSegments("/metrics"))
             {
-                return;
+                refusal = await OperationsAsync(ctx, a => a.Metrics);
+            }
+            else if (path.StartsWithSegments("/v2/health"))
+            {
+                refusal = await OperationsAsync(ctx, a => a.Health);
             }
 
-            if (path.StartsWithSegments("/v2/health") && !await OperationsAsync(ctx, a => a.Health))
+            if (refusal is not null)
             {
+                await ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
                 return;
             }
 
@@ -112,58 +117,55 @@ internal static class Access
         });
     }
 
-    /// <summary>True when the caller may infer on <paramref name="model"/>; otherwise the 401 or 403 is written.</summary>
-    public static ValueTask<bool> InferAsync(HttpContext ctx, AccessOptions access, string model, WireFormat format)
+    /// <summary>Whether the caller may infer on <paramref name="model"/>: null, or the 401 or 403 to answer.</summary>
+    public static ValueTask<Refusal?> InferAsync(HttpContext ctx, AccessOptions access, string model)
     {
         if (!access.Enabled)
         {
-            return ValueTask.FromResult(true);
+            return default;
         }
 
-        return CheckAsync(ctx, format, user => Scopes.MayInfer(user, model), $"'infer:{model}' (or 'infer:*')");
+        return CheckAsync(ctx, user => Scopes.MayInfer(user, model), $"'infer:{model}' (or 'infer:*')");
     }
 
     /// <summary>The repository and traffic endpoints: scope <c>admin</c>.</summary>
-    public static ValueTask<bool> AdminAsync(HttpContext ctx)
+    public static ValueTask<Refusal?> AdminAsync(HttpContext ctx)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
-        return !access.Enabled ? ValueTask.FromResult(true) : CheckAsync(ctx, WireFormat.Json, user => Scopes.Has(user, Scopes.Admin), "'admin'");
+        return !access.Enabled ? default : CheckAsync(ctx, user => Scopes.Has(user, Scopes.Admin), "'admin'");
     }
 
     /// <summary>A model's metadata and readiness: inference on it, or admin.</summary>
-    public static ValueTask<bool> ModelAsync(HttpContext ctx, string model)
+    public static ValueTask<Refusal?> ModelAsync(HttpContext ctx, string model)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
-        return !access.Enabled ? ValueTask.FromResult(true) : CheckAsync(ctx, WireFormat.Json, user => Scopes.MayInfer(user, model) || Scopes.Has(user, Scopes.Admin), $"'infer:{model}' or 'admin'");
+        return !access.Enabled ? default : CheckAsync(ctx, user => Scopes.MayInfer(user, model) || Scopes.Has(user, Scopes.Admin), $"'infer:{model}' or 'admin'");
     }
 
     /// <summary>Metrics and health, each as configured: open, authenticated or admin.</summary>
-    public static ValueTask<bool> OperationsAsync(HttpContext ctx, Func<AccessOptions, string> level)
+    public static ValueTask<Refusal?> OperationsAsync(HttpContext ctx, Func<AccessOptions, string> level)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
-        return !access.Enabled || level(access) == "open" ? ValueTask.FromResult(true)
-            : CheckAsync(ctx, WireFormat.Json, user => level(access) != "admin" || Scopes.Has(user, Scopes.Admin), "'admin'");
+        return !access.Enabled || level(access) == "open" ? default
+            : CheckAsync(ctx, user => level(access) != "admin" || Scopes.Has(user, Scopes.Admin), "'admin'");
     }
 
-    private static async ValueTask<bool> CheckAsync(HttpContext ctx, WireFormat format, Func<ClaimsPrincipal, bool> allowed, string needed)
+    private static async ValueTask<Refusal?> CheckAsync(HttpContext ctx, Func<ClaimsPrincipal, bool> allowed, string needed)
     {
         var result = await ctx.AuthenticateAsync();
         if (!result.Succeeded)
         {
-            ctx.Response.Headers.WWWAuthenticate = "Bearer";
             string why = result.Failure?.Message is { } m ? $"authentication failed: {FirstSentence(m)}" : "authentication required: send a bearer token or an X-Api-Key";
-            await InferenceEndpoint.ErrorAsync(ctx, format, StatusCodes.Status401Unauthorized, why);
-            return false;
+            return new Refusal(StatusCodes.Status401Unauthorized, why, WwwAuthenticate: "Bearer");
         }
 
         ctx.User = result.Principal!;
         if (!allowed(result.Principal!))
         {
-            await InferenceEndpoint.ErrorAsync(ctx, format, StatusCodes.Status403Forbidden, $"'{ClientOf(ctx)}' lacks the scope {needed}");
-            return false;
+            return new Refusal(StatusCodes.Status403Forbidden, $"'{ClientOf(ctx)}' lacks the scope {needed}");
         }
 
-        return true;
+        return null;
     }
 
     private static string FirstSentence(string message)

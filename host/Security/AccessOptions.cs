@@ -2,9 +2,9 @@ namespace LowLatency.Host.Security;
 
 /// <summary>
 /// Who may call what, bound from <c>LowLatency:Auth</c>. With neither JWT nor API keys configured
-/// every route is open, which the server allows only on loopback (or with <see cref="AllowInsecure"/>).
+/// every route is open, which the server allows only on loopback (or with <c>LowLatency:AllowInsecure</c>).
 /// </summary>
-public sealed class AccessOptions
+internal sealed class AccessOptions
 {
     /// <summary>JWT bearer tokens: a symmetric key or a JWKS file, optionally an issuer and audience.</summary>
     public JwtOptions? Jwt { get; set; }
@@ -19,26 +19,4 @@ public sealed class AccessOptions
     public string Health { get; set; } = "open";
 
     public bool Enabled => Jwt is not null || ApiKeys.Length > 0;
-}
-
-public sealed class JwtOptions
-{
-    /// <summary>A symmetric signing key, base64 (HS256/384/512); at least 32 bytes.</summary>
-    public string? SigningKey { get; set; }
-
-    /// <summary>A JWKS file (<c>{"keys": [...]}</c>) with the issuer's public keys (RS/ES/PS algorithms).</summary>
-    public string? JwksFile { get; set; }
-
-    public string? Issuer { get; set; }
-
-    public string? Audience { get; set; }
-}
-
-public sealed class ApiKeyOptions
-{
-    public string Key { get; set; } = string.Empty;
-
-    public string Subject { get; set; } = string.Empty;
-
-    public string[] Scopes { get; set; } = [];
 }

@@ -1,28 +1,9 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
+using LowLatency.Host.Protocol;
 
 namespace LowLatency.Host.Security;
-
-/// <summary>A token bucket: sustained requests per second and the burst above it.</summary>
-public sealed class RateLimitOptions
-{
-    public double TokensPerSecond { get; set; }
-
-    public int Burst { get; set; }
-}
-
-/// <summary>
-/// Rate limits bound from <c>LowLatency:RateLimits</c>: <c>PerClient</c> (one bucket per client:
-/// token or API-key subject, else client-certificate subject, else remote address) and
-/// <c>PerModel</c> (by model name, <c>*</c> for every model without its own).
-/// </summary>
-public sealed class RateLimitSettings
-{
-    public RateLimitOptions? PerClient { get; set; }
-
-    public Dictionary<string, RateLimitOptions> PerModel { get; set; } = new(StringComparer.Ordinal);
-
-    public bool Enabled => PerClient is not null || PerModel.Count > 0;
-}
 
 /// <summary>
 /// The limiters (System.Threading.RateLimiting token buckets, partitioned by client and by model;
@@ -35,18 +16,18 @@ internal sealed class RateLimits : IDisposable
     private readonly PartitionedRateLimiter<string>? _clients;
     private readonly PartitionedRateLimiter<string>? _models;
 
+    /// <param name="settings">Valid settings: the server refuses to start on any of their <see cref="RateLimitSettings.Problems"/>.</param>
     public RateLimits(RateLimitSettings settings)
     {
+        if (settings.Problems().FirstOrDefault() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(settings));
+        }
+
         _settings = settings;
         if (settings.PerClient is { } perClient)
         {
-            Validate(perClient, "PerClient");
             _clients = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetTokenBucketLimiter(client, _ => Bucket(perClient)));
-        }
-
-        foreach (var (model, o) in settings.PerModel)
-        {
-            Validate(o, $"PerModel:{model}");
         }
 
         if (settings.PerModel.Count > 0)
@@ -60,25 +41,26 @@ internal sealed class RateLimits : IDisposable
 
     public bool Enabled => _settings.Enabled;
 
-    /// <summary>Takes a token for <paramref name="client"/> and <paramref name="model"/>; on refusal, says which limit and when to retry.</summary>
-    public bool TryAcquire(string client, string model, out string? refusal, out TimeSpan retryAfter)
+    /// <summary>Takes a token for <paramref name="client"/> and <paramref name="model"/>: null, or the 429 naming the limit, with when to retry.</summary>
+    public Refusal? Acquire(string client, string model)
     {
-        (refusal, retryAfter) = (null, TimeSpan.Zero);
-        if (_clients is not null && !Take(_clients, client, out retryAfter))
+        if (_clients is not null && !Take(_clients, client, out var retryAfter))
         {
-            refusal = $"rate limit exceeded for client '{client}': {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)";
-            return false;
+            return Refused($"rate limit exceeded for client '{client}': {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)", retryAfter);
         }
 
         if (_models is not null && !Take(_models, model, out retryAfter))
         {
             var o = _settings.PerModel.GetValueOrDefault(model) ?? _settings.PerModel["*"];
-            refusal = $"rate limit exceeded for model '{model}': {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)";
-            return false;
+            return Refused($"rate limit exceeded for model '{model}': {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)", retryAfter);
         }
 
-        return true;
+        return null;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal Refused(string message, TimeSpan retryAfter) =>
+        new(StatusCodes.Status429TooManyRequests, message, Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
 
     private static bool Take(PartitionedRateLimiter<string> limiter, string key, out TimeSpan retryAfter)
     {
@@ -101,14 +83,6 @@ internal sealed class RateLimits : IDisposable
             QueueLimit = 0,
             AutoReplenishment = true,
         };
-    }
-
-    private static void Validate(RateLimitOptions o, string where)
-    {
-        if (o.TokensPerSecond <= 0 || o.Burst < 1)
-        {
-            throw new StartupRefusedException($"LowLatency:RateLimits:{where}: TokensPerSecond must be positive and Burst at least 1");
-        }
     }
 
     public void Dispose()

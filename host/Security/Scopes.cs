@@ -7,7 +7,7 @@ namespace LowLatency.Host.Security;
 /// or one claim per scope. <c>infer:&lt;model&gt;</c> or <c>infer:*</c> grant inference and a model's
 /// metadata; <c>admin</c> grants the repository and traffic endpoints.
 /// </summary>
-public static class Scopes
+internal static class Scopes
 {
     public const string Admin = "admin";
 

@@ -5,7 +5,7 @@ namespace LowLatency.Host.Security;
 /// connection must present a client certificate that chains to that CA (and only that CA); its
 /// subject then names the client in rate limits and messages.
 /// </summary>
-public sealed class TlsOptions
+internal sealed class TlsOptions
 {
     /// <summary>The server certificate: a PEM certificate (with <see cref="KeyFile"/>) or a PFX.</summary>
     public string? CertificateFile { get; set; }

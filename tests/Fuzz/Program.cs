@@ -1,6 +1,5 @@
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
-using LowLatency.Host.Endpoints;
 using LowLatency.Host.Protocol;
 
 // A SharpFuzz (libFuzzer mode) harness for the request decoders: each input is decoded as a request
@@ -40,7 +39,7 @@ void Target(ReadOnlySpan<byte> input)
 
     try
     {
-        var outputs = InferenceEndpoint.Decode(format, new System.Buffers.ReadOnlySequence<byte>(body.ToArray()), request, header);
+        var outputs = RequestDecoder.Decode(format, new System.Buffers.ReadOnlySequence<byte>(body.ToArray()), request, header);
         request.Validate();
         for (int o = 0; o < request.OutputCount; o++)
         {

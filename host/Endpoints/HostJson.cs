@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization;
-using LowLatency.Host.Endpoints;
 
-namespace LowLatency.Host;
+namespace LowLatency.Host.Endpoints;
 
 /// <summary>Source-generated JSON for the metadata documents (snake_case, as KServe writes them).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
