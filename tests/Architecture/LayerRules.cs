@@ -33,6 +33,38 @@ internal static class LayerRules
         return edges;
     }
 
+    /// <summary>
+    /// Every use, by a type of <paramref name="layers"/>, of a type declared in <paramref name="root"/>
+    /// itself or in the global namespace (an application's top: its startup and options), which sit
+    /// above every layer. Compiler-generated types (names starting with '&lt;') are left out.
+    /// </summary>
+    public static List<string> UsesOfTop(Assembly assembly, string root, IReadOnlyList<string> layers)
+    {
+        var top = new List<string>();
+        foreach (var type in assembly.GetTypes())
+        {
+            if ((type.Namespace is null || type.Namespace == root) && !type.Name.StartsWith('<') && type.DeclaringType is null)
+            {
+                top.Add(type.FullName!);
+            }
+        }
+
+        var edges = new List<string>();
+        foreach (var layer in layers)
+        {
+            var result = Types.InAssembly(assembly)
+                .That().ResideInNamespace($"{root}.{layer}")
+                .ShouldNot().HaveDependencyOnAny([.. top])
+                .GetResult();
+            foreach (var type in result.FailingTypeNames ?? [])
+            {
+                edges.Add($"{type} ({layer}) uses the top of {root} ({string.Join(", ", top)})");
+            }
+        }
+
+        return edges;
+    }
+
     /// <summary>The namespaces directly under <paramref name="root"/> that hold a type of the assembly.</summary>
     public static SortedSet<string> Folders(Assembly assembly, string root)
     {

@@ -1,0 +1,40 @@
+using System.Reflection;
+using LowLatency.Host;
+
+namespace LowLatency.Tests.Architecture;
+
+/// <summary>
+/// The host's folders as layers: Protocol (wire formats, decoders, the response writer, errors) at
+/// the bottom; Diagnostics and Security beside each other, neither using the other; Endpoints; and
+/// the host's top (its startup and options, in LowLatency.Host itself), which may use them all.
+/// </summary>
+public sealed class HostLayerTests
+{
+    private const string Root = "LowLatency.Host";
+
+    private static readonly Assembly Host = typeof(ServerOptions).Assembly;
+
+    [Theory]
+    [InlineData("Protocol", "Diagnostics", "Endpoints")]
+    [InlineData("Protocol", "Security", "Endpoints")]
+    [InlineData("Diagnostics", "Security")]
+    [InlineData("Security", "Diagnostics")]
+    public void No_host_folder_uses_one_above_it(params string[] order)
+    {
+        var edges = LayerRules.BackEdges(Host, Root, order);
+        Assert.True(edges.Count == 0, "back-edges:\n" + string.Join("\n", edges));
+    }
+
+    [Fact]
+    public void No_host_folder_uses_the_host_top()
+    {
+        var edges = LayerRules.UsesOfTop(Host, Root, ["Protocol", "Diagnostics", "Security", "Endpoints"]);
+        Assert.True(edges.Count == 0, "back-edges:\n" + string.Join("\n", edges));
+    }
+
+    [Fact]
+    public void Every_host_folder_has_its_place_in_the_order()
+    {
+        Assert.Equal(new SortedSet<string>(["Diagnostics", "Endpoints", "Protocol", "Security"], StringComparer.Ordinal), LayerRules.Folders(Host, Root));
+    }
+}
