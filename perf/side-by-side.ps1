@@ -5,8 +5,9 @@
 # latency-by-percentile plots in perf/results/side-by-side-<date>/. The peer's Debian packages are
 # installed with apt when missing (root); -NoPeer leaves it out. -Quick runs one repetition of the
 # ctr-ranker scenarios only. -Baseline <another build's LowLatency.Host.dll> adds that build as a
-# target of its own ("baseline"), run right after this one in every repetition with the same
-# scenarios, and a table of this build against it: before and after a change, in one run.
+# target of its own ("baseline"), run next to this one in every repetition (after it in odd ones,
+# before it in even ones) with the same scenarios, and a table of this build against it: before and
+# after a change, in one run.
 #   dotnet pwsh build.ps1 perf [-Repetitions 3] [-Duration 5] [-Warmup 2] [-NoPeer] [-NoWrk] [-Quick]
 #                              [-Models ctr-ranker,text-encoder,image-classifier] [-Baseline <dll>] [-Out <name>]
 # -Models limits the run to those models (the floor, open-loop, batching-off and wrk scenarios come
@@ -113,7 +114,11 @@ if (-not $NoPeer) { Initialize-Peer; $targets += 'peer' }
 $ctrModes = if ($Quick) { @('c=1', 'c=16') } else { @('c=1', 'c=16', 'c=64') }
 
 for ($rep = 1; $rep -le $Repetitions; $rep++) {
-    foreach ($target in $targets) {
+    # This build and the baseline swap places every other repetition, so neither always runs on the
+    # machine the other just warmed (or heated).
+    $order = $targets
+    if ($Baseline -and $rep % 2 -eq 0) { $order = @($targets | ForEach-Object { if ($_ -eq 'server') { 'baseline' } elseif ($_ -eq 'baseline') { 'server' } else { $_ } }) }
+    foreach ($target in $order) {
         $t = Start-Target $target
         try {
             $max = 0
@@ -209,7 +214,7 @@ foreach ($mode in $(if ($Models -contains 'ctr-ranker') { $ctrModes } else { @()
 }
 if ($Baseline) {
     $lines += ''
-    $lines += "This build against the baseline (``$Baseline``, commit $(& git -C (Split-Path $Baseline) rev-parse --short HEAD 2>$null)), run after it in every repetition: medians, and each ratio's spread over the repetitions (min … max of server / baseline per repetition)."
+    $lines += "This build against the baseline (``$Baseline``, commit $(& git -C (Split-Path $Baseline) rev-parse --short HEAD 2>$null)), run next to it in every repetition (after it in odd ones, before it in even ones): medians, and each ratio's spread over the repetitions (min … max of server / baseline per repetition)."
     $lines += ''
     $lines += '| scenario | server / baseline req/s | spread | server / baseline p50 | spread | server / baseline p99 | spread |'
     $lines += '|---|---|---|---|---|---|---|'

@@ -103,15 +103,24 @@ public sealed class ScriptAnswerTests : IDisposable
             Batches();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 500; i++)
+        // The least of three rounds: an allocation per batch shows in every round, while the
+        // thread's count once moved by 6 KB in one round of a full test run (other tests running
+        // and collecting beside it) and never again in that run or alone.
+        long allocated = long.MaxValue;
+        for (int round = 0; round < 3; round++)
         {
-            Batches();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 500; i++)
+            {
+                Batches();
+            }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // 1,000 batches: a single allocation per batch would be 24 000 bytes or more.
-        Assert.True(allocated < 1000, $"{allocated} bytes allocated in 1,000 batches");
+        // 1,000 batches a round: a single allocation per batch would be 24 000 bytes or more.
+        Assert.True(allocated < 1000, $"{allocated} bytes allocated in 1,000 batches (the least of three rounds)");
+
         owned[0].Dispose();
 
         void Batches()
