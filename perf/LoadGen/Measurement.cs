@@ -144,5 +144,3 @@ internal sealed class Measurement
 
     public static long Now => Stopwatch.GetTimestamp();
 }
-
-internal sealed record Window(int Index, double Throughput, long P50, long P99, long Errors);
