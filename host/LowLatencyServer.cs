@@ -31,7 +31,7 @@ internal static class LowLatencyServer
         var serverOptions = SettingsBinder.Bind<ServerOptions>(section);
         var access = SettingsBinder.Bind<AccessOptions>(section.GetSection("Auth"));
         var tls = SettingsBinder.Bind<TlsOptions>(section.GetSection("Tls"));
-        string[] problems = [.. engineOptions.Problems(), .. serverOptions.Problems()];
+        string[] problems = [.. engineOptions.Problems(), .. serverOptions.Problems(), .. access.Problems(section.GetSection("Auth"))];
         if (problems.Length > 0)
         {
             throw new StartupRefusedException(string.Join("; ", problems));

@@ -19,4 +19,22 @@ internal sealed class AccessOptions
     public string Health { get; set; } = "open";
 
     public bool Enabled => Jwt is not null || ApiKeys.Length > 0;
+
+    /// <summary>
+    /// What is wrong with these settings, one line each naming the setting (empty when nothing is);
+    /// <paramref name="section"/> is the section they were bound from, for the keys' full names.
+    /// Secrets are described, never repeated.
+    /// </summary>
+    public IEnumerable<string> Problems(IConfigurationSection section)
+    {
+        string[] keyPaths = [.. section.GetSection("ApiKeys").GetChildren().Select(c => c.Path)];
+        for (int i = 0; i < ApiKeys.Length; i++)
+        {
+            if (ApiKeys[i].KeyProblem() is { } problem)
+            {
+                string setting = i < keyPaths.Length ? keyPaths[i] : $"{section.Path}:ApiKeys:{i}";
+                yield return $"{setting}:Key {problem}";
+            }
+        }
+    }
 }

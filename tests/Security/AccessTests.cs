@@ -179,7 +179,7 @@ public sealed class AccessTests
 
         // Either flag or authentication lets it start.
         using var allowed = (IDisposable)LowLatencyServer.Build(["--urls", urls, "--model-repository", RepoPaths.Models, "--LowLatency:AllowInsecure=true"]);
-        using var keyed = (IDisposable)LowLatencyServer.Build(["--urls", urls, "--model-repository", RepoPaths.Models, "--LowLatency:Auth:ApiKeys:0:Key=k", "--LowLatency:Auth:ApiKeys:0:Subject=s"]);
+        using var keyed = (IDisposable)LowLatencyServer.Build(["--urls", urls, "--model-repository", RepoPaths.Models, "--LowLatency:Auth:ApiKeys:0:Key=a-key-of-16-chars", "--LowLatency:Auth:ApiKeys:0:Subject=s"]);
     }
 
     [Theory]

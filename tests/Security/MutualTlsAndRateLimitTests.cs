@@ -73,15 +73,15 @@ public sealed class MutualTlsAndRateLimitTests
         string[] args =
         [
             "--LowLatency:RateLimits:PerModel:image-classifier:TokensPerSecond=0.01", "--LowLatency:RateLimits:PerModel:image-classifier:Burst=2",
-            "--LowLatency:Auth:ApiKeys:0:Key=k1", "--LowLatency:Auth:ApiKeys:0:Subject=one", "--LowLatency:Auth:ApiKeys:0:Scopes:0=infer:*",
-            "--LowLatency:Auth:ApiKeys:1:Key=k2", "--LowLatency:Auth:ApiKeys:1:Subject=two", "--LowLatency:Auth:ApiKeys:1:Scopes:0=infer:*",
+            "--LowLatency:Auth:ApiKeys:0:Key=key-of-client-one", "--LowLatency:Auth:ApiKeys:0:Subject=one", "--LowLatency:Auth:ApiKeys:0:Scopes:0=infer:*",
+            "--LowLatency:Auth:ApiKeys:1:Key=key-of-client-two", "--LowLatency:Auth:ApiKeys:1:Subject=two", "--LowLatency:Auth:ApiKeys:1:Scopes:0=infer:*",
         ];
         var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, args);
         await using var _ = app;
         using var one = new HttpClient { BaseAddress = address };
-        one.DefaultRequestHeaders.Add("X-Api-Key", "k1");
+        one.DefaultRequestHeaders.Add("X-Api-Key", "key-of-client-one");
         using var two = new HttpClient { BaseAddress = address };
-        two.DefaultRequestHeaders.Add("X-Api-Key", "k2");
+        two.DefaultRequestHeaders.Add("X-Api-Key", "key-of-client-two");
         await ServerFixture.WaitReadyAsync(one);
         var image = GoldenCase.Load("image-classifier", "batch1").Request.ToMsgPack();
         Task<HttpResponseMessage> Image(HttpClient c) => c.PostAsync("/v2/models/image-classifier/infer", ServerFixture.Body(image, Wire.MsgPack));
