@@ -43,15 +43,14 @@ internal static class LowLatencyServer
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        var exposed = BindCheck.NonLoopback(builder.Configuration, DefaultUrl);
-        if (exposed.Count > 0 && !access.Enabled && !tls.MutualTls && !serverOptions.AllowInsecure)
+        // The guard counts only what is in force: the certificates as loaded, not the settings naming them.
+        var credentials = Tls.Load(tls);
+        if (BindCheck.Refusal(builder.Configuration, BindCheck.Endpoints(builder.Configuration, DefaultUrl), access.Enabled, credentials, serverOptions.AllowInsecure) is { } refusal)
         {
-            throw new StartupRefusedException(
-                $"refusing to listen on {string.Join(", ", exposed)} without authentication: configure LowLatency:Auth (Jwt or ApiKeys) " +
-                "or LowLatency:Tls with ClientCaFile (mTLS), or set LowLatency:AllowInsecure=true to accept unauthenticated clients from the network");
+            throw new StartupRefusedException(refusal);
         }
 
-        Tls.Configure(builder, tls);
+        Tls.Configure(builder, credentials);
         var rateLimits = SettingsBinder.Bind<RateLimitSettings>(section.GetSection("RateLimits"));
         RefuseFirst(rateLimits.Problems());
         builder.Services.AddSingleton(new RateLimits(rateLimits));

@@ -82,6 +82,16 @@ internal static class HostileStart
     })
     { BaseAddress = new Uri("http://localhost"), Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>A loopback port free at the time of asking.</summary>
+    public static int FreePort()
+    {
+        var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     /// <summary>A path for a unix socket in the temporary directory, short enough for sun_path (108 bytes).</summary>
     public static string SocketPath() => Path.Combine(Path.GetTempPath(), $"ll-{Guid.NewGuid():N}"[..15] + ".sock");
 }

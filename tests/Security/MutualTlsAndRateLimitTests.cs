@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using LowLatency.Host;
 using LowLatency.Tests.Infrastructure;
 
 namespace LowLatency.Tests.Security;
@@ -65,6 +66,17 @@ public sealed class MutualTlsAndRateLimitTests
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => InferAsync(anonymous));
         using var stranger = Client(address, ca, rogue.Client("fraud-service"));
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => InferAsync(stranger));
+    }
+
+    [Fact]
+    public void Mtls_counts_on_https_ports_and_not_on_http_ports()
+    {
+        using var ca = new ThrowawayCa("LowLatency test CA");
+        var (cert, key) = ca.WriteServer();
+        string[] tls = ["--model-repository", RepoPaths.Models, "--LowLatency:Tls:CertificateFile=" + cert, "--LowLatency:Tls:KeyFile=" + key, "--LowLatency:Tls:ClientCaFile=" + ca.WriteCa()];
+        using var https = (IDisposable)LowLatencyServer.Build(["--https_ports", "8443", .. tls]);
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--https_ports", "8443", "--http_ports", "8080", .. tls]));
+        Assert.Contains("refusing to listen on http://*:8080 without authentication", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
