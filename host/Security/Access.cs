@@ -89,7 +89,7 @@ internal static class Access
     public static void GuardOperations(WebApplication app)
     {
         var access = app.Services.GetRequiredService<AccessOptions>();
-        if (!access.Enabled || (access.Metrics == "open" && access.Health == "open"))
+        if (!access.Enabled || (access.Metrics == AccessLevel.Open && access.Health == AccessLevel.Open))
         {
             return;
         }
@@ -143,11 +143,11 @@ internal static class Access
     }
 
     /// <summary>Metrics and health, each as configured: open, authenticated or admin.</summary>
-    public static ValueTask<Refusal?> OperationsAsync(HttpContext ctx, Func<AccessOptions, string> level)
+    public static ValueTask<Refusal?> OperationsAsync(HttpContext ctx, Func<AccessOptions, AccessLevel> level)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
-        return !access.Enabled || level(access) == "open" ? default
-            : CheckAsync(ctx, user => level(access) != "admin" || Scopes.Has(user, Scopes.Admin), "'admin'");
+        return !access.Enabled || level(access) == AccessLevel.Open ? default
+            : CheckAsync(ctx, user => level(access) != AccessLevel.Admin || Scopes.Has(user, Scopes.Admin), "'admin'");
     }
 
     private static async ValueTask<Refusal?> CheckAsync(HttpContext ctx, Func<ClaimsPrincipal, bool> allowed, string needed)

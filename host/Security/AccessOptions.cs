@@ -12,11 +12,11 @@ internal sealed class AccessOptions
     /// <summary>Static API keys (header <c>X-Api-Key</c>), each with a subject and scopes.</summary>
     public ApiKeyOptions[] ApiKeys { get; set; } = [];
 
-    /// <summary>Who may read <c>/metrics</c>: <c>open</c> (default), <c>authenticated</c> or <c>admin</c>.</summary>
-    public string Metrics { get; set; } = "open";
+    /// <summary>Who may read <c>/metrics</c>: <c>open</c> (default), <c>authenticated</c> or <c>admin</c> (any case).</summary>
+    public AccessLevel Metrics { get; set; }
 
     /// <summary>Who may read <c>/v2/health/*</c>: <c>open</c> (default: load balancers probe it), <c>authenticated</c> or <c>admin</c>.</summary>
-    public string Health { get; set; } = "open";
+    public AccessLevel Health { get; set; }
 
     public bool Enabled => Jwt is not null || ApiKeys.Length > 0;
 
@@ -34,6 +34,20 @@ internal sealed class AccessOptions
             {
                 string setting = i < keyPaths.Length ? keyPaths[i] : $"{section.Path}:ApiKeys:{i}";
                 yield return $"{setting}:Key {problem}";
+            }
+        }
+
+        foreach (var (name, level) in new[] { ("Metrics", Metrics), ("Health", Health) })
+        {
+            // The binder takes any number for an enum.
+            if (!Enum.IsDefined(level))
+            {
+                yield return $"{section.Path}:{name} is '{level:D}': it takes {string.Join(", ", Enum.GetNames<AccessLevel>())}";
+            }
+            else if (level != AccessLevel.Open && !Enabled)
+            {
+                // With no credential to check, the endpoint would stay open whatever the level says.
+                yield return $"{section.Path}:{name}={level} cannot take effect without authentication: configure {section.Path}:Jwt or {section.Path}:ApiKeys, or leave it Open";
             }
         }
     }
