@@ -43,7 +43,8 @@ internal static class LowLatencyServer
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        // The guard counts only what is in force: the certificates as loaded, not the settings naming them.
+        // The guard counts only what is in force: keys and certificates as loaded, not the settings naming them.
+        var jwtKeys = access.Jwt is { } jwt ? JwtKeys.Load(jwt, section.GetSection("Auth:Jwt").Path) : null;
         var credentials = Tls.Load(tls);
         if (BindCheck.Refusal(builder.Configuration, BindCheck.Endpoints(builder.Configuration, DefaultUrl), access.Enabled, credentials, serverOptions.AllowInsecure) is { } refusal)
         {
@@ -54,7 +55,7 @@ internal static class LowLatencyServer
         var rateLimits = SettingsBinder.Bind<RateLimitSettings>(section.GetSection("RateLimits"));
         RefuseFirst(rateLimits.Problems());
         builder.Services.AddSingleton(new RateLimits(rateLimits));
-        Access.AddAuthentication(builder, access);
+        Access.AddAuthentication(builder, access, jwtKeys);
         var tracing = SettingsBinder.Bind<TracingOptions>(section.GetSection("Tracing"));
         RefuseFirst(tracing.Problems());
         Tracing.Add(builder, tracing);
