@@ -28,12 +28,19 @@ internal sealed class AccessOptions
     public IEnumerable<string> Problems(IConfigurationSection section)
     {
         string[] keyPaths = [.. section.GetSection("ApiKeys").GetChildren().Select(c => c.Path)];
+        string Setting(int i) => (i < keyPaths.Length ? keyPaths[i] : $"{section.Path}:ApiKeys:{i}") + ":Key";
         for (int i = 0; i < ApiKeys.Length; i++)
         {
             if (ApiKeys[i].KeyProblem() is { } problem)
             {
-                string setting = i < keyPaths.Length ? keyPaths[i] : $"{section.Path}:ApiKeys:{i}";
-                yield return $"{setting}:Key {problem}";
+                yield return $"{Setting(i)} {problem}";
+            }
+
+            // The first match wins: a later entry with the same key could never apply.
+            int first = Array.FindIndex(ApiKeys, 0, i, k => k.Key == ApiKeys[i].Key);
+            if (first >= 0 && ApiKeys[i].Key.Length > 0)
+            {
+                yield return $"{Setting(i)} is the same key as {Setting(first)}: give each client its own";
             }
         }
 

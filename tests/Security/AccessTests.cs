@@ -182,6 +182,21 @@ public sealed class AccessTests
         using var keyed = (IDisposable)LowLatencyServer.Build(["--urls", urls, "--model-repository", RepoPaths.Models, "--LowLatency:Auth:ApiKeys:0:Key=a-key-of-16-chars", "--LowLatency:Auth:ApiKeys:0:Subject=s"]);
     }
 
+    [Fact]
+    public void The_same_api_key_twice_is_refused_naming_both_settings()
+    {
+        // The second entry's subject and scopes could never apply: the first match wins.
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(
+        [
+            "--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models,
+            "--LowLatency:Auth:ApiKeys:0:Key=key-of-the-fraud-service", "--LowLatency:Auth:ApiKeys:0:Subject=fraud", "--LowLatency:Auth:ApiKeys:0:Scopes:0=infer:*",
+            "--LowLatency:Auth:ApiKeys:1:Key=key-of-the-fraud-service", "--LowLatency:Auth:ApiKeys:1:Subject=mlops", "--LowLatency:Auth:ApiKeys:1:Scopes:0=admin",
+        ]));
+        Assert.Contains("LowLatency:Auth:ApiKeys:1:Key", e.Message, StringComparison.Ordinal);
+        Assert.Contains("LowLatency:Auth:ApiKeys:0:Key", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("key-of-the-fraud-service", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--LowLatency:Auth:Metrics=admin", "LowLatency:Auth:Metrics")]
     [InlineData("--LowLatency:Auth:Health=authenticated", "LowLatency:Auth:Health")]
