@@ -77,7 +77,7 @@ internal static class Access
                     ctx.Fail($"the token's algorithm '{alg}' is not accepted (LowLatency:Auth:Jwt:Algorithms)");
                 }
             }
-            catch (Exception e) when (e is ArgumentException or FormatException)
+            catch (Exception e) when (e is ArgumentException or FormatException or SecurityTokenException)
             {
                 // Not a JWT at all: IdentityModel's message stands.
             }
