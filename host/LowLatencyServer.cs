@@ -44,8 +44,8 @@ internal static class LowLatencyServer
         }
 
         // The guard counts only what is in force: keys and certificates as loaded, not the settings naming them.
-        var jwtKeys = access.Jwt is { } jwt ? JwtKeys.Load(jwt, section.GetSection("Auth:Jwt").Path) : null;
-        var credentials = Tls.Load(tls);
+        var jwtKeys = access.Jwt is { } jwt ? Refusing(() => JwtKeys.Load(jwt, section.GetSection("Auth:Jwt").Path)) : null;
+        var credentials = Refusing(() => Tls.Load(tls));
         if (BindCheck.Refusal(builder.Configuration, BindCheck.Endpoints(builder.Configuration, DefaultUrl), access.Enabled, credentials, serverOptions.AllowInsecure) is { } refusal)
         {
             throw new StartupRefusedException(refusal);
@@ -83,6 +83,18 @@ internal static class LowLatencyServer
         InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
         return app;
+    }
+
+    private static T Refusing<T>(Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (InvalidSettingException e)
+        {
+            throw new StartupRefusedException(e.Message);
+        }
     }
 
     private static void RefuseFirst(IEnumerable<string> problems)

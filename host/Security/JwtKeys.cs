@@ -26,8 +26,9 @@ internal sealed record JwtKeys(IReadOnlyList<SecurityKey> Keys, IReadOnlyList<st
     ];
 
     /// <summary>
-    /// Loads the keys; stops start-up, naming the setting under <paramref name="path"/>, on any
-    /// setting that cannot take effect as written. Keys are described, never repeated.
+    /// Loads the keys; throws <see cref="InvalidSettingException"/>, naming the setting under
+    /// <paramref name="path"/>, on any setting that cannot take effect as written. Keys are
+    /// described, never repeated.
     /// Without <see cref="JwtOptions.Algorithms"/>, the accepted algorithms are those the keys
     /// serve: each HMAC algorithm the symmetric key is long enough for, and the public-key ones
     /// with a JWKS file.
@@ -52,7 +53,7 @@ internal sealed record JwtKeys(IReadOnlyList<SecurityKey> Keys, IReadOnlyList<st
 
         if (keys.Count == 0)
         {
-            throw new StartupRefusedException($"{path} is set but has no key: it needs a SigningKey (base64) or a JwksFile");
+            throw new InvalidSettingException($"{path} is set but has no key: it needs a SigningKey (base64) or a JwksFile");
         }
 
         string[] algorithms = jwt.Algorithms.Length == 0
@@ -60,12 +61,12 @@ internal sealed record JwtKeys(IReadOnlyList<SecurityKey> Keys, IReadOnlyList<st
             : Configured(jwt.Algorithms, secret, jwks, path);
         if (secret is not null && !algorithms.Any(a => Hmac.Any(h => h.Name == a)))
         {
-            throw new StartupRefusedException($"{path}:SigningKey cannot take effect: {path}:Algorithms lists no HMAC algorithm (HS256, HS384, HS512)");
+            throw new InvalidSettingException($"{path}:SigningKey cannot take effect: {path}:Algorithms lists no HMAC algorithm (HS256, HS384, HS512)");
         }
 
         if (jwks && !algorithms.Any(PublicKey.Contains))
         {
-            throw new StartupRefusedException($"{path}:JwksFile cannot take effect: {path}:Algorithms lists no public-key algorithm ({string.Join(", ", PublicKey)})");
+            throw new InvalidSettingException($"{path}:JwksFile cannot take effect: {path}:Algorithms lists no public-key algorithm ({string.Join(", ", PublicKey)})");
         }
 
         return new JwtKeys(keys, algorithms);
@@ -81,12 +82,12 @@ internal sealed record JwtKeys(IReadOnlyList<SecurityKey> Keys, IReadOnlyList<st
             {
                 if (secret is null)
                 {
-                    throw new StartupRefusedException($"{path}:Algorithms lists {hmac.Name}, which needs {path}:SigningKey");
+                    throw new InvalidSettingException($"{path}:Algorithms lists {hmac.Name}, which needs {path}:SigningKey");
                 }
 
                 if (secret.Length < hmac.KeyBytes)
                 {
-                    throw new StartupRefusedException($"{path}:SigningKey is {secret.Length} bytes, too short for {hmac.Name} in {path}:Algorithms: " +
+                    throw new InvalidSettingException($"{path}:SigningKey is {secret.Length} bytes, too short for {hmac.Name} in {path}:Algorithms: " +
                         $"{hmac.Name} needs a key of at least {hmac.KeyBytes} bytes (HS256 32, HS384 48, HS512 64)");
                 }
 
@@ -96,14 +97,14 @@ internal sealed record JwtKeys(IReadOnlyList<SecurityKey> Keys, IReadOnlyList<st
             {
                 if (!jwks)
                 {
-                    throw new StartupRefusedException($"{path}:Algorithms lists {publicKey}, which needs {path}:JwksFile");
+                    throw new InvalidSettingException($"{path}:Algorithms lists {publicKey}, which needs {path}:JwksFile");
                 }
 
                 algorithms.Add(publicKey);
             }
             else
             {
-                throw new StartupRefusedException($"{path}:Algorithms lists '{name}': it takes {string.Join(", ", Hmac.Select(a => a.Name).Concat(PublicKey))}");
+                throw new InvalidSettingException($"{path}:Algorithms lists '{name}': it takes {string.Join(", ", Hmac.Select(a => a.Name).Concat(PublicKey))}");
             }
         }
 
@@ -114,7 +115,7 @@ internal sealed record JwtKeys(IReadOnlyList<SecurityKey> Keys, IReadOnlyList<st
     {
         if (string.IsNullOrWhiteSpace(encoded))
         {
-            throw new StartupRefusedException($"{setting} is empty: it needs a key of at least 32 random bytes, base64");
+            throw new InvalidSettingException($"{setting} is empty: it needs a key of at least 32 random bytes, base64");
         }
 
         byte[] secret;
@@ -124,13 +125,13 @@ internal sealed record JwtKeys(IReadOnlyList<SecurityKey> Keys, IReadOnlyList<st
         }
         catch (FormatException)
         {
-            throw new StartupRefusedException($"{setting} is not base64 (of a key of at least 32 random bytes)");
+            throw new InvalidSettingException($"{setting} is not base64 (of a key of at least 32 random bytes)");
         }
 
         int shortest = Hmac.Min(a => a.KeyBytes);
         if (secret.Length < shortest)
         {
-            throw new StartupRefusedException($"{setting} is {secret.Length} bytes: HS256, the shortest, needs a key of at least {shortest} bytes (HS384 48, HS512 64)");
+            throw new InvalidSettingException($"{setting} is {secret.Length} bytes: HS256, the shortest, needs a key of at least {shortest} bytes (HS384 48, HS512 64)");
         }
 
         return secret;
@@ -140,17 +141,17 @@ internal sealed record JwtKeys(IReadOnlyList<SecurityKey> Keys, IReadOnlyList<st
     {
         if (file.Length == 0)
         {
-            throw new StartupRefusedException($"{setting} is empty: it needs a file's path");
+            throw new InvalidSettingException($"{setting} is empty: it needs a file's path");
         }
 
         try
         {
             var keys = new JsonWebKeySet(File.ReadAllText(file)).GetSigningKeys().ToList();
-            return keys.Count > 0 ? keys : throw new StartupRefusedException($"{setting} '{file}' holds no signing key IdentityModel can use");
+            return keys.Count > 0 ? keys : throw new InvalidSettingException($"{setting} '{file}' holds no signing key IdentityModel can use");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or JsonException)
         {
-            throw new StartupRefusedException($"{setting} '{file}' cannot be read as a JWKS: {e.Message}");
+            throw new InvalidSettingException($"{setting} '{file}' cannot be read as a JWKS: {e.Message}");
         }
     }
 }

@@ -12,8 +12,8 @@ internal static class Tls
     /// <summary>
     /// Loads the files <paramref name="tls"/> names: null without a server certificate. A setting
     /// that cannot take effect (a file that does not load, a client CA or key with no certificate
-    /// to go with) stops start-up naming it, rather than leaving the server without the protection
-    /// the operator asked for. Passwords are never repeated.
+    /// to go with) throws <see cref="InvalidSettingException"/> naming it, rather than leaving the
+    /// server without the protection the operator asked for. Passwords are never repeated.
     /// </summary>
     public static TlsCredentials? Load(TlsOptions tls)
     {
@@ -23,7 +23,7 @@ internal static class Tls
             {
                 if (value is not null)
                 {
-                    throw new StartupRefusedException($"{Section}:{name} is set without {Section}:CertificateFile, so it cannot take effect: " +
+                    throw new InvalidSettingException($"{Section}:{name} is set without {Section}:CertificateFile, so it cannot take effect: " +
                         "TLS (and with it a client certificate) needs the server's certificate; set CertificateFile and serve https:// URLs, or remove the setting");
                 }
             }
@@ -127,7 +127,7 @@ internal static class Tls
     {
         if (file.Length == 0)
         {
-            throw new StartupRefusedException($"{Section}:{setting} is empty: it needs a file's path");
+            throw new InvalidSettingException($"{Section}:{setting} is empty: it needs a file's path");
         }
 
         try
@@ -140,5 +140,5 @@ internal static class Tls
         }
     }
 
-    private static StartupRefusedException Refused(string setting, string file, string why) => new($"{Section}:{setting} '{file}' {why}");
+    private static InvalidSettingException Refused(string setting, string file, string why) => new($"{Section}:{setting} '{file}' {why}");
 }
