@@ -31,7 +31,7 @@ internal static class LowLatencyServer
         var serverOptions = SettingsBinder.Bind<ServerOptions>(section);
         var access = SettingsBinder.Bind<AccessOptions>(section.GetSection("Auth"));
         var tls = SettingsBinder.Bind<TlsOptions>(section.GetSection("Tls"));
-        string[] problems = [.. engineOptions.Problems(), .. serverOptions.Problems()];
+        string[] problems = [.. engineOptions.Problems(), .. serverOptions.Problems(), .. access.Problems(section.GetSection("Auth"))];
         if (problems.Length > 0)
         {
             throw new StartupRefusedException(string.Join("; ", problems));
@@ -43,19 +43,19 @@ internal static class LowLatencyServer
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        var exposed = BindCheck.NonLoopback(builder.Configuration, DefaultUrl);
-        if (exposed.Count > 0 && !access.Enabled && !tls.MutualTls && !serverOptions.AllowInsecure)
+        // The guard counts only what is in force: keys and certificates as loaded, not the settings naming them.
+        var jwtKeys = access.Jwt is { } jwt ? Refusing(() => JwtKeys.Load(jwt, section.GetSection("Auth:Jwt").Path)) : null;
+        var credentials = Refusing(() => Tls.Load(tls));
+        if (BindCheck.Refusal(builder.Configuration, BindCheck.Endpoints(builder.Configuration, DefaultUrl), access.Enabled, credentials, serverOptions.AllowInsecure) is { } refusal)
         {
-            throw new StartupRefusedException(
-                $"refusing to listen on {string.Join(", ", exposed)} without authentication: configure LowLatency:Auth (Jwt or ApiKeys) " +
-                "or LowLatency:Tls with ClientCaFile (mTLS), or set LowLatency:AllowInsecure=true to accept unauthenticated clients from the network");
+            throw new StartupRefusedException(refusal);
         }
 
-        Tls.Configure(builder, tls);
+        Tls.Configure(builder, credentials);
         var rateLimits = SettingsBinder.Bind<RateLimitSettings>(section.GetSection("RateLimits"));
         RefuseFirst(rateLimits.Problems());
         builder.Services.AddSingleton(new RateLimits(rateLimits));
-        Access.AddAuthentication(builder, access);
+        Access.AddAuthentication(builder, access, jwtKeys);
         var tracing = SettingsBinder.Bind<TracingOptions>(section.GetSection("Tracing"));
         RefuseFirst(tracing.Problems());
         Tracing.Add(builder, tracing);
@@ -83,6 +83,18 @@ internal static class LowLatencyServer
         InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
         return app;
+    }
+
+    private static T Refusing<T>(Func<T> load)
+    {
+        try
+        {
+            return load();
+        }
+        catch (InvalidSettingException e)
+        {
+            throw new StartupRefusedException(e.Message);
+        }
     }
 
     private static void RefuseFirst(IEnumerable<string> problems)

@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using LowLatency.Host.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace LowLatency.Host.Security;
@@ -17,7 +18,8 @@ internal static class Access
 {
     private const string Selector = "LowLatency";
 
-    public static void AddAuthentication(WebApplicationBuilder builder, AccessOptions access)
+    /// <param name="jwt">The loaded JWT keys, when <see cref="AccessOptions.Jwt"/> is set (<see cref="JwtKeys.Load"/>).</param>
+    public static void AddAuthentication(WebApplicationBuilder builder, AccessOptions access, JwtKeys? jwt)
     {
         builder.Services.AddSingleton(access);
         if (!access.Enabled)
@@ -30,26 +32,29 @@ internal static class Access
         auth.AddPolicyScheme(Selector, Selector, o => o.ForwardDefaultSelector = ctx =>
             ctx.Request.Headers.ContainsKey(ApiKeyHandler.Header) ? ApiKeyHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme);
         auth.AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null);
-        if (access.Jwt is { } jwt)
+        if (access.Jwt is { } options && jwt is not null)
         {
-            var keys = SigningKeys(jwt);
             auth.AddJwtBearer(o =>
             {
                 // Claim names as the token has them (sub, scope), not mapped to WS-* URIs.
                 o.MapInboundClaims = false;
                 o.TokenValidationParameters = new TokenValidationParameters
                 {
-                    IssuerSigningKeys = keys,
+                    IssuerSigningKeys = jwt.Keys,
                     ValidateIssuerSigningKey = true,
-                    ValidIssuer = jwt.Issuer,
-                    ValidateIssuer = jwt.Issuer is not null,
-                    ValidAudience = jwt.Audience,
-                    ValidateAudience = jwt.Audience is not null,
+                    // Only algorithms the keys are long enough for: IdentityModel's own refusal of
+                    // a short key comes as IDX10517, which tells the client nothing.
+                    ValidAlgorithms = jwt.Algorithms,
+                    ValidIssuer = options.Issuer,
+                    ValidateIssuer = options.Issuer is not null,
+                    ValidAudience = options.Audience,
+                    ValidateAudience = options.Audience is not null,
                     ValidateLifetime = true,
                     RequireExpirationTime = true,
                     ClockSkew = TimeSpan.FromSeconds(30),
                     NameClaimType = "sub",
                 };
+                o.Events = new JwtBearerEvents { OnAuthenticationFailed = ctx => ExplainAlgorithm(ctx, jwt.Algorithms) };
             });
         }
         else
@@ -58,38 +63,34 @@ internal static class Access
         }
     }
 
-    private static List<SecurityKey> SigningKeys(JwtOptions jwt)
+    /// <summary>On a failed token only: when its algorithm is not one accepted, say so instead of IdentityModel's message.</summary>
+    private static Task ExplainAlgorithm(AuthenticationFailedContext ctx, IReadOnlyList<string> accepted)
     {
-        var keys = new List<SecurityKey>();
-        if (jwt.SigningKey is { } k)
+        string header = ctx.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            byte[] bytes = Convert.FromBase64String(k);
-            if (bytes.Length < 32)
+            try
             {
-                throw new InvalidOperationException("LowLatency:Auth:Jwt:SigningKey must be at least 32 bytes (base64)");
+                string alg = new JsonWebToken(header["Bearer ".Length..].Trim()).Alg;
+                if (!accepted.Contains(alg, StringComparer.Ordinal))
+                {
+                    ctx.Fail($"the token's algorithm '{alg}' is not accepted (LowLatency:Auth:Jwt:Algorithms)");
+                }
             }
-
-            keys.Add(new SymmetricSecurityKey(bytes));
+            catch (Exception e) when (e is ArgumentException or FormatException or SecurityTokenException)
+            {
+                // Not a JWT at all: IdentityModel's message stands.
+            }
         }
 
-        if (jwt.JwksFile is { } file)
-        {
-            keys.AddRange(new JsonWebKeySet(File.ReadAllText(file)).GetSigningKeys());
-        }
-
-        if (keys.Count == 0)
-        {
-            throw new InvalidOperationException("LowLatency:Auth:Jwt needs a SigningKey (base64) or a JwksFile");
-        }
-
-        return keys;
+        return Task.CompletedTask;
     }
 
     /// <summary>Metrics and health answer only as <see cref="AccessOptions.Metrics"/> and <see cref="AccessOptions.Health"/> allow.</summary>
     public static void GuardOperations(WebApplication app)
     {
         var access = app.Services.GetRequiredService<AccessOptions>();
-        if (!access.Enabled || (access.Metrics == "open" && access.Health == "open"))
+        if (!access.Enabled || (access.Metrics == AccessLevel.Open && access.Health == AccessLevel.Open))
         {
             return;
         }
@@ -143,11 +144,11 @@ internal static class Access
     }
 
     /// <summary>Metrics and health, each as configured: open, authenticated or admin.</summary>
-    public static ValueTask<Refusal?> OperationsAsync(HttpContext ctx, Func<AccessOptions, string> level)
+    public static ValueTask<Refusal?> OperationsAsync(HttpContext ctx, Func<AccessOptions, AccessLevel> level)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
-        return !access.Enabled || level(access) == "open" ? default
-            : CheckAsync(ctx, user => level(access) != "admin" || Scopes.Has(user, Scopes.Admin), "'admin'");
+        return !access.Enabled || level(access) == AccessLevel.Open ? default
+            : CheckAsync(ctx, user => level(access) != AccessLevel.Admin || Scopes.Has(user, Scopes.Admin), "'admin'");
     }
 
     private static async ValueTask<Refusal?> CheckAsync(HttpContext ctx, Func<ClaimsPrincipal, bool> allowed, string needed)

@@ -28,7 +28,19 @@ internal sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions>
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values[0] ?? string.Empty));
+        // Two keys in one request leave it unclear whose request it is; an empty key is no
+        // credential, whatever the table holds. Neither is ever a match.
+        if (values.Count > 1)
+        {
+            return Task.FromResult(AuthenticateResult.Fail($"more than one {Header} header"));
+        }
+
+        if (string.IsNullOrWhiteSpace(values[0]))
+        {
+            return Task.FromResult(AuthenticateResult.Fail($"empty {Header}"));
+        }
+
+        byte[] digest = SHA256.HashData(Encoding.UTF8.GetBytes(values[0]!));
         foreach (var (known, principal) in _keys)
         {
             if (CryptographicOperations.FixedTimeEquals(known, digest))

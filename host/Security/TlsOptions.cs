@@ -18,7 +18,9 @@ internal sealed class TlsOptions
     /// <summary>The CA (PEM) client certificates must chain to; set: client certificates are required.</summary>
     public string? ClientCaFile { get; set; }
 
+    /// <summary>
+    /// Whether a server certificate is configured. Whether mTLS is in force is not a property of the
+    /// settings: only <see cref="Tls.Load"/> knows, once the files have loaded.
+    /// </summary>
     public bool Enabled => CertificateFile is not null;
-
-    public bool MutualTls => ClientCaFile is not null;
 }

@@ -140,4 +140,21 @@ public sealed class ModelConfigReaderTests
 
         Assert.Throws<ModelConfigException>(() => ModelRepository.Scan(Path.Combine(empty.Root, "missing")));
     }
+
+    [Fact]
+    public void A_model_directory_that_links_outside_the_repository_is_the_operators_and_is_served()
+    {
+        // Mounted volumes (Kubernetes ConfigMaps among them) present their files through links: the
+        // repository directory is the operator's, links included (docs/security.md). Names a client
+        // gives still resolve only to a plain entry directly under the root.
+        using var repo = new TempRepository();
+        using var elsewhere = new TempRepository();
+        elsewhere.AddModel("m", Minimal);
+        Directory.CreateSymbolicLink(Path.Combine(repo.Root, "m"), Path.Combine(elsewhere.Root, "m"));
+
+        var model = Assert.Single(ModelRepository.Scan(repo.Root));
+        Assert.Equal("m", model.Config.Name);
+        Assert.Equal(Path.Combine(repo.Root, "m"), ModelRepository.ModelDirectory(repo.Root, "m"));
+        Assert.Null(ModelRepository.ModelDirectory(repo.Root, "../" + Path.GetFileName(elsewhere.Root)));
+    }
 }

@@ -179,7 +179,65 @@ public sealed class AccessTests
 
         // Either flag or authentication lets it start.
         using var allowed = (IDisposable)LowLatencyServer.Build(["--urls", urls, "--model-repository", RepoPaths.Models, "--LowLatency:AllowInsecure=true"]);
-        using var keyed = (IDisposable)LowLatencyServer.Build(["--urls", urls, "--model-repository", RepoPaths.Models, "--LowLatency:Auth:ApiKeys:0:Key=k", "--LowLatency:Auth:ApiKeys:0:Subject=s"]);
+        using var keyed = (IDisposable)LowLatencyServer.Build(["--urls", urls, "--model-repository", RepoPaths.Models, "--LowLatency:Auth:ApiKeys:0:Key=a-key-of-16-chars", "--LowLatency:Auth:ApiKeys:0:Subject=s"]);
+    }
+
+    [Fact]
+    public void The_same_api_key_twice_is_refused_naming_both_settings()
+    {
+        // The second entry's subject and scopes could never apply: the first match wins.
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(
+        [
+            "--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models,
+            "--LowLatency:Auth:ApiKeys:0:Key=key-of-the-fraud-service", "--LowLatency:Auth:ApiKeys:0:Subject=fraud", "--LowLatency:Auth:ApiKeys:0:Scopes:0=infer:*",
+            "--LowLatency:Auth:ApiKeys:1:Key=key-of-the-fraud-service", "--LowLatency:Auth:ApiKeys:1:Subject=mlops", "--LowLatency:Auth:ApiKeys:1:Scopes:0=admin",
+        ]));
+        Assert.Contains("LowLatency:Auth:ApiKeys:1:Key", e.Message, StringComparison.Ordinal);
+        Assert.Contains("LowLatency:Auth:ApiKeys:0:Key", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("key-of-the-fraud-service", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--LowLatency:Auth:Metrics=admin", "LowLatency:Auth:Metrics")]
+    [InlineData("--LowLatency:Auth:Health=authenticated", "LowLatency:Auth:Health")]
+    public void An_access_level_with_no_authentication_to_enforce_it_is_refused(string argument, string setting)
+    {
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, argument]));
+        Assert.Contains(setting, e.Message, StringComparison.Ordinal);
+        Assert.Contains("LowLatency:Auth:Jwt or LowLatency:Auth:ApiKeys", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("closed")]
+    [InlineData("admins")]
+    [InlineData("7")]
+    public void An_access_level_other_than_open_authenticated_or_admin_is_refused(string level)
+    {
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, "--LowLatency:Auth:ApiKeys:0:Key=a-key-of-16-chars", "--LowLatency:Auth:Metrics=" + level]));
+        Assert.Contains("LowLatency:Auth:Metrics", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Open, Authenticated, Admin", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_access_level_is_read_whatever_its_case()
+    {
+        // "Admin" once fell through to "authenticated": any key could read the metrics.
+        const string inferKey = "a-key-for-inference", adminKey = "a-key-for-administration";
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models,
+        [
+            "--LowLatency:Auth:Metrics=Admin",
+            "--LowLatency:Auth:ApiKeys:0:Key=" + inferKey, "--LowLatency:Auth:ApiKeys:0:Subject=ads", "--LowLatency:Auth:ApiKeys:0:Scopes:0=infer:*",
+            "--LowLatency:Auth:ApiKeys:1:Key=" + adminKey, "--LowLatency:Auth:ApiKeys:1:Subject=prometheus", "--LowLatency:Auth:ApiKeys:1:Scopes:0=admin",
+        ]);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        using (var infer = await SendAsync(client, HttpMethod.Get, "/metrics", apiKey: inferKey))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, infer.StatusCode);
+        }
+
+        using var admin = await SendAsync(client, HttpMethod.Get, "/metrics", apiKey: adminKey);
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using LowLatency.Host;
 using LowLatency.Tests.Infrastructure;
 
 namespace LowLatency.Tests.Security;
@@ -68,20 +69,31 @@ public sealed class MutualTlsAndRateLimitTests
     }
 
     [Fact]
+    public void Mtls_counts_on_https_ports_and_not_on_http_ports()
+    {
+        using var ca = new ThrowawayCa("LowLatency test CA");
+        var (cert, key) = ca.WriteServer();
+        string[] tls = ["--model-repository", RepoPaths.Models, "--LowLatency:Tls:CertificateFile=" + cert, "--LowLatency:Tls:KeyFile=" + key, "--LowLatency:Tls:ClientCaFile=" + ca.WriteCa()];
+        using var https = (IDisposable)LowLatencyServer.Build(["--https_ports", "8443", .. tls]);
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--https_ports", "8443", "--http_ports", "8080", .. tls]));
+        Assert.Contains("refusing to listen on http://*:8080 without authentication", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_model_limit_applies_to_every_client_and_names_the_model()
     {
         string[] args =
         [
             "--LowLatency:RateLimits:PerModel:image-classifier:TokensPerSecond=0.01", "--LowLatency:RateLimits:PerModel:image-classifier:Burst=2",
-            "--LowLatency:Auth:ApiKeys:0:Key=k1", "--LowLatency:Auth:ApiKeys:0:Subject=one", "--LowLatency:Auth:ApiKeys:0:Scopes:0=infer:*",
-            "--LowLatency:Auth:ApiKeys:1:Key=k2", "--LowLatency:Auth:ApiKeys:1:Subject=two", "--LowLatency:Auth:ApiKeys:1:Scopes:0=infer:*",
+            "--LowLatency:Auth:ApiKeys:0:Key=key-of-client-one", "--LowLatency:Auth:ApiKeys:0:Subject=one", "--LowLatency:Auth:ApiKeys:0:Scopes:0=infer:*",
+            "--LowLatency:Auth:ApiKeys:1:Key=key-of-client-two", "--LowLatency:Auth:ApiKeys:1:Subject=two", "--LowLatency:Auth:ApiKeys:1:Scopes:0=infer:*",
         ];
         var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, args);
         await using var _ = app;
         using var one = new HttpClient { BaseAddress = address };
-        one.DefaultRequestHeaders.Add("X-Api-Key", "k1");
+        one.DefaultRequestHeaders.Add("X-Api-Key", "key-of-client-one");
         using var two = new HttpClient { BaseAddress = address };
-        two.DefaultRequestHeaders.Add("X-Api-Key", "k2");
+        two.DefaultRequestHeaders.Add("X-Api-Key", "key-of-client-two");
         await ServerFixture.WaitReadyAsync(one);
         var image = GoldenCase.Load("image-classifier", "batch1").Request.ToMsgPack();
         Task<HttpResponseMessage> Image(HttpClient c) => c.PostAsync("/v2/models/image-classifier/infer", ServerFixture.Body(image, Wire.MsgPack));
