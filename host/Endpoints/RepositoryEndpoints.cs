@@ -60,7 +60,7 @@ internal static class RepositoryEndpoints
         }
 
         ctx.Response.ContentType = WireFormats.JsonType;
-        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter, MinimalJsonEncoder.WriterOptions);
         w.WriteStartArray();
         foreach (var e in engine.Index(readyOnly))
         {
@@ -145,7 +145,7 @@ internal static class RepositoryEndpoints
 
         // The weights in force and each participant's circuit, so an operator sees where traffic goes.
         ctx.Response.ContentType = WireFormats.JsonType;
-        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter, MinimalJsonEncoder.WriterOptions);
         w.WriteStartObject();
         w.WriteStartObject("traffic");
         foreach (var (v, weight) in served.Traffic.OrderBy(p => p.Key))

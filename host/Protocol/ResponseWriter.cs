@@ -65,7 +65,7 @@ internal static class ResponseWriter
         }
         else
         {
-            using var w = new Utf8JsonWriter(body);
+            using var w = new Utf8JsonWriter(body, MinimalJsonEncoder.WriterOptions);
             w.WriteStartObject();
             w.WriteString("error"u8, message);
             w.WriteEndObject();
@@ -162,7 +162,7 @@ internal static class ResponseWriter
     private static void WriteJson(IBufferWriter<byte> body, InferenceRequest request, string? degraded, BinaryOutputs binary)
     {
         var config = request.Config;
-        using var w = new Utf8JsonWriter(body);
+        using var w = new Utf8JsonWriter(body, MinimalJsonEncoder.WriterOptions);
         w.WriteStartObject();
         if (degraded is not null)
         {
