@@ -59,7 +59,7 @@ internal static class JsonRequestDecoder
                 Next(ref reader);
                 request.Id = reader.TokenType switch
                 {
-                    JsonTokenType.String => reader.GetString(),
+                    JsonTokenType.String => Id(ref reader),
                     JsonTokenType.Null => null,
                     _ => BadInput.Throw<string>("'id' must be a string"),
                 };
@@ -92,6 +92,20 @@ internal static class JsonRequestDecoder
         }
 
         return outputs;
+    }
+
+    /// <summary>The id, at most <see cref="RequestFields.MaxIdBytes"/> long once unescaped; a longer one is refused before it is made a string.</summary>
+    private static string Id(ref Utf8JsonReader reader)
+    {
+        // Unescaping only shortens (\u0041 is one byte for six), and by at most six to one.
+        long sent = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (sent > RequestFields.MaxIdBytes && (!reader.ValueIsEscaped || sent > 6L * RequestFields.MaxIdBytes))
+        {
+            return RequestFields.IdTooLong();
+        }
+
+        string id = reader.GetString()!;
+        return sent <= RequestFields.MaxIdBytes || Encoding.UTF8.GetByteCount(id) <= RequestFields.MaxIdBytes ? id : RequestFields.IdTooLong();
     }
 
     /// <summary>The request-level parameters the scheduler reads (priority, timeout, qos) and binary_data_output; others are ignored, as KServe allows.</summary>

@@ -48,7 +48,7 @@ internal static class MsgPackRequestDecoder
             }
             else if (key.SequenceEqual("id"u8))
             {
-                request.Id = reader.TryReadNil() ? null : reader.NextMessagePackType == MessagePackType.String ? reader.ReadString() : BadInput.Throw<string>("'id' must be a string");
+                request.Id = reader.TryReadNil() ? null : reader.NextMessagePackType == MessagePackType.String ? Id(ref reader) : BadInput.Throw<string>("'id' must be a string");
             }
             else if (key.SequenceEqual("parameters"u8))
             {
@@ -69,6 +69,13 @@ internal static class MsgPackRequestDecoder
         {
             BadInput.Throw("unexpected bytes after the request map");
         }
+    }
+
+    /// <summary>The id, at most <see cref="RequestFields.MaxIdBytes"/> long; a longer one is refused before it is made a string.</summary>
+    private static string Id(ref MessagePackReader reader)
+    {
+        var utf8 = reader.ReadStringSequence()!.Value;
+        return utf8.Length <= RequestFields.MaxIdBytes ? Encoding.UTF8.GetString(utf8) : RequestFields.IdTooLong();
     }
 
     /// <summary>The request-level parameters the scheduler reads (priority, timeout, qos); others are skipped, as KServe allows.</summary>

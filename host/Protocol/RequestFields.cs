@@ -9,6 +9,12 @@ internal static class RequestFields
 {
     public const int MaxRank = 16;
 
+    /// <summary>
+    /// The longest <c>id</c> accepted, in UTF-8 bytes: the answer echoes it, so its size is the
+    /// client's to choose only up to here. A UUID is 36; a W3C traceparent 55.
+    /// </summary>
+    public const int MaxIdBytes = 256;
+
     public static int Input(InferenceRequest request, ReadOnlySpan<byte> name)
     {
         int index = request.Config.InputIndex(name);
@@ -54,6 +60,9 @@ internal static class RequestFields
             : value.SequenceEqual("throughput"u8) ? QosClass.Throughput
             : BadInput.Throw<QosClass>($"parameters.qos '{Encoding.UTF8.GetString(value)}' is not realtime, balanced or throughput");
     }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static string IdTooLong() => BadInput.Throw<string>($"'id' is longer than {MaxIdBytes} bytes, the most this server accepts");
 
     public static string Names(IReadOnlyList<TensorConfig> list)
     {

@@ -264,6 +264,21 @@ public sealed class JsonRequestDecoderTests
         Refused(Types, Encoding.UTF8.GetBytes($$"""{"inputs": {{inputs}}}"""), message);
     }
 
+    [Fact]
+    public void An_id_of_up_to_256_bytes_is_kept_and_a_longer_one_is_refused_naming_the_cap()
+    {
+        string at = new('<', 256);
+        Assert.Equal(at, Decode(CtrRanker, $$"""{"id": "{{at}}", "inputs": {{CtrInputs(1)}}}""").Id);
+        // Counted as UTF-8 once unescaped: 128 'é' are 256 bytes, however they are sent.
+        string escaped = string.Concat(Enumerable.Repeat("\\u00e9", 128));
+        Assert.Equal(new string('é', 128), Decode(CtrRanker, $$"""{"id": "{{escaped}}", "inputs": {{CtrInputs(1)}}}""").Id);
+
+        const string Refusal = "'id' is longer than 256 bytes, the most this server accepts";
+        Refused(CtrRanker, Encoding.UTF8.GetBytes($$"""{"id": "{{at}}<", "inputs": []}"""), Refusal);
+        Refused(CtrRanker, Encoding.UTF8.GetBytes($$"""{"id": "{{escaped}}\u00e9", "inputs": []}"""), Refusal);
+        Refused(CtrRanker, Encoding.UTF8.GetBytes($$"""{"id": "{{new string('<', 1 << 20)}}", "inputs": []}"""), Refusal);
+    }
+
     [Theory]
     [InlineData("""{"inputs": [""")]
     [InlineData("""{"inputs": [] """)]
