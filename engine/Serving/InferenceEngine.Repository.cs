@@ -57,7 +57,7 @@ public sealed partial class InferenceEngine
         {
             if (!_models.TryGetValue(name, out var served))
             {
-                return RepositoryOutcome.NotFound($"model '{name}' is not being served");
+                return RepositoryOutcome.NotFound($"model {ClientText.Quoted(name)} is not being served");
             }
 
             foreach (var v in weights.Keys)
@@ -128,10 +128,10 @@ public sealed partial class InferenceEngine
 
         if (_options.ModelControlMode == ModelControlMode.Poll)
         {
-            return RepositoryOutcome.Conflict($"cannot {what} '{name}': models follow the repository directory (LowLatency:ModelControlMode is Poll)");
+            return RepositoryOutcome.Conflict($"cannot {what} {ClientText.Quoted(name)}: models follow the repository directory (LowLatency:ModelControlMode is Poll)");
         }
 
-        return ModelRepository.IsValidName(name) ? null : RepositoryOutcome.BadRequest($"'{name}' is not a valid model name (letters, digits, '-', '_', '.'; not starting with '.')");
+        return ModelRepository.IsValidName(name) ? null : RepositoryOutcome.BadRequest($"{ClientText.Quoted(name)} is not a valid model name (letters, digits, '-', '_', '.'; not starting with '.')");
     }
 
     /// <summary>

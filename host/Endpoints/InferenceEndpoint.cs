@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
@@ -149,7 +150,7 @@ internal static class InferenceEndpoint
         if (!WireFormats.TryFromContentType(request.ContentType, out requestFormat))
         {
             return new Refusal(StatusCodes.Status415UnsupportedMediaType,
-                $"unsupported Content-Type '{request.ContentType}'; use {WireFormats.JsonType}, {WireFormats.MsgPackType}, or {BinaryTensorData.ContentType} (JSON followed by binary tensors)");
+                $"unsupported Content-Type {ClientText.Quoted(request.ContentType)}; use {WireFormats.JsonType}, {WireFormats.MsgPackType}, or {BinaryTensorData.ContentType} (JSON followed by binary tensors)");
         }
 
         responseFormat = WireFormats.FromAccept(request.Headers.Accept, requestFormat);
@@ -157,7 +158,7 @@ internal static class InferenceEndpoint
         {
             // tritonclient can gzip or deflate its bodies: decoded as they are, they would be refused
             // as malformed at their first byte, which names nothing.
-            return new Refusal(StatusCodes.Status415UnsupportedMediaType, $"Content-Encoding '{encoding}' is not supported: send the body uncompressed");
+            return new Refusal(StatusCodes.Status415UnsupportedMediaType, $"Content-Encoding {ClientText.Quoted(encoding.ToString())} is not supported: send the body uncompressed");
         }
 
         if (!engine.IsReady)

@@ -90,7 +90,8 @@ internal static class MetadataEndpoints
     {
         if (!engine.IsReady)
         {
-            return Results.Json(new ModelReady(name, false), HostJson.Answers.ModelReady, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(ctx);
+            // The name as the URL gave it, which may name nothing served: cut as an error would quote it.
+            return Results.Json(new ModelReady(ClientText.Truncate(name, ClientText.MaxQuotedChars), false), HostJson.Answers.ModelReady, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(ctx);
         }
 
         var status = engine.Find(name, version, out _, out var error);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -19,6 +20,10 @@ namespace LowLatency.Host.Protocol;
 internal static class JsonRequestDecoder
 {
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+
+    // No name or value the server knows is this long: past it, an escaped or split string (which
+    // would have to be copied to be read) is refused rather than copied.
+    private const int MaxUnescapedBytes = 4096;
 
     /// <param name="jsonLength">The JSON's length (the Inference-Header-Content-Length header), the binary tensors after it; -1: the whole body is JSON.</param>
     /// <returns>The outputs the request asked for as binary data.</returns>
@@ -70,7 +75,7 @@ internal static class JsonRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{reader.GetString()}'; a request has id, parameters, inputs, outputs");
+                BadInput.Throw($"unknown field {Quoted(ref reader)}; a request has id, parameters, inputs, outputs");
             }
         }
 
@@ -132,7 +137,7 @@ internal static class JsonRequestDecoder
             {
                 Next(ref reader);
                 request.Qos = reader.TokenType == JsonTokenType.String
-                    ? RequestFields.Qos(reader.ValueSpan, reader.ValueIsEscaped || reader.HasValueSequence ? reader.GetString() : null)
+                    ? RequestFields.Qos(Text(ref reader, default, "parameters.qos"))
                     : BadInput.Throw<QosClass>("parameters.qos must be a string: realtime, balanced or throughput");
             }
             else if (reader.ValueTextEquals("binary_data_output"u8))
@@ -169,9 +174,7 @@ internal static class JsonRequestDecoder
             if (reader.ValueTextEquals("name"u8))
             {
                 Expect(ref reader, JsonTokenType.String, where, ".name");
-                index = reader.ValueIsEscaped || reader.HasValueSequence
-                    ? RequestFields.Input(request, Encoding.UTF8.GetBytes(reader.GetString()!))
-                    : RequestFields.Input(request, reader.ValueSpan);
+                index = RequestFields.Input(request, Text(ref reader, where, ".name"));
             }
             else if (reader.ValueTextEquals("datatype"u8))
             {
@@ -180,7 +183,8 @@ internal static class JsonRequestDecoder
                 if (reader.ValueIsEscaped || reader.HasValueSequence || !TensorDataTypes.TryParseProtocol(reader.ValueSpan, out type))
                 {
                     // Rare: resolved (or reported) once the input's name is known.
-                    unknownType = reader.GetString();
+                    var text = Text(ref reader, where, ".datatype");
+                    unknownType = TensorDataTypes.TryParseProtocol(text, out type) ? null : ClientText.Quoted(text);
                 }
             }
             else if (reader.ValueTextEquals("shape"u8))
@@ -215,7 +219,7 @@ internal static class JsonRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{reader.GetString()}' in {where}; an input has name, datatype, shape, data, parameters");
+                BadInput.Throw($"unknown field {Quoted(ref reader)} in {where}; an input has name, datatype, shape, data, parameters");
             }
         }
 
@@ -232,8 +236,9 @@ internal static class JsonRequestDecoder
 
         if (unknownType is not null)
         {
-            type = RequestFields.DataType(Encoding.UTF8.GetBytes(unknownType), name);
+            RequestFields.UnknownDataType(unknownType, name);
         }
+
         if (rank < 0)
         {
             BadInput.Throw($"input '{name}': missing 'shape'");
@@ -298,9 +303,7 @@ internal static class JsonRequestDecoder
             if (reader.ValueTextEquals("name"u8))
             {
                 Expect(ref reader, JsonTokenType.String, where, ".name");
-                index = reader.ValueIsEscaped || reader.HasValueSequence
-                    ? RequestFields.Output(request, Encoding.UTF8.GetBytes(reader.GetString()!))
-                    : RequestFields.Output(request, reader.ValueSpan);
+                index = RequestFields.Output(request, Text(ref reader, where, ".name"));
                 request.RequestOutput(index);
             }
             else if (reader.ValueTextEquals("parameters"u8))
@@ -321,7 +324,7 @@ internal static class JsonRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{reader.GetString()}' in {where}; an output has name, parameters");
+                BadInput.Throw($"unknown field {Quoted(ref reader)} in {where}; an output has name, parameters");
             }
         }
 
@@ -451,6 +454,48 @@ internal static class JsonRequestDecoder
 
     private static long InRange(long v, long min, long max, TensorDataType type, string name, int n) =>
         v >= min && v <= max ? v : BadInput.Throw<long>($"input '{name}': element {n} ({v}) is out of range for {type.ProtocolName()}");
+
+    /// <summary>
+    /// A string's UTF-8 bytes as the client means them (escapes resolved): where they lie when sent
+    /// plain, copied when escaped or split across the body's segments, which past
+    /// <see cref="MaxUnescapedBytes"/> as sent is refused rather than copied.
+    /// </summary>
+    private static ReadOnlySpan<byte> Text(ref Utf8JsonReader reader, Where where, string field) =>
+        !reader.ValueIsEscaped && !reader.HasValueSequence ? reader.ValueSpan : Unescaped(ref reader, where, field);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static byte[] Unescaped(ref Utf8JsonReader reader, Where where, string field)
+    {
+        long sent = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (sent > MaxUnescapedBytes)
+        {
+            BadInput.Throw($"{(where.List is null ? field : where + field)} is longer than {MaxUnescapedBytes} bytes");
+        }
+
+        return Encoding.UTF8.GetBytes(reader.GetString()!);
+    }
+
+    /// <summary>
+    /// The property name or string at the reader, quoted for an error (<see cref="ClientText"/>): a
+    /// long one escaped or split is quoted from its first bytes as sent, never made a string whole.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string Quoted(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            return ClientText.Quoted(reader.ValueSpan);
+        }
+
+        long sent = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (sent <= MaxUnescapedBytes)
+        {
+            return ClientText.Quoted(reader.GetString());
+        }
+
+        var head = reader.HasValueSequence ? reader.ValueSequence.Slice(0, MaxUnescapedBytes).ToArray() : reader.ValueSpan[..MaxUnescapedBytes].ToArray();
+        return ClientText.Quoted(head, sent);
+    }
 
     private static JsonTokenType Next(ref Utf8JsonReader reader)
     {

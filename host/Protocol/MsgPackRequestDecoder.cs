@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
 using MessagePack;
 
@@ -56,7 +57,7 @@ internal static class MsgPackRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}'; a request has id, parameters, inputs, outputs");
+                BadInput.Throw($"unknown field {ClientText.Quoted(key)}; a request has id, parameters, inputs, outputs");
             }
         }
 
@@ -179,7 +180,7 @@ internal static class MsgPackRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}' in {where}; an input has name, datatype, shape, data, parameters");
+                BadInput.Throw($"unknown field {ClientText.Quoted(key)} in {where}; an input has name, datatype, shape, data, parameters");
             }
         }
 
@@ -236,7 +237,7 @@ internal static class MsgPackRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}' in {where}; an output has name, parameters");
+                BadInput.Throw($"unknown field {ClientText.Quoted(key)} in {where}; an output has name, parameters");
             }
         }
 

@@ -53,8 +53,16 @@ internal static class ResponseWriter
         }
     }
 
+    /// <summary>
+    /// The longest error message written, in characters; past it a message is cut, marked. Messages
+    /// quote at most a short prefix of what a client sent (<see cref="ClientText"/>): this bounds the
+    /// rest, such as a model's own error text.
+    /// </summary>
+    public const int MaxErrorChars = 8192;
+
     public static void WriteError(IBufferWriter<byte> body, WireFormat format, string message)
     {
+        message = ClientText.Truncate(message, MaxErrorChars);
         if (format == WireFormat.MsgPack)
         {
             var w = new MessagePackWriter(body);

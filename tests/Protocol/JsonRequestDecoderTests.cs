@@ -280,6 +280,25 @@ public sealed class JsonRequestDecoderTests
     }
 
     [Theory]
+    [InlineData("""{"{{T}}": 1, "inputs": []}""", "unknown field '")]
+    [InlineData("""{"inputs": [{"name": "dense", "{{T}}": 1}]}""", "unknown field '")]
+    [InlineData("""{"inputs": [], "outputs": [{"name": "probability", "{{T}}": 1}]}""", "unknown field '")]
+    [InlineData("""{"inputs": [{"name": "{{T}}"}]}""", "unknown input '")]
+    [InlineData("""{"inputs": [], "outputs": [{"name": "{{T}}"}]}""", "unknown output '")]
+    [InlineData("""{"inputs": [{"name": "dense", "datatype": "{{T}}", "shape": [1, 13], "data": []}]}""", "input 'dense': unknown or unsupported datatype '")]
+    [InlineData("""{"inputs": [], "parameters": {"qos": "{{T}}"}}""", "parameters.qos '")]
+    public void An_error_quotes_at_most_128_characters_of_what_the_client_sent_marked_as_cut(string template, string start)
+    {
+        // 100,000 '<' where a name or value goes: the error is about as long as with a short one.
+        var request = InferenceRequest.ForConfig(CtrRanker);
+        byte[] body = Encoding.UTF8.GetBytes(template.Replace("{{T}}", new string('<', 100_000), StringComparison.Ordinal));
+        var e = Assert.Throws<InferenceException>(() => JsonRequestDecoder.Decode(new ReadOnlySequence<byte>(body), request));
+
+        Assert.StartsWith(start + new string('<', 128) + "…' (cut from 100000 bytes)", e.Message, StringComparison.Ordinal);
+        Assert.InRange(e.Message.Length, 1, 400);
+    }
+
+    [Theory]
     [InlineData("""{"inputs": [""")]
     [InlineData("""{"inputs": [] """)]
     [InlineData("""{"inputs": []} {}""")]

@@ -3,6 +3,7 @@ using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
 using LowLatency.Host.Protocol;
 using LowLatency.Tests.Infrastructure;
+using MessagePack;
 
 namespace LowLatency.Tests.Protocol;
 
@@ -26,5 +27,20 @@ public sealed class MsgPackRequestDecoderTests
             Assert.Equal(InferenceStatus.BadRequest, e.Status);
             Assert.Equal("'id' is longer than 256 bytes, the most this server accepts", e.Message);
         }
+    }
+
+    [Fact]
+    public void An_unknown_field_is_quoted_at_most_128_characters_long_marked_as_cut()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        var w = new MessagePackWriter(buffer);
+        w.WriteMapHeader(1);
+        w.Write(new string('<', 200));
+        w.Write(1);
+        w.Flush();
+
+        var e = Assert.Throws<InferenceException>(() => MsgPackRequestDecoder.Decode(new ReadOnlySequence<byte>(buffer.WrittenMemory), InferenceRequest.ForConfig(CtrRanker)));
+
+        Assert.StartsWith("unknown field '" + new string('<', 128) + "…' (cut from 200 bytes)", e.Message, StringComparison.Ordinal);
     }
 }

@@ -240,6 +240,22 @@ public sealed class ResponseWriterTests
     }
 
     [Fact]
+    public void A_runaway_error_message_is_cut_in_either_encoding()
+    {
+        // Whatever builds a message, the answer stays bounded: at most 8,192 characters, marked as cut.
+        foreach (var format in new[] { WireFormat.Json, WireFormat.MsgPack })
+        {
+            var body = new ArrayBufferWriter<byte>();
+            ResponseWriter.WriteError(body, format, new string('<', 1 << 20));
+            Assert.InRange(body.WrittenCount, 8_192, 8_192 + 100);
+            string text = format == WireFormat.Json
+                ? System.Text.Json.JsonDocument.Parse(body.WrittenMemory).RootElement.GetProperty("error").GetString()!
+                : (string)Read(body)["error"];
+            Assert.EndsWith("… (cut from 1048576 characters)", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task A_json_answer_sent_through_the_response_buffer_has_a_content_length_equal_to_its_bytes()
     {
         var request = Answered(["i32", "f"], id: "cl");
