@@ -186,7 +186,7 @@ internal static class InferenceEndpoint
     /// The checks after access, in order: the rate limits; the route, to the version the request runs
     /// on (holding a reference for it until <see cref="Routed.Release"/>: <paramref name="isRouted"/>);
     /// the body's declared length. <paramref name="counted"/> is the model the response is counted
-    /// under: a name the client made up counts as unknown, so that clients cannot grow the label set.
+    /// under: always a name the server serves, or unknown, so that clients cannot grow the label set.
     /// </summary>
     private static Refusal? Admit(HttpContext ctx, Services services, string name, string? version, out Routed routed, out bool isRouted, out string counted)
     {
@@ -200,7 +200,9 @@ internal static class InferenceEndpoint
         var status = services.Engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out routed, out string? error);
         if (status != InferenceStatus.Ok)
         {
-            counted = status == InferenceStatus.NotFound ? Unknown : name;
+            // Not found as unknown; otherwise (a malformed version, no healthy version) under the served
+            // model's own name if there is one: the URL's text is never a label, whatever the refusal.
+            counted = status != InferenceStatus.NotFound && services.Engine.TryGetModel(name, out var served) ? served.Name : Unknown;
             return new Refusal(HttpStatus.Of(status), error!, RetryAfter: status == InferenceStatus.Unavailable ? "1" : null);
         }
 
