@@ -408,17 +408,24 @@ internal static class JsonRequestDecoder
 
         switch (type)
         {
+            // A literal past the datatype's largest finite value is refused, as an integer past its
+            // type's range is, rather than stored as an infinity the client never wrote. Below the
+            // smallest subnormal a value rounds to zero, as IEEE 754 has it.
             case TensorDataType.FP32:
-                MemoryMarshal.Write(dst, (float)Double(ref reader, name, n));
+                float f = (float)Double(ref reader, name, n);
+                MemoryMarshal.Write(dst, float.IsFinite(f) ? f : OutOfRange<float>(type, name, n));
                 return;
             case TensorDataType.FP64:
-                MemoryMarshal.Write(dst, Double(ref reader, name, n));
+                double d = Double(ref reader, name, n);
+                MemoryMarshal.Write(dst, double.IsFinite(d) ? d : OutOfRange<double>(type, name, n));
                 return;
             case TensorDataType.FP16:
-                MemoryMarshal.Write(dst, (Half)Double(ref reader, name, n));
+                var h = (Half)Double(ref reader, name, n);
+                MemoryMarshal.Write(dst, Half.IsFinite(h) ? h : OutOfRange<Half>(type, name, n));
                 return;
             case TensorDataType.BF16:
-                MemoryMarshal.Write(dst, BFloat16.FromSingle((float)Double(ref reader, name, n)));
+                ushort bf = BFloat16.FromSingle((float)Double(ref reader, name, n));
+                MemoryMarshal.Write(dst, BFloat16.IsFinite(bf) ? bf : OutOfRange<ushort>(type, name, n));
                 return;
             default:
                 break;
@@ -451,6 +458,10 @@ internal static class JsonRequestDecoder
 
     private static double Double(ref Utf8JsonReader reader, string name, int n) =>
         reader.TryGetDouble(out double d) ? d : BadInput.Throw<double>($"input '{name}': element {n} is not a number");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T OutOfRange<T>(TensorDataType type, string name, int n) =>
+        BadInput.Throw<T>($"input '{name}': element {n} is out of range for {type.ProtocolName()}");
 
     private static long InRange(long v, long min, long max, TensorDataType type, string name, int n) =>
         v >= min && v <= max ? v : BadInput.Throw<long>($"input '{name}': element {n} ({v}) is out of range for {type.ProtocolName()}");

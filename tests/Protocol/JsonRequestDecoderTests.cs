@@ -299,6 +299,37 @@ public sealed class JsonRequestDecoderTests
     }
 
     [Theory]
+    [InlineData("f", "FP32", "[[1e39, 0], [0, 0]]", 4, "input 'f': element 0 is out of range for FP32")]
+    [InlineData("f", "FP32", "[[0, 0], [0, -1e400]]", 4, "input 'f': element 3 is out of range for FP32")]
+    [InlineData("d", "FP64", "[0, 1e400]", 2, "input 'd': element 1 is out of range for FP64")]
+    [InlineData("h", "FP16", "[0, 65520, 0]", 3, "input 'h': element 1 is out of range for FP16")]
+    [InlineData("bf", "BF16", "[3.4e38, 0, 0]", 3, "input 'bf': element 0 is out of range for BF16")]
+    public void A_finite_literal_outside_a_float_datatypes_range_is_refused_not_made_infinite(string name, string datatype, string data, int count, string message)
+    {
+        _ = count;
+        string shape = name switch { "f" => "[2, 2]", "d" => "[2]", _ => "[3]" };
+        var inputs = $$"""[{"name": "{{name}}", "datatype": "{{datatype}}", "shape": {{shape}}, "data": {{data}}}]""";
+        Refused(Types, Encoding.UTF8.GetBytes($$"""{"inputs": {{inputs}}}"""), message);
+    }
+
+    [Fact]
+    public void The_largest_finite_values_and_underflow_to_zero_are_kept()
+    {
+        var inputs = """
+            [{"name": "f", "datatype": "FP32", "shape": [2, 2], "data": [[3.4028235e38, -3.4028235e38], [1e-50, 0]]},
+             {"name": "d", "datatype": "FP64", "shape": [2], "data": [1.7976931348623157e308, 1e-400]},
+             {"name": "h", "datatype": "FP16", "shape": [3], "data": [65504, 65519, -65504]},
+             {"name": "bf", "datatype": "BF16", "shape": [3], "data": [3.38e38, -3.38e38, 0]}]
+            """;
+        var request = InferenceRequest.ForConfig(Types);
+        JsonRequestDecoder.Decode(Body($$"""{"inputs": {{inputs}}}"""), request);
+
+        Assert.Equal(Bytes(float.MaxValue, float.MinValue, 0f, 0f), Input(request, "f"));
+        Assert.Equal(Bytes(double.MaxValue, 0.0), Input(request, "d"));
+        Assert.Equal(Bytes(Half.MaxValue, Half.MaxValue, Half.MinValue), Input(request, "h"));
+    }
+
+    [Theory]
     [InlineData("""{"inputs": [""")]
     [InlineData("""{"inputs": [] """)]
     [InlineData("""{"inputs": []} {}""")]
