@@ -180,7 +180,7 @@ internal static class InferenceEndpoint
         return answer;
     }
 
-    /// <summary>The request's and the response's encodings, then whether the body can be decoded (Content-Encoding) and the server is ready.</summary>
+    /// <summary>The request's and the response's encodings, then whether the body can be decoded (its charset, Content-Encoding) and the server is ready.</summary>
     private static Refusal? CheckHeaders(HttpRequest request, InferenceEngine engine, out WireFormat requestFormat, out WireFormat responseFormat)
     {
         responseFormat = WireFormat.Json;
@@ -191,6 +191,11 @@ internal static class InferenceEndpoint
         }
 
         responseFormat = WireFormats.FromAccept(request.Headers.Accept, requestFormat);
+        if (WireFormats.ForeignCharset(request.ContentType) is { } charset)
+        {
+            return new Refusal(StatusCodes.Status415UnsupportedMediaType, $"Content-Type charset {ClientText.Quoted(charset)} is not supported: send the body in UTF-8");
+        }
+
         if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !IsIdentity(encoding))
         {
             // tritonclient can gzip or deflate its bodies: decoded as they are, they would be refused

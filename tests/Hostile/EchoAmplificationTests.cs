@@ -77,6 +77,7 @@ public sealed class EchoAmplificationTests
         yield return ["datatype", "POST", Infer, Wire.Json, Bytes($$"""{"inputs": [{"name": "dense", "datatype": "{{t}}", "shape": [1, 13], "data": []}]}"""), null!, 400];
         yield return ["qos", "POST", Infer, Wire.Json, Bytes($$$"""{"inputs": [], "parameters": {"qos": "{{{t}}}"}}"""), null!, 400];
         yield return ["Content-Type", "POST", Infer, "application/" + inHeader, golden, null!, 415];
+        yield return ["Content-Type charset", "POST", Infer, "application/json; charset=" + inHeader, golden, null!, 415];
         yield return ["Content-Encoding", "POST", Infer, Wire.Json, golden, "Content-Encoding: " + inHeader, 415];
         yield return ["Inference-Header-Content-Length", "POST", Infer, Wire.Json, golden, "Inference-Header-Content-Length: " + inHeader, 400];
         yield return ["model in the URL", "POST", $"/v2/models/{inUrl}/infer", Wire.Json, golden, null!, 404];
