@@ -370,10 +370,17 @@ public sealed partial class InferenceEngine
 
     private RepositoryOutcome Failed(string name, string reason, bool notFound)
     {
+        if (notFound)
+        {
+            // A name the repository does not hold, which any caller of the load route can make up:
+            // the 404 says so; a warning in the log or a status kept per name would let it flood both.
+            return RepositoryOutcome.NotFound($"no model '{name}' in the repository");
+        }
+
         var status = StatusOf(name);
         SetStatus(name, status.Versions, reason);
         _log?.Invoke(new(EngineEventKind.LoadFailed, name, null, $"loading model '{name}' failed: {reason}", IsWarning: true));
-        return notFound ? RepositoryOutcome.NotFound($"no model '{name}' in the repository") : RepositoryOutcome.BadRequest($"failed to load '{name}': {reason}");
+        return RepositoryOutcome.BadRequest($"failed to load '{name}': {reason}");
     }
 
     private ModelStatus StatusOf(string name) => _status.GetValueOrDefault(name, ModelStatus.None);
