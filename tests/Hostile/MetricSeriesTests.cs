@@ -19,6 +19,7 @@ public sealed partial class MetricSeriesTests
         // before the measurement starts.
         await BurstAsync(server, Requests("made-up-0", "x0"));
         string before = await ScrapeAsync(server);
+        long rss = server.ResidentBytes();
 
         await BurstAsync(server, Enumerable.Range(1, 100).SelectMany(i => Requests($"made-up-{i}", $"x{i}")));
         await BurstAsync(server, Enumerable.Range(1000, 1000).Select(i => (HttpMethod.Post, $"/v2/models/made-up-{i}/versions/x/infer")));
@@ -29,6 +30,10 @@ public sealed partial class MetricSeriesTests
         // runtime's own series may add a few lines (a first collection of another generation, say).
         Assert.True(after.Length - before.Length < 16_384, $"/metrics grew from {before.Length} to {after.Length} bytes:\n{string.Join('\n', after.Split('\n').Except(before.Split('\n')).Take(20))}");
         Assert.True(await server.IsReadyAsync());
+        // 2,700 small requests, nothing of which is kept: 512 MiB above the reading before is room
+        // for the GC's slack on a shared machine.
+        long grown = server.ResidentBytes();
+        Assert.True(grown - rss < (512L << 20), $"resident memory grew from {rss >> 20} MiB to {grown >> 20} MiB");
     }
 
     /// <summary>Every route that takes a model or version name, with these names.</summary>
