@@ -55,7 +55,7 @@ internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(fil
             string at = $"{path}.{p.Name}";
             if (!long.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v < 1)
             {
-                throw Error(at, $"'{p.Name}' is not a version number");
+                throw Error(at, $"{ClientText.Quoted(p.Name)} is not a version number");
             }
 
             int w = (int)IntegerValue(p.Value, at, 0, 1_000_000);
@@ -80,7 +80,7 @@ internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(fil
         {
             if (r.ValueKind != JsonValueKind.Number || !r.TryGetDouble(out rate) || rate <= 0 || rate > 1)
             {
-                throw Error("health.max_error_rate", $"expected a number in (0, 1], found {r.GetRawText()}");
+                throw Error("health.max_error_rate", $"expected a number in (0, 1], found {ClientText.Quoted(r.GetRawText())}");
             }
         }
 
@@ -128,13 +128,13 @@ internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(fil
             int index = outputs.FindIndex(t => t.Name == name);
             if (index < 0 || !seen.Add(index))
             {
-                throw Error(path + ".name", index < 0 ? $"'{name}' is not an output of the model" : $"'{name}' appears twice");
+                throw Error(path + ".name", index < 0 ? $"{ClientText.Quoted(name)} is not an output of the model" : $"{ClientText.Quoted(name)} appears twice");
             }
 
             var spec = outputs[index];
             if (spec.HasVariableDims)
             {
-                throw Error(path + ".name", $"'{name}' has a variable dimension; a fixed answer needs fixed dims");
+                throw Error(path + ".name", $"{ClientText.Quoted(name)} has a variable dimension; a fixed answer needs fixed dims");
             }
 
             long elements = 1;
@@ -181,7 +181,7 @@ internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(fil
             }
             else if (e.ValueKind != JsonValueKind.Number || !TensorDataTypes.TryWriteNumber(e, type, dst))
             {
-                throw Error(at, $"{e.GetRawText()} is not a {type.ProtocolName()} value");
+                throw Error(at, $"{ClientText.Quoted(e.GetRawText())} is not a {type.ProtocolName()} value");
             }
 
             k++;

@@ -11,7 +11,8 @@ namespace LowLatency.Engine.Config;
 /// </summary>
 internal abstract class ConfigJsonReader(string file)
 {
-    protected ModelConfigException Error(string field, string problem) => new(file, field, problem);
+    // A field's path can hold a key from the document, which a load request's override may send.
+    protected ModelConfigException Error(string field, string problem) => new(file, ClientText.Truncate(field, 2 * ClientText.MaxQuotedChars), problem);
 
     protected void Fields(JsonElement e, string path, IReadOnlySet<string> known)
     {
@@ -77,7 +78,7 @@ internal abstract class ConfigJsonReader(string file)
         };
         if (!ok)
         {
-            throw Error(path, $"expected an integer, found {Describe(v.ValueKind)} {v.GetRawText()}");
+            throw Error(path, $"expected an integer, found {Describe(v.ValueKind)} {ClientText.Quoted(v.GetRawText())}");
         }
 
         if (value < min || value > max)

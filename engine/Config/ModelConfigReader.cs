@@ -52,7 +52,7 @@ public static class ModelConfigReader
     private static string Compact(JsonElement root)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, MinimalJsonEncoder.WriterOptions))
         {
             root.WriteTo(w);
         }

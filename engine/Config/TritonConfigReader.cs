@@ -25,19 +25,19 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
         string name = RequiredString(root, "name", "name");
         if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name.Contains("..", StringComparison.Ordinal))
         {
-            throw Error("name", $"'{name}' is not a valid model name");
+            throw Error("name", $"{ClientText.Quoted(name)} is not a valid model name");
         }
 
         string platform = OptionalString(root, "platform", "platform") ?? string.Empty;
         string backend = OptionalString(root, "backend", "backend") ?? string.Empty;
         if (!(platform == Platform || (platform.Length == 0 && backend == "pytorch")))
         {
-            throw Error("platform", $"'{platform}' is not supported; this server runs TorchScript: use \"{Platform}\"");
+            throw Error("platform", $"{ClientText.Quoted(platform)} is not supported; this server runs TorchScript: use \"{Platform}\"");
         }
 
         if (backend.Length > 0 && backend != "pytorch")
         {
-            throw Error("backend", $"'{backend}' is not supported; use \"pytorch\" or omit it");
+            throw Error("backend", $"{ClientText.Quoted(backend)} is not supported; use \"pytorch\" or omit it");
         }
 
         int maxBatch = (int)Integer(root, "max_batch_size", "max_batch_size", 0, 0, 1 << 16);
@@ -62,7 +62,7 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
         {
             if (!long.TryParse(mvd, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v < 1)
             {
-                throw Error("parameters.max_variable_dim", $"'{mvd}' is not a positive integer");
+                throw Error("parameters.max_variable_dim", $"{ClientText.Quoted(mvd)} is not a positive integer");
             }
 
             maxVariableDim = v;
@@ -71,7 +71,7 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
         string filename = OptionalString(root, "default_model_filename", "default_model_filename") ?? "model.pt";
         if (filename.Length == 0 || filename.IndexOfAny(['/', '\\']) >= 0 || filename == "..")
         {
-            throw Error("default_model_filename", $"'{filename}' must be a plain file name");
+            throw Error("default_model_filename", $"{ClientText.Quoted(filename)} must be a plain file name");
         }
 
         return new ModelConfig(name, Platform, maxBatch, inputs, outputs, batching, groups, policy, parameters, filename)
@@ -98,13 +98,13 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
             string name = RequiredString(t, "name", path + ".name");
             if (name.Length == 0 || !names.Add(name))
             {
-                throw Error(path + ".name", name.Length == 0 ? "must not be empty" : $"'{name}' appears twice");
+                throw Error(path + ".name", name.Length == 0 ? "must not be empty" : $"{ClientText.Quoted(name)} appears twice");
             }
 
             string dt = RequiredString(t, "data_type", path + ".data_type");
             if (!TensorDataTypes.TryParseConfig(dt, out var type))
             {
-                throw Error(path + ".data_type", $"'{dt}' is not supported; use one of TYPE_BOOL, TYPE_UINT8, TYPE_INT8, TYPE_INT16, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_BF16, TYPE_FP32, TYPE_FP64");
+                throw Error(path + ".data_type", $"{ClientText.Quoted(dt)} is not supported; use one of TYPE_BOOL, TYPE_UINT8, TYPE_INT8, TYPE_INT16, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_BF16, TYPE_FP32, TYPE_FP64");
             }
 
             if (!t.TryGetProperty("dims", out var dimsEl))
@@ -176,7 +176,7 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
                 string path = $"dynamic_batching.priority_queue_policy.{p.Name}";
                 if (!int.TryParse(p.Name, NumberStyles.None, CultureInfo.InvariantCulture, out int level) || level < 1 || level > levels)
                 {
-                    throw Error(path, $"'{p.Name}' is not a priority level between 1 and priority_levels ({levels})");
+                    throw Error(path, $"{ClientText.Quoted(p.Name)} is not a priority level between 1 and priority_levels ({levels})");
                 }
 
                 perLevel[level] = Policy(p.Value, path);
@@ -197,7 +197,7 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
             {
                 "REJECT" => TimeoutAction.Reject,
                 "DELAY" => TimeoutAction.Delay,
-                _ => throw Error(path + ".timeout_action", $"'{a}' is not REJECT or DELAY"),
+                _ => throw Error(path + ".timeout_action", $"{ClientText.Quoted(a)} is not REJECT or DELAY"),
             };
         }
 
@@ -234,7 +234,7 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
                 "KIND_AUTO" => InstanceKind.Auto,
                 "KIND_CPU" => InstanceKind.Cpu,
                 "KIND_GPU" => throw Error(path + ".kind", $"KIND_GPU: {CpuOnly}; use KIND_CPU or KIND_AUTO"),
-                var k => throw Error(path + ".kind", $"'{k}' is not KIND_AUTO, KIND_CPU or KIND_GPU"),
+                var k => throw Error(path + ".kind", $"{ClientText.Quoted(k)} is not KIND_AUTO, KIND_CPU or KIND_GPU"),
             };
             if (g.TryGetProperty("gpus", out var ga))
             {

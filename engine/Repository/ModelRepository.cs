@@ -114,7 +114,7 @@ internal static class ModelRepository
 
         if (config.Name != name)
         {
-            throw new ModelConfigException(configPath, "name", $"'{config.Name}' must equal the model's directory name '{name}'");
+            throw new ModelConfigException(configPath, "name", $"{ClientText.Quoted(config.Name)} must equal the model's directory name '{name}'");
         }
 
         var available = new Dictionary<long, string>();

@@ -57,7 +57,7 @@ public sealed partial class InferenceEngine
         {
             if (!_models.TryGetValue(name, out var served))
             {
-                return RepositoryOutcome.NotFound($"model '{name}' is not being served");
+                return RepositoryOutcome.NotFound($"model {ClientText.Quoted(name)} is not being served");
             }
 
             foreach (var v in weights.Keys)
@@ -128,10 +128,10 @@ public sealed partial class InferenceEngine
 
         if (_options.ModelControlMode == ModelControlMode.Poll)
         {
-            return RepositoryOutcome.Conflict($"cannot {what} '{name}': models follow the repository directory (LowLatency:ModelControlMode is Poll)");
+            return RepositoryOutcome.Conflict($"cannot {what} {ClientText.Quoted(name)}: models follow the repository directory (LowLatency:ModelControlMode is Poll)");
         }
 
-        return ModelRepository.IsValidName(name) ? null : RepositoryOutcome.BadRequest($"'{name}' is not a valid model name (letters, digits, '-', '_', '.'; not starting with '.')");
+        return ModelRepository.IsValidName(name) ? null : RepositoryOutcome.BadRequest($"{ClientText.Quoted(name)} is not a valid model name (letters, digits, '-', '_', '.'; not starting with '.')");
     }
 
     /// <summary>
@@ -370,10 +370,17 @@ public sealed partial class InferenceEngine
 
     private RepositoryOutcome Failed(string name, string reason, bool notFound)
     {
+        if (notFound)
+        {
+            // A name the repository does not hold, which any caller of the load route can make up:
+            // the 404 says so; a warning in the log or a status kept per name would let it flood both.
+            return RepositoryOutcome.NotFound($"no model '{name}' in the repository");
+        }
+
         var status = StatusOf(name);
         SetStatus(name, status.Versions, reason);
         _log?.Invoke(new(EngineEventKind.LoadFailed, name, null, $"loading model '{name}' failed: {reason}", IsWarning: true));
-        return notFound ? RepositoryOutcome.NotFound($"no model '{name}' in the repository") : RepositoryOutcome.BadRequest($"failed to load '{name}': {reason}");
+        return RepositoryOutcome.BadRequest($"failed to load '{name}': {reason}");
     }
 
     private ModelStatus StatusOf(string name) => _status.GetValueOrDefault(name, ModelStatus.None);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Routing;
@@ -51,7 +52,7 @@ public sealed partial class InferenceEngine
         error = null;
         if (!_models.TryGetValue(name, out var served))
         {
-            error = $"unknown model '{name}'";
+            error = $"unknown model {ClientText.Quoted(name)}";
             return InferenceStatus.NotFound;
         }
 
@@ -120,7 +121,7 @@ public sealed partial class InferenceEngine
         model = null!;
         if (!_models.TryGetValue(name, out var served))
         {
-            error = $"unknown model '{name}'";
+            error = $"unknown model {ClientText.Quoted(name)}";
             return InferenceStatus.NotFound;
         }
 
@@ -154,7 +155,7 @@ public sealed partial class InferenceEngine
             return true;
         }
 
-        error = $"version '{version}' is not a positive integer";
+        error = $"version {ClientText.Quoted(version)} is not a positive integer";
         return false;
     }
 
@@ -166,7 +167,7 @@ public sealed partial class InferenceEngine
     private static InferenceStatus Busy(string name, out Routed routed, out string? error)
     {
         routed = default;
-        error = $"model '{name}' is being reloaded too often to route this request; retry";
+        error = $"model {ClientText.Quoted(name)} is being reloaded too often to route this request; retry";
         return InferenceStatus.Unavailable;
     }
 }

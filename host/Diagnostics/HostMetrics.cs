@@ -5,7 +5,8 @@ namespace LowLatency.Host.Diagnostics;
 
 /// <summary>
 /// What the HTTP side answered, including what never reached the engine (malformed bodies, unknown
-/// models, 413, 415, 503 while loading or stopping): meter <c>LowLatency.Host</c>, counter
+/// models, bodies that could not be read, clients gone before their answer as 499, 413, 415, 503
+/// while loading or stopping): meter <c>LowLatency.Host</c>, counter
 /// <c>responses</c> by model and status code. A model name that is not served is counted as
 /// "unknown", so a client cannot grow the label set without bound.
 /// Prometheus gets it as <c>lowlatency_host_responses</c> from a prometheus-net counter whose
@@ -19,7 +20,8 @@ internal static class HostMetrics
 
     // Every code the endpoint answers with, and "other": a child per code and model, and the tag
     // value boxed once per code, not per response.
-    private static readonly string[] Codes = ["200", "400", "404", "413", "415", "429", "500", "503", "504", "other"];
+    // 408: a body too slow; 499: a client gone before its answer (nothing was sent).
+    private static readonly string[] Codes = ["200", "400", "404", "408", "413", "415", "429", "499", "500", "503", "504", "other"];
     private static readonly object[] BoxedCodes = [.. Codes];
 
     private static readonly Meter Meter = new(MeterName, "1.0");
@@ -66,12 +68,14 @@ internal static class HostMetrics
         200 => 0,
         400 => 1,
         404 => 2,
-        413 => 3,
-        415 => 4,
-        429 => 5,
-        500 => 6,
-        503 => 7,
-        504 => 8,
-        _ => 9,
+        408 => 3,
+        413 => 4,
+        415 => 5,
+        429 => 6,
+        499 => 7,
+        500 => 8,
+        503 => 9,
+        504 => 10,
+        _ => 11,
     };
 }

@@ -7,9 +7,9 @@ internal static class HealthEndpoints
 {
     public static void Map(WebApplication app)
     {
-        app.MapGet("/v2/health/live", () => Results.Json(new LiveResponse(true), HostJson.Default.LiveResponse));
+        app.MapGet("/v2/health/live", () => Results.Json(new LiveResponse(true), HostJson.Answers.LiveResponse));
         app.MapGet("/v2/health/ready", (InferenceEngine engine) => engine.IsReady
-            ? Results.Json(new ReadyResponse(true), HostJson.Default.ReadyResponse)
-            : Results.Json(new ReadyResponse(false), HostJson.Default.ReadyResponse, statusCode: StatusCodes.Status503ServiceUnavailable));
+            ? Results.Json(new ReadyResponse(true), HostJson.Answers.ReadyResponse)
+            : Results.Json(new ReadyResponse(false), HostJson.Answers.ReadyResponse, statusCode: StatusCodes.Status503ServiceUnavailable));
     }
 }

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using LowLatency.Engine.Config;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -9,4 +11,8 @@ namespace LowLatency.Host.Endpoints;
 [JsonSerializable(typeof(ServerMetadata))]
 [JsonSerializable(typeof(ModelMetadata))]
 [JsonSerializable(typeof(ModelReady))]
-internal sealed partial class HostJson : JsonSerializerContext;
+internal sealed partial class HostJson : JsonSerializerContext
+{
+    /// <summary>The documents as the server writes them: escaping only what JSON requires (<see cref="MinimalJsonEncoder"/>), as every answer does.</summary>
+    public static HostJson Answers { get; } = new(new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = MinimalJsonEncoder.Instance });
+}

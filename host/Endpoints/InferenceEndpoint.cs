@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
@@ -24,7 +25,7 @@ internal static class InferenceEndpoint
     /// <summary>Set on an answer a fallback gave because no version of the model was healthy.</summary>
     public const string DegradedHeader = "X-LowLatency-Degraded";
 
-    /// <summary>The model a response is counted under until one is routed to, and when the request ends in an exception (a client gone mid-body, say).</summary>
+    /// <summary>The model a response is counted under until one is routed to, and when the request ends in an exception the server did not expect.</summary>
     private const string Unknown = "unknown";
 
     public static void Map(WebApplication app, long maxRequestBodyBytes)
@@ -35,7 +36,8 @@ internal static class InferenceEndpoint
             app.Services.GetRequiredService<InferenceEngine>(),
             maxRequestBodyBytes,
             app.Services.GetRequiredService<RateLimits>(),
-            app.Services.GetRequiredService<AccessOptions>());
+            app.Services.GetRequiredService<AccessOptions>(),
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category));
         app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, services, name, null));
         app.MapPost("/v2/models/{name}/versions/{version}/infer", (HttpContext ctx, string name, string version) => InferAsync(ctx, services, name, version));
     }
@@ -52,10 +54,11 @@ internal static class InferenceEndpoint
         string counted = Unknown;
         Routed routed = default;
         bool isRouted = false;
+        var responseFormat = WireFormat.Json;
         try
         {
             // What the headers and the URL decide, before the body is read.
-            var refusal = CheckHeaders(ctx.Request, services.Engine, out var requestFormat, out var responseFormat);
+            var refusal = CheckHeaders(ctx.Request, services.Engine, out var requestFormat, out responseFormat);
             if (refusal is null)
             {
                 refusal = await Access.InferAsync(ctx, services.Access, name);
@@ -75,13 +78,30 @@ internal static class InferenceEndpoint
             // The whole body, or enough of it to know it is too large.
             var reader = ctx.Request.BodyReader;
             ReadResult read;
-            do
+            try
             {
-                read = await reader.ReadAsync(ctx.RequestAborted);
-            }
-            while (!ReadEnough(reader, read, services.MaxRequestBodyBytes));
+                do
+                {
+                    read = await reader.ReadAsync(ctx.RequestAborted);
+                }
+                while (!ReadEnough(reader, read, services.MaxRequestBodyBytes));
 
-            refusal = CheckLength(reader, read.Buffer, services.MaxRequestBodyBytes);
+                refusal = CheckLength(reader, read.Buffer, services.MaxRequestBodyBytes);
+            }
+            catch (Exception e) when (ClientFault.Is(e))
+            {
+                // Malformed chunking, a body too slow, a client gone: the client's doing, answered
+                // where it can still be and counted under the routed model, never an application
+                // error with its trace. Awaited below, not here: an await in a catch would grow this
+                // method's state, which every request allocates.
+                read = default;
+                refusal = BodyFault(ctx, e, services.ClientFaults);
+                if (refusal is null)
+                {
+                    return;
+                }
+            }
+
             if (refusal is not null)
             {
                 await ErrorResponse.WriteAsync(ctx, responseFormat, refusal);
@@ -124,6 +144,15 @@ internal static class InferenceEndpoint
             request.ReleaseOutputs();
             await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
         }
+        catch (Exception e) when (ClientFault.Is(e))
+        {
+            // Past the body: the client went away while its answer was sent (counted as what was
+            // sent). Anything else is answered as the request ends, without an await here.
+            if (BodyFault(ctx, e, services.ClientFaults) is { } answer)
+            {
+                ErrorResponse.Write(ctx, responseFormat, answer.StatusCode, answer.Message);
+            }
+        }
         catch
         {
             counted = Unknown;
@@ -142,22 +171,36 @@ internal static class InferenceEndpoint
         }
     }
 
-    /// <summary>The request's and the response's encodings, then whether the body can be decoded (Content-Encoding) and the server is ready.</summary>
+    /// <summary>The answer to a request its client failed (<see cref="ClientFault"/>), logged as such; null when the client is gone.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal? BodyFault(HttpContext ctx, Exception e, ILogger log)
+    {
+        var answer = ClientFault.Answer(ctx, e);
+        ClientFaultLog.Write(log, "inference", answer?.StatusCode ?? StatusCodes.Status499ClientClosedRequest, answer?.Message ?? ClientFault.Gone(e));
+        return answer;
+    }
+
+    /// <summary>The request's and the response's encodings, then whether the body can be decoded (its charset, Content-Encoding) and the server is ready.</summary>
     private static Refusal? CheckHeaders(HttpRequest request, InferenceEngine engine, out WireFormat requestFormat, out WireFormat responseFormat)
     {
         responseFormat = WireFormat.Json;
         if (!WireFormats.TryFromContentType(request.ContentType, out requestFormat))
         {
             return new Refusal(StatusCodes.Status415UnsupportedMediaType,
-                $"unsupported Content-Type '{request.ContentType}'; use {WireFormats.JsonType}, {WireFormats.MsgPackType}, or {BinaryTensorData.ContentType} (JSON followed by binary tensors)");
+                $"unsupported Content-Type {ClientText.Quoted(request.ContentType)}; use {WireFormats.JsonType}, {WireFormats.MsgPackType}, or {BinaryTensorData.ContentType} (JSON followed by binary tensors)");
         }
 
         responseFormat = WireFormats.FromAccept(request.Headers.Accept, requestFormat);
+        if (WireFormats.ForeignCharset(request.ContentType) is { } charset)
+        {
+            return new Refusal(StatusCodes.Status415UnsupportedMediaType, $"Content-Type charset {ClientText.Quoted(charset)} is not supported: send the body in UTF-8");
+        }
+
         if (request.Headers.ContentEncoding is { Count: > 0 } encoding && !IsIdentity(encoding))
         {
             // tritonclient can gzip or deflate its bodies: decoded as they are, they would be refused
             // as malformed at their first byte, which names nothing.
-            return new Refusal(StatusCodes.Status415UnsupportedMediaType, $"Content-Encoding '{encoding}' is not supported: send the body uncompressed");
+            return new Refusal(StatusCodes.Status415UnsupportedMediaType, $"Content-Encoding {ClientText.Quoted(encoding.ToString())} is not supported: send the body uncompressed");
         }
 
         if (!engine.IsReady)
@@ -185,7 +228,7 @@ internal static class InferenceEndpoint
     /// The checks after access, in order: the rate limits; the route, to the version the request runs
     /// on (holding a reference for it until <see cref="Routed.Release"/>: <paramref name="isRouted"/>);
     /// the body's declared length. <paramref name="counted"/> is the model the response is counted
-    /// under: a name the client made up counts as unknown, so that clients cannot grow the label set.
+    /// under: always a name the server serves, or unknown, so that clients cannot grow the label set.
     /// </summary>
     private static Refusal? Admit(HttpContext ctx, Services services, string name, string? version, out Routed routed, out bool isRouted, out string counted)
     {
@@ -199,7 +242,9 @@ internal static class InferenceEndpoint
         var status = services.Engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out routed, out string? error);
         if (status != InferenceStatus.Ok)
         {
-            counted = status == InferenceStatus.NotFound ? Unknown : name;
+            // Not found as unknown; otherwise (a malformed version, no healthy version) under the served
+            // model's own name if there is one: the URL's text is never a label, whatever the refusal.
+            counted = status != InferenceStatus.NotFound && services.Engine.TryGetModel(name, out var served) ? served.Name : Unknown;
             return new Refusal(HttpStatus.Of(status), error!, RetryAfter: status == InferenceStatus.Unavailable ? "1" : null);
         }
 
@@ -346,5 +391,5 @@ internal static class InferenceEndpoint
     }
 
     /// <summary>The singletons the route uses, resolved once.</summary>
-    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access);
+    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access, ILogger ClientFaults);
 }

@@ -22,7 +22,7 @@ internal static class MetadataEndpoints
 
     public static void Map(WebApplication app)
     {
-        app.MapGet("/v2", () => Results.Json(new ServerMetadata("lowlatency", Version, Extensions), HostJson.Default.ServerMetadata));
+        app.MapGet("/v2", () => Results.Json(new ServerMetadata("lowlatency", Version, Extensions), HostJson.Answers.ServerMetadata));
         app.MapGet("/v2/models/{name}", (HttpContext ctx, InferenceEngine engine, string name) => WithModelAccess(ctx, engine, name, null, MetadataCore));
         app.MapGet("/v2/models/{name}/versions/{version}", (HttpContext ctx, InferenceEngine engine, string name, string version) => WithModelAccess(ctx, engine, name, version, MetadataCore));
         app.MapGet("/v2/models/{name}/config", (HttpContext ctx, InferenceEngine engine, string name) => WithModelAccess(ctx, engine, name, null, ConfigurationCore));
@@ -43,7 +43,7 @@ internal static class MetadataEndpoints
         var config = model.Config;
         var versions = version is null ? served.Versions.Values.Select(v => v.VersionString).ToList() : [model.VersionString];
         var doc = new ModelMetadata(config.Name, versions, config.Platform, Tensors(config, config.Inputs), Tensors(config, config.Outputs));
-        return Results.Json(doc, HostJson.Default.ModelMetadata).ExecuteAsync(ctx);
+        return Results.Json(doc, HostJson.Answers.ModelMetadata).ExecuteAsync(ctx);
     }
 
     // The configuration document the version was loaded with (Triton's model configuration
@@ -90,7 +90,8 @@ internal static class MetadataEndpoints
     {
         if (!engine.IsReady)
         {
-            return Results.Json(new ModelReady(name, false), HostJson.Default.ModelReady, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(ctx);
+            // The name as the URL gave it, which may name nothing served: cut as an error would quote it.
+            return Results.Json(new ModelReady(ClientText.Truncate(name, ClientText.MaxQuotedChars), false), HostJson.Answers.ModelReady, statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(ctx);
         }
 
         var status = engine.Find(name, version, out _, out var error);
@@ -99,7 +100,7 @@ internal static class MetadataEndpoints
             return ErrorResponse.WriteAsync(ctx, WireFormat.Json, Refusal.Of(status, error!));
         }
 
-        return Results.Json(new ModelReady(name, true), HostJson.Default.ModelReady).ExecuteAsync(ctx);
+        return Results.Json(new ModelReady(name, true), HostJson.Answers.ModelReady).ExecuteAsync(ctx);
     }
 
     // Shapes include the batch dimension as -1 when the model batches, as Triton reports them.

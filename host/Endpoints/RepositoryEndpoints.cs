@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Serving;
+using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
 
@@ -43,7 +44,7 @@ internal static class RepositoryEndpoints
         using var body = await ReadAsync(ctx);
         if (body.Error is not null)
         {
-            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error);
+            await body.RefuseAsync(ctx);
             return;
         }
 
@@ -60,7 +61,7 @@ internal static class RepositoryEndpoints
         }
 
         ctx.Response.ContentType = WireFormats.JsonType;
-        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter, MinimalJsonEncoder.WriterOptions);
         w.WriteStartArray();
         foreach (var e in engine.Index(readyOnly))
         {
@@ -87,9 +88,15 @@ internal static class RepositoryEndpoints
     private static async Task LoadAsync(HttpContext ctx, InferenceEngine engine, string name)
     {
         using var body = await ReadAsync(ctx);
+        if (body.Error is not null)
+        {
+            await body.RefuseAsync(ctx);
+            return;
+        }
+
         string? config = null;
-        string? problem = body.Error;
-        if (problem is null && body.Root is { } root)
+        string? problem = null;
+        if (body.Root is { } root)
         {
             // Triton passes the config as a JSON string; an object is accepted as well.
             if (root.ValueKind != JsonValueKind.Object)
@@ -129,7 +136,7 @@ internal static class RepositoryEndpoints
         using var body = await ReadAsync(ctx);
         if (body.Error is not null)
         {
-            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error);
+            await body.RefuseAsync(ctx);
             return;
         }
 
@@ -145,7 +152,7 @@ internal static class RepositoryEndpoints
 
         // The weights in force and each participant's circuit, so an operator sees where traffic goes.
         ctx.Response.ContentType = WireFormats.JsonType;
-        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter);
+        using var w = new Utf8JsonWriter(ctx.Response.BodyWriter, MinimalJsonEncoder.WriterOptions);
         w.WriteStartObject();
         w.WriteStartObject("traffic");
         foreach (var (v, weight) in served.Traffic.OrderBy(p => p.Key))
@@ -184,9 +191,15 @@ internal static class RepositoryEndpoints
     private static async Task PutTrafficAsync(HttpContext ctx, InferenceEngine engine, string name)
     {
         using var body = await ReadAsync(ctx);
-        if (body.Error is not null || body.Root is null)
+        if (body.Error is not null)
         {
-            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, body.Error ?? "expected a traffic document such as {\"1\": 90, \"2\": 10} ({} for all to the latest version)");
+            await body.RefuseAsync(ctx);
+            return;
+        }
+
+        if (body.Root is null)
+        {
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, "expected a traffic document such as {\"1\": 90, \"2\": 10} ({} for all to the latest version)");
             return;
         }
 
@@ -228,7 +241,20 @@ internal static class RepositoryEndpoints
         }
 
         using var buffer = new MemoryStream();
-        await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+        try
+        {
+            await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted);
+        }
+        catch (Exception e) when (ClientFault.Is(e))
+        {
+            // Malformed chunking, a chunked body over the limit (413), a client gone: the client's
+            // doing, answered where it can still be, never an application error with its trace.
+            var answer = ClientFault.Answer(ctx, e);
+            var log = ctx.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category);
+            ClientFaultLog.Write(log, "repository", answer?.StatusCode ?? StatusCodes.Status499ClientClosedRequest, answer?.Message ?? ClientFault.Gone(e));
+            return answer is null ? Body.Gone : new Body(null, answer.Message, answer.StatusCode);
+        }
+
         if (buffer.Length > MaxBody)
         {
             return new Body(null, $"the body exceeds {MaxBody} bytes");
@@ -249,9 +275,17 @@ internal static class RepositoryEndpoints
         }
     }
 
-    private sealed record Body(JsonDocument? Document, string? Error) : IDisposable
+    /// <param name="Status">The status <see cref="Error"/> is answered with.</param>
+    private sealed record Body(JsonDocument? Document, string? Error, int Status = StatusCodes.Status400BadRequest) : IDisposable
     {
+        /// <summary>The client went away before its body was read: nothing is answered.</summary>
+        public static readonly Body Gone = new(null, "the client went away", StatusCodes.Status499ClientClosedRequest);
+
         public JsonElement? Root => Document?.RootElement;
+
+        /// <summary>Answers <see cref="Error"/> with its status, unless the client is gone.</summary>
+        public Task RefuseAsync(HttpContext ctx) =>
+            ReferenceEquals(this, Gone) ? Task.CompletedTask : ErrorResponse.WriteAsync(ctx, WireFormat.Json, Status, Error!);
 
         public void Dispose() => Document?.Dispose();
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
@@ -65,7 +66,7 @@ internal static class StatisticsEndpoint
 
     private static void Write(System.Buffers.IBufferWriter<byte> body, List<ModelVersion> versions)
     {
-        using var w = new Utf8JsonWriter(body);
+        using var w = new Utf8JsonWriter(body, MinimalJsonEncoder.WriterOptions);
         w.WriteStartObject();
         w.WriteStartArray("model_stats"u8);
         foreach (var v in versions)

@@ -17,4 +17,7 @@ internal static class BFloat16
     }
 
     public static float ToSingle(ushort value) => BitConverter.UInt32BitsToSingle((uint)value << 16);
+
+    /// <summary>Neither an infinity nor NaN: the exponent's bits are not all set.</summary>
+    public static bool IsFinite(ushort value) => (value & 0x7F80) != 0x7F80;
 }

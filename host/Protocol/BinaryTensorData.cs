@@ -1,4 +1,5 @@
 using System.Globalization;
+using LowLatency.Engine.Config;
 using Microsoft.Extensions.Primitives;
 
 namespace LowLatency.Host.Protocol;
@@ -30,7 +31,7 @@ internal static class BinaryTensorData
 
         if (header.Count > 1 || !long.TryParse(header[0], NumberStyles.None, CultureInfo.InvariantCulture, out long length))
         {
-            return BadInput.Throw<long>($"{HeaderName} must be one non-negative integer (the JSON's length in bytes), got '{header}'");
+            return BadInput.Throw<long>($"{HeaderName} must be one non-negative integer (the JSON's length in bytes), got {ClientText.Quoted(header.ToString())}");
         }
 
         return length <= bodyLength

@@ -24,11 +24,17 @@ internal static class ErrorResponse
 
     public static Task WriteAsync(HttpContext ctx, WireFormat format, int status, string message)
     {
+        Write(ctx, format, status, message);
+        return ctx.Response.BodyWriter.FlushAsync().AsTask();
+    }
+
+    /// <summary>Writes the answer into the response without flushing it: Kestrel sends it when the request ends (where no await may be).</summary>
+    public static void Write(HttpContext ctx, WireFormat format, int status, string message)
+    {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = WireFormats.ContentType(format);
         var buffer = ResponseBuffer.ForThisThread();
         ResponseWriter.WriteError(buffer, format, message);
         ResponseBuffer.Send(ctx.Response, buffer);
-        return ctx.Response.BodyWriter.FlushAsync().AsTask();
     }
 }

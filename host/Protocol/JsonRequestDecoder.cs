@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -19,6 +20,10 @@ namespace LowLatency.Host.Protocol;
 internal static class JsonRequestDecoder
 {
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
+
+    // No name or value the server knows is this long: past it, an escaped or split string (which
+    // would have to be copied to be read) is refused rather than copied.
+    private const int MaxUnescapedBytes = 4096;
 
     /// <param name="jsonLength">The JSON's length (the Inference-Header-Content-Length header), the binary tensors after it; -1: the whole body is JSON.</param>
     /// <returns>The outputs the request asked for as binary data.</returns>
@@ -59,7 +64,7 @@ internal static class JsonRequestDecoder
                 Next(ref reader);
                 request.Id = reader.TokenType switch
                 {
-                    JsonTokenType.String => reader.GetString(),
+                    JsonTokenType.String => Id(ref reader),
                     JsonTokenType.Null => null,
                     _ => BadInput.Throw<string>("'id' must be a string"),
                 };
@@ -70,7 +75,7 @@ internal static class JsonRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{reader.GetString()}'; a request has id, parameters, inputs, outputs");
+                BadInput.Throw($"unknown field {Quoted(ref reader)}; a request has id, parameters, inputs, outputs");
             }
         }
 
@@ -92,6 +97,20 @@ internal static class JsonRequestDecoder
         }
 
         return outputs;
+    }
+
+    /// <summary>The id, at most <see cref="RequestFields.MaxIdBytes"/> long once unescaped; a longer one is refused before it is made a string.</summary>
+    private static string Id(ref Utf8JsonReader reader)
+    {
+        // Unescaping only shortens (\u0041 is one byte for six), and by at most six to one.
+        long sent = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (sent > RequestFields.MaxIdBytes && (!reader.ValueIsEscaped || sent > 6L * RequestFields.MaxIdBytes))
+        {
+            return RequestFields.IdTooLong();
+        }
+
+        string id = reader.GetString()!;
+        return sent <= RequestFields.MaxIdBytes || Encoding.UTF8.GetByteCount(id) <= RequestFields.MaxIdBytes ? id : RequestFields.IdTooLong();
     }
 
     /// <summary>The request-level parameters the scheduler reads (priority, timeout, qos) and binary_data_output; others are ignored, as KServe allows.</summary>
@@ -118,7 +137,7 @@ internal static class JsonRequestDecoder
             {
                 Next(ref reader);
                 request.Qos = reader.TokenType == JsonTokenType.String
-                    ? RequestFields.Qos(reader.ValueSpan, reader.ValueIsEscaped || reader.HasValueSequence ? reader.GetString() : null)
+                    ? RequestFields.Qos(Text(ref reader, default, "parameters.qos"))
                     : BadInput.Throw<QosClass>("parameters.qos must be a string: realtime, balanced or throughput");
             }
             else if (reader.ValueTextEquals("binary_data_output"u8))
@@ -155,9 +174,7 @@ internal static class JsonRequestDecoder
             if (reader.ValueTextEquals("name"u8))
             {
                 Expect(ref reader, JsonTokenType.String, where, ".name");
-                index = reader.ValueIsEscaped || reader.HasValueSequence
-                    ? RequestFields.Input(request, Encoding.UTF8.GetBytes(reader.GetString()!))
-                    : RequestFields.Input(request, reader.ValueSpan);
+                index = RequestFields.Input(request, Text(ref reader, where, ".name"));
             }
             else if (reader.ValueTextEquals("datatype"u8))
             {
@@ -166,7 +183,8 @@ internal static class JsonRequestDecoder
                 if (reader.ValueIsEscaped || reader.HasValueSequence || !TensorDataTypes.TryParseProtocol(reader.ValueSpan, out type))
                 {
                     // Rare: resolved (or reported) once the input's name is known.
-                    unknownType = reader.GetString();
+                    var text = Text(ref reader, where, ".datatype");
+                    unknownType = TensorDataTypes.TryParseProtocol(text, out type) ? null : ClientText.Quoted(text);
                 }
             }
             else if (reader.ValueTextEquals("shape"u8))
@@ -201,7 +219,7 @@ internal static class JsonRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{reader.GetString()}' in {where}; an input has name, datatype, shape, data, parameters");
+                BadInput.Throw($"unknown field {Quoted(ref reader)} in {where}; an input has name, datatype, shape, data, parameters");
             }
         }
 
@@ -218,8 +236,9 @@ internal static class JsonRequestDecoder
 
         if (unknownType is not null)
         {
-            type = RequestFields.DataType(Encoding.UTF8.GetBytes(unknownType), name);
+            RequestFields.UnknownDataType(unknownType, name);
         }
+
         if (rank < 0)
         {
             BadInput.Throw($"input '{name}': missing 'shape'");
@@ -284,9 +303,7 @@ internal static class JsonRequestDecoder
             if (reader.ValueTextEquals("name"u8))
             {
                 Expect(ref reader, JsonTokenType.String, where, ".name");
-                index = reader.ValueIsEscaped || reader.HasValueSequence
-                    ? RequestFields.Output(request, Encoding.UTF8.GetBytes(reader.GetString()!))
-                    : RequestFields.Output(request, reader.ValueSpan);
+                index = RequestFields.Output(request, Text(ref reader, where, ".name"));
                 request.RequestOutput(index);
             }
             else if (reader.ValueTextEquals("parameters"u8))
@@ -307,7 +324,7 @@ internal static class JsonRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{reader.GetString()}' in {where}; an output has name, parameters");
+                BadInput.Throw($"unknown field {Quoted(ref reader)} in {where}; an output has name, parameters");
             }
         }
 
@@ -391,17 +408,24 @@ internal static class JsonRequestDecoder
 
         switch (type)
         {
+            // A literal past the datatype's largest finite value is refused, as an integer past its
+            // type's range is, rather than stored as an infinity the client never wrote. Below the
+            // smallest subnormal a value rounds to zero, as IEEE 754 has it.
             case TensorDataType.FP32:
-                MemoryMarshal.Write(dst, (float)Double(ref reader, name, n));
+                float f = (float)Double(ref reader, name, n);
+                MemoryMarshal.Write(dst, float.IsFinite(f) ? f : OutOfRange<float>(type, name, n));
                 return;
             case TensorDataType.FP64:
-                MemoryMarshal.Write(dst, Double(ref reader, name, n));
+                double d = Double(ref reader, name, n);
+                MemoryMarshal.Write(dst, double.IsFinite(d) ? d : OutOfRange<double>(type, name, n));
                 return;
             case TensorDataType.FP16:
-                MemoryMarshal.Write(dst, (Half)Double(ref reader, name, n));
+                var h = (Half)Double(ref reader, name, n);
+                MemoryMarshal.Write(dst, Half.IsFinite(h) ? h : OutOfRange<Half>(type, name, n));
                 return;
             case TensorDataType.BF16:
-                MemoryMarshal.Write(dst, BFloat16.FromSingle((float)Double(ref reader, name, n)));
+                ushort bf = BFloat16.FromSingle((float)Double(ref reader, name, n));
+                MemoryMarshal.Write(dst, BFloat16.IsFinite(bf) ? bf : OutOfRange<ushort>(type, name, n));
                 return;
             default:
                 break;
@@ -435,8 +459,54 @@ internal static class JsonRequestDecoder
     private static double Double(ref Utf8JsonReader reader, string name, int n) =>
         reader.TryGetDouble(out double d) ? d : BadInput.Throw<double>($"input '{name}': element {n} is not a number");
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static T OutOfRange<T>(TensorDataType type, string name, int n) =>
+        BadInput.Throw<T>($"input '{name}': element {n} is out of range for {type.ProtocolName()}");
+
     private static long InRange(long v, long min, long max, TensorDataType type, string name, int n) =>
         v >= min && v <= max ? v : BadInput.Throw<long>($"input '{name}': element {n} ({v}) is out of range for {type.ProtocolName()}");
+
+    /// <summary>
+    /// A string's UTF-8 bytes as the client means them (escapes resolved): where they lie when sent
+    /// plain, copied when escaped or split across the body's segments, which past
+    /// <see cref="MaxUnescapedBytes"/> as sent is refused rather than copied.
+    /// </summary>
+    private static ReadOnlySpan<byte> Text(ref Utf8JsonReader reader, Where where, string field) =>
+        !reader.ValueIsEscaped && !reader.HasValueSequence ? reader.ValueSpan : Unescaped(ref reader, where, field);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static byte[] Unescaped(ref Utf8JsonReader reader, Where where, string field)
+    {
+        long sent = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (sent > MaxUnescapedBytes)
+        {
+            BadInput.Throw($"{(where.List is null ? field : where + field)} is longer than {MaxUnescapedBytes} bytes");
+        }
+
+        return Encoding.UTF8.GetBytes(reader.GetString()!);
+    }
+
+    /// <summary>
+    /// The property name or string at the reader, quoted for an error (<see cref="ClientText"/>): a
+    /// long one escaped or split is quoted from its first bytes as sent, never made a string whole.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string Quoted(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            return ClientText.Quoted(reader.ValueSpan);
+        }
+
+        long sent = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (sent <= MaxUnescapedBytes)
+        {
+            return ClientText.Quoted(reader.GetString());
+        }
+
+        var head = reader.HasValueSequence ? reader.ValueSequence.Slice(0, MaxUnescapedBytes).ToArray() : reader.ValueSpan[..MaxUnescapedBytes].ToArray();
+        return ClientText.Quoted(head, sent);
+    }
 
     private static JsonTokenType Next(ref Utf8JsonReader reader)
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
 using MessagePack;
 
@@ -48,7 +49,7 @@ internal static class MsgPackRequestDecoder
             }
             else if (key.SequenceEqual("id"u8))
             {
-                request.Id = reader.TryReadNil() ? null : reader.NextMessagePackType == MessagePackType.String ? reader.ReadString() : BadInput.Throw<string>("'id' must be a string");
+                request.Id = reader.TryReadNil() ? null : reader.NextMessagePackType == MessagePackType.String ? Id(ref reader) : BadInput.Throw<string>("'id' must be a string");
             }
             else if (key.SequenceEqual("parameters"u8))
             {
@@ -56,7 +57,7 @@ internal static class MsgPackRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}'; a request has id, parameters, inputs, outputs");
+                BadInput.Throw($"unknown field {ClientText.Quoted(key)}; a request has id, parameters, inputs, outputs");
             }
         }
 
@@ -69,6 +70,13 @@ internal static class MsgPackRequestDecoder
         {
             BadInput.Throw("unexpected bytes after the request map");
         }
+    }
+
+    /// <summary>The id, at most <see cref="RequestFields.MaxIdBytes"/> long; a longer one is refused before it is made a string.</summary>
+    private static string Id(ref MessagePackReader reader)
+    {
+        var utf8 = reader.ReadStringSequence()!.Value;
+        return utf8.Length <= RequestFields.MaxIdBytes ? Encoding.UTF8.GetString(utf8) : RequestFields.IdTooLong();
     }
 
     /// <summary>The request-level parameters the scheduler reads (priority, timeout, qos); others are skipped, as KServe allows.</summary>
@@ -172,7 +180,7 @@ internal static class MsgPackRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}' in {where}; an input has name, datatype, shape, data, parameters");
+                BadInput.Throw($"unknown field {ClientText.Quoted(key)} in {where}; an input has name, datatype, shape, data, parameters");
             }
         }
 
@@ -229,7 +237,7 @@ internal static class MsgPackRequestDecoder
             }
             else
             {
-                BadInput.Throw($"unknown field '{Encoding.UTF8.GetString(key)}' in {where}; an output has name, parameters");
+                BadInput.Throw($"unknown field {ClientText.Quoted(key)} in {where}; an output has name, parameters");
             }
         }
 

@@ -9,12 +9,18 @@ internal static class RequestFields
 {
     public const int MaxRank = 16;
 
+    /// <summary>
+    /// The longest <c>id</c> accepted, in UTF-8 bytes: the answer echoes it, so its size is the
+    /// client's to choose only up to here. A UUID is 36; a W3C traceparent 55.
+    /// </summary>
+    public const int MaxIdBytes = 256;
+
     public static int Input(InferenceRequest request, ReadOnlySpan<byte> name)
     {
         int index = request.Config.InputIndex(name);
         if (index < 0)
         {
-            BadInput.Throw($"unknown input '{Encoding.UTF8.GetString(name)}' for model '{request.Config.Name}'; it takes {Names(request.Config.Inputs)}");
+            BadInput.Throw($"unknown input {ClientText.Quoted(name)} for model '{request.Config.Name}'; it takes {Names(request.Config.Inputs)}");
         }
 
         return index;
@@ -25,7 +31,7 @@ internal static class RequestFields
         int index = request.Config.OutputIndex(name);
         if (index < 0)
         {
-            BadInput.Throw($"unknown output '{Encoding.UTF8.GetString(name)}' for model '{request.Config.Name}'; it gives {Names(request.Config.Outputs)}");
+            BadInput.Throw($"unknown output {ClientText.Quoted(name)} for model '{request.Config.Name}'; it gives {Names(request.Config.Outputs)}");
         }
 
         return index;
@@ -35,25 +41,26 @@ internal static class RequestFields
     {
         if (!TensorDataTypes.TryParseProtocol(datatype, out var type))
         {
-            BadInput.Throw($"input '{input}': unknown or unsupported datatype '{Encoding.UTF8.GetString(datatype)}'; use BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, BF16, FP32 or FP64");
+            UnknownDataType(ClientText.Quoted(datatype), input);
         }
 
         return type;
     }
 
-    /// <summary>The <c>qos</c> parameter; <paramref name="unescaped"/> is the string when the raw bytes are not plain UTF-8.</summary>
-    public static QosClass Qos(ReadOnlySpan<byte> value, string? unescaped = null)
-    {
-        if (unescaped is not null)
-        {
-            value = Encoding.UTF8.GetBytes(unescaped);
-        }
+    /// <param name="quoted">The datatype as the client sent it, quoted (<see cref="ClientText"/>).</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static void UnknownDataType(string quoted, string input) =>
+        BadInput.Throw($"input '{input}': unknown or unsupported datatype {quoted}; use BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, BF16, FP32 or FP64");
 
-        return value.SequenceEqual("realtime"u8) ? QosClass.Realtime
+    /// <summary>The <c>qos</c> parameter, as UTF-8.</summary>
+    public static QosClass Qos(ReadOnlySpan<byte> value) =>
+        value.SequenceEqual("realtime"u8) ? QosClass.Realtime
             : value.SequenceEqual("balanced"u8) ? QosClass.Balanced
             : value.SequenceEqual("throughput"u8) ? QosClass.Throughput
-            : BadInput.Throw<QosClass>($"parameters.qos '{Encoding.UTF8.GetString(value)}' is not realtime, balanced or throughput");
-    }
+            : BadInput.Throw<QosClass>($"parameters.qos {ClientText.Quoted(value)} is not realtime, balanced or throughput");
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static string IdTooLong() => BadInput.Throw<string>($"'id' is longer than {MaxIdBytes} bytes, the most this server accepts");
 
     public static string Names(IReadOnlyList<TensorConfig> list)
     {

@@ -53,8 +53,16 @@ internal static class ResponseWriter
         }
     }
 
+    /// <summary>
+    /// The longest error message written, in characters; past it a message is cut, marked. Messages
+    /// quote at most a short prefix of what a client sent (<see cref="ClientText"/>): this bounds the
+    /// rest, such as a model's own error text.
+    /// </summary>
+    public const int MaxErrorChars = 8192;
+
     public static void WriteError(IBufferWriter<byte> body, WireFormat format, string message)
     {
+        message = ClientText.Truncate(message, MaxErrorChars);
         if (format == WireFormat.MsgPack)
         {
             var w = new MessagePackWriter(body);
@@ -65,7 +73,7 @@ internal static class ResponseWriter
         }
         else
         {
-            using var w = new Utf8JsonWriter(body);
+            using var w = new Utf8JsonWriter(body, MinimalJsonEncoder.WriterOptions);
             w.WriteStartObject();
             w.WriteString("error"u8, message);
             w.WriteEndObject();
@@ -162,7 +170,7 @@ internal static class ResponseWriter
     private static void WriteJson(IBufferWriter<byte> body, InferenceRequest request, string? degraded, BinaryOutputs binary)
     {
         var config = request.Config;
-        using var w = new Utf8JsonWriter(body);
+        using var w = new Utf8JsonWriter(body, MinimalJsonEncoder.WriterOptions);
         w.WriteStartObject();
         if (degraded is not null)
         {

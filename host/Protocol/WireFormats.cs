@@ -43,6 +43,39 @@ internal static class WireFormats
         return false;
     }
 
+    /// <summary>
+    /// The Content-Type's <c>charset</c> parameter when it names anything but UTF-8 (<c>utf-8</c> or
+    /// <c>utf8</c>, any case, quoted or not); null when there is none or it is UTF-8. Every body is
+    /// read as UTF-8 (MessagePack's strings are UTF-8 by its specification), so another charset is
+    /// refused rather than misread.
+    /// </summary>
+    public static string? ForeignCharset(string? contentType)
+    {
+        var rest = contentType.AsSpan();
+        int semi = rest.IndexOf(';');
+        while (semi >= 0)
+        {
+            rest = rest[(semi + 1)..];
+            semi = rest.IndexOf(';');
+            var parameter = (semi >= 0 ? rest[..semi] : rest).Trim();
+            int eq = parameter.IndexOf('=');
+            if (eq < 0 || !parameter[..eq].Trim().Equals("charset", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var value = parameter[(eq + 1)..].Trim();
+            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+            {
+                value = value[1..^1];
+            }
+
+            return value.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || value.Equals("utf8", StringComparison.OrdinalIgnoreCase) ? null : value.ToString();
+        }
+
+        return null;
+    }
+
     /// <summary>The response's encoding: the first of ours that Accept names, else the request's.</summary>
     public static WireFormat FromAccept(StringValues accept, WireFormat requestFormat)
     {

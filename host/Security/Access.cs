@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography.X509Certificates;
+using LowLatency.Engine.Config;
 using LowLatency.Host.Protocol;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -126,7 +127,7 @@ internal static class Access
             return default;
         }
 
-        return CheckAsync(ctx, user => Scopes.MayInfer(user, model), $"'infer:{model}' (or 'infer:*')");
+        return CheckAsync(ctx, user => Scopes.MayInfer(user, model), $"'infer:{ClientText.Truncate(model, ClientText.MaxQuotedChars)}' (or 'infer:*')");
     }
 
     /// <summary>The repository and traffic endpoints: scope <c>admin</c>.</summary>
@@ -140,7 +141,7 @@ internal static class Access
     public static ValueTask<Refusal?> ModelAsync(HttpContext ctx, string model)
     {
         var access = ctx.RequestServices.GetRequiredService<AccessOptions>();
-        return !access.Enabled ? default : CheckAsync(ctx, user => Scopes.MayInfer(user, model) || Scopes.Has(user, Scopes.Admin), $"'infer:{model}' or 'admin'");
+        return !access.Enabled ? default : CheckAsync(ctx, user => Scopes.MayInfer(user, model) || Scopes.Has(user, Scopes.Admin), $"'infer:{ClientText.Truncate(model, ClientText.MaxQuotedChars)}' or 'admin'");
     }
 
     /// <summary>Metrics and health, each as configured: open, authenticated or admin.</summary>

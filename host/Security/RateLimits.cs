@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
+using LowLatency.Engine.Config;
 using LowLatency.Host.Protocol;
 
 namespace LowLatency.Host.Security;
@@ -46,13 +47,13 @@ internal sealed class RateLimits : IDisposable
     {
         if (_clients is not null && !Take(_clients, client, out var retryAfter))
         {
-            return Refused($"rate limit exceeded for client '{client}': {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)", retryAfter);
+            return Refused($"rate limit exceeded for client {ClientText.Quoted(client)}: {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)", retryAfter);
         }
 
         if (_models is not null && !Take(_models, model, out retryAfter))
         {
             var o = _settings.PerModel.GetValueOrDefault(model) ?? _settings.PerModel["*"];
-            return Refused($"rate limit exceeded for model '{model}': {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)", retryAfter);
+            return Refused($"rate limit exceeded for model {ClientText.Quoted(model)}: {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)", retryAfter);
         }
 
         return null;

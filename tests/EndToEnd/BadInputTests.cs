@@ -162,6 +162,34 @@ public sealed class BadInputTests(ServerFixture server)
         await ExpectAsync("/v2/models/ctr-ranker/infer", Ctr.Request.ToJson(), "text/plain", HttpStatusCode.UnsupportedMediaType, "unsupported Content-Type 'text/plain'", Wire.Json);
     }
 
+    [Theory]
+    [InlineData("application/json; charset=latin1", "latin1")]
+    [InlineData("application/json; charset=\"UTF-16\"", "UTF-16")]
+    [InlineData("application/msgpack;charset=iso-8859-1", "iso-8859-1")]
+    public async Task A_charset_other_than_UTF_8_gets_415_naming_it(string contentType, string charset)
+    {
+        bool msgpack = contentType.Contains("msgpack", StringComparison.Ordinal);
+        var content = new ByteArrayContent(msgpack ? Ctr.Request.ToMsgPack() : Ctr.Request.ToJson());
+        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", contentType));
+        using var response = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", content);
+        string type = msgpack ? Wire.MsgPack : Wire.Json;
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal(type, response.Content.Headers.ContentType!.MediaType);
+        Assert.Contains($"charset '{charset}' is not supported: send the body in UTF-8", Wire.ErrorOf(await response.Content.ReadAsByteArrayAsync(), type), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("application/json; charset=\"UTF-8\"")]
+    [InlineData("application/json;CHARSET=utf8")]
+    public async Task A_UTF_8_charset_is_accepted(string contentType)
+    {
+        var content = new ByteArrayContent(Ctr.Request.ToJson());
+        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", contentType));
+        using var response = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     [Fact]
     public async Task Text_encoder_rejects_a_sequence_over_its_limit_and_an_all_padding_mask()
     {

@@ -85,6 +85,21 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
         Assert.DoesNotContain("no-such-model-x7", text, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/v2/models/no-such-model-v8/versions/x/infer", HttpStatusCode.BadRequest)]
+    [InlineData("/v2/models/no-such-model-v9/versions/3/infer", HttpStatusCode.NotFound)]
+    public async Task A_versioned_route_counts_a_name_that_is_not_served_as_unknown(string path, HttpStatusCode status)
+    {
+        using (var r = await server.Client.PostAsync(path, ServerFixture.Body([0x80], Wire.MsgPack)))
+        {
+            Assert.Equal(status, r.StatusCode);
+        }
+
+        string text = await ScrapeAsync();
+        Assert.DoesNotContain("no-such-model-v", text, StringComparison.Ordinal);
+        Assert.True(Count(text, "lowlatency_host_responses", "unknown", $"code=\"{(int)status}\"", version: false) >= 1);
+    }
+
     [Fact]
     public async Task Every_series_the_Grafana_dashboard_queries_is_served()
     {

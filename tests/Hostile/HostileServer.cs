@@ -95,12 +95,33 @@ internal sealed class HostileServer : IAsyncDisposable
     /// Sends <paramref name="request"/> as it is on a new connection and reads until the server
     /// closes it or <paramref name="timeout"/> passes: the raw answer, headers and body.
     /// </summary>
-    public async Task<string> SendRawAsync(byte[] request, TimeSpan timeout)
+    public Task<string> SendRawAsync(byte[] request, TimeSpan timeout) => SendRawAsync(request, timeout, RawEnd.KeepOpen);
+
+    /// <summary>
+    /// As <see cref="SendRawAsync(byte[], TimeSpan)"/>, then ends the sending side as
+    /// <paramref name="end"/> says: a client that stops sending (half-close: a truncated body, a
+    /// lying Content-Length), or one that goes away at once (reset: nothing can be answered).
+    /// </summary>
+    public async Task<string> SendRawAsync(byte[] request, TimeSpan timeout, RawEnd end)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(System.Net.IPAddress.Loopback, Port);
         var stream = tcp.GetStream();
         await stream.WriteAsync(request);
+        if (end == RawEnd.Reset)
+        {
+            // Linger 0: close sends a reset, not a FIN, and drops what was not yet sent.
+            await Task.Delay(50);
+            tcp.Client.LingerState = new LingerOption(true, 0);
+            tcp.Client.Close();
+            return string.Empty;
+        }
+
+        if (end == RawEnd.HalfClose)
+        {
+            tcp.Client.Shutdown(SocketShutdown.Send);
+        }
+
         using var cts = new CancellationTokenSource(timeout);
         var answer = new MemoryStream();
         var buffer = new byte[16 * 1024];

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Repository;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
@@ -242,6 +243,28 @@ public sealed class ModelLifecycleTests
         }
 
         Assert.Equal(404, (await engine.LoadModelAsync("no-such-model", null)).Status);
+    }
+
+    [Fact]
+    public async Task Loading_a_model_the_repository_does_not_hold_is_a_404_that_logs_nothing()
+    {
+        using var repo = new CtrRepository(versions: 1);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<EngineEvent>();
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root, ModelControlMode = ModelControlMode.Explicit, StartupModels = [repo.Name] });
+        engine.Scan();
+        engine.Load(events.Enqueue);
+
+        // Names a client makes up: each answered, none a warning in the log (any caller of the load
+        // route could flood it) nor a status the server keeps.
+        for (int i = 0; i < 3; i++)
+        {
+            var outcome = await engine.LoadModelAsync($"made-up-{i}", null);
+            Assert.Equal(404, outcome.Status);
+            Assert.Equal($"no model 'made-up-{i}' in the repository", outcome.Error);
+        }
+
+        Assert.DoesNotContain(events, e => e.Kind == EngineEventKind.LoadFailed);
+        Assert.DoesNotContain(engine.Index(readyOnly: false), e => e.Name.StartsWith("made-up-", StringComparison.Ordinal));
     }
 
     private static string Config(CtrRepository repo, string versionPolicy)

@@ -264,6 +264,71 @@ public sealed class JsonRequestDecoderTests
         Refused(Types, Encoding.UTF8.GetBytes($$"""{"inputs": {{inputs}}}"""), message);
     }
 
+    [Fact]
+    public void An_id_of_up_to_256_bytes_is_kept_and_a_longer_one_is_refused_naming_the_cap()
+    {
+        string at = new('<', 256);
+        Assert.Equal(at, Decode(CtrRanker, $$"""{"id": "{{at}}", "inputs": {{CtrInputs(1)}}}""").Id);
+        // Counted as UTF-8 once unescaped: 128 'é' are 256 bytes, however they are sent.
+        string escaped = string.Concat(Enumerable.Repeat("\\u00e9", 128));
+        Assert.Equal(new string('é', 128), Decode(CtrRanker, $$"""{"id": "{{escaped}}", "inputs": {{CtrInputs(1)}}}""").Id);
+
+        const string Refusal = "'id' is longer than 256 bytes, the most this server accepts";
+        Refused(CtrRanker, Encoding.UTF8.GetBytes($$"""{"id": "{{at}}<", "inputs": []}"""), Refusal);
+        Refused(CtrRanker, Encoding.UTF8.GetBytes($$"""{"id": "{{escaped}}\u00e9", "inputs": []}"""), Refusal);
+        Refused(CtrRanker, Encoding.UTF8.GetBytes($$"""{"id": "{{new string('<', 1 << 20)}}", "inputs": []}"""), Refusal);
+    }
+
+    [Theory]
+    [InlineData("""{"{{T}}": 1, "inputs": []}""", "unknown field '")]
+    [InlineData("""{"inputs": [{"name": "dense", "{{T}}": 1}]}""", "unknown field '")]
+    [InlineData("""{"inputs": [], "outputs": [{"name": "probability", "{{T}}": 1}]}""", "unknown field '")]
+    [InlineData("""{"inputs": [{"name": "{{T}}"}]}""", "unknown input '")]
+    [InlineData("""{"inputs": [], "outputs": [{"name": "{{T}}"}]}""", "unknown output '")]
+    [InlineData("""{"inputs": [{"name": "dense", "datatype": "{{T}}", "shape": [1, 13], "data": []}]}""", "input 'dense': unknown or unsupported datatype '")]
+    [InlineData("""{"inputs": [], "parameters": {"qos": "{{T}}"}}""", "parameters.qos '")]
+    public void An_error_quotes_at_most_128_characters_of_what_the_client_sent_marked_as_cut(string template, string start)
+    {
+        // 100,000 '<' where a name or value goes: the error is about as long as with a short one.
+        var request = InferenceRequest.ForConfig(CtrRanker);
+        byte[] body = Encoding.UTF8.GetBytes(template.Replace("{{T}}", new string('<', 100_000), StringComparison.Ordinal));
+        var e = Assert.Throws<InferenceException>(() => JsonRequestDecoder.Decode(new ReadOnlySequence<byte>(body), request));
+
+        Assert.StartsWith(start + new string('<', 128) + "…' (cut from 100000 bytes)", e.Message, StringComparison.Ordinal);
+        Assert.InRange(e.Message.Length, 1, 400);
+    }
+
+    [Theory]
+    [InlineData("f", "FP32", "[[1e39, 0], [0, 0]]", 4, "input 'f': element 0 is out of range for FP32")]
+    [InlineData("f", "FP32", "[[0, 0], [0, -1e400]]", 4, "input 'f': element 3 is out of range for FP32")]
+    [InlineData("d", "FP64", "[0, 1e400]", 2, "input 'd': element 1 is out of range for FP64")]
+    [InlineData("h", "FP16", "[0, 65520, 0]", 3, "input 'h': element 1 is out of range for FP16")]
+    [InlineData("bf", "BF16", "[3.4e38, 0, 0]", 3, "input 'bf': element 0 is out of range for BF16")]
+    public void A_finite_literal_outside_a_float_datatypes_range_is_refused_not_made_infinite(string name, string datatype, string data, int count, string message)
+    {
+        _ = count;
+        string shape = name switch { "f" => "[2, 2]", "d" => "[2]", _ => "[3]" };
+        var inputs = $$"""[{"name": "{{name}}", "datatype": "{{datatype}}", "shape": {{shape}}, "data": {{data}}}]""";
+        Refused(Types, Encoding.UTF8.GetBytes($$"""{"inputs": {{inputs}}}"""), message);
+    }
+
+    [Fact]
+    public void The_largest_finite_values_and_underflow_to_zero_are_kept()
+    {
+        var inputs = """
+            [{"name": "f", "datatype": "FP32", "shape": [2, 2], "data": [[3.4028235e38, -3.4028235e38], [1e-50, 0]]},
+             {"name": "d", "datatype": "FP64", "shape": [2], "data": [1.7976931348623157e308, 1e-400]},
+             {"name": "h", "datatype": "FP16", "shape": [3], "data": [65504, 65519, -65504]},
+             {"name": "bf", "datatype": "BF16", "shape": [3], "data": [3.38e38, -3.38e38, 0]}]
+            """;
+        var request = InferenceRequest.ForConfig(Types);
+        JsonRequestDecoder.Decode(Body($$"""{"inputs": {{inputs}}}"""), request);
+
+        Assert.Equal(Bytes(float.MaxValue, float.MinValue, 0f, 0f), Input(request, "f"));
+        Assert.Equal(Bytes(double.MaxValue, 0.0), Input(request, "d"));
+        Assert.Equal(Bytes(Half.MaxValue, Half.MaxValue, Half.MinValue), Input(request, "h"));
+    }
+
     [Theory]
     [InlineData("""{"inputs": [""")]
     [InlineData("""{"inputs": [] """)]

@@ -102,7 +102,7 @@ public sealed class ResponseWriterTests
         ResponseWriter.WriteInference(body, WireFormat.Json, request, degraded: "no healthy version of model 'answers': fixed fallback answer");
 
         Assert.Equal(
-            """{"parameters":{"degraded":true,"degraded_reason":"no healthy version of model \u0027answers\u0027: fixed fallback answer"},""" +
+            """{"parameters":{"degraded":true,"degraded_reason":"no healthy version of model 'answers': fixed fallback answer"},""" +
             "\"model_name\":\"answers\",\"model_version\":\"\",\"outputs\":[" +
             """{"name":"i8","datatype":"INT8","shape":[2],"data":[-128,127]},""" +
             """{"name":"d","datatype":"FP64","shape":[3],"data":[0.1,NaN,-Infinity]}]}""",
@@ -207,8 +207,52 @@ public sealed class ResponseWriterTests
         ResponseWriter.WriteError(json, WireFormat.Json, "model 'x' said \"no\"");
         ResponseWriter.WriteError(msgpack, WireFormat.MsgPack, "boom");
 
-        Assert.Equal("""{"error":"model \u0027x\u0027 said \u0022no\u0022"}""", Encoding.UTF8.GetString(json.WrittenSpan));
+        Assert.Equal("""{"error":"model 'x' said \"no\""}""", Encoding.UTF8.GetString(json.WrittenSpan));
         Assert.Equal([0x81, 0xA5, .. "error"u8, 0xA4, .. "boom"u8], msgpack.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void Json_escapes_only_what_JSON_requires_so_an_echoed_id_comes_back_at_its_own_size()
+    {
+        // HTML-sensitive and non-ASCII characters as they are; the quotation mark, the backslash and
+        // control characters escaped, as JSON requires.
+        var request = Answered(["i8"], id: "<>&'+`é中😀\"\\\n\u0001");
+        var body = new ArrayBufferWriter<byte>();
+
+        ResponseWriter.WriteInference(body, WireFormat.Json, request);
+
+        Assert.StartsWith("""{"model_name":"answers","model_version":"","id":"<>&'+`é中😀\"\\\n\u0001","outputs":""", Encoding.UTF8.GetString(body.WrittenSpan), StringComparison.Ordinal);
+
+        // An id of 256 '<' (the most the decoders accept) adds its 256 bytes to the answer, not six times as many.
+        var plain = new ArrayBufferWriter<byte>();
+        ResponseWriter.WriteInference(plain, WireFormat.Json, Answered(["i8"], id: "x"));
+        var hostile = new ArrayBufferWriter<byte>();
+        ResponseWriter.WriteInference(hostile, WireFormat.Json, Answered(["i8"], id: new string('<', 256)));
+        Assert.Equal(plain.WrittenCount + 255, hostile.WrittenCount);
+    }
+
+    [Fact]
+    public void An_error_comes_back_at_its_own_size_in_JSON()
+    {
+        var json = new ArrayBufferWriter<byte>();
+        ResponseWriter.WriteError(json, WireFormat.Json, "unknown input '<é>'");
+        Assert.Equal("""{"error":"unknown input '<é>'"}""", Encoding.UTF8.GetString(json.WrittenSpan));
+    }
+
+    [Fact]
+    public void A_runaway_error_message_is_cut_in_either_encoding()
+    {
+        // Whatever builds a message, the answer stays bounded: at most 8,192 characters, marked as cut.
+        foreach (var format in new[] { WireFormat.Json, WireFormat.MsgPack })
+        {
+            var body = new ArrayBufferWriter<byte>();
+            ResponseWriter.WriteError(body, format, new string('<', 1 << 20));
+            Assert.InRange(body.WrittenCount, 8_192, 8_192 + 100);
+            string text = format == WireFormat.Json
+                ? System.Text.Json.JsonDocument.Parse(body.WrittenMemory).RootElement.GetProperty("error").GetString()!
+                : (string)Read(body)["error"];
+            Assert.EndsWith("… (cut from 1048576 characters)", text, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
