@@ -70,8 +70,11 @@ internal static class LowLatencyServer
         engine.Scan();
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(serverOptions);
+        builder.Services.AddSingleton<Unanswered>();
         builder.Services.AddHostedService<EngineLoader>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(serverOptions.DrainTimeoutSeconds));
+        // The host's timer starts at SIGTERM, before the drain delay (which runs in ApplicationStopping):
+        // the timeout covers both, so that requests get DrainTimeoutSeconds after the delay.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.DrainDeadline);
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -7,8 +7,8 @@ internal sealed class ServerOptions
     public long MaxRequestBodyBytes { get; set; } = 64L << 20;
 
     /// <summary>
-    /// On SIGTERM, how long accepted requests may take to be answered before the process stops
-    /// anyway (the host's shutdown timeout).
+    /// On SIGTERM, after the drain delay, how long accepted requests (inference, loads and unloads)
+    /// may take to be answered before the process stops anyway.
     /// </summary>
     public double DrainTimeoutSeconds { get; set; } = 30;
 
@@ -20,6 +20,21 @@ internal sealed class ServerOptions
     /// refused with a 503 it can retry elsewhere.
     /// </summary>
     public double DrainDelaySeconds { get; set; }
+
+    /// <summary>
+    /// From SIGTERM to the moment the process stops waiting: the drain delay, then the drain timeout.
+    /// It bounds the whole shutdown (the host's shutdown timeout); what is left then is cut.
+    /// </summary>
+    /// Past a timer's range (49 days) it is infinite: the process waits as long as requests take.
+    public TimeSpan DrainDeadline => DrainDelaySeconds + DrainTimeoutSeconds is var s && s < MaxTimerSeconds ? TimeSpan.FromSeconds(s) : Timeout.InfiniteTimeSpan;
+
+    private const double MaxTimerSeconds = (uint.MaxValue - 1) / 1000.0;
+
+    /// <summary>
+    /// How long before the deadline an answer that would otherwise be cut (a load still running) is
+    /// given instead: long enough for Kestrel to write a small answer, a small part of the drain.
+    /// </summary>
+    public TimeSpan AnswerMargin => TimeSpan.FromSeconds(Math.Min(1, DrainTimeoutSeconds / 4));
 
     /// <summary>Serve unauthenticated clients on addresses other than loopback (refused at start otherwise).</summary>
     public bool AllowInsecure { get; set; }

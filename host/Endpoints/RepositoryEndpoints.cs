@@ -32,8 +32,8 @@ internal static class RepositoryEndpoints
             return await next(context);
         });
         group.MapPost("/index", IndexAsync);
-        group.MapPost("/models/{name}/load", LoadAsync);
-        group.MapPost("/models/{name}/unload", UnloadAsync);
+        group.MapPost("/models/{name}/load", (HttpContext ctx, InferenceEngine engine, Unanswered unanswered, string name) => LoadAsync(ctx, engine, unanswered, name));
+        group.MapPost("/models/{name}/unload", (HttpContext ctx, InferenceEngine engine, Unanswered unanswered, string name) => UnloadAsync(ctx, engine, unanswered, name));
         group.MapGet("/models/{name}/traffic", GetTraffic);
         group.MapPut("/models/{name}/traffic", PutTrafficAsync);
     }
@@ -82,6 +82,33 @@ internal static class RepositoryEndpoints
 
         w.WriteEndArray();
         await w.FlushAsync();
+    }
+
+    private static async Task LoadAsync(HttpContext ctx, InferenceEngine engine, Unanswered unanswered, string name)
+    {
+        // Counted while in progress: a load can take seconds, and shutdown's count must include it.
+        unanswered.Begin();
+        try
+        {
+            await LoadAsync(ctx, engine, name);
+        }
+        finally
+        {
+            unanswered.End(ctx, engine.IsStopping);
+        }
+    }
+
+    private static async Task UnloadAsync(HttpContext ctx, InferenceEngine engine, Unanswered unanswered, string name)
+    {
+        unanswered.Begin();
+        try
+        {
+            await UnloadAsync(ctx, engine, name);
+        }
+        finally
+        {
+            unanswered.End(ctx, engine.IsStopping);
+        }
     }
 
     private static async Task LoadAsync(HttpContext ctx, InferenceEngine engine, string name)
