@@ -78,6 +78,8 @@ internal static class LowLatencyServer
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // First, so that every answer during the drain delay closes its connection, refusals included.
+        DrainingResponses.Use(app);
         Access.GuardOperations(app);
         HealthEndpoints.Map(app);
         MetricsEndpoint.Map(app);
