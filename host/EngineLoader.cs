@@ -10,7 +10,7 @@ namespace LowLatency.Host;
 /// drain deadline (<see cref="ServerOptions.DrainDeadline"/> after SIGTERM) bounds all of it: loads
 /// queued are answered 503 at once, and a load still running is answered 503 just before the deadline.
 /// </summary>
-internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, Endpoints.Unanswered unanswered, ILogger<EngineLoader> logger) : IHostedService
+internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, Endpoints.Unanswered unanswered, Memory.BodyBudget bodies, ILogger<EngineLoader> logger) : IHostedService
 {
     private Thread? _thread;
     private Timer? _abandonLoads;
@@ -57,12 +57,15 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         engine.Dispose();
         // The last answers are published on the thread pool: give them a moment before counting.
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while ((engine.InFlight > 0 || unanswered.InProgress > 0) && waited.ElapsedMilliseconds < 1000)
+        while ((engine.InFlight > 0 || bodies.InProgress > 0) && waited.ElapsedMilliseconds < 1000)
         {
             Thread.Sleep(1);
         }
 
-        LogStopped(logger, (int)Math.Min(int.MaxValue, engine.InFlight + unanswered.InProgress + unanswered.Cut));
+        // Inference and repository requests in progress are counted from admission (the body budget),
+        // so those still reading their body count too; the engine's own count covers what it was
+        // handed otherwise.
+        LogStopped(logger, (int)Math.Min(int.MaxValue, Math.Max(engine.InFlight, bodies.InProgress) + unanswered.Cut));
         return Task.CompletedTask;
     }
 

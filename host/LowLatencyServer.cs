@@ -1,6 +1,7 @@
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
+using LowLatency.Host.Memory;
 using LowLatency.Host.Security;
 
 namespace LowLatency.Host;
@@ -71,6 +72,7 @@ internal static class LowLatencyServer
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(serverOptions);
         builder.Services.AddSingleton<Unanswered>();
+        builder.Services.AddSingleton(new BodyBudget(serverOptions.BodyBudgetBytes));
         builder.Services.AddHostedService<EngineLoader>();
         // The host's timer starts at SIGTERM, before the drain delay (which runs in ApplicationStopping):
         // the timeout covers both, so that requests get DrainTimeoutSeconds after the delay.

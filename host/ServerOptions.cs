@@ -7,6 +7,19 @@ internal sealed class ServerOptions
     public long MaxRequestBodyBytes { get; set; } = 64L << 20;
 
     /// <summary>
+    /// The most bytes of request bodies held at once, over all requests (<see cref="Memory.BodyBudget"/>);
+    /// a body past it gets 503 with Retry-After. Unset: <see cref="BodyBudgetBytes"/>.
+    /// </summary>
+    public long? MaxBufferedRequestBodyBytes { get; set; }
+
+    /// <summary>
+    /// The body budget in force: the setting, or an eighth of the memory the GC sees as available to
+    /// the process (the machine's, or its container's limit), and at least one maximum-size body.
+    /// </summary>
+    public long BodyBudgetBytes => MaxBufferedRequestBodyBytes
+        ?? Math.Min(Memory.BodyBudget.MaxLimit, Math.Max(MaxRequestBodyBytes, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8));
+
+    /// <summary>
     /// On SIGTERM, after the drain delay, how long accepted requests (inference, loads and unloads)
     /// may take to be answered before the process stops anyway.
     /// </summary>
@@ -45,6 +58,12 @@ internal sealed class ServerOptions
         if (MaxRequestBodyBytes < 1)
         {
             yield return $"LowLatency:MaxRequestBodyBytes must be 1 or more, not {MaxRequestBodyBytes}";
+        }
+
+        if (MaxBufferedRequestBodyBytes is { } budget && (budget < MaxRequestBodyBytes || budget > Memory.BodyBudget.MaxLimit))
+        {
+            // Below one maximum-size body, a body the server accepts could never be admitted.
+            yield return $"LowLatency:MaxBufferedRequestBodyBytes must be at least LowLatency:MaxRequestBodyBytes ({MaxRequestBodyBytes}) and at most {Memory.BodyBudget.MaxLimit}, not {budget}";
         }
 
         // Negative: the host's shutdown timer throws when SIGTERM comes, after serving all along.

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Serving;
+using LowLatency.Host.Memory;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
 
@@ -31,9 +32,34 @@ internal static class RepositoryEndpoints
 
             return await next(context);
         });
+        // After access: each request holds its body's place in the body budget while it runs (a load
+        // for seconds), which also counts it for shutdown's report.
+        var bodies = app.Services.GetRequiredService<BodyBudget>();
+        var unanswered = app.Services.GetRequiredService<Unanswered>();
+        var engine = app.Services.GetRequiredService<InferenceEngine>();
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            var ctx = context.HttpContext;
+            long bytes = Math.Min(ctx.Request.ContentLength ?? InferenceEndpoint.UnknownLength(ctx, MaxBody), MaxBody);
+            if (!bodies.TryReserve(bytes, out long reservation))
+            {
+                await ErrorResponse.WriteAsync(ctx, WireFormat.Json, InferenceEndpoint.BudgetFull(bytes, bodies.Limit));
+                return Results.Empty;
+            }
+
+            try
+            {
+                return await next(context);
+            }
+            finally
+            {
+                bodies.Release(reservation);
+                unanswered.CountIfCut(ctx, engine.IsStopping);
+            }
+        });
         group.MapPost("/index", IndexAsync);
-        group.MapPost("/models/{name}/load", (HttpContext ctx, InferenceEngine engine, Unanswered unanswered, string name) => LoadAsync(ctx, engine, unanswered, name));
-        group.MapPost("/models/{name}/unload", (HttpContext ctx, InferenceEngine engine, Unanswered unanswered, string name) => UnloadAsync(ctx, engine, unanswered, name));
+        group.MapPost("/models/{name}/load", LoadAsync);
+        group.MapPost("/models/{name}/unload", UnloadAsync);
         group.MapGet("/models/{name}/traffic", GetTraffic);
         group.MapPut("/models/{name}/traffic", PutTrafficAsync);
     }
@@ -82,33 +108,6 @@ internal static class RepositoryEndpoints
 
         w.WriteEndArray();
         await w.FlushAsync();
-    }
-
-    private static async Task LoadAsync(HttpContext ctx, InferenceEngine engine, Unanswered unanswered, string name)
-    {
-        // Counted while in progress: a load can take seconds, and shutdown's count must include it.
-        unanswered.Begin();
-        try
-        {
-            await LoadAsync(ctx, engine, name);
-        }
-        finally
-        {
-            unanswered.End(ctx, engine.IsStopping);
-        }
-    }
-
-    private static async Task UnloadAsync(HttpContext ctx, InferenceEngine engine, Unanswered unanswered, string name)
-    {
-        unanswered.Begin();
-        try
-        {
-            await UnloadAsync(ctx, engine, name);
-        }
-        finally
-        {
-            unanswered.End(ctx, engine.IsStopping);
-        }
     }
 
     private static async Task LoadAsync(HttpContext ctx, InferenceEngine engine, string name)
