@@ -3,6 +3,7 @@ using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
 using LowLatency.Host.Memory;
 using LowLatency.Host.Security;
+using Microsoft.AspNetCore.Connections;
 
 namespace LowLatency.Host;
 
@@ -73,6 +74,12 @@ internal static class LowLatencyServer
         builder.Services.AddSingleton(serverOptions);
         builder.Services.AddSingleton<Unanswered>();
         builder.Services.AddSingleton(new BodyBudget(serverOptions.BodyBudgetBytes));
+        // Kestrel's buffers from a pool that pins at most 8 MiB and lets the trim drop what a burst
+        // needed past that (registered after WebApplication's own factory: Kestrel resolves the last),
+        // and a burst's memory given back once it is over.
+        var pools = new BoundedBlockPoolFactory();
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(pools);
+        builder.Services.AddHostedService(s => new MemoryTrim(s.GetRequiredService<BodyBudget>(), pools, serverOptions.TrimAfterBurstBytes, s.GetRequiredService<ILogger<MemoryTrim>>()));
         builder.Services.AddHostedService<EngineLoader>();
         // The host's timer starts at SIGTERM, before the drain delay (which runs in ApplicationStopping):
         // the timeout covers both, so that requests get DrainTimeoutSeconds after the delay.

@@ -20,6 +20,13 @@ internal sealed class ServerOptions
         ?? Math.Min(Memory.BodyBudget.MaxLimit, Math.Max(MaxRequestBodyBytes, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8));
 
     /// <summary>
+    /// After a burst of at least this many bytes (allocated within half a second, or held in request
+    /// bodies at once), once it is over, one collection gives its memory back to the system
+    /// (<see cref="Memory.MemoryTrim"/>). 0: never (and Kestrel's spare blocks stay for reuse).
+    /// </summary>
+    public long TrimAfterBurstBytes { get; set; } = 64L << 20;
+
+    /// <summary>
     /// On SIGTERM, after the drain delay, how long accepted requests (inference, loads and unloads)
     /// may take to be answered before the process stops anyway.
     /// </summary>
@@ -64,6 +71,11 @@ internal sealed class ServerOptions
         {
             // Below one maximum-size body, a body the server accepts could never be admitted.
             yield return $"LowLatency:MaxBufferedRequestBodyBytes must be at least LowLatency:MaxRequestBodyBytes ({MaxRequestBodyBytes}) and at most {Memory.BodyBudget.MaxLimit}, not {budget}";
+        }
+
+        if (TrimAfterBurstBytes < 0)
+        {
+            yield return $"LowLatency:TrimAfterBurstBytes must be 0 (off) or more, not {TrimAfterBurstBytes}";
         }
 
         // Negative: the host's shutdown timer throws when SIGTERM comes, after serving all along.

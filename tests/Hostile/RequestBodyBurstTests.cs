@@ -50,6 +50,52 @@ public sealed class RequestBodyBurstTests
         await GoldenAsync(server);
     }
 
+    [Fact]
+    public async Task Resident_memory_falls_back_within_seconds_after_a_burst_while_requests_go_on()
+    {
+        // A budget large enough that the burst takes memory (24 bodies, 512 MiB of them at once).
+        await using var server = await HostileServer.StartAsync([$"--LowLatency:MaxBufferedRequestBodyBytes={2 * Budget}", "--Logging:LogLevel:LowLatency.Host.Memory=Information"]);
+        for (int i = 0; i < 200; i++)
+        {
+            await GoldenAsync(server);
+        }
+
+        long before = server.ResidentBytes();
+        long peak = before;
+        using var normal = new CancellationTokenSource();
+        // Ordinary requests all along: they allocate next to nothing, so on their own they would
+        // never make the runtime collect the burst's garbage.
+        int served = 0;
+        var traffic = Task.Run(async () =>
+        {
+            while (!normal.IsCancellationRequested)
+            {
+                await GoldenAsync(server);
+                Interlocked.Increment(ref served);
+                peak = Math.Max(peak, server.ResidentBytes());
+                await Task.Delay(2);
+            }
+        });
+
+        var statuses = await BurstAsync(server);
+        long after = server.ResidentBytes();
+        // The bound: what the server keeps for itself after a burst (Kestrel's idle buffers, 8 MiB;
+        // the GC's allocation budgets for the requests going on), with room for a shared machine.
+        // Within 10 s: the burst is over at once, and one collection gives its memory back.
+        long settled = await server.ResidentBytesFallingToAsync(before + FallBackBound, TimeSpan.FromSeconds(10));
+        await normal.CancelAsync();
+        await traffic;
+
+        Assert.All(statuses, s => Assert.True(s is 400 or 503, $"statuses: {string.Join(", ", statuses)}"));
+        Assert.True(peak - before > 256 * MiB, $"the burst took only {(peak - before) / MiB} MiB: the test shows nothing");
+        Assert.True(settled <= before + FallBackBound, $"resident memory {before / MiB} MiB before the burst, {peak / MiB} at its peak, {after / MiB} at its end, still {settled / MiB} 10 s later ({served} requests served meanwhile)\n{server.Log}");
+        Assert.True(await server.IsReadyAsync());
+        await GoldenAsync(server);
+    }
+
+    /// <summary>How far above its level before a burst the server's resident memory may stay once the burst is over (docs/operations.md#memory-after-a-burst).</summary>
+    private const long FallBackBound = 96 * MiB;
+
     /// <summary>The statuses of <see cref="Bodies"/> maximum-size bodies sent at once, each on its own connection; 0: no answer.</summary>
     private static async Task<int[]> BurstAsync(HostileServer server)
     {
