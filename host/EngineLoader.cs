@@ -6,11 +6,15 @@ namespace LowLatency.Host;
 /// Loads the models on a thread of its own once the host starts, so liveness answers at once and
 /// readiness turns true only when every model is loaded and warm. A model that fails to load stops
 /// the server with exit code 1 (as Triton does with strict start-up). On shutdown, after Kestrel has
-/// drained its requests, the engine answers whatever is still queued and releases the models.
+/// drained its requests, the engine answers whatever is still queued and releases the models. The
+/// drain deadline (<see cref="ServerOptions.DrainDeadline"/> after SIGTERM) bounds all of it: loads
+/// queued are answered 503 at once, and a load still running is answered 503 just before the deadline.
 /// </summary>
-internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, ILogger<EngineLoader> logger) : IHostedService
+internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, Endpoints.Unanswered unanswered, Memory.BodyBudget bodies, ILogger<EngineLoader> logger) : IHostedService
 {
     private Thread? _thread;
+    private Timer? _abandonLoads;
+    private long _stoppingAt;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -19,8 +23,16 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         // LowLatency:DrainTimeoutSeconds).
         lifetime.ApplicationStopping.Register(() =>
         {
+            _stoppingAt = System.Diagnostics.Stopwatch.GetTimestamp();
             engine.BeginStopping();
             LogStopping(logger);
+            // A load outlasting the drain would be cut by Kestrel at the deadline: its client hears 503
+            // a little before, while its connection is still served.
+            if (options.DrainDeadline != Timeout.InfiniteTimeSpan)
+            {
+                _abandonLoads = new Timer(_ => engine.AbandonLoads(), null, options.DrainDeadline - options.AnswerMargin, Timeout.InfiniteTimeSpan);
+            }
+
             // Kestrel keeps accepting until this callback returns: the drain delay keeps the 503s
             // flowing while the load balancer notices readiness is gone.
             if (options.DrainDelaySeconds > 0)
@@ -35,17 +47,38 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        // Kestrel has answered or cut every request: a load still running (at start-up, or a poll's)
+        // has no client left to wait for, and the deadline is for the whole process.
+        _abandonLoads?.Dispose();
+        // Waited for up to the deadline: an abandoned load stops between warm-up batches, and exiting
+        // while it runs inside libtorch could crash the process in libtorch's static destructors.
+        engine.StopLoads(Remaining());
         _thread?.Join();
         engine.Dispose();
         // The last answers are published on the thread pool: give them a moment before counting.
         var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (engine.InFlight > 0 && waited.ElapsedMilliseconds < 1000)
+        while ((engine.InFlight > 0 || bodies.InProgress > 0) && waited.ElapsedMilliseconds < 1000)
         {
             Thread.Sleep(1);
         }
 
-        LogStopped(logger, engine.InFlight);
+        // Inference and repository requests in progress are counted from admission (the body budget),
+        // so those still reading their body count too; the engine's own count covers what it was
+        // handed otherwise.
+        LogStopped(logger, (int)Math.Min(int.MaxValue, Math.Max(engine.InFlight, bodies.InProgress) + unanswered.Cut));
         return Task.CompletedTask;
+    }
+
+    /// <summary>What is left of the drain deadline (at least nothing).</summary>
+    private TimeSpan Remaining()
+    {
+        if (options.DrainDeadline == Timeout.InfiniteTimeSpan)
+        {
+            return Timeout.InfiniteTimeSpan;
+        }
+
+        var left = options.DrainDeadline - System.Diagnostics.Stopwatch.GetElapsedTime(_stoppingAt);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private void Load()
@@ -54,6 +87,10 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         {
             engine.Load(e => Diagnostics.EngineEventLog.Write(logger, e));
             LogReady(logger, engine.Models.Count);
+        }
+        catch (OperationCanceledException) when (engine.IsStopping)
+        {
+            LogLoadAbandoned(logger);
         }
         catch (Exception e)
         {
@@ -73,6 +110,9 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
 
     [LoggerMessage(EventId = 1003, EventName = "Stopped", Level = LogLevel.Information, Message = "stopped: {Unanswered} accepted requests unanswered")]
     private static partial void LogStopped(ILogger logger, int unanswered);
+
+    [LoggerMessage(EventId = 1004, EventName = "StartupLoadAbandoned", Level = LogLevel.Information, Message = "shut down while loading models at start-up: the loading was abandoned")]
+    private static partial void LogLoadAbandoned(ILogger logger);
 
     [LoggerMessage(EventId = 1000, EventName = "Ready", Level = LogLevel.Information, Message = "ready: {Count} models loaded")]
     private static partial void LogReady(ILogger logger, int count);

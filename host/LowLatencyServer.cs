@@ -1,7 +1,9 @@
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
+using LowLatency.Host.Memory;
 using LowLatency.Host.Security;
+using Microsoft.AspNetCore.Connections;
 
 namespace LowLatency.Host;
 
@@ -70,11 +72,23 @@ internal static class LowLatencyServer
         engine.Scan();
         builder.Services.AddSingleton(engine);
         builder.Services.AddSingleton(serverOptions);
+        builder.Services.AddSingleton<Unanswered>();
+        builder.Services.AddSingleton(new BodyBudget(serverOptions.BodyBudgetBytes));
+        // Kestrel's buffers from a pool that pins at most 8 MiB and lets the trim drop what a burst
+        // needed past that (registered after WebApplication's own factory: Kestrel resolves the last),
+        // and a burst's memory given back once it is over.
+        var pools = new BoundedBlockPoolFactory();
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(pools);
+        builder.Services.AddHostedService(s => new MemoryTrim(s.GetRequiredService<BodyBudget>(), pools, serverOptions.TrimAfterBurstBytes, s.GetRequiredService<ILogger<MemoryTrim>>()));
         builder.Services.AddHostedService<EngineLoader>();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(serverOptions.DrainTimeoutSeconds));
+        // The host's timer starts at SIGTERM, before the drain delay (which runs in ApplicationStopping):
+        // the timeout covers both, so that requests get DrainTimeoutSeconds after the delay.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.DrainDeadline);
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        // First, so that every answer during the drain delay closes its connection, refusals included.
+        DrainingResponses.Use(app);
         Access.GuardOperations(app);
         HealthEndpoints.Map(app);
         MetricsEndpoint.Map(app);

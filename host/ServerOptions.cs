@@ -7,8 +7,28 @@ internal sealed class ServerOptions
     public long MaxRequestBodyBytes { get; set; } = 64L << 20;
 
     /// <summary>
-    /// On SIGTERM, how long accepted requests may take to be answered before the process stops
-    /// anyway (the host's shutdown timeout).
+    /// The most bytes of request bodies held at once, over all requests (<see cref="Memory.BodyBudget"/>);
+    /// a body past it gets 503 with Retry-After. Unset: <see cref="BodyBudgetBytes"/>.
+    /// </summary>
+    public long? MaxBufferedRequestBodyBytes { get; set; }
+
+    /// <summary>
+    /// The body budget in force: the setting, or an eighth of the memory the GC sees as available to
+    /// the process (the machine's, or its container's limit), and at least one maximum-size body.
+    /// </summary>
+    public long BodyBudgetBytes => MaxBufferedRequestBodyBytes
+        ?? Math.Min(Memory.BodyBudget.MaxLimit, Math.Max(MaxRequestBodyBytes, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8));
+
+    /// <summary>
+    /// After a burst of at least this many bytes (allocated within half a second, or held in request
+    /// bodies at once), once it is over, one collection gives its memory back to the system
+    /// (<see cref="Memory.MemoryTrim"/>). 0: never (and Kestrel's spare blocks stay for reuse).
+    /// </summary>
+    public long TrimAfterBurstBytes { get; set; } = 64L << 20;
+
+    /// <summary>
+    /// On SIGTERM, after the drain delay, how long accepted requests (inference, loads and unloads)
+    /// may take to be answered before the process stops anyway.
     /// </summary>
     public double DrainTimeoutSeconds { get; set; } = 30;
 
@@ -21,6 +41,21 @@ internal sealed class ServerOptions
     /// </summary>
     public double DrainDelaySeconds { get; set; }
 
+    /// <summary>
+    /// From SIGTERM to the moment the process stops waiting: the drain delay, then the drain timeout.
+    /// It bounds the whole shutdown (the host's shutdown timeout); what is left then is cut.
+    /// </summary>
+    /// Past a timer's range (49 days) it is infinite: the process waits as long as requests take.
+    public TimeSpan DrainDeadline => DrainDelaySeconds + DrainTimeoutSeconds is var s && s < MaxTimerSeconds ? TimeSpan.FromSeconds(s) : Timeout.InfiniteTimeSpan;
+
+    private const double MaxTimerSeconds = (uint.MaxValue - 1) / 1000.0;
+
+    /// <summary>
+    /// How long before the deadline an answer that would otherwise be cut (a load still running) is
+    /// given instead: long enough for Kestrel to write a small answer, a small part of the drain.
+    /// </summary>
+    public TimeSpan AnswerMargin => TimeSpan.FromSeconds(Math.Min(1, DrainTimeoutSeconds / 4));
+
     /// <summary>Serve unauthenticated clients on addresses other than loopback (refused at start otherwise).</summary>
     public bool AllowInsecure { get; set; }
 
@@ -30,6 +65,17 @@ internal sealed class ServerOptions
         if (MaxRequestBodyBytes < 1)
         {
             yield return $"LowLatency:MaxRequestBodyBytes must be 1 or more, not {MaxRequestBodyBytes}";
+        }
+
+        if (MaxBufferedRequestBodyBytes is { } budget && (budget < MaxRequestBodyBytes || budget > Memory.BodyBudget.MaxLimit))
+        {
+            // Below one maximum-size body, a body the server accepts could never be admitted.
+            yield return $"LowLatency:MaxBufferedRequestBodyBytes must be at least LowLatency:MaxRequestBodyBytes ({MaxRequestBodyBytes}) and at most {Memory.BodyBudget.MaxLimit}, not {budget}";
+        }
+
+        if (TrimAfterBurstBytes < 0)
+        {
+            yield return $"LowLatency:TrimAfterBurstBytes must be 0 (off) or more, not {TrimAfterBurstBytes}";
         }
 
         // Negative: the host's shutdown timer throws when SIGTERM comes, after serving all along.

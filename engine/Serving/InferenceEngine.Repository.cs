@@ -36,7 +36,7 @@ public sealed partial class InferenceEngine
             }
 
             return LoadOnLoader(name, def, reuseUnchanged: false);
-        });
+        }, started => ShuttingDown(name, "load", started));
     }
 
     /// <summary>Unloads a model: new requests get 404 at once, those already routed finish.</summary>
@@ -47,7 +47,7 @@ public sealed partial class InferenceEngine
             return Task.FromResult(refused);
         }
 
-        return _loader!.Run(() => UnloadOnLoader(name, "unloaded"));
+        return _loader!.Run(() => UnloadOnLoader(name, "unloaded"), started => ShuttingDown(name, "unload", started));
     }
 
     /// <summary>Sets the traffic split of a served model (the same document as config.json's <c>traffic</c>).</summary>
@@ -119,6 +119,12 @@ public sealed partial class InferenceEngine
         return entries;
     }
 
+    /// <summary>The answer to a load or unload that shutdown answered before it ran, or before it finished.</summary>
+    private static RepositoryOutcome ShuttingDown(string name, string what, bool started) =>
+        new(503, started
+            ? $"the server is shutting down: the {what} of '{name}' did not finish within the drain deadline, and nothing of it is served"
+            : $"the server is shutting down: the {what} of '{name}' was queued and not started");
+
     private RepositoryOutcome? Refused(string name, string what)
     {
         if (_loader is null || _stopping)
@@ -161,9 +167,10 @@ public sealed partial class InferenceEngine
 
                 states[v] = ("LOADING", string.Empty);
                 SetStatus(name, states, StatusOf(name).LastFailure);
+                _loader!.AbandonToken.ThrowIfCancellationRequested();
                 var version = new ModelVersion(def.Config, v, TorchScriptModel.Load(file, def.Config), _threading!, _services) { FileStamp = stamp, ConfigText = def.ConfigText };
                 built.Add(version);
-                version.WarmUp();
+                version.WarmUp(_loader.AbandonToken);
                 versions[v] = version;
                 _log?.Invoke(new(EngineEventKind.VersionLoaded, name, version.VersionString, $"loaded model '{name}' version {v} from {file}"));
             }
@@ -175,6 +182,13 @@ public sealed partial class InferenceEngine
             foreach (var b in built)
             {
                 b.Dispose();
+            }
+
+            if (e is OperationCanceledException && _loader!.Abandoned)
+            {
+                // Shutdown answered this load already: not a failure of the model.
+                SetStatus(name, StatusOf(name).Versions.ToDictionary(p => p.Key, p => p.Value.Item1 == "LOADING" ? ("UNAVAILABLE", "the server shut down during the load") : p.Value), StatusOf(name).LastFailure);
+                return ShuttingDown(name, "load", started: true);
             }
 
             // The serving versions are untouched: the index keeps them READY and says why the load failed.
@@ -197,14 +211,28 @@ public sealed partial class InferenceEngine
             return RepositoryOutcome.BadRequest($"failed to load '{name}' version {loading}: {e.Message}");
         }
 
-        List<ModelVersion> retired;
+        List<ModelVersion>? retired = null;
         lock (_publish)
         {
-            _models.TryGetValue(name, out current);
-            // A split set through the API outlives a reload that keeps all of its versions.
-            var traffic = current is { TrafficFromApi: true } && current.Traffic.Keys.All(versions.ContainsKey) ? current.Traffic : def.Config.Traffic;
-            var next = new ServedModel(def.Config, versions, traffic, current is { TrafficFromApi: true } && ReferenceEquals(traffic, current.Traffic), _services.Epoch);
-            retired = PublishLocked(name, next);
+            // Shutdown answered this load already (or the engine is gone): it publishes nothing.
+            if (!_disposed && !_loader!.Abandoned)
+            {
+                _models.TryGetValue(name, out current);
+                // A split set through the API outlives a reload that keeps all of its versions.
+                var traffic = current is { TrafficFromApi: true } && current.Traffic.Keys.All(versions.ContainsKey) ? current.Traffic : def.Config.Traffic;
+                var next = new ServedModel(def.Config, versions, traffic, current is { TrafficFromApi: true } && ReferenceEquals(traffic, current.Traffic), _services.Epoch);
+                retired = PublishLocked(name, next);
+            }
+        }
+
+        if (retired is null)
+        {
+            foreach (var b in built)
+            {
+                b.Dispose();
+            }
+
+            return ShuttingDown(name, "load", started: true);
         }
 
         states.Clear();
@@ -299,7 +327,7 @@ public sealed partial class InferenceEngine
             return;
         }
 
-        _ = _loader.Run(PollOnLoader);
+        _ = _loader.Run(PollOnLoader, abandoned: _ => false);
     }
 
     /// <summary>On the loader thread: new models load, removed ones unload, changed ones reload.</summary>

@@ -25,11 +25,12 @@ public sealed partial class InferenceEngine : IDisposable
     private IReadOnlyList<ModelDefinition> _definitions = [];
     private volatile FrozenDictionary<string, ServedModel> _models = FrozenDictionary<string, ServedModel>.Empty;
     private EngineThreading? _threading;
-    private ModelLoaderThread? _loader;
+    private volatile ModelLoaderThread? _loader;
     private Timer? _poll;
     private Action<EngineEvent>? _log;
     private volatile bool _ready;
     private volatile bool _stopping;
+    private bool _disposed;
 
     public InferenceEngine(EngineOptions options)
     {
@@ -119,10 +120,21 @@ public sealed partial class InferenceEngine : IDisposable
         }
 
         _loader = new ModelLoaderThread();
-        _loader.Run(() =>
+        if (_stopping)
+        {
+            // Shutdown began before the loader existed: BeginStopping had nothing to stop.
+            _loader.Stop();
+        }
+
+        bool loaded = _loader.Run(() =>
         {
             foreach (var def in _definitions)
             {
+                if (_stopping)
+                {
+                    return false;
+                }
+
                 var outcome = LoadOnLoader(def.Config.Name, def, reuseUnchanged: false);
                 if (!outcome.Succeeded)
                 {
@@ -131,7 +143,11 @@ public sealed partial class InferenceEngine : IDisposable
             }
 
             return true;
-        }).GetAwaiter().GetResult();
+        }, abandoned: _ => false).GetAwaiter().GetResult();
+        if (!loaded)
+        {
+            throw new OperationCanceledException("the server is shutting down: loading at start-up was abandoned");
+        }
 
         if (_options.ModelControlMode == ModelControlMode.Poll)
         {
@@ -155,6 +171,26 @@ public sealed partial class InferenceEngine : IDisposable
     {
         _stopping = true;
         _ready = false;
+        // Loads and unloads not yet started are answered (503) now rather than run after the drain.
+        _loader?.Stop();
+    }
+
+    /// <summary>
+    /// Answers the load or unload running on the loader thread now (503) and drops whatever it
+    /// produces: shutdown does not wait for a load past its drain deadline. Also stops the loader,
+    /// as <see cref="BeginStopping"/> does.
+    /// </summary>
+    public void AbandonLoads() => _loader?.Abandon();
+
+    /// <summary>
+    /// <see cref="AbandonLoads"/>, then waits up to <paramref name="timeout"/> for the loader thread to
+    /// end: an abandoned load stops between warm-up batches, and a process that exits while that
+    /// thread is inside libtorch can crash in libtorch's static destructors. Whether it ended.
+    /// </summary>
+    public bool StopLoads(TimeSpan timeout)
+    {
+        AbandonLoads();
+        return _loader?.Join(timeout) ?? true;
     }
 
     /// <summary>Requests submitted to any served version and not yet answered.</summary>
@@ -175,14 +211,25 @@ public sealed partial class InferenceEngine : IDisposable
         }
     }
 
-    /// <summary>Stops accepting work; every queued request is answered before this returns.</summary>
+    /// <summary>
+    /// Stops accepting work; every queued request is answered before this returns. Loads not started
+    /// are answered 503; a running load is waited for unless <see cref="AbandonLoads"/> answered it.
+    /// </summary>
     public void Dispose()
     {
         _ready = false;
         _stopping = true;
         _poll?.Dispose();
         _loader?.Dispose();
-        foreach (var m in _models.Values)
+        FrozenDictionary<string, ServedModel> models;
+        lock (_publish)
+        {
+            // An abandoned load that finishes after this publishes nothing (LoadOnLoader).
+            _disposed = true;
+            models = _models;
+        }
+
+        foreach (var m in models.Values)
         {
             foreach (var v in m.Versions.Values)
             {

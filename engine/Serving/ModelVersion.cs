@@ -299,7 +299,7 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
     /// before the last round, so they start from steady-state measurements. Its requests are not
     /// counted in the metrics or the version's health (<see cref="InferenceRequest.MarkWarmUp"/>).
     /// </summary>
-    internal void WarmUp()
+    internal void WarmUp(CancellationToken abandon = default)
     {
         const int Rounds = 3;
         for (int round = 0; round < Rounds; round++)
@@ -311,6 +311,8 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
 
             foreach (int rows in WarmUpSizes(Config))
             {
+                // Shutdown does not wait for a whole warm-up: one batch at most.
+                abandon.ThrowIfCancellationRequested();
                 WarmUpAt(rows);
             }
         }

@@ -7,6 +7,7 @@ using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
+using LowLatency.Host.Memory;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
 using Microsoft.Extensions.Primitives;
@@ -37,7 +38,9 @@ internal static class InferenceEndpoint
             maxRequestBodyBytes,
             app.Services.GetRequiredService<RateLimits>(),
             app.Services.GetRequiredService<AccessOptions>(),
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category));
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category),
+            app.Services.GetRequiredService<BodyBudget>(),
+            app.Services.GetRequiredService<Unanswered>());
         app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, services, name, null));
         app.MapPost("/v2/models/{name}/versions/{version}/infer", (HttpContext ctx, string name, string version) => InferAsync(ctx, services, name, version));
     }
@@ -55,6 +58,7 @@ internal static class InferenceEndpoint
         Routed routed = default;
         bool isRouted = false;
         var responseFormat = WireFormat.Json;
+        long reservation = 0;
         try
         {
             // What the headers and the URL decide, before the body is read.
@@ -66,7 +70,7 @@ internal static class InferenceEndpoint
 
             if (refusal is null)
             {
-                refusal = Admit(ctx, services, name, version, out routed, out isRouted, out counted);
+                refusal = Admit(ctx, services, name, version, out routed, out isRouted, out counted, out reservation);
             }
 
             if (refusal is not null)
@@ -167,6 +171,13 @@ internal static class InferenceEndpoint
                 routed.Release();
             }
 
+            if (reservation != 0)
+            {
+                // Kestrel has the body's buffers back (the last AdvanceTo): so has the budget.
+                services.Bodies.Release(reservation);
+                services.Unanswered.CountIfCut(ctx, services.Engine.IsStopping);
+            }
+
             HostMetrics.RecordResponse(counted, ctx.Response.StatusCode);
         }
     }
@@ -227,12 +238,13 @@ internal static class InferenceEndpoint
     /// <summary>
     /// The checks after access, in order: the rate limits; the route, to the version the request runs
     /// on (holding a reference for it until <see cref="Routed.Release"/>: <paramref name="isRouted"/>);
-    /// the body's declared length. <paramref name="counted"/> is the model the response is counted
+    /// the body's declared length; its place in the body budget (<paramref name="reservation"/>, given
+    /// back at the end; 0: none). <paramref name="counted"/> is the model the response is counted
     /// under: always a name the server serves, or unknown, so that clients cannot grow the label set.
     /// </summary>
-    private static Refusal? Admit(HttpContext ctx, Services services, string name, string? version, out Routed routed, out bool isRouted, out string counted)
+    private static Refusal? Admit(HttpContext ctx, Services services, string name, string? version, out Routed routed, out bool isRouted, out string counted, out long reservation)
     {
-        (routed, isRouted, counted) = (default, false, Unknown);
+        (routed, isRouted, counted, reservation) = (default, false, Unknown, 0);
         if (services.RateLimits.Enabled && services.RateLimits.Acquire(Access.ClientOf(ctx), name) is { } limited)
         {
             return limited;
@@ -249,8 +261,27 @@ internal static class InferenceEndpoint
         }
 
         (isRouted, counted) = (true, routed.Version.Config.Name);
-        return ctx.Request.ContentLength > services.MaxRequestBodyBytes ? TooLarge(ctx.Request.ContentLength.Value, services.MaxRequestBodyBytes) : null;
+        if (ctx.Request.ContentLength > services.MaxRequestBodyBytes)
+        {
+            return TooLarge(ctx.Request.ContentLength.Value, services.MaxRequestBodyBytes);
+        }
+
+        // A body without a Content-Length (chunked) may grow to the limit: it reserves that much.
+        long bytes = ctx.Request.ContentLength ?? UnknownLength(ctx, services.MaxRequestBodyBytes);
+        return services.Bodies.TryReserve(bytes, out reservation) ? null : BudgetFull(bytes, services.Bodies.Limit);
     }
+
+    /// <summary>What a body of no declared length reserves: the limit, or nothing when the request has no body at all.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static long UnknownLength(HttpContext ctx, long limit) =>
+        ctx.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false ? 0 : limit;
+
+    /// <summary>A body that does not fit in the body budget now: 503, to be retried (also the repository routes' answer).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static Refusal BudgetFull(long bytes, long budget) =>
+        new(StatusCodes.Status503ServiceUnavailable,
+            $"the server holds as many request bodies as it may (LowLatency:MaxBufferedRequestBodyBytes, {budget} bytes): a body of {bytes} bytes does not fit now; retry",
+            RetryAfter: "1");
 
     /// <summary>Whether the body is read whole, or past the limit; if neither, the pipe is asked for more, nothing consumed.</summary>
     private static bool ReadEnough(PipeReader reader, in ReadResult read, long limit)
@@ -391,5 +422,5 @@ internal static class InferenceEndpoint
     }
 
     /// <summary>The singletons the route uses, resolved once.</summary>
-    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access, ILogger ClientFaults);
+    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access, ILogger ClientFaults, BodyBudget Bodies, Unanswered Unanswered);
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
+using LowLatency.Host.Memory;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
 
@@ -31,6 +32,31 @@ internal static class RepositoryEndpoints
             }
 
             return await next(context);
+        });
+        // After access: each request holds its body's place in the body budget while it runs (a load
+        // for seconds), which also counts it for shutdown's report.
+        var bodies = app.Services.GetRequiredService<BodyBudget>();
+        var unanswered = app.Services.GetRequiredService<Unanswered>();
+        var engine = app.Services.GetRequiredService<InferenceEngine>();
+        group.AddEndpointFilter(async (context, next) =>
+        {
+            var ctx = context.HttpContext;
+            long bytes = Math.Min(ctx.Request.ContentLength ?? InferenceEndpoint.UnknownLength(ctx, MaxBody), MaxBody);
+            if (!bodies.TryReserve(bytes, out long reservation))
+            {
+                await ErrorResponse.WriteAsync(ctx, WireFormat.Json, InferenceEndpoint.BudgetFull(bytes, bodies.Limit));
+                return Results.Empty;
+            }
+
+            try
+            {
+                return await next(context);
+            }
+            finally
+            {
+                bodies.Release(reservation);
+                unanswered.CountIfCut(ctx, engine.IsStopping);
+            }
         });
         group.MapPost("/index", IndexAsync);
         group.MapPost("/models/{name}/load", LoadAsync);

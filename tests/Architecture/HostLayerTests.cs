@@ -4,8 +4,9 @@ using LowLatency.Host;
 namespace LowLatency.Tests.Architecture;
 
 /// <summary>
-/// The host's folders as layers: Protocol (wire formats, decoders, the response writer, errors) at
-/// the bottom; Diagnostics and Security beside each other, neither using the other; Endpoints; and
+/// The host's folders as layers: Memory (the body budget, the transport's buffers, the trim) and
+/// Protocol (wire formats, decoders, the response writer, errors) at the bottom, Memory using no
+/// other; Diagnostics and Security beside each other, neither using the other; Endpoints; and
 /// the host's top (its startup and options, in LowLatency.Host itself), which may use them all.
 /// </summary>
 public sealed class HostLayerTests
@@ -15,6 +16,8 @@ public sealed class HostLayerTests
     private static readonly Assembly Host = typeof(ServerOptions).Assembly;
 
     [Theory]
+    [InlineData("Memory", "Protocol", "Diagnostics", "Endpoints")]
+    [InlineData("Memory", "Security")]
     [InlineData("Protocol", "Diagnostics", "Endpoints")]
     [InlineData("Protocol", "Security", "Endpoints")]
     [InlineData("Diagnostics", "Security")]
@@ -28,13 +31,13 @@ public sealed class HostLayerTests
     [Fact]
     public void No_host_folder_uses_the_host_top()
     {
-        var edges = LayerRules.UsesOfTop(Host, Root, ["Protocol", "Diagnostics", "Security", "Endpoints"]);
+        var edges = LayerRules.UsesOfTop(Host, Root, ["Memory", "Protocol", "Diagnostics", "Security", "Endpoints"]);
         Assert.True(edges.Count == 0, "back-edges:\n" + string.Join("\n", edges));
     }
 
     [Fact]
     public void Every_host_folder_has_its_place_in_the_order()
     {
-        Assert.Equal(new SortedSet<string>(["Diagnostics", "Endpoints", "Protocol", "Security"], StringComparer.Ordinal), LayerRules.Folders(Host, Root));
+        Assert.Equal(new SortedSet<string>(["Diagnostics", "Endpoints", "Memory", "Protocol", "Security"], StringComparer.Ordinal), LayerRules.Folders(Host, Root));
     }
 }

@@ -7,6 +7,7 @@ namespace LowLatency.Tests.EndToEnd;
 /// A device worker on a core kept from the rest of the process: the server started confined to one
 /// core (as by <c>taskset -c</c> or isolcpus), its worker pinned to another with <c>WorkerCores</c>.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed class IsolatedWorkerCoreTests
 {
     [Fact]

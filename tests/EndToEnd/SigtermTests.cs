@@ -5,6 +5,7 @@ using LowLatency.Tests.Infrastructure;
 namespace LowLatency.Tests.EndToEnd;
 
 /// <summary>The server as a process, stopped with SIGTERM while clients keep sending: exit code 0, nothing accepted left unanswered.</summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed partial class SigtermTests
 {
     [Fact]

@@ -77,6 +77,8 @@ public sealed class StartupTests
 
     [Theory]
     [InlineData("--LowLatency:MaxRequestBodyBytes=-1", "LowLatency:MaxRequestBodyBytes must be 1 or more, not -1")]
+    [InlineData("--LowLatency:MaxBufferedRequestBodyBytes=1048576", "LowLatency:MaxBufferedRequestBodyBytes must be at least LowLatency:MaxRequestBodyBytes (67108864) and at most 549755813888, not 1048576")]
+    [InlineData("--LowLatency:TrimAfterBurstBytes=-1", "LowLatency:TrimAfterBurstBytes must be 0 (off) or more, not -1")]
     [InlineData("--LowLatency:DrainTimeoutSeconds=-1", "LowLatency:DrainTimeoutSeconds must be 0 or more, not -1")]
     [InlineData("--LowLatency:DrainDelaySeconds=-0.5", "LowLatency:DrainDelaySeconds must be 0 or more, not -0.5")]
     [InlineData("--LowLatency:MaxTensorElements=0", "LowLatency:MaxTensorElements must be 1 or more, not 0")]

@@ -13,6 +13,7 @@ namespace LowLatency.Tests.Hostile;
 /// bounded. The JSON writer once escaped '&lt;' as six bytes and echoed whole ids and names: a
 /// 60 MiB id came back as a 377 MB answer.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed class EchoAmplificationTests
 {
     // The most an error answer may take: a message quotes at most 128 characters of what the client sent.

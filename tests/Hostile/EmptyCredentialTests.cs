@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text;
+using LowLatency.Tests.Infrastructure;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -9,6 +10,7 @@ namespace LowLatency.Tests.Hostile;
 /// Empty and ambiguous credentials: an empty key in the settings stops start-up, and no empty,
 /// blank or repeated credential a client sends is ever a match.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed class EmptyCredentialTests
 {
     private const string AdminKey = "admin-key-4f1c9e2b7a";

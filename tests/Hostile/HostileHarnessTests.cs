@@ -1,8 +1,10 @@
 using System.Text;
+using LowLatency.Tests.Infrastructure;
 
 namespace LowLatency.Tests.Hostile;
 
 /// <summary>The harness the hostile-client tests stand on: memory readings and raw requests mean what they say.</summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed class HostileHarnessTests
 {
     [Fact]

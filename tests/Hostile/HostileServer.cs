@@ -32,6 +32,27 @@ internal sealed class HostileServer : IAsyncDisposable
 
     public bool HasExited => _process.Process.HasExited;
 
+    /// <summary>The exit code, once <see cref="HasExited"/>.</summary>
+    public int ExitCode => _process.Process.ExitCode;
+
+    /// <summary>Sends the server SIGTERM, as systemd and Kubernetes stop it.</summary>
+    public void Terminate() => Assert.True(Signals.Terminate(_process.Process.Id), "kill(SIGTERM) failed");
+
+    /// <summary>Whether the server exits within <paramref name="within"/>.</summary>
+    public async Task<bool> ExitsWithinAsync(TimeSpan within)
+    {
+        using var cts = new CancellationTokenSource(within);
+        try
+        {
+            await _process.Process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Starts the server with <paramref name="arguments"/> and waits until it is ready.</summary>
     public static async Task<HostileServer> StartAsync(IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null)
     {

@@ -15,6 +15,7 @@ namespace LowLatency.Tests.Hostile;
 /// configured for stops start-up, and a token in an algorithm the server does not accept gets a 401
 /// that says so.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed class JwtKeyLengthTests
 {
     private const string Index = "/v2/repository/index";

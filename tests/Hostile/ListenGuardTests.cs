@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using LowLatency.Tests.Infrastructure;
 using LowLatency.Tests.Security;
 
 namespace LowLatency.Tests.Hostile;
@@ -9,6 +10,7 @@ namespace LowLatency.Tests.Hostile;
 /// protection in force on each endpoint, and a setting that cannot take effect stops start-up
 /// naming it, whatever else is configured.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed class ListenGuardTests
 {
     private const string AdminKey = "admin-key-4f1c9e2b7a";

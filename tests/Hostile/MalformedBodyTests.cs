@@ -14,6 +14,7 @@ namespace LowLatency.Tests.Hostile;
 /// answered 500 (an overflowing chunk size), counted as 200 under "unknown", and each wrote an
 /// Error-level line with a stack trace: any client could flood the logs.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed partial class MalformedBodyTests
 {
     private const string Infer = "/v2/models/ctr-ranker/infer";

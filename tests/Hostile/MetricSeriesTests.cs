@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
+using LowLatency.Tests.Infrastructure;
 
 namespace LowLatency.Tests.Hostile;
 
@@ -9,6 +10,7 @@ namespace LowLatency.Tests.Hostile;
 /// any route, create no series. The versioned inference route once counted the URL's model name:
 /// 3,000 names added 30,000 series.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed partial class MetricSeriesTests
 {
     [Fact]
