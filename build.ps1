@@ -21,6 +21,13 @@
 #           (perf/overload.ps1; about 2 minutes): perf/results/overload-<date>.md
 #           perf, reload and overload pass their named parameters on to the script:
 #           dotnet pwsh build.ps1 overload -Factor 2 -Duration 30 -Out overload-x2
+#   image   the server's container image with podman (ops/container/build-image.ps1): a self-contained
+#           publish on a Debian 12 base made with debootstrap (kept between builds), models/ baked in;
+#           prints the image's name and size. -Models <dir>|none, -Tag <name>, -RefreshBase
+#   image-smoke  build the image, run it read-only with every capability dropped on a loopback port,
+#           pass every golden case through it, SIGTERM it and check the drain and exit code 0
+#           (ops/container/smoke.ps1; about 4 minutes, the first build 6). Skips, saying why, where
+#           podman cannot be installed
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
@@ -28,7 +35,7 @@
 # An advanced script would add the common parameters, and a perf script's -Out would then be
 # refused as ambiguous (-OutVariable, -OutBuffer).
 param(
-    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'trace', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'image', 'image-smoke', 'trace', 'format', 'clean')]
     [string] $Target = 'build'
 )
 $Rest = [string[]] $args
@@ -175,6 +182,16 @@ switch ($Target) {
         Invoke-Dotnet build $Solution -c $Configuration
         $parameters = ConvertTo-ScriptParameters $Rest
         & ./perf/overload.ps1 @parameters
+    }
+    'image' {
+        $parameters = ConvertTo-ScriptParameters $Rest
+        & ./ops/container/build-image.ps1 @parameters
+        exit $LASTEXITCODE
+    }
+    'image-smoke' {
+        $parameters = ConvertTo-ScriptParameters $Rest
+        & ./ops/container/smoke.ps1 @parameters
+        exit $LASTEXITCODE
     }
     'trace' {
         Invoke-Dotnet build $Solution -c $Configuration
