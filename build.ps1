@@ -28,6 +28,9 @@
 #           pass every golden case through it, SIGTERM it and check the drain and exit code 0
 #           (ops/container/smoke.ps1; about 4 minutes, the first build 6). Skips, saying why, where
 #           podman cannot be installed
+#   deploy-check  render every Kustomize overlay and KServe example under deploy/ and validate each
+#           object against its schema, unknown fields refused, then yamllint; the validator's own
+#           negative test first (deploy/validate; about 1 minute, npm install the first time)
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
@@ -35,7 +38,7 @@
 # An advanced script would add the common parameters, and a perf script's -Out would then be
 # refused as ambiguous (-OutVariable, -OutBuffer).
 param(
-    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'image', 'image-smoke', 'trace', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'image', 'image-smoke', 'deploy-check', 'trace', 'format', 'clean')]
     [string] $Target = 'build'
 )
 $Rest = [string[]] $args
@@ -191,6 +194,10 @@ switch ($Target) {
     'image-smoke' {
         $parameters = ConvertTo-ScriptParameters $Rest
         & ./ops/container/smoke.ps1 @parameters
+        exit $LASTEXITCODE
+    }
+    'deploy-check' {
+        & bash deploy/validate/check.sh
         exit $LASTEXITCODE
     }
     'trace' {
