@@ -26,11 +26,14 @@ if ($problem) {
 }
 
 $started = Get-Date
-if (-not $Image) {
-    & (Join-Path $PSScriptRoot 'build-image.ps1')
+# An image of its own, removed at the end with the build's intermediate images: repeated CI runs on
+# one machine would otherwise keep about 460 MB of layers each.
+$built = -not $Image
+if ($built) {
+    & (Join-Path $PSScriptRoot 'build-image.ps1') -Tag localhost/lowlatency-smoke
     $Image = (Get-Content (Join-Path $Root 'out/image/tag')).Trim()
 }
-$built = Get-Date
+$builtAt = Get-Date
 
 $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
 $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
@@ -75,7 +78,7 @@ try {
         $r = Get-Status '/v2/health/ready'
         $ready = $r -and $r.StatusCode -eq 200
     }
-    Check $ready "ready on 127.0.0.1:$port within $([int]((Get-Date) - $built).TotalSeconds) s (loading and warming up the models)"
+    Check $ready "ready on 127.0.0.1:$port within $([int]((Get-Date) - $builtAt).TotalSeconds) s (loading and warming up the models)"
     if (-not $ready) { throw 'not ready' }
 
     $user = (& podman exec $name id -u).Trim()
@@ -114,7 +117,11 @@ try {
     & podman logs $name 2>&1 | Select-Object -Last 60 | ForEach-Object { Write-Host "  $_" }
 } finally {
     & podman rm --force --ignore $name *> $null
+    if ($built) {
+        & podman rmi --force $Image localhost/lowlatency-smoke:latest *> $null
+        & podman image prune --force *> $null
+    }
 }
 
-Write-Host ("image-smoke: {0}, {1:N0} s (build {2:N0} s)" -f ($failures.Count ? "$($failures.Count) checks failed" : 'passed'), ((Get-Date) - $started).TotalSeconds, ($built - $started).TotalSeconds)
+Write-Host ("image-smoke: {0}, {1:N0} s (build {2:N0} s)" -f ($failures.Count ? "$($failures.Count) checks failed" : 'passed'), ((Get-Date) - $started).TotalSeconds, ($builtAt - $started).TotalSeconds)
 exit ($failures.Count ? 1 : 0)
