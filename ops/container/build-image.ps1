@@ -118,5 +118,5 @@ Invoke-Checked podman build --file ops/container/Containerfile --build-arg "BASE
 
 $size = [long] (& podman image inspect --format '{{.Size}}' "$Tag`:$version")
 $labels = & podman image inspect --format '{{index .Labels "org.opencontainers.image.version"}} {{index .Labels "org.opencontainers.image.revision"}}' "$Tag`:$version"
-Write-Host ("image: {0}:{1} (version, commit: {2}), {3:N0} MB" -f $Tag, $version, $labels, ($size / 1MB))
+Write-Host ("image: {0}:{1} (version, commit: {2}), {3:N0} MiB" -f $Tag, $version, $labels, ($size / 1MB))
 Set-Content -Path (Join-Path $Root 'out/image/tag') -Value "$Tag`:$version"
