@@ -5,9 +5,12 @@
 #  2. kubectl kustomize renders every overlay, example and the KServe manifests, and the Secrets
 #     make-secrets.sh prints; validate.mjs checks every object (schema, unknown fields, the
 #     server's rules)
-#  3. yamllint --strict on every YAML file of the repository
-# Needs kubectl, node and npm; installs yamllint with apt-get when missing (as root), and the npm
-# packages into deploy/validate/node_modules (ignored by git, kept between runs).
+#  3. promtool parses the Prometheus adapter's queries, which the autoscaler depends on
+#  4. yamllint --strict on every YAML file of the repository
+# Needs kubectl, node and npm; installs yamllint with apt-get when missing (as root), the npm
+# packages into deploy/validate/node_modules (ignored by git, kept between runs), and takes promtool
+# out of Debian's prometheus package without installing it (no server to start), kept in
+# ~/.cache/lowlatency.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=out/deploy
@@ -46,6 +49,21 @@ deploy/secrets/make-secrets.sh --jwks "$out/jwks.json" --tls-cert "$out/tls.crt"
     --client-ca "$out/tls.crt" > "$out/rendered/secrets.yaml"
 echo "deploy-check: rendered ${#dirs[@]} kustomizations and the secrets into $out/rendered"
 node deploy/validate/validate.mjs "$out"/rendered/*.yaml
+
+promtool=$(command -v promtool || true)
+if [[ -z "$promtool" ]]; then
+    cache="${XDG_CACHE_HOME:-$HOME/.cache}/lowlatency"
+    promtool="$cache/promtool"
+    if [[ ! -x "$promtool" ]]; then
+        mkdir -p "$cache/deb"
+        (cd "$cache/deb" && { apt-get download prometheus &>/dev/null ||
+            { apt-get update -qq && apt-get download prometheus &>/dev/null; }; })
+        dpkg-deb --fsys-tarfile "$cache"/deb/prometheus_*.deb | tar -x -O ./usr/bin/promtool > "$promtool.tmp"
+        chmod +x "$promtool.tmp" && mv "$promtool.tmp" "$promtool" && rm -rf "$cache/deb"
+    fi
+fi
+node deploy/validate/adapter-rules.mjs "$out/adapter-rules.yaml"
+"$promtool" check rules "$out/adapter-rules.yaml"
 
 mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.yaml' '*.yml')
 yamllint --strict -c .yamllint.yaml "${files[@]}"
