@@ -26,11 +26,12 @@
 #           prints the image's name and size. -Models <dir>|none, -Tag <name>, -RefreshBase
 #   image-smoke  build the image, run it read-only with every capability dropped on a loopback port,
 #           pass every golden case through it, SIGTERM it and check the drain and exit code 0
-#           (ops/container/smoke.ps1; about 4 minutes, the first build 6). Skips, saying why, where
-#           podman cannot be installed
+#           (ops/container/smoke.ps1; about 1 minute, 2 when the base is made). Skips, saying why,
+#           where podman cannot be installed
 #   deploy-check  render every Kustomize overlay and KServe example under deploy/ and validate each
-#           object against its schema, unknown fields refused, then yamllint; the validator's own
-#           negative test first (deploy/validate; about 1 minute, npm install the first time)
+#           object against its schema, unknown fields refused; the validator's own negative test
+#           first; promtool on the Prometheus adapter's queries; yamllint on every YAML file
+#           (deploy/validate/check.sh; about 25 s)
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
