@@ -21,6 +21,17 @@
 #           (perf/overload.ps1; about 2 minutes): perf/results/overload-<date>.md
 #           perf, reload and overload pass their named parameters on to the script:
 #           dotnet pwsh build.ps1 overload -Factor 2 -Duration 30 -Out overload-x2
+#   image   the server's container image with podman (ops/container/build-image.ps1): a self-contained
+#           publish on a Debian 12 base made with debootstrap (kept between builds), models/ baked in;
+#           prints the image's name and size. -Models <dir>|none, -Tag <name>, -RefreshBase
+#   image-smoke  build the image, run it read-only with every capability dropped on a loopback port,
+#           pass every golden case through it, SIGTERM it and check the drain and exit code 0
+#           (ops/container/smoke.ps1; about 1 minute, 2 when the base is made). Skips, saying why,
+#           where podman cannot be installed
+#   deploy-check  render every Kustomize overlay and KServe example under deploy/ and validate each
+#           object against its schema, unknown fields refused; the validator's own negative test
+#           first; promtool on the Prometheus adapter's queries; yamllint on every YAML file
+#           (deploy/validate/check.sh; about 25 s)
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
@@ -28,7 +39,7 @@
 # An advanced script would add the common parameters, and a perf script's -Out would then be
 # refused as ambiguous (-OutVariable, -OutBuffer).
 param(
-    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'trace', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'image', 'image-smoke', 'deploy-check', 'trace', 'format', 'clean')]
     [string] $Target = 'build'
 )
 $Rest = [string[]] $args
@@ -175,6 +186,20 @@ switch ($Target) {
         Invoke-Dotnet build $Solution -c $Configuration
         $parameters = ConvertTo-ScriptParameters $Rest
         & ./perf/overload.ps1 @parameters
+    }
+    'image' {
+        $parameters = ConvertTo-ScriptParameters $Rest
+        & ./ops/container/build-image.ps1 @parameters
+        exit $LASTEXITCODE
+    }
+    'image-smoke' {
+        $parameters = ConvertTo-ScriptParameters $Rest
+        & ./ops/container/smoke.ps1 @parameters
+        exit $LASTEXITCODE
+    }
+    'deploy-check' {
+        & bash deploy/validate/check.sh
+        exit $LASTEXITCODE
     }
     'trace' {
         Invoke-Dotnet build $Solution -c $Configuration

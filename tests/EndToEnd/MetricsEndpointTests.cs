@@ -129,6 +129,72 @@ public sealed partial class MetricsEndpointTests(ServerFixture server)
         Assert.All(names, name => Assert.Matches(new Regex($"^{name}[{{ ]", RegexOptions.Multiline), text));
     }
 
+    /// <summary>
+    /// The HorizontalPodAutoscaler scales on custom metrics the Prometheus adapter computes from the
+    /// server's series (deploy/monitoring/prometheus-adapter-values.yaml): every series its queries
+    /// read, with the label values they select, must be served, or the autoscaler sees nothing.
+    /// </summary>
+    [Fact]
+    public async Task Every_series_the_autoscalers_Prometheus_adapter_rules_read_is_served()
+    {
+        var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        using (var ok = await server.Client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(golden.Request.ToMsgPack(), Wire.MsgPack)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        string text = await ScrapeAsync();
+        string rules = File.ReadAllText(Path.Combine(RepoPaths.Root, "deploy", "monitoring", "prometheus-adapter-values.yaml"));
+        var selectors = AdapterQueries(rules).SelectMany(q => SeriesSelector().Matches(q)).ToList();
+        var names = selectors.Select(m => m.Groups["name"].Value).ToHashSet(StringComparer.Ordinal);
+        // The queue delay's two halves, and the rejections.
+        Assert.Superset(new HashSet<string>(["lowlatency_engine_request_queue_sum", "lowlatency_engine_request_queue_count", "lowlatency_engine_requests"], StringComparer.Ordinal), names);
+        foreach (Match selector in selectors)
+        {
+            string name = selector.Groups["name"].Value;
+            Assert.Matches(new Regex($"^{name}\\{{", RegexOptions.Multiline), text);
+            // Equality matchers (outcome="rejected") must select a served series; namespace!="" and
+            // pod!="" are Prometheus' target labels, <<.LabelMatchers>> the adapter's.
+            foreach (Match label in LabelEquals().Matches(selector.Groups["labels"].Value))
+            {
+                string matcher = $"{label.Groups[1].Value}=\"{label.Groups[2].Value}\"";
+                Assert.Matches(new Regex($"^{name}\\{{[^}}]*\\b{Regex.Escape(matcher)}", RegexOptions.Multiline), text);
+            }
+        }
+    }
+
+    /// <summary>The text of every seriesQuery and metricsQuery in the adapter's values, folded block scalars included.</summary>
+    private static IEnumerable<string> AdapterQueries(string yaml)
+    {
+        string[] lines = yaml.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            Match key = QueryKey().Match(lines[i]);
+            if (!key.Success)
+            {
+                continue;
+            }
+
+            int indent = key.Groups["indent"].Length;
+            var query = new System.Text.StringBuilder(key.Groups["rest"].Value);
+            while (i + 1 < lines.Length && lines[i + 1].Trim().Length > 0 && lines[i + 1].Length - lines[i + 1].TrimStart().Length > indent)
+            {
+                query.Append(' ').Append(lines[++i].Trim());
+            }
+
+            yield return query.ToString();
+        }
+    }
+
+    [GeneratedRegex(@"^(?<indent>[ -]*)(?:seriesQuery|metricsQuery):(?<rest>.*)$")]
+    private static partial Regex QueryKey();
+
+    [GeneratedRegex(@"\b(?<name>lowlatency_[a-z_]+)\{(?<labels>[^}]*)\}")]
+    private static partial Regex SeriesSelector();
+
+    [GeneratedRegex(@"\b([a-z_]+)=""([^""]*)""")]
+    private static partial Regex LabelEquals();
+
     [Fact]
     public async Task AspNetCore_and_Kestrel_meters_are_served_with_microsecond_resolving_buckets()
     {
