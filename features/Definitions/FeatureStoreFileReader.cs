@@ -15,7 +15,7 @@ internal sealed partial class FeatureStoreFileReader(string file) : StrictJsonRe
     public const string DefaultStore = "default";
 
     private static readonly HashSet<string> TopLevel = ["format_version", "project", "description", "online_stores", "near_cache"];
-    private static readonly HashSet<string> StoreFields = ["type", "connection_string", "redis_type"];
+    private static readonly HashSet<string> StoreFields = ["type", "connection_string", "redis_type", "read_timeout_ms"];
     private static readonly HashSet<string> CacheFields = ["capacity_bytes", "max_staleness_ms", "not_found_ms"];
 
     public FeatureStoreFile Read(JsonElement root, Func<string, string?> environment)
@@ -54,6 +54,7 @@ internal sealed partial class FeatureStoreFileReader(string file) : StrictJsonRe
         string type = RequiredString(e, "type", path);
         string? connection = OptionalString(e, "connection_string", At(path, "connection_string"));
         string? redisType = OptionalString(e, "redis_type", At(path, "redis_type"));
+        var readTimeout = TimeSpan.FromMilliseconds(Integer(e, "read_timeout_ms", path, OnlineStoreDefinition.DefaultReadTimeoutMs, 1, 60_000));
         switch (type)
         {
             case "embedded":
@@ -62,7 +63,7 @@ internal sealed partial class FeatureStoreFileReader(string file) : StrictJsonRe
                     throw Error(At(path, connection is not null ? "connection_string" : "redis_type"), "is for \"type\": \"redis\"; the embedded store needs none");
                 }
 
-                return new OnlineStoreDefinition { Name = name, Kind = OnlineStoreKind.Embedded };
+                return new OnlineStoreDefinition { Name = name, Kind = OnlineStoreKind.Embedded, ReadTimeout = readTimeout };
             case "redis":
                 if (connection is null)
                 {
@@ -74,6 +75,7 @@ internal sealed partial class FeatureStoreFileReader(string file) : StrictJsonRe
                     Name = name,
                     Kind = OnlineStoreKind.Redis,
                     ConnectionString = Substitute(connection, At(path, "connection_string"), environment),
+                    ReadTimeout = readTimeout,
                     RedisType = redisType switch
                     {
                         null or "redis" => RedisTopology.Standalone,
