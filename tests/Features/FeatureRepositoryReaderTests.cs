@@ -92,6 +92,7 @@ public sealed class FeatureRepositoryReaderTests
         { "feature_store.json", "online_stores.default={\"type\":\"redis\",\"connection_string\":\"h:1\",\"redis_type\":\"sentinel\"}", "online_stores.default.redis_type", "\"sentinel\" is not supported" },
         { "feature_store.json", "online_stores.default={\"type\":\"redis\",\"connection_string\":\"h:1,password=${LL_TEST_UNSET}\"}", "online_stores.default.connection_string", "LL_TEST_UNSET, which is not set" },
         { "feature_store.json", "online_stores.default.pool=3", "online_stores.default.pool", "unknown field" },
+        { "feature_store.json", "online_stores.default.read_timeout_ms=0", "online_stores.default.read_timeout_ms", "out of range [1, 60000]" },
         { "feature_store.json", "online_stores.my-store={\"type\":\"embedded\"}", "online_stores.my-store", "not a valid name" },
         { "feature_store.json", "near_cache.capacity_bytes=-1", "near_cache.capacity_bytes", "out of range" },
         { "feature_store.json", "near_cache.max_staleness_ms=\"1s\"", "near_cache.max_staleness_ms", "expected an integer" },
