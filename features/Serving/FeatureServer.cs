@@ -188,14 +188,6 @@ public sealed partial class FeatureServer(FeatureRepository repository, IOnlineS
     // The ids of each view's entity, per row; every column must be a join key of a view asked for.
     private static EntityKey[][] EntityKeys(IReadOnlyDictionary<string, IReadOnlyList<object?>> entities, FeatureView[] views, int rows)
     {
-        foreach (var name in entities.Keys)
-        {
-            if (!views.Any(v => v.Entity.JoinKey == name))
-            {
-                throw Bad($"the entity column {PlainValues.Describe(name)} is not the join key of any feature view asked for (join keys: {string.Join(", ", views.Select(v => v.Entity.JoinKey).Distinct())})");
-            }
-        }
-
         var keys = new EntityKey[views.Length][];
         var parsed = new Dictionary<string, EntityKey[]>(StringComparer.Ordinal);
         for (int v = 0; v < views.Length; v++)
@@ -221,6 +213,14 @@ public sealed partial class FeatureServer(FeatureRepository repository, IOnlineS
             }
 
             keys[v] = ids;
+        }
+
+        foreach (var name in entities.Keys)
+        {
+            if (!parsed.ContainsKey(name))
+            {
+                throw Bad($"the entity column {PlainValues.Describe(name)} is not the join key of any feature view asked for (join keys: {string.Join(", ", parsed.Keys)})");
+            }
         }
 
         return keys;

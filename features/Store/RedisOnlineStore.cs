@@ -67,6 +67,15 @@ public sealed partial class RedisOnlineStore : IOnlineStore, IAsyncDisposable
                     cluster ? "is \"redis_cluster\", but the server is not a cluster" : "is \"redis\", but the server is a Redis Cluster: say \"redis_cluster\"");
             }
 
+            if (connection.IsConnected)
+            {
+                // The first commands of a process (and of an embedded Garnet: its own JIT) take far
+                // longer than the read timeout; they are paid here, not by the first request.
+                var db = connection.GetDatabase();
+                await db.PingAsync().ConfigureAwait(false);
+                await db.StringGetAsync([new RedisKey("{warm-up}:a"), new RedisKey("{warm-up}:b")]).ConfigureAwait(false);
+            }
+
             return new RedisOnlineStore(definition.Name, connection, new RedisKeyLayout(repository), cluster, definition.ReadTimeout, garnet);
         }
         catch
