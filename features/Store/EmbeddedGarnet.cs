@@ -39,7 +39,7 @@ public sealed class EmbeddedGarnet : IDisposable
         {
             int port = FreeLoopbackPort();
             string password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-            string[] args = ["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--lua", "--auth", "Password", "--password", password];
+            string[] args = ["--bind", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture), "--lua", "--auth", "Password", "--password", password, "-q"];
             GarnetServer? server = null;
             try
             {
