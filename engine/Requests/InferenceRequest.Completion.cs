@@ -127,7 +127,8 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
 
     /// <summary>
     /// Returns the request to its model version's pool. Call once, after the completion was awaited
-    /// (or when the request was never submitted); a second call does nothing.
+    /// (or when the request was never submitted) and once no <see cref="Cancel"/> call is running; a
+    /// second call does nothing.
     /// </summary>
     public void Dispose()
     {
@@ -144,6 +145,12 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         _succeeded = false;
         _poll = NotPolled;
         _completion.Reset();
+        // A request still on its scheduler's cancel list goes back to its pool from the step.
+        if (_cancel != NotCancelled && !ReleaseCancel())
+        {
+            return;
+        }
+
         _owner?.Return(this);
     }
 }
