@@ -22,13 +22,18 @@ public sealed partial class InferenceRequest
     /// <summary>Scheduler-thread state: taken in from the submission queue while its cancel was listed and not yet seen; it waits outside the queues for the step that sees it.</summary>
     internal bool CancelHeld;
 
+    // CancelWhen's registration, kept on the pooled request rather than by the caller (whose async
+    // state machine, allocated per request, would grow by it); disposed by Dispose.
+    private CancellationTokenRegistration _cancelWhen;
+
     /// <summary>
     /// Cancels the request if it has not been taken into a batch: it leaves its queue at the
     /// scheduler's next step (which this call runs, or wakes) and is answered at once with
     /// <see cref="InferenceStatus.Cancelled"/>, without ever reaching the model. One cancelled before
     /// it is submitted is answered so when submitted. Once in a batch, running or answered, it
     /// completes as it would have. Any thread, any number of times (the first counts), until
-    /// <see cref="Dispose"/>, which must not overlap it; lock-free, and it allocates nothing.
+    /// <see cref="Dispose"/>, which must not overlap it (<see cref="CancelWhen"/> sees to that);
+    /// lock-free, and it allocates nothing.
     /// </summary>
     public void Cancel()
     {
@@ -38,6 +43,26 @@ public sealed partial class InferenceRequest
             // request off the list, or from the submission queue after it, sees it marked.
             _owner?.OnCancelRequested(this);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Cancel"/>s the request when <paramref name="token"/> is cancelled (at once if it
+    /// already is), until the request is disposed: a client's disconnect, or a call's cancellation.
+    /// The caller's thread, once per use, typically right after submitting it when the answer is not
+    /// there yet. A static callback with the request as its state: nothing is allocated beyond the
+    /// registration node the token's source pools.
+    /// </summary>
+    public void CancelWhen(CancellationToken token) =>
+        _cancelWhen = token.UnsafeRegister(static request => ((InferenceRequest)request!).Cancel(), this);
+
+    /// <summary>
+    /// In <see cref="Dispose"/>, first: ends <see cref="CancelWhen"/>'s registration, waiting for a
+    /// Cancel it is running on another thread, so that no Cancel overlaps the resets.
+    /// </summary>
+    private void EndCancelWhen()
+    {
+        _cancelWhen.Dispose();
+        _cancelWhen = default;
     }
 
     /// <summary>The request's cancel (<see cref="NotCancelled"/>, <see cref="CancelListed"/>, ...): the one check an uncancelled request pays, as the step takes it in.</summary>

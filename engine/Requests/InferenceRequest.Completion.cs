@@ -127,8 +127,9 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
 
     /// <summary>
     /// Returns the request to its model version's pool. Call once, after the completion was awaited
-    /// (or when the request was never submitted) and once no <see cref="Cancel"/> call is running; a
-    /// second call does nothing.
+    /// (or when the request was never submitted), and not while a <see cref="Cancel"/> of the
+    /// caller's own is running (one that <see cref="CancelWhen"/> runs is waited for); a second call
+    /// does nothing.
     /// </summary>
     public void Dispose()
     {
@@ -137,6 +138,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
             return;
         }
 
+        EndCancelWhen();
         ResetTensors();
         ResetScheduling();
         ResetLimits();

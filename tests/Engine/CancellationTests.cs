@@ -127,6 +127,67 @@ public sealed class CancellationTests
     }
 
     [Fact]
+    public async Task A_token_cancels_the_request_it_was_registered_for_and_no_later_use_of_it()
+    {
+        using var repo = new CtrRepository(versions: 1, edit: c => c["qos"] = JsonNode.Parse("""{ "throughput": { "max_queue_delay_microseconds": 60000000, "deadline_microseconds": 0 } }"""));
+        var (engine, model, runners) = Start(repo);
+        using var _ = engine;
+        using var __ = runners;
+
+        // The pool emptied first, so that the request given back below is the one rented next.
+        var others = new List<InferenceRequest>();
+        for (int n = model.PooledRequests; n > 0; n--)
+        {
+            others.Add(model.RentRequest());
+        }
+
+        using var gone = new CancellationTokenSource();
+        var waiting = Build(model, "waiting", 0, 1);
+        waiting.Qos = QosClass.Throughput;
+        var done = model.InferAsync(waiting);
+        Assert.True(await Poll.UntilAsync(() => model.QueueDepth == 1), "the request never reached the queue");
+        waiting.CancelWhen(gone.Token);
+        await gone.CancelAsync();
+        await AssertCancelledAsync(waiting, done);
+        waiting.Dispose();
+
+        // A token already cancelled cancels at once.
+        var late = Build(model, "late", 0, 1);
+        late.Qos = QosClass.Throughput;
+        var lateDone = model.InferAsync(late);
+        late.CancelWhen(gone.Token);
+        await AssertCancelledAsync(late, lateDone);
+        late.Dispose();
+
+        // A token cancelled after its request was disposed reaches the next use of the same object no more.
+        using var stale = new CancellationTokenSource();
+        var first = Build(model, "first", 0, 1);
+        var firstDone = model.InferAsync(first);
+        first.CancelWhen(stale.Token);
+        Assert.True(await firstDone.AsTask().WaitAsync(Bound), first.Error);
+        first.Dispose();
+        var second = Build(model, "second", 1, 1);
+        Assert.Same(first, second);
+        second.Qos = QosClass.Throughput;
+        var secondDone = model.InferAsync(second);
+        Assert.True(await Poll.UntilAsync(() => model.QueueDepth == 1), "the request never reached the queue");
+        await stale.CancelAsync();
+
+        // Still queued: a full batch of its class comes after it, and it runs first, alone.
+        using var full = Build(model, "full", 0, 64);
+        full.Qos = QosClass.Throughput;
+        Assert.True(await model.InferAsync(full).AsTask().WaitAsync(Bound), full.Error);
+        Assert.True(await secondDone.AsTask().WaitAsync(Bound), second.Error);
+        CtrRows.AssertRows(second, 1, 1);
+        second.Dispose();
+        Assert.Equal((0, 0, 1, 1), (runners.TimesRun("waiting"), runners.TimesRun("late"), runners.TimesRun("first"), runners.TimesRun("second")));
+        foreach (var r in others)
+        {
+            r.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_request_cancelled_before_it_is_submitted_is_answered_Cancelled_as_it_is_submitted()
     {
         using var repo = new CtrRepository(versions: 1);
