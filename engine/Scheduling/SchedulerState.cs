@@ -211,7 +211,6 @@ internal sealed class SchedulerState
         r.Fail(InferenceStatus.Cancelled, _cancelledMessage);
     }
 
-
     /// <summary>Fires due timers: a timed-out request is rejected (504) or, under DELAY, moved behind its level.</summary>
     public void AdvanceTimers(long nowUs)
     {

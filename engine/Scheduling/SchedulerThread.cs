@@ -260,9 +260,9 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
 
     /// <summary>
     /// One scheduling step, by whichever thread holds <see cref="_owner"/>: take in cancels, admit
-    /// what was submitted, fire due timers, hand batches to free workers. Returns when to look again (MaxValue: only
-    /// when something happens), and in <paramref name="handed"/> the workers (bit i: worker i) the
-    /// holder must wake after releasing the step.
+    /// what was submitted, fire due timers, hand batches to free workers. Returns when to look
+    /// again (MaxValue: only when something happens), and in <paramref name="handed"/> the workers
+    /// (bit i: worker i) the holder must wake after releasing the step.
     /// </summary>
     private long Step(long now, out ulong handed)
     {

@@ -200,9 +200,9 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
 
     /// <summary>
     /// Any thread, once per cancelled request. Counted in and out, as submitters are, so that the
-    /// scheduler is not freed under it: a Dekker pair with Dispose (each side's interlocked write is
-    /// a full fence before it reads the other's), so either this call sees the scheduler gone or
-    /// Dispose waits for it. A stopped scheduler has answered every request it took, and takes the
+    /// scheduler is not freed under it: a Dekker pair with Dispose (each side writes, then a full
+    /// fence, then reads the other's word), so either this call sees the scheduler gone or Dispose
+    /// waits for it. A stopped scheduler has answered every request it took, and takes the
     /// cancel in harmlessly.
     /// </summary>
     void IRequestOwner.OnCancelRequested(InferenceRequest r)
