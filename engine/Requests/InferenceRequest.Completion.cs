@@ -127,7 +127,9 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
 
     /// <summary>
     /// Returns the request to its model version's pool. Call once, after the completion was awaited
-    /// (or when the request was never submitted); a second call does nothing.
+    /// (or when the request was never submitted), and not while a <see cref="Cancel"/> of the
+    /// caller's own is running (one that <see cref="CancelWhen"/> runs is waited for); a second call
+    /// does nothing.
     /// </summary>
     public void Dispose()
     {
@@ -136,6 +138,7 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
             return;
         }
 
+        EndCancelWhen();
         ResetTensors();
         ResetScheduling();
         ResetLimits();
@@ -144,6 +147,12 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         _succeeded = false;
         _poll = NotPolled;
         _completion.Reset();
+        // A request still on its scheduler's cancel list goes back to its pool from the step.
+        if (_cancel != NotCancelled && !ReleaseCancel())
+        {
+            return;
+        }
+
         _owner?.Return(this);
     }
 }

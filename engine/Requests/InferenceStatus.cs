@@ -25,4 +25,7 @@ public enum InferenceStatus
 
     /// <summary>The model failed on input it accepted: a server-side fault (500).</summary>
     ModelError,
+
+    /// <summary>Cancelled by its caller (<see cref="InferenceRequest.Cancel"/>) before it was taken into a batch; it never reached the model (499).</summary>
+    Cancelled,
 }

@@ -19,5 +19,8 @@ internal interface ISchedulerThread : IDisposable
 
     void Submit(InferenceRequest request);
 
+    /// <summary>Takes a cancelled request out of the queue at the next step, unless it was batched (<see cref="InferenceRequest.Cancel"/>).</summary>
+    void Cancel(InferenceRequest request);
+
     void Stop();
 }

@@ -29,6 +29,9 @@ internal sealed class SchedulerState
     private readonly bool _canPad;
     private readonly TimerWheel _wheel;
 
+    // Made once: answering a cancel allocates nothing.
+    private readonly string _cancelledMessage;
+
     public SchedulerState(ModelConfig config, QosSettings qos, ComputeEstimator estimator, int workers, long nowUs)
     {
         _config = config;
@@ -50,10 +53,14 @@ internal sealed class SchedulerState
         _preferred = db is null ? [] : [.. db.PreferredBatchSize.Order().Distinct()];
         _canPad = config.Outputs.All(o => !o.HasVariableDims);
         _wheel = new TimerWheel(nowUs);
+        _cancelledMessage = $"model '{config.Name}': cancelled by the client before it ran";
     }
 
     /// <summary>Requests queued (not yet handed to a worker).</summary>
     public int Pending { get; private set; }
+
+    /// <summary>Requests taken in while their cancel was on its way (<see cref="InferenceRequest.CancelHeld"/>): answered once <see cref="ApplyCancels"/> sees them.</summary>
+    public int HeldForCancel { get; private set; }
 
     /// <summary>The server's bound on each priority level's queue where the model's policy sets no <c>max_queue_size</c> (0: none).</summary>
     public int DefaultMaxQueueSize { get; init; }
@@ -67,6 +74,12 @@ internal sealed class SchedulerState
     /// </summary>
     public bool Admit(InferenceRequest r, long nowUs)
     {
+        if (r.CancelState != InferenceRequest.NotCancelled)
+        {
+            TakeInCancelled(r);
+            return false;
+        }
+
         int tritonLevels = _levels.Length - 2;
         r.Level = r.Priority >= 1 && r.Priority <= tritonLevels ? r.Priority
             : r.Qos == QosClass.Realtime ? 0
@@ -140,6 +153,62 @@ internal sealed class SchedulerState
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Takes in the requests of a cancel list (<see cref="CancelList.TakeAll"/>): one still queued is
+    /// unlinked, its timers cancelled, and answered <see cref="InferenceStatus.Cancelled"/>, as is one
+    /// held at intake. Any other is still on its way in (its intake answers it, seeing it marked), or
+    /// already in a batch or answered (too late: it completes as it would have); it is only marked
+    /// seen, the last touch, since it may go back to its pool from then on.
+    /// </summary>
+    public void ApplyCancels(InferenceRequest? listed)
+    {
+        while (listed is { } r)
+        {
+            listed = r.CancelNext;
+            r.CancelNext = null;
+            if (r.QueueOwner is not null)
+            {
+                Dequeue(r);
+                Cancelled(r);
+            }
+            else if (r.CancelHeld)
+            {
+                r.CancelHeld = false;
+                HeldForCancel--;
+                Cancelled(r);
+            }
+            else
+            {
+                r.SeeCancel();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A request whose cancel came before its intake: answered now if the step has seen the cancel;
+    /// otherwise the cancel is still on its way to the list (or on it, behind this intake), and the
+    /// request is held for the step that sees it: answered earlier, it could be disposed and rented
+    /// again while still on the list.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void TakeInCancelled(InferenceRequest r)
+    {
+        if (r.CancelState == InferenceRequest.CancelSeen)
+        {
+            r.Fail(InferenceStatus.Cancelled, _cancelledMessage);
+            return;
+        }
+
+        r.CancelHeld = true;
+        HeldForCancel++;
+    }
+
+    private void Cancelled(InferenceRequest r)
+    {
+        r.MarkCancelSeen();
+        r.Fail(InferenceStatus.Cancelled, _cancelledMessage);
     }
 
     /// <summary>Fires due timers: a timed-out request is rejected (504) or, under DELAY, moved behind its level.</summary>

@@ -20,6 +20,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
 
     private readonly ModelConfig _config;
     private readonly SubmissionQueue<InferenceRequest> _submissions = new(SubmissionCapacity);
+    private readonly CancelList _cancels = new();
     private readonly ParkingSpot _spot = new();
     private readonly SchedulerState _core;
     private readonly ComputeEstimator _estimator;
@@ -111,6 +112,18 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     }
 
     /// <summary>
+    /// Lock-free: any thread, once per cancelled request. Only the step's holder may unlink a request
+    /// and cancel its timers, so the request goes onto the cancel list, and the step runs here if it
+    /// is free; if not, its holder sees the list when it looks again after releasing (as it sees new
+    /// submissions), so the cancel is taken in at the next step either way.
+    /// </summary>
+    public void Cancel(InferenceRequest request)
+    {
+        _cancels.Push(request);
+        Drive();
+    }
+
+    /// <summary>
     /// Called by a worker that became free: if anything is queued, it takes the step itself and so
     /// usually hands the next batch to itself, with no wake-up at all. Returns when the last step
     /// it ran wants to look again (a batching window's end), or MaxValue when it ran none.
@@ -185,12 +198,12 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     private void Release() => Interlocked.Exchange(ref _owner, 0);
 
     /// <summary>
-    /// Whether the step must run again: something was submitted, or a worker became idle since the
-    /// step began (its own attempt may have failed while the step was held). Queued requests and an
-    /// idle worker alone are not a reason: the step just decided they wait (a batching window), and
-    /// looking again at once would spin a core for the whole window.
+    /// Whether the step must run again: something was submitted or cancelled, or a worker became idle
+    /// since the step began (its own attempt may have failed while the step was held). Queued
+    /// requests and an idle worker alone are not a reason: the step just decided they wait (a
+    /// batching window), and looking again at once would spin a core for the whole window.
     /// </summary>
-    private bool MoreToDo(int idleEventsAtStep) => !_submissions.IsEmpty || Volatile.Read(ref _idleEvents) != idleEventsAtStep;
+    private bool MoreToDo(int idleEventsAtStep) => !_submissions.IsEmpty || !_cancels.IsEmpty || Volatile.Read(ref _idleEvents) != idleEventsAtStep;
 
     /// <summary>The scheduler thread: keeps the timers (windows, timeouts) even while every worker is busy.</summary>
     private void Loop()
@@ -208,7 +221,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
             NoteOwnerCpu();
             int idleEvents = Volatile.Read(ref _idleEvents);
             long wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
-            bool done = _stopping && _core.Pending == 0 && _submissions.IsEmpty && AllIdle();
+            bool done = _stopping && _core.Pending == 0 && _core.HeldForCancel == 0 && _submissions.IsEmpty && _cancels.IsEmpty && AllIdle();
             Volatile.Write(ref _plannedWakeUs, wake);
             Release();
             WakeHanded(handed);
@@ -246,10 +259,10 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     }
 
     /// <summary>
-    /// One scheduling step, by whichever thread holds <see cref="_owner"/>: admit what was submitted,
-    /// fire due timers, hand batches to free workers. Returns when to look again (MaxValue: only
-    /// when something happens), and in <paramref name="handed"/> the workers (bit i: worker i) the
-    /// holder must wake after releasing the step.
+    /// One scheduling step, by whichever thread holds <see cref="_owner"/>: take in cancels, admit
+    /// what was submitted, fire due timers, hand batches to free workers. Returns when to look
+    /// again (MaxValue: only when something happens), and in <paramref name="handed"/> the workers
+    /// (bit i: worker i) the holder must wake after releasing the step.
     /// </summary>
     private long Step(long now, out ulong handed)
     {
@@ -261,6 +274,9 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
         }
 
         _core.WorkersFreeAtUs = freeAt;
+        // Cancels before intake: a request submitted and cancelled since the last step is then
+        // answered as it is taken in, rather than held for the next step.
+        _core.ApplyCancels(_cancels.TakeAll());
         while (_submissions.TryDequeue(out var r))
         {
             _core.Admit(r, now);

@@ -21,7 +21,7 @@ public static class EngineMetrics
     // Restarts of versions already stopped, by (model, version): see Unregister.
     private static readonly ConcurrentDictionary<(string, string), int> RetiredRestarts = new();
 
-    /// <summary>Requests answered by the engine, by outcome (ok, bad_request, rejected, deadline_exceeded, unavailable, model_error).</summary>
+    /// <summary>Requests answered by the engine, by outcome (ok, bad_request, rejected, deadline_exceeded, unavailable, model_error, cancelled).</summary>
     private static readonly Counter<long> Requests = Meter.CreateCounter<long>("requests", "{request}", EngineMetricDescriptions.Requests);
 
     private static readonly Histogram<long> Duration = Meter.CreateHistogram<long>("request.duration", "us", EngineMetricDescriptions.Duration);
@@ -72,6 +72,7 @@ public static class EngineMetrics
         InferenceStatus.Rejected => "rejected",
         InferenceStatus.DeadlineExceeded => "deadline_exceeded",
         InferenceStatus.ModelError => "model_error",
+        InferenceStatus.Cancelled => "cancelled",
         _ => "unknown",
     };
 

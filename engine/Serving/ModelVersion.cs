@@ -34,6 +34,11 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
     private IRequestMetricsSink? _metricsSink;
     private int _disposed;
 
+    // Cancels on their way into the scheduler, and whether it is about to be freed: Dispose frees
+    // it only once no cancel can reach it (a client may go away at any time, even after shutdown).
+    private int _cancelling;
+    private volatile bool _schedulerGone;
+
     // One reference belongs to the routing table that publishes this version; each request routed to
     // it holds another from routing until its response is written. Retiring drops the table's; the
     // last release disposes the version. A count that reached 0 never rises again (TryAcquire).
@@ -162,6 +167,9 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
         }
     }
 
+    /// <summary>Requests in the pool, given back and not handed out again.</summary>
+    internal int PooledRequests => Volatile.Read(ref _pooled);
+
     /// <summary>A request from this version's pool (or a new one); dispose it to give it back.</summary>
     public InferenceRequest RentRequest()
     {
@@ -188,6 +196,24 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
         {
             Interlocked.Decrement(ref _pooled);
         }
+    }
+
+    /// <summary>
+    /// Any thread, once per cancelled request. Counted in and out, as submitters are, so that the
+    /// scheduler is not freed under it: a Dekker pair with Dispose (each side writes, then a full
+    /// fence, then reads the other's word), so either this call sees the scheduler gone or Dispose
+    /// waits for it. A stopped scheduler has answered every request it took, and takes the
+    /// cancel in harmlessly.
+    /// </summary>
+    void IRequestOwner.OnCancelRequested(InferenceRequest r)
+    {
+        Interlocked.Increment(ref _cancelling);
+        if (!_schedulerGone)
+        {
+            _scheduler.Cancel(r);
+        }
+
+        Interlocked.Decrement(ref _cancelling);
     }
 
     /// <summary>
@@ -422,6 +448,14 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
         }
 
         Stop();
+        _schedulerGone = true;
+        Interlocked.MemoryBarrier();
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _cancelling) != 0)
+        {
+            spin.SpinOnce();
+        }
+
         _scheduler.Dispose();
         _model.Dispose();
     }

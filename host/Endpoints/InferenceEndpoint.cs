@@ -123,6 +123,15 @@ internal static class InferenceEndpoint
                 return;
             }
 
+            if (!completion.IsCompleted)
+            {
+                // A client that goes away while the engine holds its request cancels it: it leaves its
+                // queue and never runs, unless it was batched already. The registration lives on the
+                // pooled request (this method's state, allocated per request, stays as it was) and
+                // ends when the request is disposed.
+                request.CancelWhen(ctx.RequestAborted);
+            }
+
             bool ok;
             try
             {
@@ -138,6 +147,13 @@ internal static class InferenceEndpoint
             RecordTiming(ctx.Response, span, request);
             if (!ok)
             {
+                if (request.Status == InferenceStatus.Cancelled)
+                {
+                    // Its client is gone: nothing is written, and the 499 is counted below.
+                    ClientGone(ctx, request, services.ClientFaults);
+                    return;
+                }
+
                 await ErrorResponse.WriteAsync(ctx, responseFormat, Failed(request));
                 return;
             }
@@ -180,6 +196,14 @@ internal static class InferenceEndpoint
 
             HostMetrics.RecordResponse(counted, ctx.Response.StatusCode);
         }
+    }
+
+    /// <summary>A request the engine cancelled because its client went away: counted as 499 and logged as any client gone, never answered.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ClientGone(HttpContext ctx, InferenceRequest request, ILogger log)
+    {
+        ctx.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+        ClientFaultLog.Write(log, "inference", StatusCodes.Status499ClientClosedRequest, request.Error!);
     }
 
     /// <summary>The answer to a request its client failed (<see cref="ClientFault"/>), logged as such; null when the client is gone.</summary>

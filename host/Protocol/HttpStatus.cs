@@ -13,6 +13,7 @@ internal static class HttpStatus
         InferenceStatus.NotFound => StatusCodes.Status404NotFound,
         InferenceStatus.TooLarge => StatusCodes.Status413PayloadTooLarge,
         InferenceStatus.Unavailable => StatusCodes.Status503ServiceUnavailable,
+        InferenceStatus.Cancelled => StatusCodes.Status499ClientClosedRequest,
         _ => StatusCodes.Status500InternalServerError,
     };
 }

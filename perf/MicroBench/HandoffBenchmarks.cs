@@ -64,6 +64,21 @@ public class HandoffBenchmarks
         return Await(r, done);
     }
 
+    [Benchmark]
+    [AllocationBudget(0, "a request cancelled before its intake: a CAS, a push onto the intrusive cancel list, answered at intake with a message made once")]
+    public bool OneRequestCancelled()
+    {
+        var r = _requests[0];
+        Repo.RentCtrRow(r);
+        var done = r.Completion;
+        // The request has no model version behind it: Cancel marks it, and the scheduler is told
+        // as its version would tell it.
+        r.Cancel();
+        _scheduler.Cancel(r);
+        _scheduler.Submit(r);
+        return !Await(r, done, InferenceStatus.Cancelled);
+    }
+
     [Benchmark(OperationsPerInvoke = Burst)]
     [AllocationBudget(0, "batches of several complete through one pooled work item: nothing per request")]
     public int BurstOf16()
@@ -84,7 +99,7 @@ public class HandoffBenchmarks
         return ok;
     }
 
-    private static bool Await(InferenceRequest r, ValueTask<bool> done)
+    private static bool Await(InferenceRequest r, ValueTask<bool> done, InferenceStatus expected = InferenceStatus.Ok)
     {
         // Polling, not await: the benchmark thread must not allocate a continuation either.
         var spin = default(SpinWait);
@@ -94,10 +109,10 @@ public class HandoffBenchmarks
         }
 
         bool ok = done.GetAwaiter().GetResult();
-        if (!ok)
+        if (r.Status != expected)
         {
-            // A failed request would measure the failure path: stop the run instead.
-            throw new InvalidOperationException($"request failed: {r.Status} {r.Error}");
+            // Another outcome would measure another path: stop the run instead.
+            throw new InvalidOperationException($"request ended {r.Status}, not {expected}: {r.Error}");
         }
 
         r.Dispose();
