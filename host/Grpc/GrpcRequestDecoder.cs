@@ -99,7 +99,7 @@ internal static class GrpcRequestDecoder
             }
         }
 
-        if (rawCount > 0 && (rawCount != inputCount || rawCount > modelInputs))
+        if (rawCount > 0 && rawCount != inputCount)
         {
             BadInput.Throw($"raw_input_contents has {rawCount} entries for {inputCount} inputs (model '{request.Config.Name}' takes {modelInputs}): send one entry per input, in the order of inputs, or none and each input's contents");
         }
@@ -121,7 +121,8 @@ internal static class GrpcRequestDecoder
                     break;
                 case InputsField:
                     var bytes = r.ReadBytes("inputs");
-                    var data = rawCount > 0 ? message.Slice(raw[2 * input], raw[(2 * input) + 1]) : default;
+                    // Past the model's inputs nothing was noted: such an input is a duplicate or unknown, refused before its data is read.
+                    var data = input < Math.Min(rawCount, modelInputs) ? message.Slice(raw[2 * input], raw[(2 * input) + 1]) : default;
                     ReadInput(bytes, request, input++, rawCount > 0, data);
                     break;
                 case OutputsField:

@@ -22,7 +22,8 @@ internal sealed class Listeners
     {
         foreach (var url in restUrls)
         {
-            Listen(kestrel, url, HttpProtocols.Http1AndHttp2, grpc: false);
+            // Kestrel's endpoint defaults (Kestrel:EndpointDefaults:Protocols, say) decide REST's protocols, as for urls.
+            Listen(kestrel, url, null, grpc: false);
         }
 
         foreach (var url in grpcUrls)
@@ -31,13 +32,16 @@ internal sealed class Listeners
         }
     }
 
-    private void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, bool grpc)
+    private void Listen(KestrelServerOptions kestrel, string url, HttpProtocols? protocols, bool grpc)
     {
         var address = BindingAddress.Parse(url);
         bool https = address.Scheme.Equals("https", StringComparison.OrdinalIgnoreCase);
         void Configure(ListenOptions o)
         {
-            o.Protocols = protocols;
+            if (protocols is { } p)
+            {
+                o.Protocols = p;
+            }
             if (https)
             {
                 o.UseHttps();
