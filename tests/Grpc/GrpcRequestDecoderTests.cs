@@ -3,10 +3,10 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Inference;
 using LowLatency.Engine.Config;
-using ModelConfig = LowLatency.Engine.Config.ModelConfig;
 using LowLatency.Engine.Requests;
 using LowLatency.Host.Grpc;
 using LowLatency.Tests.Infrastructure;
+using ModelConfig = LowLatency.Engine.Config.ModelConfig;
 
 namespace LowLatency.Tests.Grpc;
 
