@@ -105,6 +105,7 @@ internal static class LowLatencyServer
         {
             // Before any route answers: each listener serves its own routes only.
             ListenerSeparation.Use(app);
+            HealthAccess.Use(app);
         }
 
         Access.GuardOperations(app);

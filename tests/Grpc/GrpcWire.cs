@@ -13,6 +13,17 @@ public static class GrpcWire
 
     public static GRPCInferenceService.GRPCInferenceServiceClient Client(GrpcChannel channel) => new(channel);
 
+    /// <summary>Waits until the server reports ready over gRPC (models loaded).</summary>
+    public static async Task WaitReadyAsync(GRPCInferenceService.GRPCInferenceServiceClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (!(await client.ServerReadyAsync(new ServerReadyRequest())).Ready)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the server did not become ready");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The request with each input's bytes in raw_input_contents (<paramref name="raw"/>) or its values in typed contents.</summary>
     public static ModelInferRequest Request(string model, InferDoc doc, bool raw)
     {
