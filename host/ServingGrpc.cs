@@ -20,8 +20,9 @@ internal static class ServingGrpc
     {
         var listeners = new Listeners();
         builder.Services.AddSingleton(listeners);
-        // Kestrel ignores urls once Listen is called: both sets are bound here.
-        builder.WebHost.UseUrls();
+        // Kestrel ignores urls once Listen is called (warning that it does): both sets are bound here,
+        // and the urls the host hands Kestrel are cleared before it starts.
+        CodeBoundServer.Register(builder.Services);
         builder.WebHost.ConfigureKestrel(k => listeners.Configure(k, restUrls, grpc.UrlList));
         builder.Services.AddGrpc(o =>
         {

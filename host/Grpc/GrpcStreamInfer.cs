@@ -52,8 +52,12 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
         {
             // Shutdown: no more requests; those in flight are answered below.
         }
-
-        await stream.AllAnsweredAsync();
+        finally
+        {
+            // Whatever ended the loop (the client gone too), the call outlives its requests in flight:
+            // they use its HttpContext, which Kestrel reuses once the call returns.
+            await stream.AllAnsweredAsync();
+        }
         if (stream.FirstError is { } error)
         {
             throw new RpcException(error);
@@ -86,7 +90,7 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
 
             if (refusal is null)
             {
-                refusal = await Access.InferAsync(ctx, services.Access, model!);
+                refusal = Access.InferScope(ctx, services.Access, model!);
             }
 
             if (refusal is null && services.RateLimits.Enabled)

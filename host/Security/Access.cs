@@ -146,6 +146,15 @@ internal static class Access
     public static ValueTask<Refusal?> ModelAsync(HttpContext ctx, AccessOptions access, string model) =>
         !access.Enabled ? default : CheckAsync(ctx, user => Scopes.MayInfer(user, model) || Scopes.Has(user, Scopes.Admin), $"'infer:{ClientText.Truncate(model, ClientText.MaxQuotedChars)}' or 'admin'");
 
+    /// <summary>
+    /// Whether the caller, already authenticated on this request (<see cref="AuthenticateAsync"/>), may
+    /// infer on <paramref name="model"/>: null, or the 403. Synchronous, reading the request's user:
+    /// a gRPC stream checks each of its requests so, concurrently, without authenticating again.
+    /// </summary>
+    public static Refusal? InferScope(HttpContext ctx, AccessOptions access, string model) =>
+        !access.Enabled || Scopes.MayInfer(ctx.User, model) ? null
+            : new Refusal(StatusCodes.Status403Forbidden, $"'{ClientOf(ctx)}' lacks the scope 'infer:{ClientText.Truncate(model, ClientText.MaxQuotedChars)}' (or 'infer:*')");
+
     /// <summary>The repository and traffic endpoints: scope <c>admin</c>.</summary>
     public static ValueTask<Refusal?> AdminAsync(HttpContext ctx)
     {
