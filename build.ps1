@@ -148,7 +148,9 @@ switch ($Target) {
             @('json', 'models/ctr-ranker/config.json', 'tests/Fuzz/corpus/json'),
             @('binary', 'models/ctr-ranker/config.json', 'tests/Fuzz/corpus/binary'),
             # The text encoder's variable-length inputs take the decoder's other paths (padding, max_variable_dim).
-            @('msgpack', 'models/text-encoder/config.json', 'tests/Fuzz/corpus/msgpack-text-encoder'))
+            @('msgpack', 'models/text-encoder/config.json', 'tests/Fuzz/corpus/msgpack-text-encoder'),
+            # The gRPC face's ModelInferRequest decoder, raw and typed contents.
+            @('grpc', 'models/ctr-ranker/config.json', 'tests/Fuzz/corpus/grpc'))
         foreach ($replay in $replays) {
             & dotnet tests/Fuzz/bin/$Configuration/net10.0/LowLatency.Fuzz.dll $replay[0] $replay[1] --replay $replay[2]
             if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }

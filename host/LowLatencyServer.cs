@@ -1,6 +1,7 @@
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
+using LowLatency.Host.Grpc;
 using LowLatency.Host.Memory;
 using LowLatency.Host.Security;
 using Microsoft.AspNetCore.Connections;
@@ -15,6 +16,7 @@ internal static class LowLatencyServer
     private static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
     {
         ["--model-repository"] = "LowLatency:ModelRepository",
+        ["--grpc-urls"] = "LowLatency:Grpc:Urls",
     };
 
     /// <summary>
@@ -33,22 +35,27 @@ internal static class LowLatencyServer
         var serverOptions = SettingsBinder.Bind<ServerOptions>(section);
         var access = SettingsBinder.Bind<AccessOptions>(section.GetSection("Auth"));
         var tls = SettingsBinder.Bind<TlsOptions>(section.GetSection("Tls"));
+        var grpc = SettingsBinder.Bind<GrpcOptions>(section.GetSection("Grpc"));
         string[] problems = [.. engineOptions.Problems(), .. serverOptions.Problems(), .. access.Problems(section.GetSection("Auth"))];
         if (problems.Length > 0)
         {
             throw new StartupRefusedException(string.Join("; ", problems));
         }
 
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"])
-            && string.IsNullOrEmpty(builder.Configuration["https_ports"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        bool restUrlsSet = !string.IsNullOrEmpty(builder.Configuration["urls"]) || !string.IsNullOrEmpty(builder.Configuration["http_ports"])
+            || !string.IsNullOrEmpty(builder.Configuration["https_ports"]) || builder.Configuration.GetSection("Kestrel:Endpoints").Exists();
+        if (!restUrlsSet && !grpc.Enabled)
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
         // The guard counts only what is in force: keys and certificates as loaded, not the settings naming them.
+        // The gRPC listener is under it as every other: its URLs are endpoints like the rest.
         var jwtKeys = access.Jwt is { } jwt ? Refusing(() => JwtKeys.Load(jwt, section.GetSection("Auth:Jwt").Path)) : null;
         var credentials = Refusing(() => Tls.Load(tls));
-        if (BindCheck.Refusal(builder.Configuration, BindCheck.Endpoints(builder.Configuration, DefaultUrl), access.Enabled, credentials, serverOptions.AllowInsecure) is { } refusal)
+        var endpoints = BindCheck.Endpoints(builder.Configuration, DefaultUrl);
+        endpoints.AddRange(grpc.UrlList.Select(u => new ListenEndpoint(u)));
+        if (BindCheck.Refusal(builder.Configuration, endpoints, access.Enabled, credentials, serverOptions.AllowInsecure) is { } refusal)
         {
             throw new StartupRefusedException(refusal);
         }
@@ -84,11 +91,23 @@ internal static class LowLatencyServer
         // The host's timer starts at SIGTERM, before the drain delay (which runs in ApplicationStopping):
         // the timeout covers both, so that requests get DrainTimeoutSeconds after the delay.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.DrainDeadline);
+        if (grpc.Enabled)
+        {
+            ServingGrpc.Add(builder, grpc, serverOptions, restUrlsSet ? RestUrls(builder.Configuration) : [DefaultUrl]);
+        }
+
         configure?.Invoke(builder);
 
         var app = builder.Build();
         // First, so that every answer during the drain delay closes its connection, refusals included.
         DrainingResponses.Use(app);
+        if (grpc.Enabled)
+        {
+            // Before any route answers: each listener serves its own routes only.
+            ListenerSeparation.Use(app);
+            HealthAccess.Use(app);
+        }
+
         Access.GuardOperations(app);
         HealthEndpoints.Map(app);
         MetricsEndpoint.Map(app);
@@ -96,7 +115,40 @@ internal static class LowLatencyServer
         StatisticsEndpoint.Map(app);
         InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
+        if (grpc.Enabled)
+        {
+            ServingGrpc.Map(app);
+        }
+
         return app;
+    }
+
+    /// <summary>
+    /// The REST URLs Kestrel would bind from <c>urls</c> or else <c>http_ports</c>/<c>https_ports</c>, for
+    /// the listeners bound in code beside gRPC's; none when <c>Kestrel:Endpoints</c> is configured (Kestrel binds those itself).
+    /// </summary>
+    private static List<string> RestUrls(IConfiguration config)
+    {
+        if (config.GetSection("Kestrel:Endpoints").Exists())
+        {
+            return [];
+        }
+
+        if (config["urls"] is { Length: > 0 } urls)
+        {
+            return [.. urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        }
+
+        var list = new List<string>();
+        foreach (var (key, scheme) in new[] { ("http_ports", "http"), ("https_ports", "https") })
+        {
+            if (config[key] is { Length: > 0 } ports)
+            {
+                list.AddRange(ports.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"{scheme}://*:{p}"));
+            }
+        }
+
+        return list;
     }
 
     private static T Refusing<T>(Func<T> load)

@@ -28,7 +28,7 @@ function Get-CpuName {
 
 # The Release server on $base with models/, once it answers ready (up to a minute).
 function Start-Server {
-    $p = Start-Process dotnet -ArgumentList @($server, '--urls', $base, '--model-repository', 'models', '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+    $p = Start-Process dotnet -ArgumentList @($server, '--urls', $base, '--LowLatency:Grpc:Urls=', '--model-repository', 'models', '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
     for ($i = 0; $i -lt 600; $i++) {
         Start-Sleep -Milliseconds 100
         try { if ((Invoke-WebRequest -Uri "$base/v2/health/ready" -SkipHttpErrorCheck).StatusCode -eq 200) { return $p } } catch { }

@@ -72,7 +72,7 @@ function Start-Target([string] $Name, [string] $Repository = 'models') {
         $base = 'http://127.0.0.1:8001'
     } else {
         $dll = if ($Name -eq 'baseline') { $Baseline } else { $server }
-        $p = Start-Process dotnet -ArgumentList @($dll, '--urls', 'http://127.0.0.1:8002', '--model-repository', $Repository, '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+        $p = Start-Process dotnet -ArgumentList @($dll, '--urls', 'http://127.0.0.1:8002', '--LowLatency:Grpc:Urls=', '--model-repository', $Repository, '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
         $base = 'http://127.0.0.1:8002'
     }
     for ($i = 0; $i -lt 300; $i++) {

@@ -17,6 +17,13 @@ public sealed partial class InferenceRequest
 
     public QosClass Qos { get; set; }
 
+    /// <summary>
+    /// The client's own deadline in µs after arrival (gRPC's <c>grpc-timeout</c>); 0 for none. Unlike
+    /// <see cref="TimeoutMicroseconds"/> it holds whatever the queue policy allows: past it the client
+    /// has stopped waiting, so a request still queued then is answered DeadlineExceeded, never run.
+    /// </summary>
+    public long DeadlineMicroseconds { get; set; }
+
     /// <summary>When the engine received the request.</summary>
     public long ArrivalUs { get; internal set; }
 
@@ -68,6 +75,7 @@ public sealed partial class InferenceRequest
     {
         Priority = 0;
         TimeoutMicroseconds = 0;
+        DeadlineMicroseconds = 0;
         Qos = QosClass.None;
         ArrivalUs = EligibleUs = DispatchedUs = ExecStartUs = ExecEndUs = CompletedUs = 0;
         TraceContext = BatchTraceContext = default;

@@ -119,6 +119,14 @@ internal sealed class SchedulerState
             }
         }
 
+        if (r.DeadlineMicroseconds > 0 && (r.DeadlineUs == 0 || r.ArrivalUs + r.DeadlineMicroseconds < r.DeadlineUs))
+        {
+            // The client's deadline (gRPC): it stops waiting then, so it is hard whatever the policy.
+            r.DeadlineUs = r.ArrivalUs + r.DeadlineMicroseconds;
+            r.RejectOnTimeout = true;
+            r.AnswerDeadline = false;
+        }
+
         if (r.DeadlineUs != 0 && r.RejectOnTimeout)
         {
             if (r.DeadlineUs <= nowUs)

@@ -7,8 +7,9 @@ namespace LowLatency.Host.Diagnostics;
 /// What the HTTP side answered, including what never reached the engine (malformed bodies, unknown
 /// models, bodies that could not be read, clients gone before their answer as 499, 413, 415, 503
 /// while loading or stopping): meter <c>LowLatency.Host</c>, counter
-/// <c>responses</c> by model and status code. A model name that is not served is counted as
-/// "unknown", so a client cannot grow the label set without bound.
+/// <c>responses</c> by protocol, model and status code: <c>protocol</c> "http" with the HTTP status,
+/// or "grpc" with gRPC's status name (<c>OK</c>, <c>INVALID_ARGUMENT</c>, …). A model name that is
+/// not served is counted as "unknown", so a client cannot grow the label set without bound.
 /// Prometheus gets it as <c>lowlatency_host_responses</c> from a prometheus-net counter whose
 /// children are bound once per model (<see cref="ExportToPrometheus"/>), not through the meter
 /// adapter, which would resolve both labels again on every response
@@ -24,40 +25,70 @@ internal static class HostMetrics
     private static readonly string[] Codes = ["200", "400", "404", "408", "413", "415", "429", "499", "500", "503", "504", "other"];
     private static readonly object[] BoxedCodes = [.. Codes];
 
+    // gRPC's 17 status names, by status value.
+    private static readonly string[] GrpcCodes =
+    [
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
+        "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    ];
+
+    private static readonly object[] BoxedGrpcCodes = [.. GrpcCodes];
+
+    private static readonly object Http = "http";
+    private static readonly object Grpc = "grpc";
+
     private static readonly Meter Meter = new(MeterName, "1.0");
 
-    private const string ResponsesDescription = "Inference responses by model and HTTP status code";
+    private const string ResponsesDescription = "Inference responses by protocol (http, grpc), model and status code (HTTP's, or gRPC's status name)";
 
     private static readonly Counter<long> Responses = Meter.CreateCounter<long>("responses", "{response}", ResponsesDescription);
 
     private static readonly ConcurrentDictionary<string, Prometheus.Counter.Child[]> Exported = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Prometheus.Counter.Child[]> ExportedGrpc = new(StringComparer.Ordinal);
     private static Prometheus.Counter? _exporter;
 
     /// <summary>From now on every response is also counted in prometheus-net's default registry (called once, when /metrics is mapped).</summary>
     public static void ExportToPrometheus() =>
-        _exporter ??= Prometheus.Metrics.CreateCounter("lowlatency_host_responses", ResponsesDescription, new Prometheus.CounterConfiguration { LabelNames = ["code", "model"] });
+        _exporter ??= Prometheus.Metrics.CreateCounter("lowlatency_host_responses", ResponsesDescription, new Prometheus.CounterConfiguration { LabelNames = ["protocol", "code", "model"] });
 
+    /// <summary>An answer of the REST routes.</summary>
     public static void RecordResponse(string model, int statusCode)
     {
         int slot = Slot(statusCode);
         if (Responses.Enabled)
         {
-            Responses.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("code", BoxedCodes[slot]));
+            Responses.Add(1, new KeyValuePair<string, object?>("protocol", Http), new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("code", BoxedCodes[slot]));
         }
 
         if (_exporter is { } exporter)
         {
             // Model names are bounded: served models and "unknown" (the endpoint counts what it does not serve so).
-            Exported.GetOrAdd(model, static (m, e) => Bind(e, m), exporter)[slot].Inc();
+            Exported.GetOrAdd(model, static (m, e) => Bind(e, m, "http", Codes), exporter)[slot].Inc();
         }
     }
 
-    private static Prometheus.Counter.Child[] Bind(Prometheus.Counter exporter, string model)
+    /// <summary>An answer of the gRPC face, by its status value (Grpc.Core's StatusCode).</summary>
+    public static void RecordGrpcResponse(string model, int status)
     {
-        var children = new Prometheus.Counter.Child[Codes.Length];
-        for (int i = 0; i < Codes.Length; i++)
+        int slot = (uint)status < (uint)GrpcCodes.Length ? status : 2;
+        if (Responses.Enabled)
         {
-            children[i] = exporter.WithLabels(Codes[i], model);
+            Responses.Add(1, new KeyValuePair<string, object?>("protocol", Grpc), new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("code", BoxedGrpcCodes[slot]));
+        }
+
+        if (_exporter is { } exporter)
+        {
+            ExportedGrpc.GetOrAdd(model, static (m, e) => Bind(e, m, "grpc", GrpcCodes), exporter)[slot].Inc();
+        }
+    }
+
+    private static Prometheus.Counter.Child[] Bind(Prometheus.Counter exporter, string model, string protocol, string[] codes)
+    {
+        var children = new Prometheus.Counter.Child[codes.Length];
+        for (int i = 0; i < codes.Length; i++)
+        {
+            children[i] = exporter.WithLabels(protocol, codes[i], model);
         }
 
         return children;

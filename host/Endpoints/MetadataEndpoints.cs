@@ -22,7 +22,7 @@ internal static class MetadataEndpoints
 
     public static void Map(WebApplication app)
     {
-        app.MapGet("/v2", () => Results.Json(new ServerMetadata("lowlatency", Version, Extensions), HostJson.Answers.ServerMetadata));
+        app.MapGet("/v2", () => Results.Json(Server(), HostJson.Answers.ServerMetadata));
         app.MapGet("/v2/models/{name}", (HttpContext ctx, InferenceEngine engine, string name) => WithModelAccess(ctx, engine, name, null, MetadataCore));
         app.MapGet("/v2/models/{name}/versions/{version}", (HttpContext ctx, InferenceEngine engine, string name, string version) => WithModelAccess(ctx, engine, name, version, MetadataCore));
         app.MapGet("/v2/models/{name}/config", (HttpContext ctx, InferenceEngine engine, string name) => WithModelAccess(ctx, engine, name, null, ConfigurationCore));
@@ -39,11 +39,19 @@ internal static class MetadataEndpoints
             return ErrorResponse.WriteAsync(ctx, WireFormat.Json, refusal);
         }
 
+        return Results.Json(Describe(engine, model, name, version), HostJson.Answers.ModelMetadata).ExecuteAsync(ctx);
+    }
+
+    /// <summary>The server's name, version and extensions (<c>GET /v2</c>, gRPC's ServerMetadata).</summary>
+    internal static ServerMetadata Server() => new("lowlatency", Version, Extensions);
+
+    /// <summary>A found version's metadata: the model's served versions when none was named, else that one.</summary>
+    internal static ModelMetadata Describe(InferenceEngine engine, ModelVersion model, string name, string? version)
+    {
         engine.TryGetModel(name, out var served);
         var config = model.Config;
         var versions = version is null ? served.Versions.Values.Select(v => v.VersionString).ToList() : [model.VersionString];
-        var doc = new ModelMetadata(config.Name, versions, config.Platform, Tensors(config, config.Inputs), Tensors(config, config.Outputs));
-        return Results.Json(doc, HostJson.Answers.ModelMetadata).ExecuteAsync(ctx);
+        return new ModelMetadata(config.Name, versions, config.Platform, Tensors(config, config.Inputs), Tensors(config, config.Outputs));
     }
 
     // The configuration document the version was loaded with (Triton's model configuration
@@ -74,7 +82,7 @@ internal static class MetadataEndpoints
     }
 
     /// <summary>The served version a request names; otherwise the refusal (503 while loading, 404 unknown, 400 a malformed version).</summary>
-    private static Refusal? Find(InferenceEngine engine, string name, string? version, out ModelVersion model)
+    internal static Refusal? Find(InferenceEngine engine, string name, string? version, out ModelVersion model)
     {
         if (!engine.IsReady)
         {

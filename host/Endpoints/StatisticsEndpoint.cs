@@ -34,6 +34,22 @@ internal static class StatisticsEndpoint
         }
 
         var versions = new List<ModelVersion>();
+        if (Select(engine, name, version, versions) is { } notFound)
+        {
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, notFound);
+            return;
+        }
+
+        ctx.Response.ContentType = WireFormats.JsonType;
+        var buffer = ResponseBuffer.ForThisThread();
+        Write(buffer, versions);
+        ResponseBuffer.Send(ctx.Response, buffer);
+        await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+    }
+
+    /// <summary>The versions a request names, in order: every served one, a model's, or one; otherwise the refusal (also gRPC's ModelStatistics).</summary>
+    internal static Refusal? Select(InferenceEngine engine, string? name, string? version, List<ModelVersion> versions)
+    {
         if (name is null)
         {
             foreach (var served in engine.Models.OrderBy(m => m.Name, StringComparer.Ordinal))
@@ -50,18 +66,13 @@ internal static class StatisticsEndpoint
             var status = engine.Find(name, version, out var model, out var error);
             if (status != InferenceStatus.Ok)
             {
-                await ErrorResponse.WriteAsync(ctx, WireFormat.Json, Refusal.Of(status, error!));
-                return;
+                return Refusal.Of(status, error!);
             }
 
             versions.Add(model);
         }
 
-        ctx.Response.ContentType = WireFormats.JsonType;
-        var buffer = ResponseBuffer.ForThisThread();
-        Write(buffer, versions);
-        ResponseBuffer.Send(ctx.Response, buffer);
-        await ctx.Response.BodyWriter.FlushAsync(ctx.RequestAborted);
+        return null;
     }
 
     private static void Write(System.Buffers.IBufferWriter<byte> body, List<ModelVersion> versions)

@@ -130,6 +130,31 @@ internal static class Access
         return CheckAsync(ctx, user => Scopes.MayInfer(user, model), $"'infer:{ClientText.Truncate(model, ClientText.MaxQuotedChars)}' (or 'infer:*')");
     }
 
+    /// <summary>
+    /// Whether the caller presents a valid credential at all: null, or the 401 to answer. For a
+    /// request whose model is known only from its body (gRPC), checked before the body is read; the
+    /// scope follows with <see cref="InferAsync"/>, which reuses this authentication.
+    /// </summary>
+    public static ValueTask<Refusal?> AuthenticateAsync(HttpContext ctx, AccessOptions access) =>
+        !access.Enabled ? default : CheckAsync(ctx, _ => true, "none");
+
+    /// <summary>Whether the caller may use the repository (scope <c>admin</c>), with the options at hand.</summary>
+    public static ValueTask<Refusal?> AdminAsync(HttpContext ctx, AccessOptions access) =>
+        !access.Enabled ? default : CheckAsync(ctx, user => Scopes.Has(user, Scopes.Admin), "'admin'");
+
+    /// <summary>A model's metadata and readiness, with the options at hand: inference on it, or admin.</summary>
+    public static ValueTask<Refusal?> ModelAsync(HttpContext ctx, AccessOptions access, string model) =>
+        !access.Enabled ? default : CheckAsync(ctx, user => Scopes.MayInfer(user, model) || Scopes.Has(user, Scopes.Admin), $"'infer:{ClientText.Truncate(model, ClientText.MaxQuotedChars)}' or 'admin'");
+
+    /// <summary>
+    /// Whether the caller, already authenticated on this request (<see cref="AuthenticateAsync"/>), may
+    /// infer on <paramref name="model"/>: null, or the 403. Synchronous, reading the request's user:
+    /// a gRPC stream checks each of its requests so, concurrently, without authenticating again.
+    /// </summary>
+    public static Refusal? InferScope(HttpContext ctx, AccessOptions access, string model) =>
+        !access.Enabled || Scopes.MayInfer(ctx.User, model) ? null
+            : new Refusal(StatusCodes.Status403Forbidden, $"'{ClientOf(ctx)}' lacks the scope 'infer:{ClientText.Truncate(model, ClientText.MaxQuotedChars)}' (or 'infer:*')");
+
     /// <summary>The repository and traffic endpoints: scope <c>admin</c>.</summary>
     public static ValueTask<Refusal?> AdminAsync(HttpContext ctx)
     {

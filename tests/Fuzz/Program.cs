@@ -8,17 +8,19 @@ using LowLatency.Host.Protocol;
 // would be a 500). How to run it under libFuzzer or AFL++: README, "Fuzzing".
 //   LowLatency.Fuzz <msgpack|json|binary> <config.json>                   (under libfuzzer-dotnet)
 //   LowLatency.Fuzz <msgpack|json|binary> <config.json> --afl             (under afl-fuzz)
-//   LowLatency.Fuzz <msgpack|json|binary> <config.json> --replay <files or directories>
+//   LowLatency.Fuzz <msgpack|json|binary|grpc> <config.json> --replay <files or directories>
 // binary: Triton's binary tensor data. An input's first 4 bytes (little-endian) are the
 // Inference-Header-Content-Length header's value, fuzzed with the rest, which is the body.
-if (args.Length < 2 || args[0] is not ("msgpack" or "json" or "binary"))
+// grpc: a ModelInferRequest message (without gRPC's 5-byte prefix), read by the gRPC face's decoder.
+if (args.Length < 2 || args[0] is not ("msgpack" or "json" or "binary" or "grpc"))
 {
-    Console.Error.WriteLine("usage: LowLatency.Fuzz <msgpack|json|binary> <config.json> [--afl | --replay <files or directories>...]");
+    Console.Error.WriteLine("usage: LowLatency.Fuzz <msgpack|json|binary|grpc> <config.json> [--afl | --replay <files or directories>...]");
     return 2;
 }
 
 var format = args[0] == "msgpack" ? WireFormat.MsgPack : WireFormat.Json;
 bool binary = args[0] == "binary";
+bool grpc = args[0] == "grpc";
 var config = ModelConfigReader.Read(args[1]);
 
 void Target(ReadOnlySpan<byte> input)
@@ -39,6 +41,15 @@ void Target(ReadOnlySpan<byte> input)
 
     try
     {
+        if (grpc)
+        {
+            var message = new System.Buffers.ReadOnlySequence<byte>(body.ToArray());
+            LowLatency.Host.Grpc.GrpcRequestDecoder.ReadTarget(message, out _, out _, out _);
+            LowLatency.Host.Grpc.GrpcRequestDecoder.Decode(message, request);
+            request.Validate();
+            return;
+        }
+
         var outputs = RequestDecoder.Decode(format, new System.Buffers.ReadOnlySequence<byte>(body.ToArray()), request, header);
         request.Validate();
         for (int o = 0; o < request.OutputCount; o++)

@@ -16,9 +16,15 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The gRPC listener's address.</summary>
+    public Uri GrpcAddress { get; private set; } = null!;
+
+    public WebApplication App => _app!;
+
     public async Task InitializeAsync()
     {
         (_app, BaseAddress) = await StartAsync(RepoPaths.Models, extraArgs: ["--LowLatency:MaxRequestBodyBytes=1048576"]);
+        GrpcAddress = GrpcAddressOf(_app);
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         await WaitReadyAsync(Client);
     }
@@ -36,12 +42,16 @@ public sealed class ServerFixture : IAsyncLifetime
     /// <summary>Starts a server on an ephemeral loopback port; returns it and its address.</summary>
     public static async Task<(WebApplication App, Uri Address)> StartAsync(string repository, string[]? extraArgs = null, Action<WebApplicationBuilder>? configure = null)
     {
-        string[] args = ["--urls", "http://127.0.0.1:0", "--model-repository", repository, "--Logging:LogLevel:Default=Warning", .. extraArgs ?? []];
+        // gRPC on an ephemeral port too (its default, Triton's 8001, would be shared by every server a run starts).
+        string[] args = ["--urls", "http://127.0.0.1:0", "--grpc-urls", "http://127.0.0.1:0", "--model-repository", repository, "--Logging:LogLevel:Default=Warning", .. extraArgs ?? []];
         var app = LowLatencyServer.Build(args, configure);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new Uri(address));
     }
+
+    /// <summary>Where a started server's gRPC listener is bound.</summary>
+    public static Uri GrpcAddressOf(WebApplication app) => new(app.Services.GetRequiredService<LowLatency.Host.Grpc.Listeners>().GrpcAddresses[0]);
 
     public static async Task WaitReadyAsync(HttpClient client)
     {

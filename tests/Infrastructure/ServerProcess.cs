@@ -13,8 +13,9 @@ internal sealed class ServerProcess : IDisposable
 {
     private readonly ConcurrentQueue<string> _log = new();
 
-    private ServerProcess(Process process, int port)
+    private ServerProcess(Process process, int port, int grpcPort)
     {
+        GrpcPort = grpcPort;
         Process = process;
         Port = port;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { _log.Enqueue(e.Data); } };
@@ -29,6 +30,11 @@ internal sealed class ServerProcess : IDisposable
 
     public Uri Address => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>The gRPC listener's port (unless the arguments gave another <c>--grpc-urls</c>).</summary>
+    public int GrpcPort { get; }
+
+    public Uri GrpcAddress => new($"http://127.0.0.1:{GrpcPort}");
+
     /// <summary>Everything the server has written so far, one line each.</summary>
     public string Log => string.Join('\n', _log);
 
@@ -40,9 +46,10 @@ internal sealed class ServerProcess : IDisposable
     public static ServerProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, int? startOnCore = null)
     {
         int port = FreePort();
+        int grpcPort = FreePort();
         var psi = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "LowLatency.Host.dll"), "--urls", $"http://127.0.0.1:{port}", "--model-repository", RepoPaths.Models },
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "LowLatency.Host.dll"), "--urls", $"http://127.0.0.1:{port}", "--grpc-urls", $"http://127.0.0.1:{grpcPort}", "--model-repository", RepoPaths.Models },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -73,7 +80,7 @@ internal sealed class ServerProcess : IDisposable
             process = Process.Start(psi);
         }
 
-        return new ServerProcess(process!, port);
+        return new ServerProcess(process!, port, grpcPort);
     }
 
     public async Task WaitReadyAsync(HttpClient client)

@@ -245,6 +245,24 @@ public sealed class SchedulerStateTests
         Assert.Equal(InferenceStatus.DeadlineExceeded, r.Status);
     }
 
+    [Theory]
+    [InlineData(false, 0, 200, 200)]    // no policy timeout, no override allowed: the client's deadline holds
+    [InlineData(false, 500, 200, 200)]  // earlier than the policy's default: taken
+    [InlineData(false, 150, 200, 150)]  // later than the policy's default: the default stays
+    public void A_clients_deadline_holds_whatever_the_queue_policy(bool allow, long policyTimeout, long clientDeadline, long effective)
+    {
+        string policy = policyTimeout == 0 ? "" : $$""", "default_queue_policy": {"default_timeout_microseconds": {{policyTimeout}}, "allow_timeout_override": {{(allow ? "true" : "false")}}, "timeout_action": "REJECT"}""";
+        var h = new Harness(Config(batching: "{\"max_queue_delay_microseconds\": 100000" + policy + "}"));
+        var r = h.Request(0);
+        r.DeadlineMicroseconds = clientDeadline;
+        Assert.True(h.Scheduler.Admit(r, 0));
+        h.Scheduler.AdvanceTimers(effective - 1);
+        Assert.Equal(InferenceStatus.Ok, r.Status);
+        h.Scheduler.AdvanceTimers(effective);
+        Assert.Equal(InferenceStatus.DeadlineExceeded, r.Status);
+        Assert.Equal(0, h.Scheduler.Pending);
+    }
+
     [Fact]
     public void A_deadline_already_past_gets_504_and_one_the_work_ahead_cannot_meet_gets_429()
     {

@@ -1,0 +1,399 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Grpc.Core;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Host.Diagnostics;
+using LowLatency.Host.Endpoints;
+using LowLatency.Host.Memory;
+using LowLatency.Host.Protocol;
+using LowLatency.Host.Security;
+
+namespace LowLatency.Host.Grpc;
+
+/// <summary>
+/// <c>inference.GRPCInferenceService/ModelInfer</c>, served by the host itself rather than by
+/// Grpc.AspNetCore: its unary path hands a deserializer the message and takes the buffers back as
+/// soon as it returns (PipeExtensions.ReadSingleMessageAsync advances the pipe past it), so tensor
+/// bytes could not be borrowed until the answer. Here the message stays in Kestrel's buffers until
+/// the engine has answered, as on the MessagePack route: <see cref="GrpcRequestDecoder"/> borrows
+/// the raw tensors, <see cref="GrpcResponseEncoder"/> writes the outputs straight from the batch.
+/// gRPC's framing is handled here: the 5-byte prefix, one message per call, <c>grpc-timeout</c>,
+/// status and message in trailers (Trailers-Only when nothing was sent), Server-Timing as trailing metadata.
+/// </summary>
+internal static class GrpcInferEndpoint
+{
+    public const string Route = "/inference.GRPCInferenceService/ModelInfer";
+
+    /// <summary>The model an answer is counted under until one is routed to.</summary>
+    private const string Unknown = "unknown";
+
+    private const int PrefixBytes = 5;
+
+    public static void Map(WebApplication app, GrpcServices services) =>
+        app.MapPost(Route, ctx => InferAsync(ctx, services)).WithMetadata(GrpcRoute.Instance);
+
+    /// <summary>
+    /// The whole call in one async method, as the REST endpoint's (each awaited helper would box a
+    /// state machine of its own): each step that does not wait is a synchronous helper returning a
+    /// <see cref="Refusal"/> (null: go on), which ends the call with its gRPC status.
+    /// </summary>
+    private static async Task InferAsync(HttpContext ctx, GrpcServices services)
+    {
+        string counted = Unknown;
+        var status = StatusCode.OK;
+        Routed routed = default;
+        bool isRouted = false;
+        long reservation = 0;
+        var reader = ctx.Request.BodyReader;
+        ReadResult read = default;
+        bool holding = false;
+        try
+        {
+            var refusal = CheckHeaders(ctx, services.Engine, out long deadlineUs);
+            if (refusal is null)
+            {
+                // A credential before the message is read; its scope once the message names the model.
+                refusal = await Access.AuthenticateAsync(ctx, services.Access);
+            }
+
+            long length = 0;
+            if (refusal is null)
+            {
+                try
+                {
+                    // The prefix, then the message whole: its length says how much the budget holds for it.
+                    while (true)
+                    {
+                        read = await reader.ReadAsync(ctx.RequestAborted);
+                        holding = true;
+                        if (ReadEnough(reader, read, PrefixBytes))
+                        {
+                            break;
+                        }
+
+                        holding = false;
+                    }
+
+                    refusal = CheckPrefix(read.Buffer, services.MaxMessageBytes, out length);
+                    if (refusal is null)
+                    {
+                        refusal = services.Bodies.TryReserve(PrefixBytes + length, out reservation) ? null : BudgetFull(PrefixBytes + length, services.Bodies.Limit);
+                    }
+
+                    // Up to the end of the body: one byte past the message is a second message.
+                    while (refusal is null && !ReadEnough(reader, read, PrefixBytes + length + 1))
+                    {
+                        holding = false;
+                        read = await reader.ReadAsync(ctx.RequestAborted);
+                        holding = true;
+                    }
+
+                    refusal ??= CheckLength(read, length);
+                }
+                catch (Exception e) when (ClientFault.Is(e))
+                {
+                    // A client gone or a stream reset: nothing to answer (the connection says why).
+                    status = StatusCode.Cancelled;
+                    Gone(ctx, e, services.ClientFaults);
+                    return;
+                }
+            }
+
+            var message = refusal is null ? read.Buffer.Slice(PrefixBytes, length) : default;
+            string? name = null, version = null;
+            if (refusal is null)
+            {
+                refusal = Target(message, services.Names, out name, out version);
+            }
+
+            if (refusal is null)
+            {
+                refusal = await Access.InferAsync(ctx, services.Access, name!);
+            }
+
+            if (refusal is null)
+            {
+                refusal = Admit(ctx, services, name!, version, out routed, out isRouted, out counted);
+            }
+
+            if (refusal is not null)
+            {
+                status = Fail(ctx, refusal);
+                return;
+            }
+
+            using var request = routed.Version.RentRequest();
+            using var span = EngineTracing.Enabled ? StartSpan(request, routed.Version) : null;
+            refusal = Submit(request, routed, message, deadlineUs, out var completion);
+            if (refusal is not null)
+            {
+                status = Fail(ctx, refusal);
+                return;
+            }
+
+            bool ok;
+            using (QueueCancellation.Register(ctx.RequestAborted, request))
+            {
+                // The request borrowed its tensors from the message: the buffers go back to Kestrel
+                // only below, once the engine has answered (the worker copied them by then).
+                ok = await completion;
+            }
+
+            string? timing = Timing(span, request);
+            if (!ok)
+            {
+                status = Fail(ctx, Failed(request), timing);
+                return;
+            }
+
+            WriteAnswer(ctx.Response, request, routed.Degraded, timing);
+            request.ReleaseOutputs();
+        }
+        catch (Exception e) when (ClientFault.Is(e))
+        {
+            status = StatusCode.Cancelled;
+            Gone(ctx, e, services.ClientFaults);
+        }
+        catch
+        {
+            (counted, status) = (Unknown, StatusCode.Internal);
+            throw;
+        }
+        finally
+        {
+            if (holding)
+            {
+                reader.AdvanceTo(read.Buffer.End);
+            }
+
+            if (isRouted)
+            {
+                routed.Release();
+            }
+
+            if (reservation != 0)
+            {
+                services.Bodies.Release(reservation);
+                services.Unanswered.CountIfCut(ctx, services.Engine.IsStopping);
+            }
+
+            HostMetrics.RecordGrpcResponse(counted, (int)status);
+        }
+    }
+
+    private static long NowMicroseconds() => System.Diagnostics.Stopwatch.GetTimestamp() / (System.Diagnostics.Stopwatch.Frequency / 1_000_000);
+
+    /// <summary>The compression, the client's deadline (<paramref name="deadlineUs"/>, in <see cref="NowMicroseconds"/>; 0: none), readiness.</summary>
+    private static Refusal? CheckHeaders(HttpContext ctx, InferenceEngine engine, out long deadlineUs)
+    {
+        deadlineUs = 0;
+        var headers = ctx.Request.Headers;
+        if (headers["grpc-encoding"] is { Count: > 0 } encoding && encoding.ToString() != "identity")
+        {
+            // The client may compress only with what this says; compressed tensors would cost a copy anyway.
+            ctx.Response.Headers["grpc-accept-encoding"] = "identity";
+            return new Refusal(StatusCodes.Status501NotImplemented, $"grpc-encoding {ClientText.Quoted(encoding.ToString())} is not supported: send messages uncompressed (identity)");
+        }
+
+        if (GrpcTimeout.TryParse(headers[GrpcTimeout.Header], out long timeoutUs))
+        {
+            deadlineUs = NowMicroseconds() + timeoutUs;
+        }
+
+        if (!engine.IsReady)
+        {
+            return new Refusal(StatusCodes.Status503ServiceUnavailable, engine.IsStopping ? "the server is shutting down" : "the server is not ready: models are loading");
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="bytes"/> are in (or the body ended); if neither, the pipe is asked for more, nothing consumed.</summary>
+    private static bool ReadEnough(PipeReader reader, in ReadResult read, long bytes)
+    {
+        if (read.IsCompleted || read.Buffer.Length >= bytes)
+        {
+            return true;
+        }
+
+        reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        return false;
+    }
+
+    /// <summary>The message's prefix: not compressed, and no longer than the limit.</summary>
+    private static Refusal? CheckPrefix(ReadOnlySequence<byte> body, long limit, out long length)
+    {
+        length = 0;
+        if (body.Length < PrefixBytes)
+        {
+            return body.IsEmpty ? BadMessage("the call carries no message") : BadMessage($"the body ends inside gRPC's 5-byte message prefix ({body.Length} bytes)");
+        }
+
+        Span<byte> prefix = stackalloc byte[PrefixBytes];
+        body.Slice(0, PrefixBytes).CopyTo(prefix);
+        if (prefix[0] != 0)
+        {
+            return new Refusal(StatusCodes.Status501NotImplemented, prefix[0] == 1 ? "compressed messages are not supported: send them uncompressed (grpc-encoding identity)" : $"the message prefix's flag is {prefix[0]}, not 0 or 1");
+        }
+
+        length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(prefix[1..]);
+        return length <= limit ? null : TooLarge(length, limit);
+    }
+
+    /// <summary>The body holds the message exactly: one message per unary call.</summary>
+    private static Refusal? CheckLength(in ReadResult read, long length)
+    {
+        long body = read.Buffer.Length - PrefixBytes;
+        if (body < length)
+        {
+            return BadMessage($"the body ends after {body} of the message's {length} bytes");
+        }
+
+        return body > length ? BadMessage("the call carries more than one message; ModelInfer takes one (use ModelStreamInfer for many)") : null;
+    }
+
+    /// <summary>The model and version the message names, as strings (kept ones for served names).</summary>
+    private static Refusal? Target(ReadOnlySequence<byte> message, NameCache names, out string? name, out string? version)
+    {
+        (name, version) = (null, null);
+        try
+        {
+            GrpcRequestDecoder.ReadTarget(message, out var model, out var v);
+            name = names.Get(model);
+            version = names.Get(v);
+            return name is null ? BadMessage("model_name is required") : null;
+        }
+        catch (InferenceException e)
+        {
+            return Refusal.Of(e.Status, e.Message);
+        }
+    }
+
+    /// <summary>The rate limits, then the route (a reference on the version until <see cref="Routed.Release"/>), as the REST endpoint's.</summary>
+    private static Refusal? Admit(HttpContext ctx, GrpcServices services, string name, string? version, out Routed routed, out bool isRouted, out string counted)
+    {
+        (routed, isRouted, counted) = (default, false, Unknown);
+        if (services.RateLimits.Enabled && services.RateLimits.Acquire(Access.ClientOf(ctx), name) is { } limited)
+        {
+            return limited;
+        }
+
+        var routingKey = ctx.Request.Headers[InferenceEndpoint.RoutingKeyHeader];
+        var status = services.Engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out routed, out string? error);
+        if (status != InferenceStatus.Ok)
+        {
+            counted = status != InferenceStatus.NotFound && services.Engine.TryGetModel(name, out var served) ? served.Name : Unknown;
+            return new Refusal(HttpStatus.Of(status), error!);
+        }
+
+        (isRouted, counted) = (true, routed.Version.Config.Name);
+        services.Names.Remember(counted);
+        if (version is not null)
+        {
+            services.Names.Remember(version);
+        }
+
+        return null;
+    }
+
+    /// <summary>Decodes the message into the request and submits it (or answers it with the route's fixed answer).</summary>
+    private static Refusal? Submit(InferenceRequest request, Routed routed, ReadOnlySequence<byte> message, long deadlineUs, out ValueTask<bool> completion)
+    {
+        completion = default;
+        try
+        {
+            GrpcRequestDecoder.Decode(message, request);
+            if (deadlineUs != 0)
+            {
+                long left = deadlineUs - NowMicroseconds();
+                if (left <= 0)
+                {
+                    return new Refusal(StatusCodes.Status504GatewayTimeout, "the call's deadline passed before it reached the queue");
+                }
+
+                request.DeadlineMicroseconds = left;
+            }
+
+            if (routed.FixedAnswer is { } fixedAnswer)
+            {
+                fixedAnswer.AnswerWith(request);
+                completion = new ValueTask<bool>(true);
+            }
+            else
+            {
+                completion = routed.Version.InferAsync(request, pollWhenAlone: true);
+            }
+
+            return null;
+        }
+        catch (InferenceException e)
+        {
+            return Refusal.Of(e.Status, e.Message);
+        }
+    }
+
+    /// <summary>The engine's timing: on the span, and as the <c>server-timing</c> trailer's value (null when the request never ran).</summary>
+    private static string? Timing(System.Diagnostics.Activity? span, InferenceRequest request)
+    {
+        if (span is not null)
+        {
+            EngineTracing.RecordRequest(span, request);
+        }
+
+        return request.ExecEndUs != 0 ? ServerTimingHeader.For(request) : null;
+    }
+
+    /// <summary>The answer: headers, the message straight from the output tensors, then status OK and Server-Timing in trailers.</summary>
+    private static void WriteAnswer(HttpResponse response, InferenceRequest request, string? degraded, string? timing)
+    {
+        response.ContentType = GrpcAnswer.ContentType;
+        GrpcResponseEncoder.WriteMessage(response.BodyWriter, request, degraded);
+        GrpcAnswer.Trailers(response, StatusCode.OK, null, timing);
+    }
+
+    /// <summary>Ends the call with the refusal's status; Trailers-Only when nothing was sent.</summary>
+    private static StatusCode Fail(HttpContext ctx, Refusal refusal, string? timing = null)
+    {
+        var code = GrpcStatus.FromHttp(refusal.StatusCode);
+        GrpcAnswer.Status(ctx.Response, code, refusal.Message, timing);
+        return code;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Gone(HttpContext ctx, Exception e, ILogger log)
+    {
+        ClientFaultLog.Write(log, "grpc inference", StatusCodes.Status499ClientClosedRequest, ClientFault.Gone(e));
+        ctx.Abort();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal Failed(InferenceRequest request) => new(HttpStatus.Of(request.Status), request.Error!);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal BadMessage(string problem) => new(StatusCodes.Status400BadRequest, $"malformed {GrpcRequestDecoder.MessageName}: {problem}");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal TooLarge(long bytes, long limit) =>
+        new(StatusCodes.Status413PayloadTooLarge, $"the message of {bytes} bytes exceeds the limit of {limit} bytes (LowLatency:MaxRequestBodyBytes)");
+
+    /// <summary>The body budget is full: RESOURCE_EXHAUSTED, to be retried (REST answers 503).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal BudgetFull(long bytes, long budget) =>
+        new(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(bytes, budget).Message);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
+    {
+        var span = EngineTracing.Source.StartActivity("infer " + model.Config.Name);
+        if (span is not null)
+        {
+            request.TraceContext = span.Context;
+        }
+
+        return span;
+    }
+}

@@ -1,0 +1,298 @@
+using System.Buffers;
+using Grpc.Core;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Host.Diagnostics;
+using LowLatency.Host.Endpoints;
+using LowLatency.Host.Protocol;
+using LowLatency.Host.Security;
+
+namespace LowLatency.Host.Grpc;
+
+/// <summary>
+/// <c>ModelStreamInfer</c>: many requests on one bidirectional stream, each admitted and scheduled as
+/// if it came alone (all in flight at once, so they batch), each answered as it completes, with its
+/// id. An error answers its request in-band (<c>error_message</c>) and the stream goes on, Triton's
+/// default; with the request header <c>triton_grpc_error: true</c> the first error ends the stream
+/// with its status (Triton 24.09's), once the requests in flight are answered. When shutdown begins,
+/// the stream stops taking requests, answers those in flight, and ends UNAVAILABLE.
+/// </summary>
+internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLifetime lifetime)
+{
+    /// <summary>The RPC with this server's marshallers: requests copied once into a pooled buffer (<see cref="StreamRequest"/>), answers written from the output tensors.</summary>
+    public static readonly Method<StreamRequest, StreamResponse> Method = new(
+        MethodType.DuplexStreaming,
+        "inference.GRPCInferenceService",
+        "ModelStreamInfer",
+        Marshallers.Create<StreamRequest>(static (_, _) => throw new NotSupportedException("the server does not send requests"), static c => StreamRequest.Copy(c.PayloadAsReadOnlySequence())),
+        Marshallers.Create<StreamResponse>(Serialize, static _ => throw new NotSupportedException("the server does not read answers")));
+
+    private const string ErrorHeader = "triton_grpc_error";
+    private const string Unknown = "unknown";
+
+    public async Task RunAsync(IAsyncStreamReader<StreamRequest> requests, IServerStreamWriter<StreamResponse> responses, ServerCallContext call)
+    {
+        var ctx = call.GetHttpContext();
+        if (await Access.AuthenticateAsync(ctx, services.Access) is { } unauthenticated)
+        {
+            throw GrpcStatus.Exception(unauthenticated);
+        }
+
+        var stream = new State(responses, ctx.Request.Headers[ErrorHeader].ToString().Equals("true", StringComparison.OrdinalIgnoreCase));
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(call.CancellationToken, lifetime.ApplicationStopping);
+        try
+        {
+            while (!services.Engine.IsStopping && !stream.Ended && await requests.MoveNext(stopping.Token))
+            {
+                stream.Begin();
+                _ = AnswerAsync(requests.Current, stream, ctx, call);
+            }
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !call.CancellationToken.IsCancellationRequested)
+        {
+            // Shutdown: no more requests; those in flight are answered below.
+        }
+        finally
+        {
+            // Whatever ended the loop (the client gone too), the call outlives its requests in flight:
+            // they use its HttpContext, which Kestrel reuses once the call returns.
+            await stream.AllAnsweredAsync();
+        }
+        if (stream.FirstError is { } error)
+        {
+            throw new RpcException(error);
+        }
+
+        if (services.Engine.IsStopping)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, "the server is shutting down: the stream ends after the requests in flight were answered"));
+        }
+    }
+
+    /// <summary>One request of the stream, from its message to its answer; never throws (an error is its answer).</summary>
+    private async Task AnswerAsync(StreamRequest message, State stream, HttpContext ctx, ServerCallContext call)
+    {
+        string counted = Unknown;
+        var status = StatusCode.OK;
+        Routed routed = default;
+        bool isRouted = false;
+        long reservation = 0;
+        string? model = null, id = null;
+        try
+        {
+            var refusal = services.Bodies.TryReserve(message.Length, out reservation) ? null
+                : new Refusal(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(message.Length, services.Bodies.Limit).Message);
+            string? version = null;
+            if (refusal is null)
+            {
+                refusal = Target(message.Message, out model, out version, out id);
+            }
+
+            if (refusal is null)
+            {
+                refusal = Access.InferScope(ctx, services.Access, model!);
+            }
+
+            if (refusal is null && services.RateLimits.Enabled)
+            {
+                refusal = services.RateLimits.Acquire(Access.ClientOf(ctx), model!);
+            }
+
+            if (refusal is null)
+            {
+                var routing = ctx.Request.Headers[InferenceEndpoint.RoutingKeyHeader];
+                var routeStatus = services.Engine.Route(model!, version, routing.Count > 0 ? routing[0] : null, out routed, out string? error);
+                if (routeStatus != InferenceStatus.Ok)
+                {
+                    counted = routeStatus != InferenceStatus.NotFound && services.Engine.TryGetModel(model!, out var served) ? served.Name : Unknown;
+                    refusal = Refusal.Of(routeStatus, error!);
+                }
+                else
+                {
+                    (isRouted, counted) = (true, routed.Version.Config.Name);
+                }
+            }
+
+            if (refusal is not null)
+            {
+                status = await stream.FailAsync(refusal, model, id);
+                return;
+            }
+
+            using var request = routed.Version.RentRequest();
+            refusal = Submit(request, routed, message.Message, call.Deadline, out var completion);
+            if (refusal is null)
+            {
+                using (QueueCancellation.Register(call.CancellationToken, request))
+                {
+                    if (!await completion)
+                    {
+                        refusal = new Refusal(HttpStatus.Of(request.Status), request.Error!);
+                    }
+                }
+            }
+
+            if (refusal is not null)
+            {
+                status = await stream.FailAsync(refusal, model, id ?? request.Id);
+                return;
+            }
+
+            await stream.WriteAsync(StreamResponse.Answer(request, routed.Degraded));
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The stream is gone (the client left, or the call ended): nothing more can be answered.
+            status = StatusCode.Cancelled;
+        }
+        finally
+        {
+            if (isRouted)
+            {
+                routed.Release();
+            }
+
+            message.Dispose();
+            if (reservation != 0)
+            {
+                services.Bodies.Release(reservation);
+            }
+
+            HostMetrics.RecordGrpcResponse(counted, (int)status);
+            stream.End();
+        }
+    }
+
+    private Refusal? Target(ReadOnlySequence<byte> message, out string? model, out string? version, out string? id)
+    {
+        (model, version, id) = (null, null, null);
+        try
+        {
+            GrpcRequestDecoder.ReadTarget(message, out var m, out var v, out var i);
+            (model, version) = (services.Names.Get(m), services.Names.Get(v));
+            id = i.IsEmpty || i.Length > RequestFields.MaxIdBytes ? null : System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, i);
+            return model is null ? new Refusal(StatusCodes.Status400BadRequest, $"malformed {GrpcRequestDecoder.MessageName}: model_name is required") : null;
+        }
+        catch (InferenceException e)
+        {
+            return Refusal.Of(e.Status, e.Message);
+        }
+    }
+
+    private static Refusal? Submit(InferenceRequest request, Routed routed, ReadOnlySequence<byte> message, DateTime deadline, out ValueTask<bool> completion)
+    {
+        completion = default;
+        try
+        {
+            GrpcRequestDecoder.Decode(message, request);
+            if (deadline != DateTime.MaxValue)
+            {
+                // The stream's deadline is each of its requests'.
+                long left = (long)((deadline - DateTime.UtcNow).TotalMicroseconds);
+                if (left <= 0)
+                {
+                    return new Refusal(StatusCodes.Status504GatewayTimeout, "the call's deadline passed before the request reached the queue");
+                }
+
+                request.DeadlineMicroseconds = left;
+            }
+
+            completion = routed.FixedAnswer is { } fixedAnswer ? Fixed(fixedAnswer, request) : routed.Version.InferAsync(request);
+            return null;
+        }
+        catch (InferenceException e)
+        {
+            return Refusal.Of(e.Status, e.Message);
+        }
+    }
+
+    private static ValueTask<bool> Fixed(Engine.Routing.FixedAnswer answer, InferenceRequest request)
+    {
+        answer.AnswerWith(request);
+        return new ValueTask<bool>(true);
+    }
+
+    private static void Serialize(StreamResponse response, SerializationContext context)
+    {
+        if (response.Answered is { } request)
+        {
+            context.SetPayloadLength((int)GrpcResponseEncoder.StreamSize(request, response.Degraded));
+            GrpcResponseEncoder.WriteStream(context.GetBufferWriter(), request, response.Degraded);
+        }
+        else
+        {
+            string message = ClientTextLimit(response.Error!);
+            context.SetPayloadLength((int)GrpcResponseEncoder.StreamErrorSize(message, response.Model, response.Id));
+            GrpcResponseEncoder.WriteStreamError(context.GetBufferWriter(), message, response.Model, response.Id);
+        }
+
+        context.Complete();
+    }
+
+    private static string ClientTextLimit(string message) => Engine.Config.ClientText.Truncate(message, ResponseWriter.MaxErrorChars);
+
+    /// <summary>
+    /// A stream's shared state: its writer, taken by one answer at a time (gRPC allows one write in
+    /// flight), the requests in flight, and the first error when errors end the stream.
+    /// </summary>
+    private sealed class State(IServerStreamWriter<StreamResponse> writer, bool errorsEnd)
+    {
+        private readonly SemaphoreSlim _writing = new(1, 1);
+        private readonly Lock _gate = new();
+        private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The reading loop counts as one until it is done, so that the count reaches 0 only after it.
+        private int _inFlight = 1;
+
+        public Status? FirstError { get; private set; }
+
+        public bool Ended => FirstError is not null;
+
+        public void Begin() => Interlocked.Increment(ref _inFlight);
+
+        public void End()
+        {
+            if (Interlocked.Decrement(ref _inFlight) == 0)
+            {
+                _drained.TrySetResult();
+            }
+        }
+
+        public Task AllAnsweredAsync()
+        {
+            End();
+            return _drained.Task;
+        }
+
+        public async Task WriteAsync(StreamResponse response)
+        {
+            await _writing.WaitAsync();
+            try
+            {
+                await writer.WriteAsync(response);
+            }
+            finally
+            {
+                _writing.Release();
+            }
+        }
+
+        /// <summary>Answers a failed request: in-band, or (errors ending the stream) the first error becomes the call's status.</summary>
+        public async Task<StatusCode> FailAsync(Refusal refusal, string? model, string? id)
+        {
+            var status = GrpcStatus.Of(refusal);
+            if (errorsEnd)
+            {
+                lock (_gate)
+                {
+                    FirstError ??= status;
+                }
+
+                return status.StatusCode;
+            }
+
+            await WriteAsync(StreamResponse.Failure(refusal.Message, model, id));
+            return status.StatusCode;
+        }
+    }
+}

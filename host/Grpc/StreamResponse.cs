@@ -1,0 +1,29 @@
+using LowLatency.Engine.Requests;
+
+namespace LowLatency.Host.Grpc;
+
+/// <summary>
+/// One <c>ModelStreamInferResponse</c> to send: an answered request, written straight from its
+/// output tensors by the marshaller (<see cref="GrpcResponseEncoder.WriteStream"/>), or an error
+/// naming the request it answers. Serialized while the stream's writer sends it, before the request
+/// goes back to its pool.
+/// </summary>
+internal sealed class StreamResponse
+{
+    private StreamResponse(InferenceRequest? answered, string? degraded, string? error, string? model, string? id) =>
+        (Answered, Degraded, Error, Model, Id) = (answered, degraded, error, model, id);
+
+    public InferenceRequest? Answered { get; }
+
+    public string? Degraded { get; }
+
+    public string? Error { get; }
+
+    public string? Model { get; }
+
+    public string? Id { get; }
+
+    public static StreamResponse Answer(InferenceRequest request, string? degraded) => new(request, degraded, null, null, null);
+
+    public static StreamResponse Failure(string message, string? model, string? id) => new(null, null, message, model, id);
+}

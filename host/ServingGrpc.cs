@@ -1,0 +1,57 @@
+using Grpc.AspNetCore.Server.Model;
+using Grpc.HealthCheck;
+using LowLatency.Engine.Serving;
+using LowLatency.Host.Diagnostics;
+using LowLatency.Host.Endpoints;
+using LowLatency.Host.Grpc;
+using LowLatency.Host.Memory;
+using LowLatency.Host.Security;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace LowLatency.Host;
+
+/// <summary>
+/// The gRPC face (host/Grpc) added to the server (a name not starting "Grpc", which the layer check would take for the folder): its listener beside the REST one in the same
+/// Kestrel, Grpc.AspNetCore for the RPCs it serves, the host's own ModelInfer, and the health service.
+/// </summary>
+internal static class ServingGrpc
+{
+    public static void Add(WebApplicationBuilder builder, GrpcOptions grpc, ServerOptions server, IReadOnlyList<string> restUrls)
+    {
+        var listeners = new Listeners();
+        builder.Services.AddSingleton(listeners);
+        // Kestrel ignores urls once Listen is called (warning that it does): both sets are bound here,
+        // and the urls the host hands Kestrel are cleared before it starts.
+        CodeBoundServer.Register(builder.Services);
+        builder.WebHost.ConfigureKestrel(k => listeners.Configure(k, restUrls, grpc.UrlList));
+        builder.Services.AddGrpc(o =>
+        {
+            // As the REST routes' body limit; past it RESOURCE_EXHAUSTED (a stream's message ends the stream).
+            o.MaxReceiveMessageSize = (int)Math.Min(server.MaxRequestBodyBytes, int.MaxValue);
+            o.MaxSendMessageSize = null;
+            o.EnableDetailedErrors = false;
+        });
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<GrpcInferenceService>, GrpcServiceMethods>());
+        builder.Services.AddSingleton(s => new GrpcServices(
+            s.GetRequiredService<InferenceEngine>(),
+            server.MaxRequestBodyBytes,
+            s.GetRequiredService<RateLimits>(),
+            s.GetRequiredService<AccessOptions>(),
+            s.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category),
+            s.GetRequiredService<BodyBudget>(),
+            s.GetRequiredService<Unanswered>(),
+            new NameCache()));
+        builder.Services.AddSingleton<GrpcStreamInfer>();
+        builder.Services.AddSingleton<GrpcInferenceService>();
+        builder.Services.AddSingleton<HealthServiceImpl>();
+        builder.Services.AddSingleton<GrpcHealth>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<GrpcHealth>());
+    }
+
+    public static void Map(WebApplication app)
+    {
+        GrpcInferEndpoint.Map(app, app.Services.GetRequiredService<GrpcServices>());
+        app.MapGrpcService<GrpcInferenceService>();
+        app.MapGrpcService<HealthServiceImpl>();
+    }
+}
