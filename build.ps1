@@ -4,8 +4,11 @@
 #   dotnet pwsh build.ps1 <target> [extra arguments]
 # Targets:
 #   build   compile everything (Release)
-#   test    verify formatting, run every test, then the allocation budgets (microbench) and a
-#           replay of the fuzz harness's seed corpus; fails if any part fails. Prints each failing
+#   test    verify formatting, run every test, then the allocation budgets (microbench), a
+#           replay of the fuzz harness's seed corpus, and the Python gRPC client against the
+#           Release server (tests/python; skipped, saying so, without Debian's python3-grpcio and
+#           python3-grpc-tools); fails if any part fails. Prints each failing
+
 #           test (name, message, stack), the benchmarks' table and the allocation gate's, and last
 #           "N passed, N failed, N skipped"; not a line per passing test, nor BenchmarkDotNet's log
 #   microbench  BenchmarkDotNet micro-benchmarks of the hot paths with MemoryDiagnoser, then the
@@ -96,7 +99,16 @@ function ConvertTo-ScriptParameters([string[]] $Arguments) {
     return $named
 }
 
+# A loopback TCP port nothing listens on now (the system picks it; a race with another process
+# taking it before the server binds is possible but rare, and fails loudly).
+function Get-FreePort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { return $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
 function Get-TestSummary([string] $ResultsDir) {
+
     # dotnet test prints its own summary; CI reads this plain "N passed, N failed" line, printed last.
     $passed = 0; $failed = 0; $skipped = 0
     foreach ($trx in Get-ChildItem -Path $ResultsDir -Filter *.trx -Recurse) {
@@ -155,6 +167,29 @@ switch ($Target) {
             & dotnet tests/Fuzz/bin/$Configuration/net10.0/LowLatency.Fuzz.dll $replay[0] $replay[1] --replay $replay[2]
             if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
         }
+
+        # A Python client with stubs generated from protocol/'s proto files, as a Triton user's own
+        # would be, against the Release server's gRPC listener (Debian's python3-grpcio and
+        # python3-grpc-tools; .ci/run installs them).
+        & /usr/bin/python3 -c 'import grpc, grpc_tools, numpy' 2>$null
+        if ($LASTEXITCODE -ne 0) {
+            Write-Host 'skipped tests/python/grpc_golden.py: /usr/bin/python3 lacks grpc, grpc_tools or numpy (apt-get install python3-grpcio python3-grpc-tools python3-numpy)'
+        } else {
+            $rest = Get-FreePort; $grpc = Get-FreePort
+            $server = Start-Process dotnet -ArgumentList @("host/bin/$Configuration/net10.0/LowLatency.Host.dll", '--urls', "http://127.0.0.1:$rest", '--grpc-urls', "http://127.0.0.1:$grpc", '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+            try {
+                for ($i = 0; $i -lt 600; $i++) {
+                    Start-Sleep -Milliseconds 100
+                    try { if ((Invoke-WebRequest -Uri "http://127.0.0.1:$rest/v2/health/ready" -SkipHttpErrorCheck).StatusCode -eq 200) { break } } catch { }
+                }
+                & /usr/bin/python3 tests/python/grpc_golden.py --target "127.0.0.1:$grpc" --models models
+                $code = $LASTEXITCODE
+            } finally {
+                Stop-Process -Id $server.Id -Force
+            }
+            if ($code -ne 0) { Stop-Test $code }
+        }
+
 
         Stop-Test 0
     }

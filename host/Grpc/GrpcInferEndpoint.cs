@@ -135,13 +135,18 @@ internal static class GrpcInferEndpoint
                 return;
             }
 
-            bool ok;
-            using (QueueCancellation.Register(ctx.RequestAborted, request))
+            if (!completion.IsCompleted)
             {
-                // The request borrowed its tensors from the message: the buffers go back to Kestrel
-                // only below, once the engine has answered (the worker copied them by then).
-                ok = await completion;
+                // A cancelled call (or a connection gone) takes its request out of the queue: it never
+                // runs unless it was batched already. The registration lives on the pooled request and
+                // ends when the request is disposed.
+                request.CancelWhen(ctx.RequestAborted);
             }
+
+            // The request borrowed its tensors from the message: the buffers go back to Kestrel only
+            // below, once the engine has answered (the worker copied them by then).
+            bool ok = await completion;
+
 
             string? timing = Timing(span, request);
             if (!ok)
@@ -167,8 +172,10 @@ internal static class GrpcInferEndpoint
         {
             if (holding)
             {
-                reader.AdvanceTo(read.Buffer.End);
+                ReturnMessage(reader, read.Buffer.End);
             }
+
+
 
             if (isRouted)
             {
@@ -363,8 +370,26 @@ internal static class GrpcInferEndpoint
         return code;
     }
 
+    /// <summary>
+    /// Gives the message's buffers back to Kestrel. The pipe of a stream its client reset throws
+    /// here: the buffers are Kestrel's again either way, and what follows in the call's finally (the
+    /// route, the body budget, the count) must still run.
+    /// </summary>
+    private static void ReturnMessage(PipeReader reader, SequencePosition end)
+    {
+        try
+        {
+            reader.AdvanceTo(end);
+        }
+        catch (IOException)
+        {
+            // The client reset the stream: nothing to give back to.
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Gone(HttpContext ctx, Exception e, ILogger log)
+
     {
         ClientFaultLog.Write(log, "grpc inference", StatusCodes.Status499ClientClosedRequest, ClientFault.Gone(e));
         ctx.Abort();

@@ -123,13 +123,13 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             refusal = Submit(request, routed, message.Message, call.Deadline, out var completion);
             if (refusal is null)
             {
-                using (QueueCancellation.Register(call.CancellationToken, request))
+                // A cancelled stream takes its requests out of the queue (CancelWhen, as ModelInfer).
+                request.CancelWhen(call.CancellationToken);
+                if (!await completion)
                 {
-                    if (!await completion)
-                    {
-                        refusal = new Refusal(HttpStatus.Of(request.Status), request.Error!);
-                    }
+                    refusal = new Refusal(HttpStatus.Of(request.Status), request.Error!);
                 }
+
             }
 
             if (refusal is not null)
