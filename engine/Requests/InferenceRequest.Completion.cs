@@ -40,6 +40,20 @@ public sealed partial class InferenceRequest : IValueTaskSource<bool>, IThreadPo
         }
     }
 
+    /// <summary>
+    /// By a request thread that ran the request's batch itself (caller runs): published here, before
+    /// the submitter awaits, so the await finds it complete and continues inline. A polling submitter
+    /// (the same thread) is handed it as the device thread would, and publishes it as it polls.
+    /// </summary>
+    internal void CompleteOnThisThread()
+    {
+        Succeed(MonotonicClock.NowMicroseconds());
+        if (!TryHandToPoller())
+        {
+            Publish();
+        }
+    }
+
     /// <summary>Before submitting: the submitter will spin for the answer (<see cref="PollUntil"/>) instead of awaiting it.</summary>
     internal void BeginPolling() => _poll = Polled;
 

@@ -88,6 +88,42 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         Volatile.Write(ref _assigned, 1);
     }
 
+    /// <summary>
+    /// Takes the idle worker for a batch of one that the submitting thread runs itself: busy as if
+    /// it ran, so the step hands it nothing else, but its thread is neither assigned nor woken.
+    /// </summary>
+    public void Claim(int count)
+    {
+        _count = count;
+        Volatile.Write(ref _idle, 0);
+    }
+
+    /// <summary>
+    /// The claimed batch, on the caller's thread, with this worker's executor (its arenas and views
+    /// are plain memory; the worker thread, parked or spinning, touches none of it while claimed),
+    /// in the thread state the worker runs in, and completed on this thread: the awaiting code finds
+    /// the answer ready and continues without a hand-off. Then idle again, as after any batch.
+    /// </summary>
+    public void RunOnCaller()
+    {
+        try
+        {
+            CallerThreadTorch.Enter(_intraOpThreads);
+            RunBatch(onCaller: true);
+        }
+        catch (Exception e)
+        {
+            // Only the thread state can throw here (RunBatch answers its own failures).
+            for (int i = 0; i < _count; i++)
+            {
+                _batch[i]?.Fail(InferenceStatus.ModelError, $"model '{_config.Name}': the batch could not run on the request's thread: {e.Message}");
+                _batch[i] = null!;
+            }
+        }
+
+        BecomeIdle();
+    }
+
     /// <summary>Wakes the worker for the batch <see cref="Run"/> handed it: a flag when it spins, a futex wake when parked.</summary>
     public void Wake() => _spot.Signal();
 
@@ -210,7 +246,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
                 throw new InvalidOperationException("injected worker death");
             }
 
-            RunBatch();
+            RunBatch(onCaller: false);
             _consecutiveDeaths = 0;
             Volatile.Write(ref _assigned, 0);
             BecomeIdle();
@@ -282,7 +318,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         _scheduler.OnWorkerIdle();
     }
 
-    private void RunBatch()
+    private void RunBatch(bool onCaller)
     {
         var batch = _batch.AsSpan(0, _count);
         long start = MonotonicClock.NowMicroseconds();
@@ -303,7 +339,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             // pool: a metrics listener on the device thread delays every completion behind it
             // (docs/performance.md#metrics-sinks).
             batch[0].MetricBatchRows = rows;
-            Complete(batch);
+            Complete(batch, onCaller);
         }
         catch (Exception) when (batch.Length > 1)
         {
@@ -322,11 +358,19 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
         batch.Clear();
     }
 
-    private void Complete(Span<InferenceRequest> batch)
+    private void Complete(Span<InferenceRequest> batch, bool onCaller)
     {
         if (batch.Length == 1)
         {
-            batch[0].Complete();
+            if (onCaller)
+            {
+                batch[0].CompleteOnThisThread();
+            }
+            else
+            {
+                batch[0].Complete();
+            }
+
             return;
         }
 

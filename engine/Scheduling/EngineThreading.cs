@@ -11,6 +11,12 @@ internal sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinM
     /// <summary>SCHED_FIFO priority of the device workers (1 … 99); 0: ordinary scheduling.</summary>
     public int RealtimePriority { get; init; }
 
+    /// <summary>
+    /// Whether a request thread that finds its model's worker idle and nothing else queued runs its
+    /// batch of one itself (<c>LowLatency:CallerRuns</c>); see <see cref="SchedulerThread{TWait}"/>.
+    /// </summary>
+    public bool CallerRuns { get; init; }
+
     /// <summary>Which submitters spin for their answers; shared by every model version of the engine.</summary>
     public AnswerPolling AnswerPolling { get; init; } = AnswerPolling.Off;
 

@@ -21,6 +21,12 @@ internal interface IDeviceWorker : IDisposable
 
     void Run(int count);
 
+    /// <summary>Takes the worker for a batch its caller runs (<see cref="RunOnCaller"/>); the worker thread is not woken.</summary>
+    void Claim(int count);
+
+    /// <summary>Runs the claimed batch on the calling thread and completes it there, then makes the worker idle again.</summary>
+    void RunOnCaller();
+
     void Wake();
 
     void WakeAhead(long deadlineUs);

@@ -17,6 +17,9 @@ internal interface ISchedulerThread : IDisposable
 
     int WorkerRestarts { get; }
 
+    /// <summary>Batches of one their submitter ran itself (caller runs).</summary>
+    long CallerRunCount { get; }
+
     void Submit(InferenceRequest request);
 
     /// <summary>Takes a cancelled request out of the queue at the next step, unless it was batched (<see cref="InferenceRequest.Cancel"/>).</summary>

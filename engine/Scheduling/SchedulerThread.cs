@@ -29,7 +29,11 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     private readonly TWait _wait;
     private readonly EngineThreading _threading;
     private readonly bool _realtimeWorkers;
+    private readonly bool _callerRuns;
     private volatile bool _stopping;
+
+    // Batches of one that their submitter ran itself; read by tests and the benchmark.
+    private long _callerRunCount;
 
     // Who runs the scheduling step: 0 free, 1 held (by the scheduler thread or a submitter).
     private int _owner;
@@ -54,6 +58,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
         _wait = wait;
         _threading = threading;
         _realtimeWorkers = threading.RealtimePriority > 0;
+        _callerRuns = CallerMayRun(config, threading);
         var workers = new List<IDeviceWorker>();
         foreach (var group in config.InstanceGroups)
         {
@@ -78,6 +83,32 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
 
     public int WorkerRestarts => _workers.Sum(w => w.Restarts);
 
+    /// <summary>Batches of one run by their submitter's own thread instead of a device worker's.</summary>
+    public long CallerRunCount => Volatile.Read(ref _callerRunCount);
+
+    /// <summary>
+    /// Caller runs only where the device's work may run on any thread: the CPU (work for a GPU stays on
+    /// its device thread, which owns its stream and context), and not where the workers were given
+    /// cores or realtime priority, which say where and how the model must run.
+    /// </summary>
+    private static bool CallerMayRun(ModelConfig config, EngineThreading threading)
+    {
+        if (!threading.CallerRuns || threading.WorkerCores.Count > 0 || threading.RealtimePriority > 0)
+        {
+            return false;
+        }
+
+        foreach (var group in config.InstanceGroups)
+        {
+            if (group.Kind is not (InstanceKind.Cpu or InstanceKind.Auto))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public int QueueDepth => Volatile.Read(ref _pendingApprox);
 
     /// <summary>Realtime workers only read it; ordinary ones spin or yield to a holder on their core.</summary>
@@ -97,7 +128,12 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// <summary>
     /// Lock-free: any request thread. The submitter runs the scheduling step itself when nobody else
     /// is (see <see cref="Drive"/>): with a free worker and nothing to wait for, its request goes
-    /// straight to the worker and the scheduler thread sleeps on.
+    /// straight to the worker and the scheduler thread sleeps on. A thread-pool submitter whose
+    /// request is a batch of one alone in the queue, with a worker idle, runs it itself (caller
+    /// runs) and returns with it answered: the worker's wake-up and the completion's hand-off back
+    /// to the pool were most of a lone request's cost beside the model (7–20 µs each on a shared
+    /// 2-core VM, docs/performance.md#caller-runs). Anything else, and everything under load, goes
+    /// to the device threads as before.
     /// </summary>
     public void Submit(InferenceRequest request)
     {
@@ -108,7 +144,10 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
             return;
         }
 
-        Drive();
+        // Pool threads only: warm-up's loader thread and the engine's own threads keep their state,
+        // and a warm-up request must exercise the worker that serves later.
+        bool mayRun = _callerRuns && !request.IsWarmUp && Thread.CurrentThread.IsThreadPoolThread;
+        Drive(mayRun ? request : null);
     }
 
     /// <summary>
@@ -120,7 +159,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     public void Cancel(InferenceRequest request)
     {
         _cancels.Push(request);
-        Drive();
+        Drive(null);
     }
 
     /// <summary>
@@ -135,7 +174,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
         Interlocked.Increment(ref _idleEvents);
         if (Volatile.Read(ref _pendingApprox) != 0 || !_submissions.IsEmpty)
         {
-            return Drive();
+            return Drive(null);
         }
 
         if (_stopping)
@@ -164,21 +203,30 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// the step is never left behind: either it takes the step again, or whoever holds it now will.
     /// When the step leaves a timer earlier than the scheduler thread's planned wake-up, the
     /// scheduler thread is woken to keep it. Returns the last step's next timer, or MaxValue when it
-    /// ran none.
+    /// ran none. <paramref name="own"/>: the request this thread just submitted, when it may run it
+    /// itself; the batch runs after the step is released, so that others admit and queue meanwhile.
     /// </summary>
-    private long Drive()
+    private long Drive(InferenceRequest? own)
     {
         long wake = long.MaxValue;
         while (Interlocked.CompareExchange(ref _owner, 1, 0) == 0)
         {
             NoteOwnerCpu();
             int idleEvents = Volatile.Read(ref _idleEvents);
-            wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
+            wake = Step(MonotonicClock.NowMicroseconds(), own, out ulong handed, out var claimed);
             Release();
             WakeHanded(handed);
             if (wake < Volatile.Read(ref _plannedWakeUs))
             {
                 _spot.Signal();
+            }
+
+            if (claimed is not null)
+            {
+                // Becoming idle at its end drives the step again (OnWorkerIdle), for what queued meanwhile.
+                own = null;
+                Interlocked.Increment(ref _callerRunCount);
+                claimed.RunOnCaller();
             }
 
             if (!MoreToDo(idleEvents))
@@ -220,7 +268,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
 
             NoteOwnerCpu();
             int idleEvents = Volatile.Read(ref _idleEvents);
-            long wake = Step(MonotonicClock.NowMicroseconds(), out ulong handed);
+            long wake = Step(MonotonicClock.NowMicroseconds(), null, out ulong handed, out _);
             bool done = _stopping && _core.Pending == 0 && _core.HeldForCancel == 0 && _submissions.IsEmpty && _cancels.IsEmpty && AllIdle();
             Volatile.Write(ref _plannedWakeUs, wake);
             Release();
@@ -262,11 +310,14 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// One scheduling step, by whichever thread holds <see cref="_owner"/>: take in cancels, admit
     /// what was submitted, fire due timers, hand batches to free workers. Returns when to look
     /// again (MaxValue: only when something happens), and in <paramref name="handed"/> the workers
-    /// (bit i: worker i) the holder must wake after releasing the step.
+    /// (bit i: worker i) the holder must wake after releasing the step. A batch that is exactly
+    /// <paramref name="own"/>, with nothing else left queued, is claimed for the holder to run
+    /// (<paramref name="claimed"/>) instead of handed over.
     /// </summary>
-    private long Step(long now, out ulong handed)
+    private long Step(long now, InferenceRequest? own, out ulong handed, out IDeviceWorker? claimed)
     {
         handed = 0;
+        claimed = null;
         long freeAt = long.MaxValue;
         foreach (var w in _workers)
         {
@@ -301,6 +352,13 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
             }
 
             w.ExpectedFreeUs = now + _estimator.Estimate(decision.Rows);
+            if (own is not null && decision.Count == 1 && _core.Pending == 0 && ReferenceEquals(w.BatchBuffer[0], own))
+            {
+                w.Claim(1);
+                claimed = w;
+                continue;
+            }
+
             w.Run(decision.Count);
             if (_realtimeWorkers && i < 64)
             {

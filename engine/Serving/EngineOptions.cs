@@ -64,6 +64,18 @@ public sealed class EngineOptions
     public long AnswerPollMicroseconds { get; set; }
 
     /// <summary>
+    /// Whether a request thread may run its own batch of one (caller runs), on by default: when the
+    /// model's worker is idle, nothing else is queued and the request's class has no batching window,
+    /// the thread that submitted it runs the forward itself (in the worker's thread state, with the
+    /// worker's buffers) and continues with the answer, with no wake-up of the device thread and no
+    /// hand-off back to the thread pool. Under load nothing changes: queued requests go to the device
+    /// workers, batched and ordered as before. Only for the CPU, and never with <see cref="WorkerCores"/>
+    /// or <see cref="WorkerRealtimePriority"/> set (they say where the model must run); false keeps
+    /// every forward on the device threads (docs/performance.md#caller-runs).
+    /// </summary>
+    public bool CallerRuns { get; set; } = true;
+
+    /// <summary>
     /// Cores to pin device workers to (for example <c>[1]</c>); empty: no pinning. Round-robin over the
     /// workers of every model, each taking <see cref="IntraOpThreads"/> consecutive entries, where its
     /// intra-op threads run too. They may lie outside the affinity mask the process started with

@@ -98,6 +98,7 @@ public sealed partial class InferenceEngine : IDisposable
         {
             DefaultMaxQueueSize = _options.MaxQueueSize,
             RealtimePriority = _options.WorkerRealtimePriority,
+            CallerRuns = _options.CallerRuns,
             AnswerPolling = new AnswerPolling(_options.AnswerPollMicroseconds, Math.Max(1, Environment.ProcessorCount / 2)),
         };
         if (_options.ThreadNice != 0)

@@ -11,10 +11,11 @@ namespace LowLatency.Tests.Engine;
 public sealed class EngineConcurrencyTests
 {
     /// <param name="realtimePriority">The workers' SCHED_FIFO priority; where the OS refuses it (no CAP_SYS_NICE) they run as ordinary threads, and the test still holds.</param>
-    private static InferenceEngine StartEngine(int realtimePriority = 0)
+    /// <param name="callerRuns">Off where a test needs every batch on the worker thread.</param>
+    private static InferenceEngine StartEngine(int realtimePriority = 0, bool callerRuns = true)
     {
         // Unbounded queues (Triton's default): these tests flood the engine on purpose.
-        return CtrRows.StartEngine(new EngineOptions { ModelRepository = RepoPaths.Models, MaxQueueSize = 0, WorkerRealtimePriority = realtimePriority });
+        return CtrRows.StartEngine(new EngineOptions { ModelRepository = RepoPaths.Models, MaxQueueSize = 0, WorkerRealtimePriority = realtimePriority, CallerRuns = callerRuns });
     }
 
     [Theory]
@@ -124,7 +125,8 @@ public sealed class EngineConcurrencyTests
     [Fact]
     public async Task A_worker_thread_that_dies_is_replaced_and_counted()
     {
-        using var engine = StartEngine();
+        // The victim must reach the worker thread: a lone request would otherwise run on the test's.
+        using var engine = StartEngine(callerRuns: false);
         var model = CtrRows.Latest(engine);
         var worker = (DeviceWorker<SpinThenParkWaitStrategy>)((SchedulerThread<SpinThenParkWaitStrategy>)model.Scheduler).Workers[0];
         worker.InjectThreadDeath = true;

@@ -1,0 +1,163 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LowLatency.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace LowLatency.Tests.EndToEnd;
+
+/// <summary>
+/// What the whole server allocates per inference request through Kestrel at steady state, counted
+/// over every thread of the process (GC.GetTotalAllocatedBytes, precise): one idle in-process
+/// server, a client that allocates nothing (one socket, request bytes built once, a reused receive
+/// buffer, on a thread of its own), a warm-up, then several windows of requests. The request's own
+/// allocation is the same in every window; timers and the runtime's background work are not, so a
+/// window's figure is the request's plus noise, and the smallest window is the one that says it.
+/// </summary>
+public sealed class HostAllocationTests(ITestOutputHelper output)
+{
+    private const int WarmUp = 3000;
+    private const int PerWindow = 4000;
+    private const int Windows = 5;
+
+    /// <summary>
+    /// 16 B per request: below any object (24 B at least), so one object per request fails, while a
+    /// background allocation of a few hundred bytes in the quietest window (a timer firing, a metric
+    /// exported) stays under it when spread over the window's requests.
+    /// </summary>
+    private const double BudgetBytes = 16;
+
+    [Theory(Skip = "not met yet: msgpack 478 B, binary 600 B per request (Kestrel's content-length body, route values, HttpContext items, strings); see perf/experiments/lone-request")]
+    [InlineData("msgpack")]
+    [InlineData("binary")]
+    public async Task A_request_allocates_nothing_at_steady_state(string encoding)
+    {
+        double perRequest = await MeasureAsync(encoding);
+        Assert.True(perRequest <= BudgetBytes, $"{encoding}: {perRequest:F1} B per request (budget {BudgetBytes} B)");
+    }
+
+    [Fact]
+    public async Task Json_allocation_is_reported()
+    {
+        // JSON numbers are parsed and formatted, not borrowed: measured and printed, not gated here.
+        double perRequest = await MeasureAsync("json");
+        Assert.True(perRequest >= 0);
+    }
+
+    private async Task<double> MeasureAsync(string encoding)
+    {
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models);
+        try
+        {
+            using (var client = new HttpClient { BaseAddress = address })
+            {
+                await ServerFixture.WaitReadyAsync(client);
+            }
+
+            byte[] request = RequestBytes(encoding, address);
+            double best = double.MaxValue;
+            var windows = new List<double>();
+            var thread = new Thread(() =>
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                socket.Connect(address.Host, address.Port);
+                var buffer = new byte[64 * 1024];
+                for (int i = 0; i < WarmUp; i++)
+                {
+                    RoundTrip(socket, request, buffer);
+                }
+
+                for (int w = 0; w < Windows; w++)
+                {
+                    long before = GC.GetTotalAllocatedBytes(precise: true);
+                    for (int i = 0; i < PerWindow; i++)
+                    {
+                        RoundTrip(socket, request, buffer);
+                    }
+
+                    double per = (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)PerWindow;
+                    windows.Add(per);
+                    best = Math.Min(best, per);
+                }
+            });
+            thread.Start();
+            await Task.Run(thread.Join);
+            output.WriteLine($"{encoding}: {best:F1} B per request at the least, windows {string.Join(", ", windows.Select(x => x.ToString("F1")))}");
+            return best;
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Sends one request and reads its whole answer (headers, then Content-Length bytes); allocates nothing.</summary>
+    private static void RoundTrip(Socket socket, byte[] request, byte[] buffer)
+    {
+        socket.Send(request);
+        int have = 0, headerEnd = -1, total = int.MaxValue;
+        while (have < total)
+        {
+            int n = socket.Receive(buffer.AsSpan(have));
+            if (n == 0)
+            {
+                throw new InvalidOperationException("the server closed the connection");
+            }
+
+            have += n;
+            if (headerEnd < 0)
+            {
+                headerEnd = buffer.AsSpan(0, have).IndexOf("\r\n\r\n"u8);
+                if (headerEnd >= 0)
+                {
+                    Assert.True(buffer.AsSpan(0, have).StartsWith("HTTP/1.1 200"u8), "the answer is a 200");
+                    total = headerEnd + 4 + ContentLength(buffer.AsSpan(0, headerEnd));
+                }
+            }
+        }
+    }
+
+    private static int ContentLength(ReadOnlySpan<byte> headers)
+    {
+        int at = headers.IndexOf("Content-Length: "u8);
+        Assert.True(at >= 0, "the answer has a Content-Length");
+        int value = 0;
+        for (int i = at + "Content-Length: ".Length; i < headers.Length && headers[i] is >= (byte)'0' and <= (byte)'9'; i++)
+        {
+            value = (value * 10) + (headers[i] - '0');
+        }
+
+        return value;
+    }
+
+    private static byte[] RequestBytes(string encoding, Uri address)
+    {
+        var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        byte[] body;
+        string contentType, extra = string.Empty;
+        switch (encoding)
+        {
+            case "msgpack":
+                body = golden.Request.ToMsgPack();
+                contentType = Wire.MsgPack;
+                break;
+            case "binary":
+                var json = Wire.BinaryJson(golden.Request, _ => true);
+                json["parameters"] = new JsonObject { ["binary_data_output"] = true };
+                byte[] head = JsonSerializer.SerializeToUtf8Bytes(json);
+                body = [.. head, .. Wire.BinaryTail(golden.Request, _ => true)];
+                contentType = "application/octet-stream";
+                extra = $"Inference-Header-Content-Length: {head.Length}\r\n";
+                break;
+            default:
+                body = golden.Request.ToJson();
+                contentType = Wire.Json;
+                break;
+        }
+
+        string headers = $"POST /v2/models/ctr-ranker/infer HTTP/1.1\r\nHost: {address.Host}:{address.Port}\r\nContent-Type: {contentType}\r\n{extra}Content-Length: {body.Length}\r\n\r\n";
+        return [.. Encoding.ASCII.GetBytes(headers), .. body];
+    }
+}
