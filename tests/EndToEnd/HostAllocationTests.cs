@@ -15,34 +15,29 @@ namespace LowLatency.Tests.EndToEnd;
 /// allocation is the same in every window; timers and the runtime's background work are not, so a
 /// window's figure is the request's plus noise, and the smallest window is the one that says it.
 /// </summary>
+[Collection(ChildProcessCollection.Name)]
 public sealed class HostAllocationTests(ITestOutputHelper output)
+
 {
     private const int WarmUp = 3000;
     private const int PerWindow = 4000;
     private const int Windows = 5;
 
     /// <summary>
-    /// 16 B per request: below any object (24 B at least), so one object per request fails, while a
-    /// background allocation of a few hundred bytes in the quietest window (a timer firing, a metric
-    /// exported) stays under it when spread over the window's requests.
+    /// Today's level, with room for noise, so that a change that adds an object per request fails:
+    /// ctr-ranker batch 1 measured 478 B (MessagePack), 600 B (binary) and 479 B (JSON) per request,
+    /// the least of 5 windows. The goal is 16 B for MessagePack and binary (below any object, so one
+    /// object per request would fail): not met yet; what the bytes are is in
+    /// docs/performance.md (Host request path) and perf/experiments/lone-request.
     /// </summary>
-    private const double BudgetBytes = 16;
-
-    [Theory(Skip = "not met yet: msgpack 478 B, binary 600 B per request (Kestrel's content-length body, route values, HttpContext items, strings); see perf/experiments/lone-request")]
-    [InlineData("msgpack")]
-    [InlineData("binary")]
-    public async Task A_request_allocates_nothing_at_steady_state(string encoding)
+    [Theory]
+    [InlineData("msgpack", 544)]
+    [InlineData("binary", 672)]
+    [InlineData("json", 544)]
+    public async Task A_request_allocates_no_more_than_todays_level(string encoding, double budgetBytes)
     {
         double perRequest = await MeasureAsync(encoding);
-        Assert.True(perRequest <= BudgetBytes, $"{encoding}: {perRequest:F1} B per request (budget {BudgetBytes} B)");
-    }
-
-    [Fact]
-    public async Task Json_allocation_is_reported()
-    {
-        // JSON numbers are parsed and formatted, not borrowed: measured and printed, not gated here.
-        double perRequest = await MeasureAsync("json");
-        Assert.True(perRequest >= 0);
+        Assert.True(perRequest <= budgetBytes, $"{encoding}: {perRequest:F1} B per request (budget {budgetBytes} B)");
     }
 
     private async Task<double> MeasureAsync(string encoding)
