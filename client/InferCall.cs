@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace LowLatency.Client;
+
+/// <summary>
+/// One inference call as the encoders see it: what to run, with what, and when it must be done.
+/// Also the request object the gRPC method's marshaller serializes (on every attempt).
+/// </summary>
+internal sealed class InferCall(string model, IReadOnlyList<InferInput> inputs, InferOptions options, long deadline)
+{
+    internal static readonly InferOptions NoOptions = new();
+
+    public string Model { get; } = model;
+
+    public IReadOnlyList<InferInput> Inputs { get; } = inputs;
+
+    public InferOptions Options { get; } = options;
+
+    /// <summary>When the call must be done, in <see cref="Stopwatch"/> ticks; 0 for never.</summary>
+    public long Deadline { get; } = deadline;
+
+    public bool HasDeadline => Deadline != 0;
+
+    /// <summary>The time left, in whole microseconds (at least 1), for the server's <c>timeout</c> parameter.</summary>
+    public long RemainingMicroseconds()
+    {
+        long ticks = Deadline - Stopwatch.GetTimestamp();
+        return Math.Max(1, (long)(ticks * (1_000_000.0 / Stopwatch.Frequency)));
+    }
+
+    /// <summary>The wire name of the QoS class, or empty.</summary>
+    public ReadOnlySpan<byte> QosUtf8 => Options.Qos switch
+    {
+        QosClass.Realtime => "realtime"u8,
+        QosClass.Balanced => "balanced"u8,
+        QosClass.Throughput => "throughput"u8,
+        _ => default,
+    };
+}
