@@ -28,6 +28,18 @@ internal sealed class InferCall(string model, IReadOnlyList<InferInput> inputs, 
         return Math.Max(1, (long)(ticks * (1_000_000.0 / Stopwatch.Frequency)));
     }
 
+    /// <summary>
+    /// The server's <c>timeout</c> parameter, µs: the time left less a margin for the answer's way
+    /// back (5 %, at least 200 µs). A request that expires in the server's queue then comes back as
+    /// the server's own refusal (504, "never ran", its connection kept) before the client's timer
+    /// cancels the call, which over HTTP/1.1 would cost the connection.
+    /// </summary>
+    public long ServerTimeoutMicroseconds()
+    {
+        long left = RemainingMicroseconds();
+        return Math.Max(1, left - Math.Max(200, left / 20));
+    }
+
     /// <summary>The wire name of the QoS class, or empty.</summary>
     public ReadOnlySpan<byte> QosUtf8 => Options.Qos switch
     {

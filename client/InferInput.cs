@@ -130,6 +130,14 @@ public readonly struct InferInput
         return new InferInput(name, datatype, shape, null, 0, length, typeof(T) == typeof(byte) ? Unsafe.As<ReadOnlyMemory<T>, ReadOnlyMemory<byte>>(ref data) : new ByteView<T>(data).Memory);
     }
 
+    /// <summary>An input over writable memory (<c>array.AsMemory(start, length)</c>); as the <see cref="ReadOnlyMemory{T}"/> overload.</summary>
+    /// <typeparam name="T">bool, byte, sbyte, short, int, long, <see cref="Half"/>, <see cref="BFloat16"/>, float, double, ushort, uint or ulong.</typeparam>
+    /// <param name="name">The input's name.</param>
+    /// <param name="data">The elements, row-major.</param>
+    /// <param name="shape">The shape; its element count must be the memory's length.</param>
+    public static InferInput Create<T>(string name, Memory<T> data, params ReadOnlySpan<long> shape)
+        where T : unmanaged => Create(name, (ReadOnlyMemory<T>)data, shape);
+
     /// <summary>An input over raw bytes of any datatype (BF16 or FP16 bits, say, or tensors already encoded).</summary>
     /// <param name="name">The input's name.</param>
     /// <param name="datatype">What the bytes hold.</param>

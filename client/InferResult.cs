@@ -130,11 +130,16 @@ public sealed class InferResult : IDisposable
 
     internal string OutputName(int index)
     {
+        _ = Body;
         _outputNames ??= new string?[_outputCount];
         return _outputNames[index] ??= Text(_outputs[index].Name) ?? string.Empty;
     }
 
-    internal ref readonly OutputEntry Entry(int index) => ref _outputs[index];
+    internal ref readonly OutputEntry Entry(int index)
+    {
+        _ = Body;
+        return ref _outputs[index];
+    }
 
     internal ReadOnlySpan<long> Shape(in OutputEntry entry)
     {

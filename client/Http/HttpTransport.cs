@@ -80,7 +80,7 @@ internal sealed class HttpTransport : ClientTransport
         if (body.TimeoutOffset >= 0)
         {
             // The server is told the time left now, not when the body was first encoded.
-            long left = call.RemainingMicroseconds();
+            long left = call.ServerTimeoutMicroseconds();
             if (body.JsonLength < 0)
             {
                 MsgPackRequestEncoder.PatchTimeout(body.Span, body.TimeoutOffset, left);

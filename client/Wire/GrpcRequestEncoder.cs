@@ -35,7 +35,7 @@ internal static class GrpcRequestEncoder
     /// <summary>The marshaller's serializer: size, then write, then complete, once per attempt.</summary>
     public static void Serialize(InferCall call, SerializationContext context)
     {
-        long timeout = call.HasDeadline ? call.RemainingMicroseconds() : 0;
+        long timeout = call.HasDeadline ? call.ServerTimeoutMicroseconds() : 0;
         int size = Size(call, timeout);
         context.SetPayloadLength(size);
         Write(call, timeout, context.GetBufferWriter());

@@ -53,7 +53,7 @@ internal static class JsonBinaryRequestEncoder
         if (call.HasDeadline)
         {
             w.Raw("\"timeout\":"u8);
-            timeoutOffset = w.PaddedNumber(call.RemainingMicroseconds());
+            timeoutOffset = w.PaddedNumber(call.ServerTimeoutMicroseconds());
             w.Raw(","u8);
         }
 

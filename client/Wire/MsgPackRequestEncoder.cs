@@ -57,7 +57,7 @@ internal static class MsgPackRequestEncoder
             if (call.HasDeadline)
             {
                 w.WriteString("timeout"u8);
-                timeoutOffset = w.WriteUInt64Fixed((ulong)call.RemainingMicroseconds());
+                timeoutOffset = w.WriteUInt64Fixed((ulong)call.ServerTimeoutMicroseconds());
             }
 
             if (!qos.IsEmpty)
