@@ -30,14 +30,16 @@ internal sealed class InferCall(string model, IReadOnlyList<InferInput> inputs, 
 
     /// <summary>
     /// The server's <c>timeout</c> parameter, µs: the time left less a margin for the answer's way
-    /// back (5 %, at least 200 µs). A request that expires in the server's queue then comes back as
-    /// the server's own refusal (504, "never ran", its connection kept) before the client's timer
-    /// cancels the call, which over HTTP/1.1 would cost the connection.
+    /// back and the server's timer slack (10 %, at least 1 ms or half of what is left, at most 1 s).
+    /// A request that expires in the server's queue then comes back as the server's own refusal
+    /// (504, "never ran", its connection kept) before the client's timer cancels the call, which
+    /// over HTTP/1.1 would cost the connection.
     /// </summary>
     public long ServerTimeoutMicroseconds()
     {
         long left = RemainingMicroseconds();
-        return Math.Max(1, left - Math.Max(200, left / 20));
+        long margin = Math.Clamp(left / 10, Math.Min(left / 2, 1_000), 1_000_000);
+        return Math.Max(1, left - margin);
     }
 
     /// <summary>The wire name of the QoS class, or empty.</summary>
