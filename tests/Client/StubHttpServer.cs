@@ -16,7 +16,7 @@ namespace LowLatency.Tests.Client;
 /// <summary>
 /// A few lines of Kestrel that answer as a test scripts them (503s, 429s, stalls): for the client's
 /// own policies (retries, deadlines, headers), which the real server cannot be made to show on cue.
-/// Records each request's headers and body.
+/// Records each request's path, headers and body.
 /// </summary>
 public sealed class StubHttpServer : IAsyncDisposable
 {
@@ -29,7 +29,7 @@ public sealed class StubHttpServer : IAsyncDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
-    public ConcurrentQueue<(IHeaderDictionary Headers, byte[] Body)> Received { get; } = new();
+    public ConcurrentQueue<(string Path, IHeaderDictionary Headers, byte[] Body)> Received { get; } = new();
 
     /// <param name="answer">Writes the answer to the request with the given 1-based number.</param>
     /// <param name="port">0 for any free port.</param>
@@ -51,7 +51,7 @@ public sealed class StubHttpServer : IAsyncDisposable
                 headers[h.Key] = h.Value;
             }
 
-            stub.Received.Enqueue((headers, body.ToArray()));
+            stub.Received.Enqueue((ctx.Request.Path.Value ?? string.Empty, headers, body.ToArray()));
             await answer(ctx, n);
         });
         await app.StartAsync();
