@@ -50,7 +50,6 @@ internal sealed class GrpcTransport : ClientTransport
                 // refuses a batch of images.
                 MaxReceiveMessageSize = options.MaxReceiveMessageBytes,
                 MaxSendMessageSize = null,
-                ThrowOperationCanceledOnCancellation = true,
             });
             _invokers[i] = _channels[i].CreateCallInvoker();
         }
@@ -73,6 +72,10 @@ internal sealed class GrpcTransport : ClientTransport
         try
         {
             result = await grpcCall.ResponseAsync.ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && token.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(e.Message, e, token);
         }
         catch (RpcException e)
         {
@@ -208,11 +211,20 @@ internal sealed class GrpcTransport : ClientTransport
         };
     }
 
-    private static bool IsConnectFailure(Exception? e)
+    /// <summary>
+    /// Whether the connection could not be made: Grpc.Net.Client reports its subchannel's failed
+    /// connect as the socket's own exception, HttpClient as a connection error.
+    /// </summary>
+    private static bool IsConnectFailure(Exception e)
     {
-        for (; e is not null; e = e.InnerException)
+        if (e is System.Net.Sockets.SocketException)
         {
-            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
+            return true;
+        }
+
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError })
             {
                 return true;
             }
