@@ -75,4 +75,19 @@ public sealed class ClientDeadlineTests(QueueHoldingServer server) : IClassFixtu
 
         Assert.InRange(watch.ElapsedMilliseconds, 150, 2000);
     }
+
+    [Fact(Skip = GrpcEndToEndTests.WaitingForServer)]
+    public async Task Over_gRPC_a_deadline_that_expires_in_the_queue_is_DEADLINE_EXCEEDED_and_never_runs()
+    {
+        using var client = InferenceClient.ForGrpc(server.GrpcAddress);
+        var watch = Stopwatch.StartNew();
+
+        var e = await Assert.ThrowsAsync<InferenceException>(() => client.InferAsync("reject-on-timeout", ClientTensors.Inputs(Ctr.Request), new InferOptions { Timeout = TimeSpan.FromMilliseconds(500) }));
+
+        Assert.Equal(InferenceStatus.DeadlineExceeded, e.Status);
+        Assert.Equal(Grpc.Core.StatusCode.DeadlineExceeded, e.GrpcStatus);
+        Assert.InRange(watch.ElapsedMilliseconds, 400, 2000);
+        using var stats = JsonDocument.Parse(await server.Http.GetByteArrayAsync("/v2/models/reject-on-timeout/stats"));
+        Assert.Equal(0, Assert.Single(stats.RootElement.GetProperty("model_stats").EnumerateArray()).GetProperty("execution_count").GetInt64());
+    }
 }

@@ -18,6 +18,9 @@ public sealed class QueueHoldingServer : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The server's gRPC endpoint: to be returned here once the host serves gRPC (see <see cref="GrpcEndToEndTests"/>).</summary>
+    public Uri GrpcAddress => throw new InvalidOperationException(GrpcEndToEndTests.WaitingForServer);
+
     public async Task InitializeAsync()
     {
         _repository.AddModel("plain", Config("plain", string.Empty).Replace("5000000", "0", StringComparison.Ordinal));
