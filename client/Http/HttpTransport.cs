@@ -28,6 +28,7 @@ internal sealed class HttpTransport : ClientTransport
     private readonly Uri _base;
     private readonly HttpBodyEncoding _encoding;
     private readonly Version _version;
+    private readonly HttpVersionPolicy _versionPolicy;
     private readonly Func<Credentials> _credentials;
     private readonly ConcurrentDictionary<(string Model, string? Version), Uri> _inferUris = new();
 
@@ -48,6 +49,8 @@ internal sealed class HttpTransport : ClientTransport
         _base = options.Address.AbsoluteUri.EndsWith('/') ? options.Address : new Uri(options.Address.AbsoluteUri + "/");
         _encoding = options.HttpEncoding;
         _version = options.HttpVersion;
+        // HTTP/2 over cleartext has no negotiation: asked for "or lower", HttpClient would quietly speak 1.1.
+        _versionPolicy = _version.Major >= 2 && _base.Scheme == Uri.UriSchemeHttp ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower;
         _credentials = credentials;
     }
 
@@ -94,6 +97,7 @@ internal sealed class HttpTransport : ClientTransport
         using var request = new HttpRequestMessage(HttpMethod.Post, InferUri(call))
         {
             Version = _version,
+            VersionPolicy = _versionPolicy,
             Content = new BodyContent(body, body.JsonLength < 0 ? MsgPackType : OctetStreamType),
         };
         _credentials().Add(request.Headers);
@@ -297,7 +301,7 @@ internal sealed class HttpTransport : ClientTransport
 
     private async Task<bool> ProbeAsync(string path, CancellationToken token)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, path)) { Version = _version };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, path)) { Version = _version, VersionPolicy = _versionPolicy };
         _credentials().Add(request.Headers);
         HttpResponseMessage response;
         try
@@ -323,7 +327,7 @@ internal sealed class HttpTransport : ClientTransport
 
     private async Task<JsonDocument> GetJsonAsync(string path, CancellationToken token)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, path)) { Version = _version };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, path)) { Version = _version, VersionPolicy = _versionPolicy };
         _credentials().Add(request.Headers);
         using var response = await SendAsync(request, token).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)

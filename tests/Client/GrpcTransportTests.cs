@@ -143,8 +143,14 @@ public sealed class GrpcTransportTests
     [Fact]
     public async Task The_deadline_ends_a_stalled_call_which_is_not_retried()
     {
-        await using var stub = await StubGrpcServer.StartAsync(new() { Stall = TimeSpan.FromSeconds(5) });
+        await using var stub = await StubGrpcServer.StartAsync();
         using var client = Grpc(stub, Quick);
+        // A first call opens the connection, so that the one measured reaches the server within its deadline.
+        using (await client.InferAsync("echo", [InferInput.Create("x", new float[1], 1)]))
+        {
+        }
+
+        stub.Script.Stall = TimeSpan.FromSeconds(5);
         var watch = Stopwatch.StartNew();
 
         var e = await Assert.ThrowsAsync<InferenceException>(() => client.InferAsync("echo", [InferInput.Create("x", new float[1], 1)], new InferOptions { Timeout = TimeSpan.FromMilliseconds(300) }));
@@ -153,7 +159,7 @@ public sealed class GrpcTransportTests
         Assert.Equal(StatusCode.DeadlineExceeded, e.GrpcStatus);
         Assert.Equal(1, e.Attempts);
         Assert.InRange(watch.ElapsedMilliseconds, 250, 2000);
-        Assert.Equal(1, stub.Script.Calls);
+        Assert.Equal(2, stub.Script.Calls);
     }
 
     [Fact]
