@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 
 namespace LowLatency.Client.Http;
 
@@ -7,11 +8,12 @@ internal sealed class BodyContent : HttpContent
 {
     private readonly EncodedBody _body;
 
-    public BodyContent(EncodedBody body, string contentType)
+    public BodyContent(EncodedBody body, MediaTypeHeaderValue contentType)
     {
         _body = body;
-        // Unvalidated headers are sent as given, not parsed into header objects first.
-        Headers.TryAddWithoutValidation("Content-Type", contentType);
+        // A typed value, shared by every request and never changed: written as it is, where a raw
+        // string would be parsed on every request before it is written.
+        Headers.ContentType = contentType;
         if (body.JsonLengthText is not null)
         {
             Headers.TryAddWithoutValidation(HttpTransport.JsonLengthHeader, body.JsonLengthText);

@@ -18,8 +18,8 @@ internal sealed class HttpTransport : ClientTransport
 {
     public const string JsonLengthHeader = "Inference-Header-Content-Length";
 
-    private const string MsgPackType = "application/msgpack";
-    private const string OctetStreamType = "application/octet-stream";
+    private static readonly MediaTypeHeaderValue MsgPackType = new("application/msgpack");
+    private static readonly MediaTypeHeaderValue OctetStreamType = new("application/octet-stream");
 
     /// <summary>The most of an error answer's body read for its message.</summary>
     private const int MaxErrorBytes = 64 * 1024;
@@ -106,7 +106,17 @@ internal sealed class HttpTransport : ClientTransport
             request.Headers.TryAddWithoutValidation("X-Routing-Key", key);
         }
 
-        using var response = await SendAsync(request, token).ConfigureAwait(false);
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await _http.SendAsync(request, token).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(e);
+        }
+
+        using var response = sent;
         if (response.StatusCode != HttpStatusCode.OK)
         {
             throw await ErrorAsync(response, token).ConfigureAwait(false);
@@ -193,15 +203,22 @@ internal sealed class HttpTransport : ClientTransport
         }
         catch (HttpRequestException e)
         {
-            // Refused or unreachable: nothing was sent, so the request did not run. Anything else
-            // (a connection lost once the request was on its way) may have run.
-            bool notSent = e.HttpRequestError == HttpRequestError.ConnectionError;
-            throw new InferenceException(
-                InferenceStatus.Unavailable,
-                notSent ? $"could not connect to {_base}: {e.Message}" : $"the connection to {_base} failed during the call: {e.Message}",
-                e)
-            { IsSafeToRetry = notSent };
+            throw Unreachable(e);
         }
+    }
+
+    /// <summary>
+    /// A failed send. Refused or unreachable: nothing was sent, so the request did not run. Anything
+    /// else (a connection lost once the request was on its way) may have run.
+    /// </summary>
+    private InferenceException Unreachable(HttpRequestException e)
+    {
+        bool notSent = e.HttpRequestError == HttpRequestError.ConnectionError;
+        return new InferenceException(
+            InferenceStatus.Unavailable,
+            notSent ? $"could not connect to {_base}: {e.Message}" : $"the connection to {_base} failed during the call: {e.Message}",
+            e)
+        { IsSafeToRetry = notSent };
     }
 
     /// <summary>Reads the answer's body into a pooled buffer, sized by Content-Length where the server sent one.</summary>
