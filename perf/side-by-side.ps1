@@ -15,7 +15,10 @@
 # Scenarios, per repetition and target:
 #   ctr-ranker MessagePack closed loop at concurrency 1, 16, 64; ctr-ranker JSON at concurrency 1;
 #   text-encoder and image-classifier MessagePack at concurrency 1, 16 and 64 (server and peer);
+#   this build only: ctr-ranker and image-classifier over gRPC (one connection, and 8 at c=64) and
+#   over MessagePack HTTP, both through LowLatency.Client, at the ctr-ranker concurrencies;
 #   open loop (constant rate) at 50 % and 90 % of the target's own maximum measured just before
+
 #   (server and peer); image-classifier at concurrency 16 with dynamic batching off (server).
 # Then, once: wrk (Debian's, installed when missing) against the server at concurrency 1 and 16,
 # to cross-check the load generator.
@@ -72,7 +75,9 @@ function Start-Target([string] $Name, [string] $Repository = 'models') {
         $base = 'http://127.0.0.1:8001'
     } else {
         $dll = if ($Name -eq 'baseline') { $Baseline } else { $server }
-        $p = Start-Process dotnet -ArgumentList @($dll, '--urls', 'http://127.0.0.1:8002', '--LowLatency:Grpc:Urls=', '--model-repository', $Repository, '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
+        # This build serves gRPC too (8004: the floor has 8001); a baseline is measured over HTTP only.
+        $grpcUrls = if ($Name -eq 'server') { 'http://127.0.0.1:8004' } else { '' }
+        $p = Start-Process dotnet -ArgumentList @($dll, '--urls', 'http://127.0.0.1:8002', "--LowLatency:Grpc:Urls=$grpcUrls", '--model-repository', $Repository, '--Logging:LogLevel:Default=Warning') -PassThru -RedirectStandardOutput /dev/null
         $base = 'http://127.0.0.1:8002'
     }
     for ($i = 0; $i -lt 300; $i++) {
@@ -82,7 +87,7 @@ function Start-Target([string] $Name, [string] $Repository = 'models') {
             else { $r = Invoke-WebRequest -Uri "$base/v2/models/ctr-ranker/infer" -Method Post -Body '{}' -ContentType 'application/json' -SkipHttpErrorCheck; break }
         } catch { }
     }
-    return @{ Process = $p; Base = $base }
+    return @{ Process = $p; Base = $base; Grpc = 'http://127.0.0.1:8004' }
 }
 
 function Parse([string] $line) {
@@ -94,10 +99,12 @@ function Parse([string] $line) {
 function Median([double[]] $xs) { $s = $xs | Sort-Object; return $s[[int][math]::Floor($s.Count / 2)] }
 
 $runs = [ordered]@{}
-function Invoke-Run([string] $Target, [string] $Base, [string] $Model, [string] $Encoding, [string] $Mode, [int] $Rep, [string] $Key) {
+# -Transport grpc: $Base is the gRPC listener's address; -Extra: more of the load generator's options.
+function Invoke-Run([string] $Target, [string] $Base, [string] $Model, [string] $Encoding, [string] $Mode, [int] $Rep, [string] $Key, [string] $Transport = 'http', [string[]] $Extra = @()) {
     $golden = "models/$Model/golden/batch1.json"
     $json = "$dir/$($Key -replace '[^A-Za-z0-9=.-]+', '_')-rep$Rep.json"
-    $la = @('--label', $Target, '--url', "$Base/v2/models/$Model/infer", '--golden', $golden, '--encoding', $Encoding, '--duration', $Duration, '--warmup', $Warmup, '--json', $json)
+    $url = if ($Transport -eq 'grpc') { $Base } else { "$Base/v2/models/$Model/infer" }
+    $la = @('--label', $Target, '--url', $url, '--golden', $golden, '--encoding', $Encoding, '--duration', $Duration, '--warmup', $Warmup, '--json', $json, '--transport', $Transport) + $Extra
     if ($Mode.StartsWith('rate=')) { $la += @('--rate', $Mode.Substring(5)) } else { $la += @('--concurrency', $Mode.Substring(2)) }
     $line = & dotnet $loadgen @la 2>$null
     Write-Host "rep $Rep $Key`t$line"
@@ -125,6 +132,19 @@ for ($rep = 1; $rep -le $Repetitions; $rep++) {
             foreach ($mode in $(if ($Models -contains 'ctr-ranker') { $ctrModes } else { @() })) {
                 $r = Invoke-Run $target $t.Base 'ctr-ranker' 'msgpack' $mode $rep "ctr-ranker msgpack $target $mode"
                 $max = [math]::Max($max, $r.rps)
+            }
+            if ($target -eq 'server') {
+                # gRPC against MessagePack over HTTP, both through LowLatency.Client (which encodes and
+                # decodes every call), beside the prebuilt-body HTTP runs above.
+                foreach ($model in @(@('ctr-ranker', 'image-classifier') | Where-Object { $Models -contains $_ })) {
+                    foreach ($mode in $ctrModes) {
+                        Invoke-Run $target $t.Grpc $model 'msgpack' $mode $rep "$model grpc server $mode" 'grpc' | Out-Null
+                        Invoke-Run $target $t.Base $model 'msgpack' $mode $rep "$model msgpack client server $mode" 'http' @('--client') | Out-Null
+                    }
+                    if ($ctrModes -contains 'c=64') {
+                        Invoke-Run $target $t.Grpc $model 'msgpack' 'c=64' $rep "$model grpc 8 channels server c=64" 'grpc' @('--grpc-channels', '8') | Out-Null
+                    }
+                }
             }
             if ($Quick) { continue }
             if ($Models -contains 'ctr-ranker') {
@@ -227,6 +247,21 @@ if ($Baseline) {
         }
         $lines += "| $($k -replace ' server', '') | $($cells -join ' | ') |"
     }
+}
+$grpcRows = foreach ($model in @('ctr-ranker', 'image-classifier')) {
+    foreach ($mode in $ctrModes + @('c=64 8 channels')) {
+        $g = if ($mode -eq 'c=64 8 channels') { "$model grpc 8 channels server c=64" } else { "$model grpc server $mode" }
+        $m = "$model msgpack client server $($mode.Split(' ')[0])"
+        if ($runs.Contains($g) -and $runs.Contains($m)) { "| $model | $mode | $(Ratio $g $m 'rps') | $(Ratio $g $m 'p50') | $(Ratio $g $m 'p99') |" }
+    }
+}
+if ($grpcRows) {
+    $lines += ''
+    $lines += 'gRPC against MessagePack over HTTP, both through LowLatency.Client, one connection each unless named (targets: ctr-ranker c=1 p50 ratio ≤ 1.15, c=64 req/s ratio ≥ 1; image-classifier req/s ratio ≥ 0.9):'
+    $lines += ''
+    $lines += '| model | clients | gRPC / HTTP req/s | gRPC / HTTP p50 | gRPC / HTTP p99 |'
+    $lines += '|---|---|---|---|---|'
+    $lines += $grpcRows
 }
 if ($runs.Contains('image-classifier msgpack server c=16 batching off')) {
     $lines += ''

@@ -66,6 +66,28 @@ internal sealed class Measurement
         }
     }
 
+    /// <summary>Records an answer whose Server-Timing the client library read already.</summary>
+    public void Record(long microseconds, int status, LowLatency.Client.ServerTiming timing)
+    {
+        _recorder.RecordValue(Math.Clamp(microseconds, 1, Highest));
+        lock (_gate)
+        {
+            _statuses[status] = _statuses.GetValueOrDefault(status) + 1;
+            (status == 200 ? _ok : _refused).RecordValue(Math.Clamp(microseconds, 1, Highest));
+            if (timing.IsPresent)
+            {
+                long queue = (long)Math.Round(timing.Queue.TotalMicroseconds), compute = (long)Math.Round(timing.Compute.TotalMicroseconds), overhead = (long)Math.Round(timing.Overhead.TotalMicroseconds);
+                _serverParts[0, 0].RecordValue(queue);
+                _serverParts[0, 1].RecordValue(compute);
+                _serverParts[0, 2].RecordValue(overhead);
+                if (status == 200 && queue + compute + overhead > 0)
+                {
+                    _okServer.RecordValue(Math.Clamp(queue + compute + overhead, 1, Highest));
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// Sends one request and records it, timed from <paramref name="startedAt"/> (the send for the
     /// closed loop, the intended time for the open loop) when that is after warm-up.

@@ -10,7 +10,7 @@ namespace LowLatency.LoadGen;
 /// </summary>
 internal static class OpenLoop
 {
-    public static async Task RunAsync(HttpClient client, Options options, RequestBody body, RunClock clock, Measurement measurement)
+    public static async Task RunAsync(ISender sender, Options options, RunClock clock)
     {
         var inFlight = new List<Task>();
         // The pacing loop gets a thread of its own: it yields rather than spins while waiting, so on
@@ -57,7 +57,7 @@ internal static class OpenLoop
 
         Task SendAsync(long intended)
         {
-            return measurement.SendAsync(client, options.Url, body.Content(), intended, clock.WarmupEnd);
+            return sender.SendAsync(intended, clock.WarmupEnd);
         }
     }
 }

@@ -50,7 +50,7 @@ internal sealed record Result(
         return new Result(
             options.Label,
             options.Rate > 0 ? string.Create(CultureInfo.InvariantCulture, $"rate={options.Rate:F0}/s {options.Arrival}") : $"c={options.Concurrency}",
-            options.Encoding,
+            options.EncodingLabel,
             seconds,
             all.TotalCount / seconds,
             all.TotalCount,
