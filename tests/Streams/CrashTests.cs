@@ -80,7 +80,7 @@ public sealed partial class CrashTests(StreamsRedisFixture redis, ITestOutputHel
             a.Dispose();
         }
 
-        var expected = await StreamRun.CheckAsync(redis, repo, recording: null);
+        var expected = await StreamRun.CheckAsync(redis, repo, recording: null, output.WriteLine);
         output.WriteLine($"checked {expected.Latest.Count} rows and {expected.DeadLetters.Count} dead letters at {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(expected.DeadLetters.Count > 0, "the log had no event past its lateness");
     }

@@ -50,15 +50,23 @@ internal static class Reference
                         var touching = list.Where(w => !Closed(w.End) && w.Start <= end && t <= w.End).ToList();
                         if (touching.Count > 0 || !Closed(end))
                         {
-                            var merged = new ReferenceWindow(Math.Min(start, touching.Count == 0 ? start : touching.Min(w => w.Start)), Math.Max(end, touching.Count == 0 ? end : touching.Max(w => w.End)));
-                            foreach (var w in touching)
+                            // The first session touched takes the others' events (appending to a
+                            // list already there: a long session must not be copied per event).
+                            var merged = touching.Count > 0 ? touching[0] : new ReferenceWindow(start, end);
+                            if (touching.Count == 0)
+                            {
+                                list.Add(merged);
+                            }
+
+                            foreach (var w in touching.Skip(1))
                             {
                                 merged.Events.AddRange(w.Events);
                                 list.Remove(w);
                             }
 
+                            merged.Start = Math.Min(start, touching.Count == 0 ? start : touching.Min(w => w.Start));
+                            merged.End = Math.Max(end, touching.Count == 0 ? end : touching.Max(w => w.End));
                             merged.Events.Add(e);
-                            list.Add(merged);
                             taken = true;
                         }
                     }

@@ -46,10 +46,13 @@ internal static class StreamRun
     }
 
     /// <summary>Every window's last row (when recorded), each (view, key)'s row in the store, and the dead letters, against the reference.</summary>
-    public static async Task<ReferenceResult> CheckAsync(StreamsRedisFixture redis, StreamRepository repo, RecordingStore? recording)
+    public static async Task<ReferenceResult> CheckAsync(StreamsRedisFixture redis, StreamRepository repo, RecordingStore? recording, Action<string>? progress = null)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var log = await StreamLog.ReadAsync(redis.Db, repo.Source);
+        progress?.Invoke($"log read back in {clock.Elapsed.TotalSeconds:F1} s");
         var expected = Reference.Compute(repo.Source, log);
+        progress?.Invoke($"reference computed in {clock.Elapsed.TotalSeconds:F1} s");
         if (recording is not null)
         {
             Assert.Equal(expected.Windows.Count, recording.Windows.Count);
