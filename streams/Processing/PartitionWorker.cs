@@ -1,3 +1,4 @@
+using System.Buffers;
 using LowLatency.Streams.Events;
 using LowLatency.Streams.Sources;
 using LowLatency.Streams.Windows;
@@ -17,7 +18,20 @@ internal sealed class PartitionWorker(IPartitionLog log, PartitionEngine engine,
 
     public EventRecord Record { get; } = new(schema);
 
-    public CheckpointDelta Delta { get; } = new();
+    /// <summary>What the next checkpoint holds, filling as batches are applied.</summary>
+    public CheckpointDelta Delta { get; set; } = new();
+
+    /// <summary>The delta and state bytes of the checkpoint in flight, or free for the next one.</summary>
+    public CheckpointDelta SpareDelta { get; set; } = new();
+
+    public ArrayBufferWriter<byte> Buffer { get; set; } = new(1 << 16);
+
+    public ArrayBufferWriter<byte> SpareBuffer { get; set; } = new(1 << 16);
+
+    /// <summary>The checkpoint in flight: true once committed, false when the lease was lost.</summary>
+    public Task<bool>? Committing { get; set; }
+
+    public long CommitStarted { get; set; }
 
     public Task<ISourceBatch>? Read { get; set; }
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using LowLatency.Features.Definitions;
 using LowLatency.Features.Store;
@@ -36,7 +35,6 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
     private readonly EventSchema _schema;
     private readonly ViewProgram[] _views;
     private readonly Dictionary<int, PartitionWorker> _owned = [];
-    private readonly ArrayBufferWriter<byte> _stateBuffer = new(1 << 16);
     private readonly List<KeyState> _dirty = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -178,7 +176,12 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         _sink.Send();
         foreach (var worker in _owned.Values.ToList())
         {
-            if (now - worker.LastCheckpointAt >= Ticks(_options.CheckpointIntervalMs) && worker.Delta.Consumed.Count > 0)
+            if (worker.Committing is { IsCompleted: true } && !Harvest(worker, wait: false))
+            {
+                continue;
+            }
+
+            if (now - worker.LastCheckpointAt >= Ticks(_options.CheckpointIntervalMs) && worker.Delta.Consumed.Count > 0 && worker.Committing is null)
             {
                 Checkpoint(worker, now);
             }
@@ -260,17 +263,19 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         }
     }
 
-    // The rows of the state being checkpointed are written first: a checkpoint that says a window was
-    // written must not be restored over a store that never got the row.
+    // A checkpoint is taken on this thread (the dirty keys' state serialized, the rows emitted so far
+    // handed to the store) and committed while the loop goes on: the commit waits for those rows to
+    // be written, since a checkpoint that says a window was written must not be restored over a store
+    // that never got the row. One checkpoint per partition is in flight at a time; its delta and bytes
+    // are the worker's spares until it completes.
     private void Checkpoint(PartitionWorker worker, long now)
     {
-        long start = Stopwatch.GetTimestamp();
-        _sink.DrainAsync().GetAwaiter().GetResult();
         var delta = worker.Delta;
+        var buffer = worker.Buffer;
         delta.MaxEventTime = worker.Engine.MaxEventTime;
         _dirty.Clear();
         worker.Engine.TakeDirty(_dirty);
-        _stateBuffer.ResetWrittenCount();
+        buffer.ResetWrittenCount();
         foreach (var key in _dirty)
         {
             string field = KeyStateCodec.Field(key.Key);
@@ -280,23 +285,45 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
                 continue;
             }
 
-            int from = _stateBuffer.WrittenCount;
-            KeyStateCodec.Write(key, _views, _stateBuffer);
-            delta.Set.Add((field, _stateBuffer.WrittenMemory[from..]));
+            int from = buffer.WrittenCount;
+            KeyStateCodec.Write(key, _views, buffer);
+            delta.Set.Add((field, buffer.WrittenMemory[from..]));
         }
 
-        bool committed = worker.Log.CommitAsync(delta).GetAwaiter().GetResult();
-        delta.Clear();
+        (worker.Delta, worker.SpareDelta) = (worker.SpareDelta, delta);
+        (worker.Buffer, worker.SpareBuffer) = (worker.SpareBuffer, buffer);
+        worker.CommitStarted = Stopwatch.GetTimestamp();
+        worker.Committing = CommitAfterAsync(_sink.Drain(), worker.Log, delta);
         worker.LastCheckpointAt = now;
-        if (!committed)
+    }
+
+    private static async Task<bool> CommitAfterAsync(Task rows, IPartitionLog log, CheckpointDelta delta)
+    {
+        await rows.ConfigureAwait(false);
+        bool committed = await log.CommitAsync(delta).ConfigureAwait(false);
+        delta.Clear();
+        return committed;
+    }
+
+    /// <summary>Takes the outcome of the checkpoint in flight; false when the lease was lost and the partition dropped.</summary>
+    private bool Harvest(PartitionWorker worker, bool wait)
+    {
+        if (worker.Committing is not { } commit || (!wait && !commit.IsCompleted))
+        {
+            return true;
+        }
+
+        worker.Committing = null;
+        if (!commit.GetAwaiter().GetResult())
         {
             // The lease is gone: the partition's state here is no one's any more.
             Drop(worker);
-            return;
+            return false;
         }
 
         Checkpoints++;
-        StreamMetrics.RecordCheckpoint(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        StreamMetrics.RecordCheckpoint(Stopwatch.GetElapsedTime(worker.CommitStarted).TotalMilliseconds);
+        return true;
     }
 
     private void Rebalance(long now)
@@ -336,10 +363,11 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
     private void Give(PartitionWorker worker, bool checkpoint)
     {
         WaitRead(worker);
-        if (checkpoint && _owned.ContainsKey(worker.Log.Partition))
+        if (checkpoint && Harvest(worker, wait: true))
         {
             worker.Engine.Flush(_sink);
             Checkpoint(worker, Stopwatch.GetTimestamp());
+            Harvest(worker, wait: true);
         }
 
         if (_owned.Remove(worker.Log.Partition))
@@ -352,6 +380,8 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
     {
         WaitRead(worker);
         _owned.Remove(worker.Log.Partition);
+        worker.Committing?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        worker.Committing = null;
     }
 
     // A read in flight is let finish (its entries stay pending for whoever reads next).

@@ -8,17 +8,19 @@ namespace LowLatency.Streams.Sinks;
 /// Window values to the online store through its own write path (the event-time compare-and-set
 /// script): a row's event time is the window's end, its revision the events the window took. The
 /// same revision of a window always carries the same value, so a row written again after a replay
-/// is skipped, and a later revision replaces it. Rows are collected as windows fire and written in one
-/// batch; a checkpoint waits until every row of the state it holds is written (<see cref="DrainAsync"/>).
+/// is skipped, and a later revision replaces it. Rows are collected as windows fire and written in
+/// batches, one after another; <see cref="Drain"/> hands a checkpoint the task that completes once
+/// every row emitted so far is written. Used from the processor's thread only (the writes themselves
+/// complete wherever the client completes them, on rows no longer touched here).
 /// </summary>
 public sealed class OnlineStoreSink(IOnlineStore store, TimeProvider time) : IWindowEmitter
 {
     private List<RowWrite> _pending = [];
-    private List<RowWrite> _spare = [];
     private Task _writing = Task.CompletedTask;
+    private long _written;
 
     /// <summary>Rows handed to the store so far (for tests and benchmarks).</summary>
-    public long Written { get; private set; }
+    public long Written => Interlocked.Read(ref _written);
 
     public void Emit(ViewProgram view, EntityKey key, WindowState window)
     {
@@ -28,33 +30,31 @@ public sealed class OnlineStoreSink(IOnlineStore store, TimeProvider time) : IWi
         StreamMetrics.RecordFireDelay(time.GetUtcNow().ToUnixTimeMilliseconds() - window.End);
     }
 
-    /// <summary>Starts writing what was emitted, unless a write is under way (it is picked up by the next call).</summary>
+    /// <summary>Starts writing what was emitted unless a write is under way (what waits is picked up next time, in one batch).</summary>
     public void Send()
     {
-        if (_pending.Count == 0 || !_writing.IsCompleted)
+        if (_pending.Count > 0 && _writing.IsCompleted)
         {
-            return;
+            Drain();
         }
-
-        _writing.GetAwaiter().GetResult();
-        (_pending, _spare) = (_spare, _pending);
-        _writing = WriteAsync(_spare);
     }
 
-    /// <summary>Writes every row emitted so far and waits for them.</summary>
-    public async Task DrainAsync()
+    /// <summary>Writes every row emitted so far after those already being written; the task completes when all are.</summary>
+    public Task Drain()
     {
-        await _writing.ConfigureAwait(false);
         if (_pending.Count > 0)
         {
-            (_pending, _spare) = (_spare, _pending);
-            _writing = WriteAsync(_spare);
-            await _writing.ConfigureAwait(false);
+            var rows = _pending;
+            _pending = [];
+            _writing = WriteAfterAsync(_writing, rows);
         }
+
+        return _writing;
     }
 
-    private async Task WriteAsync(List<RowWrite> rows)
+    private async Task WriteAfterAsync(Task previous, List<RowWrite> rows)
     {
+        await previous.ConfigureAwait(false);
         var array = rows.ToArray();
         var written = new bool[array.Length];
         for (int delayMs = 50; ; delayMs = Math.Min(delayMs * 2, 1000))
@@ -71,8 +71,7 @@ public sealed class OnlineStoreSink(IOnlineStore store, TimeProvider time) : IWi
             }
         }
 
-        Written += array.Length;
+        Interlocked.Add(ref _written, array.Length);
         StreamMetrics.RecordRows(array.Length);
-        rows.Clear();
     }
 }

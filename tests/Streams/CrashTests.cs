@@ -50,7 +50,7 @@ public sealed partial class CrashTests(StreamsRedisFixture redis, ITestOutputHel
                     // A second process joins: the partitions split between the two; then it dies
                     // mid-way and its partitions come back once its lease lapses.
                     using var b = Start("b");
-                    bool took = await Poll.UntilAsync(() => b.Log.Contains("partitions [", StringComparison.Ordinal) && !b.Log.Contains("partitions []", StringComparison.Ordinal) && a.Log.Split('\n')[^1].Contains("partitions [", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+                    bool took = await Poll.UntilAsync(() => Holds(b) && Holds(a), TimeSpan.FromSeconds(30));
                     await Task.Delay(random.Next(300, 1500));
                     b.Kill();
                     logs.Add(b.Name + ":\n" + b.Log);
@@ -84,6 +84,10 @@ public sealed partial class CrashTests(StreamsRedisFixture redis, ITestOutputHel
         output.WriteLine($"checked {expected.Latest.Count} rows and {expected.DeadLetters.Count} dead letters at {clock.Elapsed.TotalSeconds:F1} s");
         Assert.True(expected.DeadLetters.Count > 0, "the log had no event past its lateness");
     }
+
+    // The runner's last status line names at least one partition it holds.
+    private static bool Holds(RunnerProcess runner) =>
+        runner.Log.Split('\n')[^1] is var line && line.Contains("partitions [", StringComparison.Ordinal) && !line.Contains("partitions []", StringComparison.Ordinal);
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
