@@ -2,22 +2,29 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using LowLatency.Features.Definitions;
+using LowLatency.StreamRunner;
 using LowLatency.Streams.Generation;
 using LowLatency.Streams.Processing;
-using LowLatency.StreamRunner;
 using StackExchange.Redis;
 
 // streamrunner stream [--name value ...]   the processor (StreamProcessorOptions' names)
 // streamrunner events [--name value ...]   the generator (EventGeneratorOptions' names, and
 //                                           --repository, --source, --connection-string, --final-watermark)
 string command = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? args[0] : "stream";
-var named = Arguments.Parse(args.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray());
-return command switch
+try
 {
-    "stream" => await Stream(named),
-    "events" => await Events(named),
-    _ => Fail($"unknown command \"{command}\": stream or events"),
-};
+    var named = Arguments.Parse(args.SkipWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray());
+    return command switch
+    {
+        "stream" => await Stream(named),
+        "events" => await Events(named),
+        _ => Fail($"unknown command \"{command}\": stream or events"),
+    };
+}
+catch (Exception e) when (e is FeatureRepositoryException or ArgumentException or FormatException or RedisConnectionException)
+{
+    return Fail(e.Message);
+}
 
 static async Task<int> Stream(Dictionary<string, string> named)
 {

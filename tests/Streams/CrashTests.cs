@@ -26,8 +26,17 @@ public sealed partial class CrashTests(StreamsRedisFixture redis, ITestOutputHel
         var clock = Stopwatch.StartNew();
         await StreamRun.AppendAsync(redis.Db, repo, new EventGeneratorOptions
         {
-            Count = count, Keys = 5000, Skew = 0.8, StartMs = 1_700_000_000_000, StepMs = 60_000.0 / count, OutOfOrder = 0.1, DisorderMs = 1000,
-            Late = 0.01, LateMs = 3000, ClickRate = 0.05, Items = 1000,
+            Count = count,
+            Keys = 5000,
+            Skew = 0.8,
+            StartMs = 1_700_000_000_000,
+            StepMs = 60_000.0 / count,
+            OutOfOrder = 0.1,
+            DisorderMs = 1000,
+            Late = 0.01,
+            LateMs = 3000,
+            ClickRate = 0.05,
+            Items = 1000,
         });
         output.WriteLine($"appended {count} events in {clock.Elapsed.TotalSeconds:F1} s");
 

@@ -12,8 +12,16 @@ public sealed class StreamWindowTests(StreamsRedisFixture redis) : IClassFixture
         using var repo = new StreamRepository(redis.Port);
         await StreamRun.AppendAsync(redis.Db, repo, new EventGeneratorOptions
         {
-            Count = 20_000, Keys = 40, StartMs = 1_700_000_000_000, StepMs = 0.25, OutOfOrder = 0.2, DisorderMs = 600,
-            Late = 0.05, LateMs = 1200, ClickRate = 0.2, Items = 100,
+            Count = 20_000,
+            Keys = 40,
+            StartMs = 1_700_000_000_000,
+            StepMs = 0.25,
+            OutOfOrder = 0.2,
+            DisorderMs = 600,
+            Late = 0.05,
+            LateMs = 1200,
+            ClickRate = 0.2,
+            Items = 100,
         }, heartbeat: false);
 
         // Unreadable entries go to the dead letters too, with no view.
