@@ -37,6 +37,8 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
     private readonly Dictionary<int, PartitionWorker> _owned = [];
     private readonly List<KeyState> _dirty = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    private readonly Action _wakeUp;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile (int Partition, long WatermarkLagMs, long ConsumerLag, long Keys, long StateBytes)[] _gauges = [];
     private Thread? _thread;
@@ -51,6 +53,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         _sink = new OnlineStoreSink(store, _time);
         _schema = new EventSchema(source);
         _views = source.Views.Select((v, i) => new ViewProgram(v, i, _schema)).ToArray();
+        _wakeUp = _wake.Set;
         if (_views.Length == 0)
         {
             throw new ArgumentException($"no feature view is computed from the stream source \"{source.Name}\"", nameof(source));
@@ -96,6 +99,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stop.Dispose();
+        _wake.Dispose();
     }
 
     public IReadOnlyList<(int Partition, long WatermarkLagMs, long ConsumerLag, long Keys, long StateBytes)> Partitions() => _gauges;
@@ -152,7 +156,9 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         {
             if (worker.Read is null && now >= worker.NextPollAt)
             {
-                worker.Read = worker.Log.ReadAsync(_options.BatchSize);
+                var started = worker.Log.ReadAsync(_options.BatchSize);
+                worker.Read = started;
+                started.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_wakeUp);
             }
 
             if (worker.Read is { IsCompleted: true } read)
@@ -422,34 +428,20 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         _ = now;
     }
 
-    // Nothing arrived this turn: wait for the first read in flight to complete, or until the next poll
-    // or checkpoint is due, whichever is first (1 ms at most, so timers stay on time).
+    // Nothing arrived this turn: sleep until a read completes, or 1 ms at most so that polls,
+    // checkpoints and timers stay on time. Never a spin: the two cores here are Redis's too.
     private void Wait()
     {
-        Task? first = null;
         foreach (var worker in _owned.Values)
         {
-            if (worker.Read is { IsCompleted: false } read)
+            if (worker.Read is { IsCompleted: true })
             {
-                first = read;
-                break;
+                return;
             }
         }
 
-        if (first is null)
-        {
-            _stop.Token.WaitHandle.WaitOne(1);
-            return;
-        }
-
-        try
-        {
-            first.Wait(1, CancellationToken.None);
-        }
-        catch (AggregateException)
-        {
-            // Seen when the read is taken.
-        }
+        _wake.Wait(1);
+        _wake.Reset();
     }
 
     private static long Ticks(long ms) => ms * Stopwatch.Frequency / 1000;
