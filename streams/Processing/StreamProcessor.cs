@@ -195,7 +195,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
 
         if (now >= _nextLag)
         {
-            Gauges(now);
+            Gauges();
             _nextLag = now + Ticks(1000);
         }
 
@@ -332,18 +332,24 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         return true;
     }
 
+    // One round trip for the heartbeat and every renewal together: the loop waits for the network
+    // once per lease period, not once per partition.
     private void Rebalance(long now)
     {
-        var mine = _source.HeartbeatAsync().GetAwaiter().GetResult();
-        foreach (var worker in _owned.Values.ToList())
+        var heartbeat = _source.HeartbeatAsync();
+        var held = _owned.Values.ToList();
+        var renewals = held.Select(w => w.Log.RenewAsync()).ToArray();
+        var mine = heartbeat.GetAwaiter().GetResult();
+        for (int i = 0; i < held.Count; i++)
         {
-            if (!mine.Contains(worker.Log.Partition))
+            bool renewed = renewals[i].GetAwaiter().GetResult();
+            if (!mine.Contains(held[i].Log.Partition))
             {
-                Give(worker, checkpoint: true);
+                Give(held[i], checkpoint: renewed);
             }
-            else if (!worker.Log.RenewAsync().GetAwaiter().GetResult())
+            else if (!renewed)
             {
-                Drop(worker);
+                Drop(held[i]);
             }
         }
 
@@ -405,27 +411,24 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         worker.Read = null;
     }
 
-    private void Gauges(long now)
+    // The consumer lag is asked for without waiting: each answer lands in its worker when it comes.
+    private void Gauges()
     {
         long wall = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var list = new List<(int, long, long, long, long)>();
         foreach (var worker in _owned.Values)
         {
             long wm = worker.Engine.Watermark;
-            try
-            {
-                worker.ConsumerLag = _source.LagAsync(worker.Log.Partition).GetAwaiter().GetResult();
-            }
-            catch (StackExchange.Redis.RedisException)
-            {
-                worker.ConsumerLag = -1;
-            }
-
+            var target = worker;
+            _ = _source.LagAsync(worker.Log.Partition).ContinueWith(
+                t => target.ConsumerLag = t.IsCompletedSuccessfully ? t.Result : -1,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
             list.Add((worker.Log.Partition, wm == long.MinValue ? -1 : wall - wm, worker.ConsumerLag, worker.Engine.KeyCount, worker.Engine.StateBytes));
         }
 
         _gauges = [.. list];
-        _ = now;
     }
 
     // Nothing arrived this turn: sleep until a read completes, or 1 ms at most so that polls,
