@@ -27,16 +27,19 @@ string views = Get("views", "count-sum");
 switch (mode)
 {
     case "throughput":
-        await Throughput.RunAsync(connection, views, Long("events", 2_000_000), (int)Long("keys", 100_000), (int)Long("partitions", 4), (int)Long("batch-size", 2000));
+        await Throughput.RunAsync(connection, views, Long("events", 2_000_000), (int)Long("keys", 100_000), (int)Long("partitions", 4), (int)Long("batch-size", 2000), (int)Long("checkpoint-ms", 200));
         break;
     case "latency":
         await Latency.RunAsync(connection, views, Long("rate", 20_000), (int)Long("seconds", 20), Long("window-ms", 1000), Long("delay-ms", 100));
+        break;
+    case "engine":
+        Memory.Apply(views, (int)Long("keys", 100_000), (int)Long("events", 2_000_000));
         break;
     case "memory":
         Memory.Run(views, (int)Long("keys", 100_000));
         break;
     default:
-        Console.Error.WriteLine("streambench throughput|latency|memory");
+        Console.Error.WriteLine("streambench throughput|latency|engine|memory");
         return 2;
 }
 

@@ -15,7 +15,7 @@ namespace LowLatency.StreamBench;
 /// </summary>
 internal static class Throughput
 {
-    public static async Task RunAsync(string connection, string views, long events, int keys, int partitions, int batchSize)
+    public static async Task RunAsync(string connection, string views, long events, int keys, int partitions, int batchSize, int checkpointMs)
     {
         var repo = BenchRepository.Create(views, connection, 60_000, 2000, partitions);
         var source = repo.StreamSources[0];
@@ -31,7 +31,7 @@ internal static class Throughput
 
         await using var store = await RedisOnlineStore.ConnectAsync(repo.OnlineStore("default")!, repo);
         await using var log = await RedisStreamSource.ConnectAsync(connection, source, "ll-streams", "bench", 3000);
-        var options = new StreamProcessorOptions { BatchSize = batchSize, CheckpointIntervalMs = 200 };
+        var options = new StreamProcessorOptions { BatchSize = batchSize, CheckpointIntervalMs = checkpointMs };
         var processor = new StreamProcessor(options, source, log, store);
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         double redisBefore = RedisCpu(server);
