@@ -35,6 +35,16 @@
 #           object against its schema, unknown fields refused; the validator's own negative test
 #           first; promtool on the Prometheus adapter's queries; yamllint on every YAML file
 #           (deploy/validate/check.sh; about 25 s)
+#   stream  the stream processor as its own process (streams/Runner): computes the stream views of a
+#           feature repository from Redis Streams into the online store until SIGTERM or Ctrl-C;
+#           --repository (streams/feature_repo), --connection-string (127.0.0.1:6379) and the other
+#           StreamProcessorOptions as --name value (docs/streams.md)
+#   events  the synthetic event generator: appends events to a stream source's partitions;
+#           --count, --rate (0: as fast as Redis takes them), --keys, --skew, --out-of-order,
+#           --late, --final-watermark, ... (docs/streams.md)
+#   streams-bench  the stream processor's throughput, end-to-end delay and memory per key, beside
+#           redis-benchmark's XADD and XREADGROUP (perf/streams.ps1; about 3 minutes):
+#           perf/results/streams-<date>.md
 #   trace   a dotnet-trace of the server under load (speedscope): perf/results/tmp/server.speedscope.json
 #   format  apply dotnet format
 #   clean   remove build outputs
@@ -42,7 +52,7 @@
 # An advanced script would add the common parameters, and a perf script's -Out would then be
 # refused as ambiguous (-OutVariable, -OutBuffer).
 param(
-    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'image', 'image-smoke', 'deploy-check', 'trace', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'image', 'image-smoke', 'deploy-check', 'stream', 'events', 'streams-bench', 'trace', 'format', 'clean')]
     [string] $Target = 'build'
 )
 $Rest = [string[]] $args
@@ -62,7 +72,7 @@ function Invoke-Dotnet {
     }
 }
 
-# What follows the target, for the targets that hand it to a .NET program (test, run, bench,
+# What follows the target, for the targets that hand it to a .NET program (test, run, bench, stream, events,
 # microbench). PowerShell binds a token like "--LowLatency:SpinMicroseconds=100" as a parameter
 # even when it lands in $args, dropping the colon, and refuses "--" before it: so when this process
 # was started on this script (dotnet pwsh build.ps1 <target> ...), the arguments are taken from its
@@ -238,6 +248,17 @@ switch ($Target) {
         & bash deploy/validate/check.sh
         exit $LASTEXITCODE
     }
+    { $_ -in 'stream', 'events' } {
+        Invoke-Dotnet build streams/Runner -c $Configuration -v q -nologo
+        $passed = Get-PassedArguments
+        & dotnet streams/Runner/bin/$Configuration/net10.0/streamrunner.dll $Target @passed
+        exit $LASTEXITCODE
+    }
+    'streams-bench' {
+        Invoke-Dotnet build perf/StreamBench -c $Configuration -v q -nologo
+        $parameters = ConvertTo-ScriptParameters $Rest
+        & ./perf/streams.ps1 @parameters
+    }
     'trace' {
         Invoke-Dotnet build $Solution -c $Configuration
         New-Item -ItemType Directory -Force perf/results/tmp | Out-Null
@@ -260,6 +281,6 @@ switch ($Target) {
         Invoke-Dotnet format $Solution
     }
     'clean' {
-        Get-ChildItem -Path engine, host, native, tests, perf -Include bin, obj -Directory -Recurse -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force
+        Get-ChildItem -Path engine, host, native, features, streams, tests, perf -Include bin, obj -Directory -Recurse -ErrorAction SilentlyContinue | Remove-Item -Recurse -Force
     }
 }

@@ -7,6 +7,8 @@ internal sealed class DefinitionFile
 
     public List<(PushSource Source, string Path)> PushSources { get; } = [];
 
+    public List<(StreamSource Source, string Path)> StreamSources { get; } = [];
+
     public List<ViewDraft> Views { get; } = [];
 
     public List<ServiceDraft> Services { get; } = [];

@@ -25,6 +25,12 @@ public sealed class FeatureDefinition
     /// <summary>The default value, packed as in a row (<see cref="ByteSize"/> bytes).</summary>
     public required ReadOnlyMemory<byte> Default { get; init; }
 
+    /// <summary>For a feature of a stream view: the aggregation that computes it; null for a derived one.</summary>
+    public FeatureAggregation? Aggregation { get; init; }
+
+    /// <summary>For a feature of a stream view: the two features it is the ratio of; null for an aggregated one.</summary>
+    public DerivedFeature? Derived { get; init; }
+
     public string Description { get; init; } = string.Empty;
 
     public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();

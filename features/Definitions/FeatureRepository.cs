@@ -59,6 +59,11 @@ public sealed class FeatureRepository
 
     public IReadOnlyList<FeatureService> FeatureServices { get; }
 
+    /// <summary>The partitioned event streams that stream views aggregate.</summary>
+    public IReadOnlyList<StreamSource> StreamSources { get; init; } = [];
+
+    public StreamSource? StreamSource(string name) => StreamSources.FirstOrDefault(s => s.Name == name);
+
     public EntityDefinition? Entity(string name) => _entities.GetValueOrDefault(name);
 
     public FeatureView? FeatureView(string name) => _views.GetValueOrDefault(name);

@@ -51,6 +51,9 @@ public sealed class FeatureView
     /// <summary>The push source that writes the view; null when nothing pushes to it.</summary>
     public PushSource? Source { get; init; }
 
+    /// <summary>For a stream view: the stream, window and lateness that compute its rows; null otherwise.</summary>
+    public StreamDefinition? Stream { get; init; }
+
     /// <summary>
     /// A hash of the row's layout (feature names, types and shapes, in order), stored in each row's
     /// header: a row written under another layout is never read as this one.

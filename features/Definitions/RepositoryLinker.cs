@@ -9,6 +9,7 @@ internal sealed class RepositoryLinker(string directory, FeatureStoreFile store,
 {
     private readonly Dictionary<string, EntityDefinition> _entities = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PushSource> _sources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StreamSource> _streams = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FeatureView> _views = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _definedIn = new(StringComparer.Ordinal);
 
@@ -16,6 +17,7 @@ internal sealed class RepositoryLinker(string directory, FeatureStoreFile store,
     {
         var entities = new List<EntityDefinition>();
         var sources = new List<PushSource>();
+        var streams = new List<StreamSource>();
         foreach (var file in files)
         {
             foreach (var (entity, path) in file.Entities)
@@ -30,6 +32,13 @@ internal sealed class RepositoryLinker(string directory, FeatureStoreFile store,
                 Define("push source", source.Name, source.File, path);
                 _sources.Add(source.Name, source);
                 sources.Add(source);
+            }
+
+            foreach (var (stream, path) in file.StreamSources)
+            {
+                Define("stream source", stream.Name, stream.File, path);
+                _streams.Add(stream.Name, stream);
+                streams.Add(stream);
             }
         }
 
@@ -48,6 +57,11 @@ internal sealed class RepositoryLinker(string directory, FeatureStoreFile store,
             CheckColumns(source, files.SelectMany(f => f.Views).Where(d => d.SourceName == source.Name).ToList());
         }
 
+        foreach (var stream in streams)
+        {
+            stream.Views = views.Where(v => v.Stream?.Source == stream).ToList();
+        }
+
         var services = new List<FeatureService>();
         foreach (var draft in files.SelectMany(f => f.Services))
         {
@@ -55,7 +69,7 @@ internal sealed class RepositoryLinker(string directory, FeatureStoreFile store,
             services.Add(Service(draft));
         }
 
-        return new FeatureRepository(directory, store.Project, store.OnlineStores, store.NearCache, entities, sources, views, services);
+        return new FeatureRepository(directory, store.Project, store.OnlineStores, store.NearCache, entities, sources, views, services) { StreamSources = streams };
     }
 
     private void Define(string kind, string name, string file, string path)
@@ -93,19 +107,86 @@ internal sealed class RepositoryLinker(string directory, FeatureStoreFile store,
             }
         }
 
+        var stream = d.Stream is null ? null : Stream(d, entity, source);
+        if (stream is null)
+        {
+            for (int i = 0; i < d.Features.Count; i++)
+            {
+                if (d.Features[i].Aggregation is not null || d.Features[i].Derived is not null)
+                {
+                    throw new FeatureRepositoryException(d.File, $"{d.Path}.schema[{i}]", "an aggregation or a ratio needs a view with a stream block");
+                }
+            }
+        }
+
         return new FeatureView(d.Features)
         {
+            Stream = stream,
             Name = d.Name,
             Entity = entity,
             Ttl = TimeSpan.FromSeconds(d.TtlSeconds),
             OnlineStore = d.StoreName,
             Source = source,
-            Fingerprint = RowFingerprint.Of(d.Features),
+            Fingerprint = RowFingerprint.Of(d.Features, stream is null ? null : $"{stream.Window}/{stream.AllowedLatenessMs}"),
             Index = index,
             Description = d.Description,
             Tags = d.Tags,
             File = d.File,
         };
+    }
+
+    // A stream view: its source exists and is partitioned by the view's entity (each entity's events
+    // in one partition is what gives it one owner), nothing pushes to it as well (two writers of one
+    // row), and each feature is computed: one aggregation or one ratio of two aggregated features.
+    private StreamDefinition Stream(ViewDraft d, EntityDefinition entity, PushSource? push)
+    {
+        var draft = d.Stream!;
+        var source = _streams.GetValueOrDefault(draft.SourceName)
+            ?? throw new FeatureRepositoryException(d.File, draft.Path + ".source", $"no stream source \"{draft.SourceName}\" is defined");
+        if (push is not null)
+        {
+            throw new FeatureRepositoryException(d.File, d.Path + ".source", "a stream view is written by its stream only: leave out the push source");
+        }
+
+        if (source.KeyField != entity.JoinKey)
+        {
+            throw new FeatureRepositoryException(d.File, draft.Path + ".source", $"the stream source \"{source.Name}\" is partitioned by \"{source.KeyField}\", not by the join key \"{entity.JoinKey}\" of the view's entity");
+        }
+
+        for (int i = 0; i < d.Features.Count; i++)
+        {
+            var f = d.Features[i];
+            string at = $"{d.Path}.schema[{i}]";
+            if ((f.Aggregation is null) == (f.Derived is null))
+            {
+                throw new FeatureRepositoryException(d.File, at, "a feature of a stream view has an aggregation or a ratio (derived), one of them");
+            }
+
+            if (f.Shape.Count != 0 || f.DataType == FeatureDataType.Bool)
+            {
+                throw new FeatureRepositoryException(d.File, at + ".dtype", "a stream feature is a number: a scalar, not BOOL");
+            }
+
+            bool floating = f.DataType is FeatureDataType.FP16 or FeatureDataType.BF16 or FeatureDataType.FP32 or FeatureDataType.FP64;
+            if (!floating && (f.Derived is not null || f.Aggregation!.Function == AggregationFunction.Mean))
+            {
+                throw new FeatureRepositoryException(d.File, at + ".dtype", "a mean or a ratio is a fraction: use FP16, BF16, FP32 or FP64");
+            }
+
+            if (f.Derived is { } r)
+            {
+                foreach (var (part, name) in new[] { ("ratio[0]", r.Numerator), ("ratio[1]", r.Denominator) })
+                {
+                    var other = d.Features.FirstOrDefault(o => o.Name == name);
+                    if (other?.Aggregation is null)
+                    {
+                        throw new FeatureRepositoryException(d.File, $"{at}.derived.{part}", $"\"{name}\" is not an aggregated feature of this view");
+                    }
+                }
+            }
+        }
+
+        return new StreamDefinition(source, draft.Window, draft.AllowedLatenessMs);
     }
 
     // A push carries one column per name: a name must not be a join key for one view and a feature

@@ -9,6 +9,7 @@ internal sealed record ViewDraft(
     long TtlSeconds,
     string StoreName,
     string? SourceName,
+    StreamDraft? Stream,
     IReadOnlyList<FeatureDefinition> Features,
     string Description,
     IReadOnlyDictionary<string, string> Tags);

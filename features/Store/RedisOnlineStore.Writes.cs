@@ -18,7 +18,7 @@ public sealed partial class RedisOnlineStore
         {
             var row = rows.Span[i];
             keys[i] = _keys.Key(row.View, row.Entity);
-            values[i] = [RowLayout.Encode(row.View, row.EventTimeMicros, row.Values.Span), (long)row.View.Ttl.TotalMilliseconds];
+            values[i] = [RowLayout.Encode(row.View, row.EventTimeMicros, row.Values.Span, row.Revision), (long)row.View.Ttl.TotalMilliseconds];
         }
 
         var tasks = new Task<RedisResult>[rows.Length];

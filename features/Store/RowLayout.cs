@@ -8,7 +8,8 @@ namespace LowLatency.Features.Store;
 /// features' declared order (<see cref="FeatureView.RowBytes"/> bytes).
 /// <code>
 /// offset 0   u8   layout version (1)
-/// offset 1   u8×3 reserved, 0
+/// offset 1   u24  revision, big-endian: 0 for pushes; a stream view's later values of one window
+///                 (allowed lateness) keep its event time and count up here
 /// offset 4   u32  the view's row fingerprint, little-endian
 /// offset 8   i64  event time, µs since the Unix epoch (UTC), little-endian, not negative
 /// offset 16  the values
@@ -21,19 +22,24 @@ public static class RowLayout
     public const byte Version = 1;
     public const int HeaderBytes = 16;
 
-    public static void WriteHeader(Span<byte> dst, uint fingerprint, long eventTimeMicros)
+    /// <summary>The largest revision the header holds (24 bits).</summary>
+    public const int MaxRevision = 0xFF_FFFF;
+
+    public static void WriteHeader(Span<byte> dst, uint fingerprint, long eventTimeMicros, int revision = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(eventTimeMicros);
+        ArgumentOutOfRangeException.ThrowIfNegative(revision);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(revision, MaxRevision);
         dst[0] = Version;
-        dst[1] = 0;
-        dst[2] = 0;
-        dst[3] = 0;
+        dst[1] = (byte)(revision >> 16);
+        dst[2] = (byte)(revision >> 8);
+        dst[3] = (byte)revision;
         BinaryPrimitives.WriteUInt32LittleEndian(dst[4..], fingerprint);
         BinaryPrimitives.WriteInt64LittleEndian(dst[8..], eventTimeMicros);
     }
 
     /// <summary>A whole stored value: header and values.</summary>
-    public static byte[] Encode(FeatureView view, long eventTimeMicros, ReadOnlySpan<byte> values)
+    public static byte[] Encode(FeatureView view, long eventTimeMicros, ReadOnlySpan<byte> values, int revision = 0)
     {
         if (values.Length != view.RowBytes)
         {
@@ -41,7 +47,7 @@ public static class RowLayout
         }
 
         var value = new byte[HeaderBytes + values.Length];
-        WriteHeader(value, view.Fingerprint, eventTimeMicros);
+        WriteHeader(value, view.Fingerprint, eventTimeMicros, revision);
         values.CopyTo(value.AsSpan(HeaderBytes));
         return value;
     }

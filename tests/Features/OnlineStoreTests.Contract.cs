@@ -47,6 +47,35 @@ public sealed partial class OnlineStoreTests
 
     [Theory]
     [MemberData(nameof(Kinds))]
+    public async Task At_one_event_time_a_higher_revision_replaces_the_row_and_an_equal_or_lower_one_does_not(string kind)
+    {
+        var repo = Repository();
+        await using var store = await OpenAsync(kind, repo);
+        var view = repo.FeatureView("user_activity")!;
+        long t = EventTime.ToMicros(Rows.Now());
+        RowWrite At(long time, int revision, int seed) => new(view, EntityKey.Of(1), time, Rows.Make(view, seed), revision);
+
+        Assert.Equal(new[] { true }, await Rows.WriteAsync(store.Online, At(t, 2, 1)));
+        Assert.Equal(new[] { false }, await Rows.WriteAsync(store.Online, At(t, 2, 2)));
+        Assert.Equal(new[] { false }, await Rows.WriteAsync(store.Online, At(t, 1, 3)));
+        Assert.Equal(new[] { false }, await Rows.WriteAsync(store.Online, At(t - 1, RowLayout.MaxRevision, 4)));
+
+        // Every byte of the revision counts, the most significant first.
+        Assert.Equal(new[] { true }, await Rows.WriteAsync(store.Online, At(t, 3, 5)));
+        Assert.Equal(new[] { true }, await Rows.WriteAsync(store.Online, At(t, 0x01_0000, 6)));
+        Assert.Equal(new[] { false }, await Rows.WriteAsync(store.Online, At(t, 0x00_FFFF, 7)));
+        Assert.Equal(new[] { true }, await Rows.WriteAsync(store.Online, At(t, RowLayout.MaxRevision, 8)));
+
+        // A later event time wins whatever its revision; a push (revision 0) at it is skipped once stored.
+        Assert.Equal(new[] { true }, await Rows.WriteAsync(store.Online, At(t + 1, 0, 9)));
+        Assert.Equal(new[] { false }, await Rows.WriteAsync(store.Online, At(t + 1, 0, 10)));
+        var read = (await Rows.ReadAsync(store.Online, Rows.Read(view, 1)))[0];
+        Assert.Equal(Rows.Make(view, 9), read.Destination.ToArray());
+        Assert.Equal(t + 1, read.EventTimeMicros);
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
     public async Task A_row_older_than_its_views_ttl_is_outside_max_age(string kind)
     {
         var repo = Repository();
