@@ -29,38 +29,38 @@ $dir = Join-Path ([System.IO.Path]::GetTempPath()) "ll-streams-bench-$PID"
 New-Item -ItemType Directory -Force $dir | Out-Null
 $redis = Start-Process redis-server -ArgumentList @('--port', $port, '--bind', '127.0.0.1', '--save', '""', '--appendonly', 'no', '--dir', $dir, '--logfile', "$dir/redis.log") -PassThru
 $connection = "127.0.0.1:$port"
-function Cli { & redis-cli -p $port @args }
+function Invoke-RedisCli { & redis-cli -p $port @args }
 function Load { (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' ' }
 
 try {
-    for ($i = 0; $i -lt 100 -and (Cli PING) -ne 'PONG'; $i++) { Start-Sleep -Milliseconds 50 }
+    for ($i = 0; $i -lt 100 -and (Invoke-RedisCli PING) -ne 'PONG'; $i++) { Start-Sleep -Milliseconds 50 }
     $loadBefore = Load
 
     # What Redis itself does here: appends of an event like the generator's (64 pipelined), and reads
     # of 1,000 entries per XREADGROUP by one client in a loop (as one processor reads a partition) and
     # by 50 at once. Each read is counted as its 1,000 entries.
     $xadd = & redis-benchmark -p $port -n 1000000 -P 64 -q XADD rb '*' user_id 4242 ts 1700000000000 type impression item_id 77 dwell_ms 1500 2>&1 | Select-String 'requests per second' | Select-Object -Last 1
-    Cli XGROUP CREATE rb g1 0 | Out-Null
-    Cli XGROUP CREATE rb g50 0 | Out-Null
+    Invoke-RedisCli XGROUP CREATE rb g1 0 | Out-Null
+    Invoke-RedisCli XGROUP CREATE rb g50 0 | Out-Null
     $read1 = & redis-benchmark -p $port -n 900 -c 1 -q XREADGROUP GROUP g1 c COUNT 1000 STREAMS rb '>' 2>&1 | Select-String 'requests per second' | Select-Object -Last 1
     $read50 = & redis-benchmark -p $port -n 900 -c 50 -q XREADGROUP GROUP g50 c COUNT 1000 STREAMS rb '>' 2>&1 | Select-String 'requests per second' | Select-Object -Last 1
     function Rps($line) { [double]([regex]::Match("$line", '([\d.]+) requests per second').Groups[1].Value) }
-    Cli FLUSHALL | Out-Null
+    Invoke-RedisCli FLUSHALL | Out-Null
 
     $throughput = @()
     for ($r = 1; $r -le $Runs; $r++) {
         $throughput += & dotnet $bench throughput --connection-string $connection --views count-sum --events $Events
         Write-Host $throughput[-1]
-        Cli FLUSHALL | Out-Null
+        Invoke-RedisCli FLUSHALL | Out-Null
     }
-    $example = & dotnet $bench throughput --connection-string $connection --views example --events ([math]::Min($Events, 1000000))
+    $example = & dotnet $bench throughput --connection-string $connection --views example --events ([math]::Min($Events, 200000)) --keys 20000
     Write-Host $example
-    Cli FLUSHALL | Out-Null
+    Invoke-RedisCli FLUSHALL | Out-Null
     $latency = @()
     for ($r = 1; $r -le [math]::Max(1, [math]::Floor($Runs / 2)); $r++) {
         $latency += & dotnet $bench latency --connection-string $connection --views count-sum --rate $Rate --seconds $Seconds --window-ms 1000 --delay-ms 100
         Write-Host $latency[-1]
-        Cli FLUSHALL | Out-Null
+        Invoke-RedisCli FLUSHALL | Out-Null
     }
     $memory = @((& dotnet $bench memory --views count-sum), (& dotnet $bench memory --views example))
     $memory | ForEach-Object { Write-Host $_ }

@@ -28,6 +28,12 @@ namespace LowLatency.Streams.Processing;
 /// </summary>
 public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
 {
+    /// <summary>Rows waiting for the store past which reading pauses, so memory stays bounded when the store is slower than the stream.</summary>
+    private const long MaxRowBacklog = 100_000;
+
+    /// <summary>Batches a partition may hold beyond its checkpoint in flight before its reading pauses.</summary>
+    private const int MaxUncommittedBatches = 10;
+
     private readonly StreamProcessorOptions _options;
     private readonly IStreamSource _source;
     private readonly OnlineStoreSink _sink;
@@ -152,9 +158,13 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         }
 
         bool progressed = false;
+        bool storeBehind = _sink.Backlog > MaxRowBacklog;
         foreach (var worker in _owned.Values)
         {
-            if (worker.Read is null && now >= worker.NextPollAt)
+            // Back-pressure: a partition whose checkpoint, or a store whose writes, fall behind the
+            // stream stops being read until they catch up; entries wait in Redis, not in memory.
+            bool behind = storeBehind || (worker.Committing is not null && worker.Delta.Consumed.Count >= MaxUncommittedBatches);
+            if (worker.Read is null && now >= worker.NextPollAt && !behind)
             {
                 var started = worker.Log.ReadAsync(_options.BatchSize);
                 worker.Read = started;

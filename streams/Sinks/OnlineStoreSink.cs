@@ -18,15 +18,20 @@ public sealed class OnlineStoreSink(IOnlineStore store, TimeProvider time) : IWi
     private List<RowWrite> _pending = [];
     private Task _writing = Task.CompletedTask;
     private long _written;
+    private long _emitted;
 
     /// <summary>Rows handed to the store so far (for tests and benchmarks).</summary>
     public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Rows emitted and not yet written: the processor stops reading while too many wait.</summary>
+    public long Backlog => _emitted - Written;
 
     public void Emit(ViewProgram view, EntityKey key, WindowState window)
     {
         var row = new byte[view.View.RowBytes];
         WindowValues.Write(view, window, row);
         _pending.Add(new RowWrite(view.View, key, window.End * 1000, row, Math.Min(window.Events, RowLayout.MaxRevision)));
+        _emitted++;
         StreamMetrics.RecordFireDelay(time.GetUtcNow().ToUnixTimeMilliseconds() - window.End);
     }
 
