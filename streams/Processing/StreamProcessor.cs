@@ -124,7 +124,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
                 {
                     Turn();
                 }
-                catch (StackExchange.Redis.RedisException)
+                catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
                 {
                     // The server went away or timed out mid-step: every partition's state here may be
                     // ahead of its checkpoint, so all are dropped and taken again from their checkpoints
