@@ -15,6 +15,7 @@ internal static class BenchRepository
     {
         string root = Path.Combine(Path.GetTempPath(), "ll-streambench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(root, recursive: true);
         string stream = "bench" + Guid.NewGuid().ToString("N")[..8];
         string I(long v) => v.ToString(CultureInfo.InvariantCulture);
         File.WriteAllText(Path.Combine(root, "feature_store.json"), $$"""

@@ -41,6 +41,10 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
     private readonly EventSchema _schema;
     private readonly ViewProgram[] _views;
     private readonly Dictionary<int, PartitionWorker> _owned = [];
+
+    // The owned workers as an array, made again only when ownership changes: each turn iterates it
+    // without allocating, and may drop a worker from _owned as it goes.
+    private PartitionWorker[] _workers = [];
     private readonly List<KeyState> _dirty = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
@@ -120,13 +124,13 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
                 {
                     Turn();
                 }
-                catch (StackExchange.Redis.RedisException)
+                catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
                 {
                     // The server went away or timed out mid-step: every partition's state here may be
                     // ahead of its checkpoint, so all are dropped and taken again from their checkpoints
                     // once the leases (ours included) can be had.
                     _owned.Clear();
-                    Owned = [];
+                    Refresh();
                     _stop.Token.WaitHandle.WaitOne(500);
                 }
             }
@@ -159,7 +163,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
 
         bool progressed = false;
         bool storeBehind = _sink.Backlog > MaxRowBacklog;
-        foreach (var worker in _owned.Values)
+        foreach (var worker in _workers)
         {
             // Back-pressure: a partition whose checkpoint, or a store whose writes, fall behind the
             // stream stops being read until they catch up; entries wait in Redis, not in memory.
@@ -190,7 +194,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
 
         Fire(_time.GetTimestamp());
         _sink.Send();
-        foreach (var worker in _owned.Values.ToList())
+        foreach (var worker in _workers)
         {
             if (worker.Committing is { IsCompleted: true } && !Harvest(worker, wait: false))
             {
@@ -371,6 +375,12 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
             }
         }
 
+        Refresh();
+    }
+
+    private void Refresh()
+    {
+        _workers = [.. _owned.Values];
         Owned = [.. _owned.Keys.Order()];
     }
 
@@ -394,6 +404,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
 
         if (_owned.Remove(worker.Log.Partition))
         {
+            Refresh();
             worker.Log.ReleaseAsync().GetAwaiter().GetResult();
         }
     }
@@ -402,6 +413,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
     {
         WaitRead(worker);
         _owned.Remove(worker.Log.Partition);
+        Refresh();
         worker.Committing?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         worker.Committing = null;
     }

@@ -81,7 +81,7 @@ public sealed partial class PartitionEngine
             else if (outcome == Outcome.Capped)
             {
                 _counters.CapHits++;
-                _deadLetters.Add(new DeadLetter(entry, view.View.Name, "key_state_cap: the key's windows hold " + key.Bytes.ToString(CultureInfo.InvariantCulture) + " bytes"));
+                _deadLetters.Add(new DeadLetter(entry, view.View.Name, "key_state_cap: the key's open windows are at the cap of " + _maxKeyBytes.ToString(CultureInfo.InvariantCulture) + " bytes"));
             }
         }
 
@@ -204,7 +204,7 @@ public sealed partial class PartitionEngine
 
             if (w is null)
             {
-                w = Open(view, key, start, end);
+                w = Open(view, key, start, end, watermark);
                 if (w is null)
                 {
                     capped = true;
@@ -259,7 +259,7 @@ public sealed partial class PartitionEngine
                 return Outcome.Late;
             }
 
-            target = Open(view, key, start, end);
+            target = Open(view, key, start, end, watermark);
             if (target is null)
             {
                 return Outcome.Capped;
@@ -394,9 +394,11 @@ public sealed partial class PartitionEngine
         cell.N++;
     }
 
-    private WindowState? Open(ViewProgram view, KeyState key, long start, long end)
+    // The cap counts a key's windows still open by the partition's watermark: closed ones leave the
+    // state at the next flush, whose timing depends on batches, and must not decide anything.
+    private WindowState? Open(ViewProgram view, KeyState key, long start, long end, long watermark)
     {
-        if (key.Bytes + view.WindowBytes > _maxKeyBytes)
+        if (OpenBytes(key, watermark) + view.WindowBytes > _maxKeyBytes)
         {
             return null;
         }
@@ -405,6 +407,25 @@ public sealed partial class PartitionEngine
         Attach(key, view, w);
         Schedule(key, view, w);
         return w;
+    }
+
+    private long OpenBytes(KeyState key, long watermark)
+    {
+        long bytes = 0;
+        for (int v = 0; v < _views.Length; v++)
+        {
+            if (key.Views[v] is not { } list)
+            {
+                continue;
+            }
+
+            foreach (var w in list)
+            {
+                bytes += IsClosed(_views[v], w.End, watermark) ? 0 : _views[v].WindowBytes;
+            }
+        }
+
+        return bytes;
     }
 
     private void Attach(KeyState key, ViewProgram view, WindowState w)
