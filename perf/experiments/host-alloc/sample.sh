@@ -1,5 +1,6 @@
 #!/bin/bash
-# usage: sample.sh <label> [env...]   (DLL=<another build's LowLatency.Host.dll> for another build)
+# usage: sample.sh <label> [env...]   (DLL=<another build's LowLatency.Host.dll> for another build;
+#        TRANSPORT=grpc for unary gRPC ModelInfer with raw inputs, one HTTP/2 connection, LoadGen)
 # The server with the allocation sampler as a startup hook, wrk c=16 for 8 s on the ctr-ranker
 # batch-1 MessagePack body; what it allocated during the load, by type, goes to sample-<label>.txt:
 # the sampler writes every second, and the periods that end inside the load (its first second
@@ -13,12 +14,17 @@ dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll body --golden models/ctr-ran
 if curl -s -o /dev/null http://127.0.0.1:8002/v2/health/ready; then echo "something already answers on 127.0.0.1:8002" >&2; exit 1; fi
 rm -f "$out"
 env "$@" DOTNET_STARTUP_HOOKS=$hook ALLOC_SAMPLER_PERIOD_MS=1000 ALLOC_SAMPLER_OUT=$PWD/$out \
-  dotnet ${DLL:-host/bin/Release/net10.0/LowLatency.Host.dll} --urls http://127.0.0.1:8002 --model-repository models --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
+  dotnet ${DLL:-host/bin/Release/net10.0/LowLatency.Host.dll} --urls http://127.0.0.1:8002 --grpc-urls http://127.0.0.1:8004 --model-repository models --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
 pid=$!
 for i in $(seq 1 100); do sleep 0.2; curl -sf http://127.0.0.1:8002/v2/health/ready >/dev/null && break; done
 sleep 3
 from=$(( $(date +%s) + 1 ))
-line=$(WRK_BODY=$body wrk -t1 -c16 -d8s -s perf/wrk/post.lua http://127.0.0.1:8002/v2/models/ctr-ranker/infer | tail -1)
+if [[ $TRANSPORT == grpc ]]; then
+  # LoadGen's line: "<label> <mode> <N> req/s ...", the rate as wrk's second field.
+  line=$(dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll --transport grpc --url http://127.0.0.1:8004 --golden models/ctr-ranker/golden/batch1.json --concurrency 16 --duration 8 --warmup 0 2>/dev/null | head -1 | awk -F'\t' '{print "loadgen", $3}' | sed 's/ req\/s//')
+else
+  line=$(WRK_BODY=$body wrk -t1 -c16 -d8s -s perf/wrk/post.lua http://127.0.0.1:8002/v2/models/ctr-ranker/infer | tail -1)
+fi
 to=$(date +%s)
 sleep 2
 kill $pid; wait $pid 2>/dev/null
