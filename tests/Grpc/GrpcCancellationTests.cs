@@ -1,7 +1,10 @@
 using Grpc.Core;
+using Grpc.Net.Client;
+using Inference;
 using LowLatency.Engine.Serving;
 using LowLatency.Host.Memory;
 using LowLatency.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LowLatency.Tests.Grpc;
@@ -25,28 +28,18 @@ public sealed class GrpcCancellationTests
         }
         """;
 
-    private static Inference.ModelInferRequest Throughput(string name)
+    private static ModelInferRequest Throughput(string name)
     {
         var request = GrpcWire.Request(name, One.Request, raw: true);
-        request.Parameters["qos"] = new Inference.InferParameter { StringParam = "throughput" };
+        request.Parameters["qos"] = new InferParameter { StringParam = "throughput" };
         return request;
     }
 
     [Fact]
     public async Task A_cancelled_call_leaves_the_queue_at_once_never_runs_and_is_counted_CANCELLED()
     {
-        // A name of its own: the Prometheus registry is process-wide.
-        string name = "ctr-grpc-cancel-" + Guid.NewGuid().ToString("N")[..8];
-        using var repo = new TempRepository();
-        repo.AddModel(name, Config(name));
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        Assert.True(app.Services.GetRequiredService<InferenceEngine>().TryGetModel(name, out var served));
-        var model = served.Latest;
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await HeldModelServer.StartAsync();
+        var (name, app, http, model, client) = server;
 
         using var leave = new CancellationTokenSource();
         var call = client.ModelInferAsync(Throughput(name), cancellationToken: leave.Token);
@@ -65,7 +58,6 @@ public sealed class GrpcCancellationTests
         // The call gave back its place in the body budget, though its stream was reset under it.
         Assert.Equal(0, app.Services.GetRequiredService<BodyBudget>().HeldBytes);
 
-
         // The model serves on: a realtime request (no window) is answered.
         var answer = await client.ModelInferAsync(GrpcWire.Request(name, One.Request, raw: true), deadline: DateTime.UtcNow.AddSeconds(30));
         Wire.AssertClose(One.Expected[0], GrpcWire.Result(answer).Outputs[0]);
@@ -74,17 +66,8 @@ public sealed class GrpcCancellationTests
     [Fact]
     public async Task A_cancelled_stream_takes_its_queued_requests_out_and_none_runs()
     {
-        string name = "ctr-grpc-cancel-" + Guid.NewGuid().ToString("N")[..8];
-        using var repo = new TempRepository();
-        repo.AddModel(name, Config(name));
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        Assert.True(app.Services.GetRequiredService<InferenceEngine>().TryGetModel(name, out var served));
-        var model = served.Latest;
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await HeldModelServer.StartAsync();
+        var (name, _, http, model, client) = server;
 
         using var leave = new CancellationTokenSource();
         using var stream = client.ModelStreamInfer(cancellationToken: leave.Token);
@@ -115,5 +98,45 @@ public sealed class GrpcCancellationTests
         }
 
         return text;
+    }
+
+    /// <summary>A server of its own holding the model under a name of its own (the Prometheus registry is process-wide), and a gRPC client of it.</summary>
+    private sealed class HeldModelServer : IAsyncDisposable
+    {
+        private readonly string _name;
+        private readonly TempRepository _repo;
+        private readonly WebApplication _app;
+        private readonly HttpClient _http;
+        private readonly ModelVersion _model;
+        private readonly GrpcChannel _channel;
+
+        private HeldModelServer(string name, TempRepository repo, WebApplication app, HttpClient http, ModelVersion model)
+        {
+            (_name, _repo, _app, _http, _model) = (name, repo, app, http, model);
+            _channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
+        }
+
+        public static async Task<HeldModelServer> StartAsync()
+        {
+            string name = "ctr-grpc-cancel-" + Guid.NewGuid().ToString("N")[..8];
+            var repo = new TempRepository();
+            repo.AddModel(name, Config(name));
+            var (app, address) = await ServerFixture.StartAsync(repo.Root);
+            var http = new HttpClient { BaseAddress = address };
+            await ServerFixture.WaitReadyAsync(http);
+            Assert.True(app.Services.GetRequiredService<InferenceEngine>().TryGetModel(name, out var served));
+            return new HeldModelServer(name, repo, app, http, served.Latest);
+        }
+
+        public void Deconstruct(out string name, out WebApplication app, out HttpClient http, out ModelVersion model, out GRPCInferenceService.GRPCInferenceServiceClient client) =>
+            (name, app, http, model, client) = (_name, _app, _http, _model, GrpcWire.Client(_channel));
+
+        public async ValueTask DisposeAsync()
+        {
+            _channel.Dispose();
+            _http.Dispose();
+            await _app.DisposeAsync();
+            _repo.Dispose();
+        }
     }
 }
