@@ -12,7 +12,7 @@
 # Usage, from the repository root after Release builds of host/ and perf/LoadGen, with the old
 # LoadGen built elsewhere (git archive <commit> | tar -x -C /tmp/old && dotnet build /tmp/old/perf/LoadGen -c Release):
 #   OLD_LOADGEN=/tmp/old/perf/LoadGen/bin/Release/net10.0/loadgen.dll perf/experiments/client-loadgen/ab.sh N > runs.txt
-# Each run's JSON goes to $OUT, by default perf/results/client-loadgen-<date>/.
+# Each run's JSON goes to $OUT, by default perf/results/client-loadgen-<date>/ (the runs answering the question are summarised beside it).
 set -euo pipefail
 dir=${OUT:-perf/results/client-loadgen-$(date +%F)}
 mkdir -p "$dir"
