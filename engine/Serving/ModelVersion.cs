@@ -212,8 +212,15 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
         {
             _scheduler.Cancel(r);
         }
+        else
+        {
+            // No step will take it off a list it was never put on: seen now, so that Dispose, not
+            // a step, returns it to its pool.
+            r.SeeCancel();
+        }
 
         Interlocked.Decrement(ref _cancelling);
+
     }
 
     /// <summary>
