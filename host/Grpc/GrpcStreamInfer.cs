@@ -110,7 +110,14 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 else
                 {
                     (isRouted, counted) = (true, routed.Version.Config.Name);
+                    // As ModelInfer: the served names kept, so that the next request's are not allocated.
+                    services.Names.Remember(counted);
+                    if (version is not null)
+                    {
+                        services.Names.Remember(version);
+                    }
                 }
+
             }
 
             if (refusal is not null)
@@ -123,14 +130,18 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             refusal = Submit(request, routed, message.Message, call.Deadline, out var completion);
             if (refusal is null)
             {
-                // A cancelled stream takes its requests out of the queue (CancelWhen, as ModelInfer).
-                request.CancelWhen(call.CancellationToken);
+                if (!completion.IsCompleted)
+                {
+                    // A cancelled stream takes its requests out of the queue (CancelWhen, as ModelInfer).
+                    request.CancelWhen(call.CancellationToken);
+                }
+
                 if (!await completion)
                 {
                     refusal = new Refusal(HttpStatus.Of(request.Status), request.Error!);
                 }
-
             }
+
 
             if (refusal is not null)
             {
@@ -140,11 +151,14 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
 
             await stream.WriteAsync(StreamResponse.Answer(request, routed.Degraded));
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        catch (Exception e) when (ClientFault.Is(e) || e is InvalidOperationException)
         {
             // The stream is gone (the client left, or the call ended): nothing more can be answered.
+            // A client fault as the unary call's: at most a Debug line.
             status = StatusCode.Cancelled;
+            ClientFaultLog.Write(services.ClientFaults, "grpc stream inference", StatusCodes.Status499ClientClosedRequest, ClientFault.Gone(e));
         }
+
         finally
         {
             if (isRouted)
