@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using LowLatency.Host.Protocol;
 
 namespace LowLatency.Host.Diagnostics;
 
@@ -25,13 +26,7 @@ internal static class HostMetrics
     private static readonly string[] Codes = ["200", "400", "404", "408", "413", "415", "429", "499", "500", "503", "504", "other"];
     private static readonly object[] BoxedCodes = [.. Codes];
 
-    // gRPC's 17 status names, by status value.
-    private static readonly string[] GrpcCodes =
-    [
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-        "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-    ];
+    private static readonly string[] GrpcCodes = GrpcStatusNames.All;
 
     private static readonly object[] BoxedGrpcCodes = [.. GrpcCodes];
 

@@ -10,12 +10,7 @@ namespace LowLatency.Host.Grpc;
 /// </summary>
 internal static class GrpcStatus
 {
-    private static readonly string[] Names =
-    [
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-        "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-        "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-    ];
+    private static readonly string[] Names = GrpcStatusNames.All;
 
     // The status values as trailer text, made once.
     private static readonly string[] Numbers = [.. Enumerable.Range(0, Names.Length).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
