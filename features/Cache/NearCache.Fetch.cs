@@ -94,19 +94,35 @@ public sealed partial class NearCache
 
         long now = _time.GetTimestamp();
         long wallMicros = EventTime.ToMicros(_time.GetUtcNow());
-        for (int k = 0; k < reads.Length; k++)
+        int done = 0;
+        try
         {
-            var fetch = owned[k];
-            var entry = Answer(fetch, reads[k], now, wallMicros);
-            if (entry.ExpiresAt > now)
+            for (; done < reads.Length; done++)
             {
-                Insert(entry, fetch, now);
+                var fetch = owned[done];
+                var entry = Answer(fetch, reads[done], now, wallMicros);
+                if (entry.ExpiresAt > now)
+                {
+                    Insert(entry, fetch, now);
+                }
+
+                _pending.TryRemove(new KeyValuePair<CacheKey, PendingFetch>(fetch.Key, fetch));
+                fetch.Complete(entry);
+            }
+        }
+        catch (Exception e)
+        {
+            // Readers coalesced on the fetches not yet answered would otherwise wait for ever.
+            for (int k = done; k < owned.Count; k++)
+            {
+                _pending.TryRemove(new KeyValuePair<CacheKey, PendingFetch>(owned[k].Key, owned[k]));
+                owned[k].Fail(e);
             }
 
-            _pending.TryRemove(new KeyValuePair<CacheKey, PendingFetch>(fetch.Key, fetch));
-            fetch.Complete(entry);
+            throw;
         }
     }
+
 
     private CacheEntry Answer(PendingFetch fetch, RowRead read, long now, long wallMicros)
     {
