@@ -40,7 +40,8 @@ internal static class ServingGrpc
             s.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category),
             s.GetRequiredService<BodyBudget>(),
             s.GetRequiredService<Unanswered>(),
-            new NameCache()));
+            new NameCache(),
+            s.GetService<LowLatency.Join.FeatureJoiner>()));
         builder.Services.AddSingleton<GrpcStreamInfer>();
         builder.Services.AddSingleton<GrpcInferenceService>();
         builder.Services.AddSingleton<HealthServiceImpl>();

@@ -140,6 +140,32 @@ class TensorAndCount(nn.Module):
         return x, 3
 
 
+class CandidateRanker(nn.Module):
+    """Ranks a user's candidate items from features the server joins: [B, 16] dense (user activity,
+    item price, quality and title embedding), [B, 7] sparse ids (recent categories, item category,
+    subcategory, brand) and [B, 2] request-time context -> [B, 1] click probability."""
+
+    def __init__(self, sparse: int = 7, rows: int = 1000, dim: int = 16, dense: int = 16, context: int = 2):
+        super().__init__()
+        self.rows = rows
+        self.embedding = nn.Embedding(sparse * rows, dim)
+        self.register_buffer("offsets", torch.arange(sparse, dtype=torch.int64) * rows)
+        self.bottom = nn.Sequential(nn.Linear(dense + context, 64), nn.ReLU(), nn.Linear(64, dim), nn.ReLU())
+        pairs = (sparse + 1) * sparse // 2
+        self.top = nn.Sequential(nn.Linear(pairs + dim, 64), nn.ReLU(), nn.Linear(64, 1))
+        iu = torch.triu_indices(sparse + 1, sparse + 1, offset=1)
+        self.register_buffer("iu0", iu[0])
+        self.register_buffer("iu1", iu[1])
+
+    def forward(self, dense: torch.Tensor, sparse: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        ids = torch.remainder(sparse, self.rows) + self.offsets
+        emb = self.embedding(ids)                                   # [B, 7, D]
+        d = self.bottom(torch.cat([dense, context], dim=1))         # [B, D]
+        x = torch.cat([d.unsqueeze(1), emb], dim=1)                 # [B, 8, D]
+        inter = torch.bmm(x, x.transpose(1, 2))[:, self.iu0, self.iu1]  # [B, 28]
+        return torch.sigmoid(self.top(torch.cat([d, inter], dim=1)))
+
+
 class Identity(nn.Module):
     """Returns its input: the engine benchmarks' model, so that what they time is the engine."""
 
@@ -188,6 +214,75 @@ def save(model: nn.Module, name: str) -> torch.jit.ScriptModule:
     os.makedirs(d, exist_ok=True)
     scripted.save(os.path.join(d, "model.pt"))
     return scripted
+
+
+def f32(values: torch.Tensor) -> list:
+    # '%.9g' round-trips every float32 exactly.
+    return [float("%.9g" % v) for v in values.reshape(-1).tolist()]
+
+
+def write_joined_golden(model: torch.jit.ScriptModule, gen: torch.Generator) -> None:
+    """The candidate ranker's golden: rows to push into feature_repo's views, a request of entity
+    ids and context, the tensors the join must build (the views' defaults where a row is missing)
+    and PyTorch's answer over them. Push event times are left to the test (the user view has a max
+    age of a day)."""
+    users = {1001: None, 1002: None}
+    for u in users:
+        counts = torch.randint(0, 50, (4,), generator=gen).to(torch.float32)
+        ctrs = torch.rand(2, generator=gen) * 0.1
+        users[u] = {"dense": torch.cat([counts, ctrs]), "recent": torch.randint(1, 500, (4,), generator=gen, dtype=torch.int64)}
+    items = {}
+    for i in (1, 2, 3, 4, 5):
+        items[i] = {"ids": torch.randint(1, 5000, (3,), generator=gen, dtype=torch.int64),
+                    "dense": torch.cat([torch.rand(1, generator=gen) * 100, torch.rand(1, generator=gen), torch.randn(8, generator=gen)])}
+    user_default = {"dense": torch.tensor([0, 0, 0, 0, 0.02, 0.02], dtype=torch.float32), "recent": torch.zeros(4, dtype=torch.int64)}
+    item_default = {"ids": torch.zeros(3, dtype=torch.int64), "dense": torch.cat([torch.tensor([0.0, 0.5]), torch.zeros(8)])}
+
+    # User 1001 with four candidates (item 999 was never pushed), then user 4040 (never pushed) with two.
+    user_ids = [1001, 1001, 1001, 1001, 4040, 4040]
+    item_ids = [1, 2, 3, 999, 4, 5]
+    context = torch.randn(len(user_ids), 2, generator=gen)
+    dense, sparse = [], []
+    for u, i in zip(user_ids, item_ids):
+        us, it = users.get(u, user_default), items.get(i, item_default)
+        dense.append(torch.cat([us["dense"], it["dense"]]))
+        sparse.append(torch.cat([us["recent"], it["ids"]]))
+    dense, sparse = torch.stack(dense), torch.stack(sparse)
+
+    doc = {
+        "push": [
+            {"push_source_name": "user_activity_push", "df": {
+                "user_id": list(users),
+                "clicks_1h": [f32(users[u]["dense"][0])[0] for u in users],
+                "impressions_1h": [f32(users[u]["dense"][1])[0] for u in users],
+                "clicks_24h": [f32(users[u]["dense"][2])[0] for u in users],
+                "impressions_24h": [f32(users[u]["dense"][3])[0] for u in users],
+                "ctr_24h": [f32(users[u]["dense"][4])[0] for u in users],
+                "ctr_7d": [f32(users[u]["dense"][5])[0] for u in users],
+                "recent_categories": [users[u]["recent"].tolist() for u in users]}},
+            {"push_source_name": "item_catalog_push", "df": {
+                "item_id": list(items),
+                "category": [int(items[i]["ids"][0]) for i in items],
+                "subcategory": [int(items[i]["ids"][1]) for i in items],
+                "brand": [int(items[i]["ids"][2]) for i in items],
+                "price": [f32(items[i]["dense"][0])[0] for i in items],
+                "quality_score": [f32(items[i]["dense"][1])[0] for i in items],
+                "title_embedding": [f32(items[i]["dense"][2:]) for i in items]}},
+        ],
+        "request": {"id": "joined", "inputs": [
+            tensor_doc("user_id", torch.tensor(user_ids, dtype=torch.int64).unsqueeze(1)),
+            tensor_doc("item_id", torch.tensor(item_ids, dtype=torch.int64).unsqueeze(1)),
+            tensor_doc("context", context)]},
+        "joined_inputs": [tensor_doc("dense", dense), tensor_doc("sparse", sparse)],
+        "expected_feature_statuses": "user_activity:PRESENT,PRESENT,PRESENT,PRESENT,NOT_FOUND,NOT_FOUND;"
+                                     "item_static:PRESENT,PRESENT,PRESENT,NOT_FOUND,PRESENT,PRESENT",
+        "expected_outputs": [tensor_doc("probability", model(dense, sparse, context))],
+    }
+    d = os.path.join(ROOT, "candidate-ranker", "golden-joined")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "joined.json"), "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
 
 
 def main() -> None:
@@ -258,6 +353,11 @@ def main() -> None:
         os.makedirs(d, exist_ok=True)
         for name, module in (("pair", Pair()), ("pair-list", PairList()), ("tensor-and-count", TensorAndCount())):
             torch.jit.script(module.eval()).save(os.path.join(d, name + ".pt"))
+
+        # The feature-joined ranker, seeded on its own so that adding it changed nothing above.
+        torch.manual_seed(20261207)
+        ranker = save(CandidateRanker(), "candidate-ranker")
+        write_joined_golden(ranker, torch.Generator().manual_seed(11))
 
 
 if __name__ == "__main__":

@@ -6,12 +6,13 @@ namespace LowLatency.Engine.Config;
 /// <summary>
 /// This server's extension fields of <c>config.json</c>, beside Triton's: <c>qos</c> (the QoS
 /// classes' windows and deadlines), <c>traffic</c> (the split among versions), <c>health</c> (when a
-/// version is ejected) and <c>fallback</c> (what requests get when no version is healthy).
+/// version is ejected), <c>fallback</c> (what requests get when no version is healthy) and
+/// <c>features</c> (inputs joined from the feature store).
 /// </summary>
 internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(file)
 {
     /// <summary>The top-level fields this reader owns.</summary>
-    public static readonly string[] TopLevelFields = ["qos", "traffic", "health", "fallback"];
+    public static readonly string[] TopLevelFields = ["qos", "traffic", "health", "fallback", "features"];
 
     /// <summary>The Triton part of the configuration with the extensions read from <paramref name="root"/>.</summary>
     public ModelConfig Apply(JsonElement root, ModelConfig config) => config with
@@ -20,6 +21,7 @@ internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(fil
         Traffic = root.TryGetProperty("traffic", out var tr) ? Traffic(tr, "traffic") : new Dictionary<long, int>(),
         Health = root.TryGetProperty("health", out var h) ? Health(h) : HealthPolicy.Default,
         Fallback = root.TryGetProperty("fallback", out var fb) ? Fallback(fb, config.Name, [.. config.Outputs]) : null,
+        Features = root.TryGetProperty("features", out var fj) ? new FeatureJoinReader(File).Read(fj, config) : null,
     };
 
     // This server's extension: {"qos": {"realtime": {"max_queue_delay_microseconds": 0, "deadline_microseconds": 5000}, ...}}.

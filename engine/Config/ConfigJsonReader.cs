@@ -12,7 +12,9 @@ namespace LowLatency.Engine.Config;
 internal abstract class ConfigJsonReader(string file)
 {
     // A field's path can hold a key from the document, which a load request's override may send.
-    protected ModelConfigException Error(string field, string problem) => new(file, ClientText.Truncate(field, 2 * ClientText.MaxQuotedChars), problem);
+    protected string File { get; } = file;
+
+    protected ModelConfigException Error(string field, string problem) => new(File, ClientText.Truncate(field, 2 * ClientText.MaxQuotedChars), problem);
 
     protected void Fields(JsonElement e, string path, IReadOnlySet<string> known)
     {

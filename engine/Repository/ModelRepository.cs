@@ -13,12 +13,12 @@ namespace LowLatency.Engine.Repository;
 /// </summary>
 internal static class ModelRepository
 {
-    public static IReadOnlyList<ModelDefinition> Scan(string root)
+    public static IReadOnlyList<ModelDefinition> Scan(string root, Action<ModelConfig, string>? check = null)
     {
         var models = new List<ModelDefinition>();
         foreach (var name in List(root))
         {
-            models.Add(Read(root, name, null));
+            models.Add(Read(root, name, null, check));
         }
 
         return models;
@@ -85,7 +85,7 @@ internal static class ModelRepository
     /// Reads one model: its configuration (or <paramref name="configOverride"/>, a whole config.json
     /// document as Triton's load request passes it) and the version files its policy selects.
     /// </summary>
-    public static ModelDefinition Read(string root, string name, string? configOverride)
+    public static ModelDefinition Read(string root, string name, string? configOverride, Action<ModelConfig, string>? check = null)
     {
         string dir = ModelDirectory(root, name) ?? throw new ModelConfigException(name, "not a valid model name");
         if (!Directory.Exists(dir))
@@ -115,6 +115,15 @@ internal static class ModelRepository
         if (config.Name != name)
         {
             throw new ModelConfigException(configPath, "name", $"{ClientText.Quoted(config.Name)} must equal the model's directory name '{name}'");
+        }
+
+        if (check is not null)
+        {
+            check(config, configPath);
+        }
+        else if (config.Features is not null)
+        {
+            throw new ModelConfigException(configPath, "features", "this server has no feature store to join them from");
         }
 
         var available = new Dictionary<long, string>();

@@ -24,6 +24,12 @@ public sealed partial class InferenceRequest
     /// </summary>
     public long DeadlineMicroseconds { get; set; }
 
+    /// <summary>
+    /// Time already spent on the request before it was submitted, in µs (its feature join): its
+    /// timeout and deadlines count from that much before <see cref="ArrivalUs"/>.
+    /// </summary>
+    public long PrecedingMicroseconds { get; set; }
+
     /// <summary>When the engine received the request.</summary>
     public long ArrivalUs { get; internal set; }
 
@@ -75,7 +81,7 @@ public sealed partial class InferenceRequest
     {
         Priority = 0;
         TimeoutMicroseconds = 0;
-        DeadlineMicroseconds = 0;
+        DeadlineMicroseconds = PrecedingMicroseconds = 0;
         Qos = QosClass.None;
         ArrivalUs = EligibleUs = DispatchedUs = ExecStartUs = ExecEndUs = CompletedUs = 0;
         TraceContext = BatchTraceContext = default;

@@ -66,10 +66,10 @@ public sealed unsafe partial class InferenceRequest
     {
         _config = config;
         int batchRank = _config.Batched ? 1 : 0;
-        _inputs = new InputTensor[_config.Inputs.Count];
+        _inputs = new InputTensor[_config.RequestInputCount];
         for (int i = 0; i < _inputs.Length; i++)
         {
-            _inputs[i].Shape = new long[batchRank + _config.Inputs[i].Dims.Length];
+            _inputs[i].Shape = new long[batchRank + _config.InputSpec(i).Dims.Length];
         }
 
         _outputs = new OutputTensor[_config.Outputs.Count];
@@ -125,7 +125,7 @@ public sealed unsafe partial class InferenceRequest
         if (data.Length != input.Length)
         {
             input.Present = false;
-            ThrowBadRequest($"input '{_config.Inputs[index].Name}': data has {data.Length} bytes, shape {Format(shape)} of {type.ProtocolName()} needs {input.Length}");
+            ThrowBadRequest($"input '{_config.InputSpec(index).Name}': data has {data.Length} bytes, shape {Format(shape)} of {type.ProtocolName()} needs {input.Length}");
         }
 
         input.Source = data;
@@ -139,11 +139,16 @@ public sealed unsafe partial class InferenceRequest
             ThrowBadRequest($"model '{_config.Name}' has no input #{index}");
         }
 
-        var spec = _config.Inputs[index];
+        var spec = _config.InputSpec(index);
         ref var input = ref _inputs[index];
         if (input.Present)
         {
             ThrowBadRequest($"input '{spec.Name}' appears more than once");
+        }
+
+        if (_config.IsJoined(index) && !_warmUp)
+        {
+            ThrowJoined(spec);
         }
 
         if (type != spec.DataType)
@@ -170,7 +175,69 @@ public sealed unsafe partial class InferenceRequest
         _outputs[index].Requested = true;
     }
 
-    /// <summary>Checks the request as a whole once every input is added.</summary>
+    /// <summary>
+    /// Model input <paramref name="index"/>, joined from the feature store: declares it as
+    /// <paramref name="rows"/> rows of the model's dims and returns the request's own buffer for it,
+    /// for the join to write the rows' values into (each byte of it: the buffer is reused).
+    /// </summary>
+    public Span<byte> JoinedInput(int index, int rows)
+    {
+        if (!_config.IsJoined(index))
+        {
+            ThrowBadRequest($"model '{_config.Name}': input #{index} is not joined from the feature store");
+        }
+
+        var spec = _config.Inputs[index];
+        Span<long> shape = stackalloc long[1 + spec.Dims.Length];
+        shape[0] = rows;
+        spec.Dims.CopyTo(shape[1..]);
+        ref var input = ref _inputs[index];
+        input.Length = (int)ValidateShape(spec, shape, "input");
+        shape.CopyTo(input.Shape);
+        input.Present = true;
+        if (input.Owned is null || input.Owned.Length < input.Length)
+        {
+            input.Owned = GC.AllocateUninitializedArray<byte>(Math.Max(64, input.Length), pinned: true);
+        }
+
+        input.Source = new ReadOnlySequence<byte>(input.Owned, 0, input.Length);
+        input.Borrowed = false;
+        return input.Owned.AsSpan(0, input.Length);
+    }
+
+    /// <summary>
+    /// The rows a feature join fills: checks that every entity input was given and that they agree
+    /// on their batch size, which it returns.
+    /// </summary>
+    public int EntityRows()
+    {
+        int rows = -1;
+        for (int i = _config.Inputs.Count; i < _inputs.Length; i++)
+        {
+            if (!_inputs[i].Present)
+            {
+                ThrowMissing(i);
+            }
+
+            int b = (int)_inputs[i].Shape[0];
+            if (rows >= 0 && b != rows)
+            {
+                ThrowBadRequest($"input '{_config.InputSpec(i).Name}': batch size {b} differs from the other entity inputs' {rows}");
+            }
+
+            rows = b;
+        }
+
+        return rows;
+    }
+
+    /// <summary>Whether request input <paramref name="index"/> (see <see cref="ModelConfig.InputSpec"/>) was given.</summary>
+    public bool HasInput(int index) => _inputs[index].Present;
+
+    /// <summary>Request input <paramref name="index"/>'s bytes, wherever they are (borrowed or owned).</summary>
+    public ReadOnlySequence<byte> InputData(int index) => _inputs[index].Source;
+
+    /// <summary>Checks the request as a whole once every input is added (and joined).</summary>
     public void Validate()
     {
         int batch = -1;
@@ -178,7 +245,13 @@ public sealed unsafe partial class InferenceRequest
         {
             if (!_inputs[i].Present)
             {
-                ThrowBadRequest($"missing input '{_config.Inputs[i].Name}'");
+                if (_warmUp && i >= _config.Inputs.Count)
+                {
+                    // Warm-up fills the joined inputs itself: no entity ids.
+                    continue;
+                }
+
+                ThrowMissing(i);
             }
 
             if (_config.Batched)
@@ -186,7 +259,7 @@ public sealed unsafe partial class InferenceRequest
                 int b = (int)_inputs[i].Shape[0];
                 if (batch >= 0 && b != batch)
                 {
-                    ThrowBadRequest($"input '{_config.Inputs[i].Name}': batch size {b} differs from the other inputs' {batch}");
+                    ThrowBadRequest($"input '{_config.InputSpec(i).Name}': batch size {b} differs from the other inputs' {batch}");
                 }
 
                 batch = b;
@@ -203,7 +276,8 @@ public sealed unsafe partial class InferenceRequest
         }
     }
 
-    public int InputCount => _inputs.Length;
+    /// <summary>The model's inputs: what a batch is made of (entity inputs stay with the request).</summary>
+    public int InputCount => _config.Inputs.Count;
 
     public ReadOnlySpan<long> InputShape(int index) => _inputs[index].Shape;
 
@@ -373,6 +447,27 @@ public sealed unsafe partial class InferenceRequest
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadRequest(string message) => throw new InferenceException(InferenceStatus.BadRequest, message);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowMissing(int index)
+    {
+        if (_config.IsJoined(index))
+        {
+            throw new InferenceException(InferenceStatus.Unavailable, $"model '{_config.Name}': input '{_config.Inputs[index].Name}' is joined from the feature store, and no join filled it");
+        }
+
+        if (index >= _config.Inputs.Count)
+        {
+            var entity = _config.Features!.Entities[index - _config.Inputs.Count];
+            ThrowBadRequest($"missing input '{entity.Tensor.Name}': the ids of entity '{entity.Entity}', one per row, shape [rows, 1] of INT64");
+        }
+
+        ThrowBadRequest($"missing input '{_config.Inputs[index].Name}'");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowJoined(TensorConfig spec) =>
+        ThrowBadRequest($"input '{spec.Name}' of model '{_config.Name}' is joined from the feature store: send the entity ids instead ({string.Join(", ", _config.EntityInputs.Select(e => "'" + e.Name + "'"))})");
 
     private struct InputTensor
     {

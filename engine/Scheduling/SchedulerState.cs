@@ -103,26 +103,28 @@ internal sealed class SchedulerState
         }
 
         long window = _defaultWindow;
-        r.DeadlineUs = timeout > 0 ? r.ArrivalUs + timeout : 0;
+        // Deadlines count from when work on the request began: a feature join precedes arrival.
+        long from = r.ArrivalUs - r.PrecedingMicroseconds;
+        r.DeadlineUs = timeout > 0 ? from + timeout : 0;
         r.RejectOnTimeout = policy.TimeoutAction == TimeoutAction.Reject;
         r.AnswerDeadline = false;
         if (r.Qos != QosClass.None)
         {
             var q = _qos.For(r.Qos);
             window = q.WindowMicroseconds;
-            if (q.DeadlineMicroseconds > 0 && (r.DeadlineUs == 0 || r.ArrivalUs + q.DeadlineMicroseconds <= r.DeadlineUs))
+            if (q.DeadlineMicroseconds > 0 && (r.DeadlineUs == 0 || from + q.DeadlineMicroseconds <= r.DeadlineUs))
             {
                 // A QoS deadline is hard: past it the answer is useless, so it is never delayed.
-                r.DeadlineUs = r.ArrivalUs + q.DeadlineMicroseconds;
+                r.DeadlineUs = from + q.DeadlineMicroseconds;
                 r.RejectOnTimeout = true;
                 r.AnswerDeadline = true;
             }
         }
 
-        if (r.DeadlineMicroseconds > 0 && (r.DeadlineUs == 0 || r.ArrivalUs + r.DeadlineMicroseconds < r.DeadlineUs))
+        if (r.DeadlineMicroseconds > 0 && (r.DeadlineUs == 0 || from + r.DeadlineMicroseconds < r.DeadlineUs))
         {
             // The client's deadline (gRPC): it stops waiting then, so it is hard whatever the policy.
-            r.DeadlineUs = r.ArrivalUs + r.DeadlineMicroseconds;
+            r.DeadlineUs = from + r.DeadlineMicroseconds;
             r.RejectOnTimeout = true;
             r.AnswerDeadline = false;
         }

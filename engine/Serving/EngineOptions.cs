@@ -106,6 +106,14 @@ public sealed class EngineOptions
     public int MaxBatchRowsPerRequest { get; set; }
 
     /// <summary>
+    /// Checks each model configuration as it is read, with the file it came from, and throws
+    /// <see cref="Config.ModelConfigException"/> to refuse it (the feature store checks a model's
+    /// <c>features</c> against its repository). Null: a configuration with <c>features</c> is refused,
+    /// as nothing could join them.
+    /// </summary>
+    public Action<Config.ModelConfig, string>? CheckConfig { get; set; }
+
+    /// <summary>
     /// What is wrong with these settings, one line each naming the setting (empty when nothing is):
     /// a value outside its range would otherwise serve on quietly wrong (every request refused, a
     /// poll loop without pause, workers silently not pinned).

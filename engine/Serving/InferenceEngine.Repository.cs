@@ -28,7 +28,7 @@ public sealed partial class InferenceEngine
             ModelDefinition def;
             try
             {
-                def = ModelRepository.Read(_options.ModelRepository, name, configOverride);
+                def = ModelRepository.Read(_options.ModelRepository, name, configOverride, _options.CheckConfig);
             }
             catch (ModelConfigException e)
             {
@@ -357,7 +357,7 @@ public sealed partial class InferenceEngine
             ModelDefinition def;
             try
             {
-                def = ModelRepository.Read(_options.ModelRepository, name, null);
+                def = ModelRepository.Read(_options.ModelRepository, name, null, _options.CheckConfig);
             }
             catch (ModelConfigException e)
             {

@@ -24,6 +24,7 @@ public sealed partial class InferenceEngine : IDisposable
     private readonly ConcurrentDictionary<string, ModelStatus> _status = new(StringComparer.Ordinal);
     private IReadOnlyList<ModelDefinition> _definitions = [];
     private volatile FrozenDictionary<string, ServedModel> _models = FrozenDictionary<string, ServedModel>.Empty;
+    private readonly List<string> _skippedAtScan = [];
     private EngineThreading? _threading;
     private volatile ModelLoaderThread? _loader;
     private Timer? _poll;
@@ -77,9 +78,20 @@ public sealed partial class InferenceEngine : IDisposable
         }
 
         var definitions = new List<ModelDefinition>();
+        bool listed = !ReferenceEquals(names, _options.StartupModels);
         foreach (var n in names)
         {
-            definitions.Add(ModelRepository.Read(_options.ModelRepository, n, null));
+            try
+            {
+                definitions.Add(ModelRepository.Read(_options.ModelRepository, n, null, _options.CheckConfig));
+            }
+            catch (ModelConfigException e) when (listed && _options.CheckConfig is null && e.Field == "features")
+            {
+                // A model that joins features where there is no feature store cannot serve here, and
+                // the rest of the repository can: it is left unloaded, its reason in the index and the log.
+                SetStatus(n, new Dictionary<long, (string, string)>(), e.Message);
+                _skippedAtScan.Add($"model '{n}' is not loaded: {e.Message}");
+            }
         }
 
         return _definitions = definitions;
@@ -92,6 +104,11 @@ public sealed partial class InferenceEngine : IDisposable
     public void Load(Action<EngineEvent>? log = null)
     {
         _log = log;
+        foreach (var skipped in _skippedAtScan)
+        {
+            log?.Invoke(new(EngineEventKind.LoadFailed, null, null, skipped, IsWarning: true));
+        }
+
         NativeReport = TorchRuntime.Initialize(_options.IntraOpThreads);
         log?.Invoke(new(EngineEventKind.Runtime, null, null, $"libtorch: {NativeReport.Reason}"));
         _threading = new EngineThreading(_options.WaitStrategy, _options.SpinMicroseconds, _options.WorkerCores, _options.IntraOpThreads, _options.ThreadNice)

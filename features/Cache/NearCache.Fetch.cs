@@ -48,7 +48,18 @@ public sealed partial class NearCache
 
         if (owned.Count != 0)
         {
-            await FetchOwnedAsync(owned).ConfigureAwait(false);
+            // The fetch itself runs on (others may wait for it); this read stops waiting when its
+            // caller does, and copies nothing after: each row is served from its fetch's own buffer.
+            var fetching = FetchOwnedAsync(owned);
+            if (cancellationToken.CanBeCanceled && !fetching.IsCompleted)
+            {
+                _ = fetching.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                await fetching.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await fetching.ConfigureAwait(false);
+            }
         }
 
         for (int k = 0; k < w; k++)

@@ -10,6 +10,7 @@ using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Memory;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
+using LowLatency.Join;
 using Microsoft.Extensions.Primitives;
 
 namespace LowLatency.Host.Endpoints;
@@ -40,7 +41,8 @@ internal static class InferenceEndpoint
             app.Services.GetRequiredService<AccessOptions>(),
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category),
             app.Services.GetRequiredService<BodyBudget>(),
-            app.Services.GetRequiredService<Unanswered>());
+            app.Services.GetRequiredService<Unanswered>(),
+            app.Services.GetService<FeatureJoiner>());
         app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, services, name, null));
         app.MapPost("/v2/models/{name}/versions/{version}/infer", (HttpContext ctx, string name, string version) => InferAsync(ctx, services, name, version));
     }
@@ -116,7 +118,15 @@ internal static class InferenceEndpoint
             using var request = routed.Version.RentRequest();
             // Tracing off (no listener): one check. On: the request's span, parent of its queue and execute spans.
             using var span = EngineTracing.Enabled ? StartSpan(request, routed.Version) : null;
-            refusal = Submit(request, routed, requestFormat, reader, read.Buffer, ctx.Request.Headers[BinaryTensorData.HeaderName], out var completion, out var binaryOutputs);
+            refusal = Submit(request, routed, requestFormat, reader, read.Buffer, ctx.Request.Headers[BinaryTensorData.HeaderName], services.Joiner, out var completion, out var binaryOutputs, out var joined, out var pendingJoin);
+            if (refusal is null && pendingJoin is not null)
+            {
+                // A feature join that waits for the store (a near-cache miss): the rest of its
+                // submission runs when the rows are in.
+                (refusal, joined) = await JoinStep.JoinedAsync(pendingJoin.Value);
+                refusal = SubmitJoined(request, routed, reader, read.Buffer, refusal, out completion);
+            }
+
             if (refusal is not null)
             {
                 await ErrorResponse.WriteAsync(ctx, responseFormat, refusal);
@@ -158,7 +168,7 @@ internal static class InferenceEndpoint
                 return;
             }
 
-            WriteAnswer(ctx.Response, responseFormat, request, routed, binaryOutputs);
+            WriteAnswer(ctx.Response, responseFormat, request, routed, binaryOutputs, joined.Statuses);
             // The outputs are in the response's buffers now: let go of the batch's output tensors before
             // the flush, which may wait on a slow client.
             request.ReleaseOutputs();
@@ -342,13 +352,27 @@ internal static class InferenceEndpoint
     /// Refused (bad input, a version stopping), the body goes back to Kestrel at once; submitted, the
     /// request may borrow from it until answered.
     /// </summary>
-    private static Refusal? Submit(InferenceRequest request, Routed routed, WireFormat format, PipeReader reader, ReadOnlySequence<byte> body, StringValues jsonLengthHeader, out ValueTask<bool> completion, out BinaryOutputs binaryOutputs)
+    private static Refusal? Submit(InferenceRequest request, Routed routed, WireFormat format, PipeReader reader, ReadOnlySequence<byte> body, StringValues jsonLengthHeader, FeatureJoiner? joiner, out ValueTask<bool> completion, out BinaryOutputs binaryOutputs, out JoinResult joined, out ValueTask<JoinResult>? pendingJoin)
     {
-        (completion, binaryOutputs) = (default, default);
+        (completion, binaryOutputs, joined, pendingJoin) = (default, default, default, null);
         bool submitted = false;
         try
         {
             binaryOutputs = RequestDecoder.Decode(format, body, request, jsonLengthHeader);
+            if (joiner is not null && routed.FixedAnswer is null && request.Config.Features is not null)
+            {
+                var join = joiner.JoinAsync(request);
+                if (!join.IsCompleted)
+                {
+                    // Submitted once the join is done; the body stays with the request meanwhile.
+                    pendingJoin = join;
+                    submitted = true;
+                    return null;
+                }
+
+                joined = join.Result;
+            }
+
             if (routed.FixedAnswer is { } fixedAnswer)
             {
                 fixedAnswer.AnswerWith(request);
@@ -374,6 +398,32 @@ internal static class InferenceEndpoint
                 reader.AdvanceTo(body.End);
             }
         }
+    }
+
+    /// <summary>Submits a request whose feature join waited, unless it was refused; refused, the body goes back to Kestrel.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal? SubmitJoined(InferenceRequest request, Routed routed, PipeReader reader, ReadOnlySequence<byte> body, Refusal? joinRefusal, out ValueTask<bool> completion)
+    {
+        completion = default;
+        var refusal = joinRefusal;
+        if (refusal is null)
+        {
+            try
+            {
+                completion = routed.Version.InferAsync(request, pollWhenAlone: true);
+            }
+            catch (InferenceException e)
+            {
+                refusal = Refusal.Of(e.Status, e.Message);
+            }
+        }
+
+        if (refusal is not null)
+        {
+            reader.AdvanceTo(body.End);
+        }
+
+        return refusal;
     }
 
     /// <summary>The engine's timing of an answered request: on its span, and as the Server-Timing header.</summary>
@@ -402,7 +452,7 @@ internal static class InferenceEndpoint
     /// numbers are formatted: it goes through the response buffer, and the outputs asked for as binary
     /// data follow it straight from the output tensors.
     /// </summary>
-    private static void WriteAnswer(HttpResponse response, WireFormat format, InferenceRequest request, Routed routed, BinaryOutputs binaryOutputs)
+    private static void WriteAnswer(HttpResponse response, WireFormat format, InferenceRequest request, Routed routed, BinaryOutputs binaryOutputs, string? featureStatuses)
     {
         if (routed.Degraded is not null)
         {
@@ -412,13 +462,13 @@ internal static class InferenceEndpoint
         response.ContentType = WireFormats.ContentType(format);
         if (format == WireFormat.MsgPack)
         {
-            response.ContentLength = ResponseWriter.MsgPackLength(request, routed.Degraded);
-            ResponseWriter.WriteInference(response.BodyWriter, format, request, routed.Degraded);
+            response.ContentLength = ResponseWriter.MsgPackLength(request, routed.Degraded, featureStatuses);
+            ResponseWriter.WriteInference(response.BodyWriter, format, request, routed.Degraded, featureStatuses: featureStatuses);
             return;
         }
 
         var buffer = ResponseBuffer.ForThisThread();
-        ResponseWriter.WriteInference(buffer, format, request, routed.Degraded, binaryOutputs);
+        ResponseWriter.WriteInference(buffer, format, request, routed.Degraded, binaryOutputs, featureStatuses);
         long binaryBytes = ResponseWriter.BinaryLength(request, binaryOutputs);
         if (binaryBytes > 0)
         {
@@ -446,5 +496,5 @@ internal static class InferenceEndpoint
     }
 
     /// <summary>The singletons the route uses, resolved once.</summary>
-    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access, ILogger ClientFaults, BodyBudget Bodies, Unanswered Unanswered);
+    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access, ILogger ClientFaults, BodyBudget Bodies, Unanswered Unanswered, FeatureJoiner? Joiner);
 }

@@ -51,7 +51,7 @@ internal static class MetadataEndpoints
         engine.TryGetModel(name, out var served);
         var config = model.Config;
         var versions = version is null ? served.Versions.Values.Select(v => v.VersionString).ToList() : [model.VersionString];
-        return new ModelMetadata(config.Name, versions, config.Platform, Tensors(config, config.Inputs), Tensors(config, config.Outputs));
+        return new ModelMetadata(config.Name, versions, config.Platform, Tensors(config, config.ClientInputs), Tensors(config, config.Outputs));
     }
 
     // The configuration document the version was loaded with (Triton's model configuration

@@ -11,6 +11,7 @@ using LowLatency.Host.Endpoints;
 using LowLatency.Host.Memory;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
+using LowLatency.Join;
 
 namespace LowLatency.Host.Grpc;
 
@@ -128,7 +129,14 @@ internal static class GrpcInferEndpoint
 
             using var request = routed.Version.RentRequest();
             using var span = EngineTracing.Enabled ? StartSpan(request, routed.Version) : null;
-            refusal = Submit(request, routed, message, deadlineUs, out var completion);
+            refusal = Submit(request, routed, message, deadlineUs, services.Joiner, out var completion, out var joined, out var pendingJoin);
+            if (refusal is null && pendingJoin is not null)
+            {
+                // A feature join that waits for the store (a near-cache miss).
+                (refusal, joined) = await JoinStep.JoinedAsync(pendingJoin.Value);
+                refusal ??= SubmitJoined(request, routed, out completion);
+            }
+
             if (refusal is not null)
             {
                 status = Fail(ctx, refusal);
@@ -155,7 +163,7 @@ internal static class GrpcInferEndpoint
                 return;
             }
 
-            WriteAnswer(ctx.Response, request, routed.Degraded, timing);
+            WriteAnswer(ctx.Response, request, routed.Degraded, timing, joined.Statuses);
             request.ReleaseOutputs();
         }
         catch (Exception e) when (ClientFault.Is(e))
@@ -308,9 +316,9 @@ internal static class GrpcInferEndpoint
     }
 
     /// <summary>Decodes the message into the request and submits it (or answers it with the route's fixed answer).</summary>
-    private static Refusal? Submit(InferenceRequest request, Routed routed, ReadOnlySequence<byte> message, long deadlineUs, out ValueTask<bool> completion)
+    private static Refusal? Submit(InferenceRequest request, Routed routed, ReadOnlySequence<byte> message, long deadlineUs, FeatureJoiner? joiner, out ValueTask<bool> completion, out JoinResult joined, out ValueTask<JoinResult>? pendingJoin)
     {
-        completion = default;
+        (completion, joined, pendingJoin) = (default, default, null);
         try
         {
             GrpcRequestDecoder.Decode(message, request);
@@ -323,6 +331,18 @@ internal static class GrpcInferEndpoint
                 }
 
                 request.DeadlineMicroseconds = left;
+            }
+
+            if (joiner is not null && routed.FixedAnswer is null && request.Config.Features is not null)
+            {
+                var join = joiner.JoinAsync(request);
+                if (!join.IsCompleted)
+                {
+                    pendingJoin = join;
+                    return null;
+                }
+
+                joined = join.Result;
             }
 
             if (routed.FixedAnswer is { } fixedAnswer)
@@ -343,6 +363,21 @@ internal static class GrpcInferEndpoint
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Refusal? SubmitJoined(InferenceRequest request, Routed routed, out ValueTask<bool> completion)
+    {
+        completion = default;
+        try
+        {
+            completion = routed.Version.InferAsync(request, pollWhenAlone: true);
+            return null;
+        }
+        catch (InferenceException e)
+        {
+            return Refusal.Of(e.Status, e.Message);
+        }
+    }
+
     /// <summary>The engine's timing: on the span, and as the <c>server-timing</c> trailer's value (null when the request never ran).</summary>
     private static string? Timing(System.Diagnostics.Activity? span, InferenceRequest request)
     {
@@ -355,10 +390,10 @@ internal static class GrpcInferEndpoint
     }
 
     /// <summary>The answer: headers, the message straight from the output tensors, then status OK and Server-Timing in trailers.</summary>
-    private static void WriteAnswer(HttpResponse response, InferenceRequest request, string? degraded, string? timing)
+    private static void WriteAnswer(HttpResponse response, InferenceRequest request, string? degraded, string? timing, string? featureStatuses)
     {
         response.ContentType = GrpcAnswer.ContentType;
-        GrpcResponseEncoder.WriteMessage(response.BodyWriter, request, degraded);
+        GrpcResponseEncoder.WriteMessage(response.BodyWriter, request, degraded, featureStatuses);
         GrpcAnswer.Trailers(response, StatusCode.OK, null, timing);
     }
 

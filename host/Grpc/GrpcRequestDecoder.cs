@@ -69,7 +69,7 @@ internal static class GrpcRequestDecoder
     {
         // First pass: where each raw_input_contents entry lies (matched to inputs by position,
         // whichever comes first in the message), and how many inputs there are.
-        int modelInputs = request.Config.Inputs.Count;
+        int modelInputs = request.Config.RequestInputCount;
         Span<long> raw = modelInputs <= StackInputs ? stackalloc long[2 * StackInputs] : new long[2 * modelInputs];
         int rawCount = 0, inputCount = 0;
         var r = new ProtoReader(message, MessageName);
@@ -182,7 +182,7 @@ internal static class GrpcRequestDecoder
         }
 
         int index = RequestFields.Input(request, nameBuf[..nameLength]);
-        string name = request.Config.Inputs[index].Name;
+        string name = request.Config.InputSpec(index).Name;
         if (typeLength == 0)
         {
             BadInput.Throw($"input '{name}': missing 'datatype'");

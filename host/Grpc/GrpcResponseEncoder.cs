@@ -26,21 +26,21 @@ internal static class GrpcResponseEncoder
     private const int InferResponseField = 2;
 
     /// <summary>The answer as one gRPC message: prefix and <c>ModelInferResponse</c>.</summary>
-    public static void WriteMessage(IBufferWriter<byte> w, InferenceRequest request, string? degraded)
+    public static void WriteMessage(IBufferWriter<byte> w, InferenceRequest request, string? degraded, string? featureStatuses = null)
     {
-        long size = Size(request, degraded);
+        long size = Size(request, degraded, featureStatuses);
         WriteMessagePrefix(w, size);
-        Write(w, request, degraded);
+        Write(w, request, degraded, featureStatuses);
     }
 
     /// <summary>The size of <see cref="WriteStream"/>'s <c>ModelStreamInferResponse</c>.</summary>
-    public static long StreamSize(InferenceRequest request, string? degraded) => LenFieldSize(InferResponseField, Size(request, degraded));
+    public static long StreamSize(InferenceRequest request, string? degraded, string? featureStatuses = null) => LenFieldSize(InferResponseField, Size(request, degraded, featureStatuses));
 
     /// <summary>The answer on a stream: a <c>ModelStreamInferResponse</c> holding it as <c>infer_response</c> (gRPC's prefix is Grpc.AspNetCore's).</summary>
-    public static void WriteStream(IBufferWriter<byte> w, InferenceRequest request, string? degraded)
+    public static void WriteStream(IBufferWriter<byte> w, InferenceRequest request, string? degraded, string? featureStatuses = null)
     {
-        WriteLenHeader(w, InferResponseField, Size(request, degraded));
-        Write(w, request, degraded);
+        WriteLenHeader(w, InferResponseField, Size(request, degraded, featureStatuses));
+        Write(w, request, degraded, featureStatuses);
     }
 
     /// <summary>The size of <see cref="WriteStreamError"/>'s <c>ModelStreamInferResponse</c>.</summary>
@@ -67,7 +67,7 @@ internal static class GrpcResponseEncoder
         (model is { Length: > 0 } ? StringFieldSize(ModelNameField, model) : 0) + (id is { Length: > 0 } ? StringFieldSize(IdField, id) : 0);
 
     /// <summary>The <c>ModelInferResponse</c>'s size in bytes, without gRPC's prefix.</summary>
-    public static long Size(InferenceRequest request, string? degraded)
+    public static long Size(InferenceRequest request, string? degraded, string? featureStatuses = null)
     {
         var config = request.Config;
         long size = StringFieldSize(ModelNameField, config.Name) + StringFieldSize(ModelVersionField, request.Version);
@@ -81,6 +81,11 @@ internal static class GrpcResponseEncoder
             size += DegradedSize(degraded);
         }
 
+        if (featureStatuses is not null)
+        {
+            size += LenFieldSize(ParametersField, StatusesEntrySize(featureStatuses));
+        }
+
         for (int o = 0; o < request.OutputCount; o++)
         {
             if (request.OutputRequested(o))
@@ -92,7 +97,7 @@ internal static class GrpcResponseEncoder
         return size;
     }
 
-    private static void Write(IBufferWriter<byte> w, InferenceRequest request, string? degraded)
+    private static void Write(IBufferWriter<byte> w, InferenceRequest request, string? degraded, string? featureStatuses)
     {
         var config = request.Config;
         WriteString(w, ModelNameField, config.Name);
@@ -101,6 +106,15 @@ internal static class GrpcResponseEncoder
         if (degraded is not null)
         {
             WriteDegraded(w, degraded);
+        }
+
+        if (featureStatuses is not null)
+        {
+            // parameters: {"feature_statuses": string_param statuses}, as REST's answer has it.
+            WriteLenHeader(w, ParametersField, StatusesEntrySize(featureStatuses));
+            WriteBytes(w, 1, "feature_statuses"u8);
+            WriteLenHeader(w, 2, StringFieldSize(3, featureStatuses));
+            WriteString(w, 3, featureStatuses);
         }
 
         for (int o = 0; o < request.OutputCount; o++)
@@ -163,6 +177,8 @@ internal static class GrpcResponseEncoder
         LenFieldSize(ParametersField, DegradedEntrySize()) + LenFieldSize(ParametersField, ReasonEntrySize(reason));
 
     private static long DegradedEntrySize() => LenFieldSize(1, "degraded"u8.Length) + LenFieldSize(2, 2);
+
+    private static long StatusesEntrySize(string statuses) => LenFieldSize(1, "feature_statuses"u8.Length) + LenFieldSize(2, StringFieldSize(3, statuses));
 
     private static long ReasonEntrySize(string reason) => LenFieldSize(1, "degraded_reason"u8.Length) + LenFieldSize(2, StringFieldSize(3, reason));
 

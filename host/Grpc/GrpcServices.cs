@@ -15,4 +15,5 @@ internal sealed record GrpcServices(
     ILogger ClientFaults,
     BodyBudget Bodies,
     Unanswered Unanswered,
-    NameCache Names);
+    NameCache Names,
+    LowLatency.Join.FeatureJoiner? Joiner);

@@ -6,6 +6,7 @@ using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
+using LowLatency.Join;
 
 namespace LowLatency.Host.Grpc;
 
@@ -127,7 +128,14 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             }
 
             using var request = routed.Version.RentRequest();
-            refusal = Submit(request, routed, message.Message, call.Deadline, out var completion);
+            refusal = Submit(request, routed, message.Message, call.Deadline, services.Joiner, out var completion, out var pendingJoin);
+            if (refusal is null && pendingJoin is not null)
+            {
+                // A feature join that waits for the store (a near-cache miss).
+                (refusal, _) = await JoinStep.JoinedAsync(pendingJoin.Value);
+                refusal ??= Submit(request, routed, out completion);
+            }
+
             if (refusal is null)
             {
                 if (!completion.IsCompleted)
@@ -193,9 +201,9 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
         }
     }
 
-    private static Refusal? Submit(InferenceRequest request, Routed routed, ReadOnlySequence<byte> message, DateTime deadline, out ValueTask<bool> completion)
+    private static Refusal? Submit(InferenceRequest request, Routed routed, ReadOnlySequence<byte> message, DateTime deadline, FeatureJoiner? joiner, out ValueTask<bool> completion, out ValueTask<JoinResult>? pendingJoin)
     {
-        completion = default;
+        (completion, pendingJoin) = (default, null);
         try
         {
             GrpcRequestDecoder.Decode(message, request);
@@ -211,7 +219,33 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 request.DeadlineMicroseconds = left;
             }
 
+            if (joiner is not null && routed.FixedAnswer is null && request.Config.Features is not null)
+            {
+                var join = joiner.JoinAsync(request);
+                if (!join.IsCompleted)
+                {
+                    pendingJoin = join;
+                    return null;
+                }
+
+                _ = join.Result;
+            }
+
             completion = routed.FixedAnswer is { } fixedAnswer ? Fixed(fixedAnswer, request) : routed.Version.InferAsync(request);
+            return null;
+        }
+        catch (InferenceException e)
+        {
+            return Refusal.Of(e.Status, e.Message);
+        }
+    }
+
+    private static Refusal? Submit(InferenceRequest request, Routed routed, out ValueTask<bool> completion)
+    {
+        completion = default;
+        try
+        {
+            completion = routed.Version.InferAsync(request);
             return null;
         }
         catch (InferenceException e)

@@ -26,7 +26,7 @@ internal static class TypedContents
 
     public static void Read(ReadOnlySequence<byte> contents, InferenceRequest request, int index, TensorDataType type, ReadOnlySpan<long> shape, Where where)
     {
-        string name = request.Config.Inputs[index].Name;
+        string name = request.Config.InputSpec(index).Name;
         int expected = FieldOf(type);
         if (expected == 0)
         {

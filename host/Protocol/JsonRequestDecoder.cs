@@ -228,7 +228,7 @@ internal static class JsonRequestDecoder
             BadInput.Throw($"{where}: missing 'name'");
         }
 
-        string name = request.Config.Inputs[index].Name;
+        string name = request.Config.InputSpec(index).Name;
         if (!hasType)
         {
             BadInput.Throw($"input '{name}': missing 'datatype'");

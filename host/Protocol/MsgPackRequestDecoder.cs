@@ -190,7 +190,7 @@ internal static class MsgPackRequestDecoder
         }
 
         int index = RequestFields.Input(request, name);
-        string inputName = request.Config.Inputs[index].Name;
+        string inputName = request.Config.InputSpec(index).Name;
         if (!hasType)
         {
             BadInput.Throw($"input '{inputName}': missing 'datatype'");

@@ -20,7 +20,7 @@ internal static class RequestFields
         int index = request.Config.InputIndex(name);
         if (index < 0)
         {
-            BadInput.Throw($"unknown input {ClientText.Quoted(name)} for model '{request.Config.Name}'; it takes {Names(request.Config.Inputs)}");
+            BadInput.Throw($"unknown input {ClientText.Quoted(name)} for model '{request.Config.Name}'; it takes {Names(request.Config.ClientInputs)}");
         }
 
         return index;

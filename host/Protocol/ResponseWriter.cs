@@ -11,18 +11,19 @@ namespace LowLatency.Host.Protocol;
 internal static class ResponseWriter
 {
     /// <param name="degraded">Why a fallback answered (written as <c>parameters.degraded</c>); null for a normal answer.</param>
+    /// <param name="featureStatuses">A feature join's rows that were not all present (<c>parameters.feature_statuses</c>); null when they were.</param>
     /// <param name="binary">The outputs a JSON request asked for as binary data: their JSON carries
     /// <c>parameters.binary_data_size</c> instead of <c>data</c>, and <see cref="WriteBinaryTensors"/>
     /// sends their bytes after it. MessagePack answers carry every tensor as bytes already.</param>
-    public static void WriteInference(IBufferWriter<byte> body, WireFormat format, InferenceRequest request, string? degraded = null, BinaryOutputs binary = default)
+    public static void WriteInference(IBufferWriter<byte> body, WireFormat format, InferenceRequest request, string? degraded = null, BinaryOutputs binary = default, string? featureStatuses = null)
     {
         if (format == WireFormat.MsgPack)
         {
-            WriteMsgPack(body, request, degraded);
+            WriteMsgPack(body, request, degraded, featureStatuses);
         }
         else
         {
-            WriteJson(body, request, degraded, binary);
+            WriteJson(body, request, degraded, binary, featureStatuses);
         }
     }
 
@@ -86,36 +87,46 @@ internal static class ResponseWriter
     /// buffer (a few hundred bytes), the tensor bytes are counted, not copied. The same code writes
     /// both, so the two cannot disagree.
     /// </summary>
-    public static long MsgPackLength(InferenceRequest request, string? degraded)
+    public static long MsgPackLength(InferenceRequest request, string? degraded, string? featureStatuses = null)
     {
         var sizing = SizingBuffer.ForThisThread();
         var w = new MessagePackWriter(sizing);
-        long skipped = WriteMsgPack(ref w, request, degraded, sizing: true);
+        long skipped = WriteMsgPack(ref w, request, degraded, featureStatuses, sizing: true);
         w.Flush();
         return sizing.Written + skipped;
     }
 
-    private static void WriteMsgPack(IBufferWriter<byte> body, InferenceRequest request, string? degraded)
+    private static void WriteMsgPack(IBufferWriter<byte> body, InferenceRequest request, string? degraded, string? featureStatuses)
     {
         var w = new MessagePackWriter(body);
-        WriteMsgPack(ref w, request, degraded, sizing: false);
+        WriteMsgPack(ref w, request, degraded, featureStatuses, sizing: false);
         w.Flush();
     }
 
     /// <returns>The tensor bytes left out when <paramref name="sizing"/> (their headers are written).</returns>
-    private static long WriteMsgPack(ref MessagePackWriter w, InferenceRequest request, string? degraded, bool sizing)
+    private static long WriteMsgPack(ref MessagePackWriter w, InferenceRequest request, string? degraded, string? featureStatuses, bool sizing)
     {
         var config = request.Config;
         long skipped = 0;
-        w.WriteMapHeader((request.Id is null ? 3 : 4) + (degraded is null ? 0 : 1));
-        if (degraded is not null)
+        bool parameters = degraded is not null || featureStatuses is not null;
+        w.WriteMapHeader((request.Id is null ? 3 : 4) + (parameters ? 1 : 0));
+        if (parameters)
         {
             w.WriteString("parameters"u8);
-            w.WriteMapHeader(2);
-            w.WriteString("degraded"u8);
-            w.Write(true);
-            w.WriteString("degraded_reason"u8);
-            w.Write(degraded);
+            w.WriteMapHeader((degraded is null ? 0 : 2) + (featureStatuses is null ? 0 : 1));
+            if (degraded is not null)
+            {
+                w.WriteString("degraded"u8);
+                w.Write(true);
+                w.WriteString("degraded_reason"u8);
+                w.Write(degraded);
+            }
+
+            if (featureStatuses is not null)
+            {
+                w.WriteString("feature_statuses"u8);
+                w.Write(featureStatuses);
+            }
         }
 
         w.WriteString("model_name"u8);
@@ -187,16 +198,25 @@ internal static class ResponseWriter
         return w;
     }
 
-    private static void WriteJson(IBufferWriter<byte> body, InferenceRequest request, string? degraded, BinaryOutputs binary)
+    private static void WriteJson(IBufferWriter<byte> body, InferenceRequest request, string? degraded, BinaryOutputs binary, string? featureStatuses)
     {
         var config = request.Config;
         var w = JsonWriter(body);
         w.WriteStartObject();
-        if (degraded is not null)
+        if (degraded is not null || featureStatuses is not null)
         {
             w.WriteStartObject("parameters"u8);
-            w.WriteBoolean("degraded"u8, true);
-            w.WriteString("degraded_reason"u8, degraded);
+            if (degraded is not null)
+            {
+                w.WriteBoolean("degraded"u8, true);
+                w.WriteString("degraded_reason"u8, degraded);
+            }
+
+            if (featureStatuses is not null)
+            {
+                w.WriteString("feature_statuses"u8, featureStatuses);
+            }
+
             w.WriteEndObject();
         }
 

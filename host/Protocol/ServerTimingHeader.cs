@@ -14,8 +14,8 @@ internal static class ServerTimingHeader
 {
     public static string For(InferenceRequest r)
     {
-        // Three labels (37 chars) and three values of at most 20 + 4 chars each.
-        Span<char> text = stackalloc char[128];
+        // Four labels (52 chars) and four values of at most 20 + 4 chars each.
+        Span<char> text = stackalloc char[160];
         int n = 0;
         Append(text, ref n, "queue;dur=");
         AppendMilliseconds(text, ref n, r.QueueMicroseconds);
@@ -23,6 +23,13 @@ internal static class ServerTimingHeader
         AppendMilliseconds(text, ref n, r.ComputeMicroseconds);
         Append(text, ref n, ", overhead;dur=");
         AppendMilliseconds(text, ref n, r.OverheadMicroseconds);
+        if (r.PrecedingMicroseconds > 0)
+        {
+            // Only a feature join precedes a request's arrival at the engine.
+            Append(text, ref n, ", features;dur=");
+            AppendMilliseconds(text, ref n, r.PrecedingMicroseconds);
+        }
+
         return new string(text[..n]);
     }
 

@@ -17,8 +17,11 @@ public sealed class ModelConfigReaderTests
     [Fact]
     public void Reads_every_embedded_model()
     {
-        var models = ModelRepository.Scan(RepoPaths.Models);
-        Assert.Equal(["ctr-ranker", "image-classifier", "text-encoder"], models.Select(m => m.Config.Name));
+        // The candidate ranker joins features: read here with a check that accepts its join.
+        var models = ModelRepository.Scan(RepoPaths.Models, (_, _) => { });
+        Assert.Equal(["candidate-ranker", "ctr-ranker", "image-classifier", "text-encoder"], models.Select(m => m.Config.Name));
+        Assert.Equal(["context", "user_id", "item_id"], models[0].Config.ClientInputs.Select(t => t.Name));
+        models = models.Skip(1).ToList();
         var ctr = models[0].Config;
         Assert.Equal(64, ctr.MaxBatchSize);
         Assert.Equal([26L], ctr.Inputs[0].Dims);

@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
+using LowLatency.Features.Definitions;
+using LowLatency.Features.Serving;
+using LowLatency.Features.Store;
+
+namespace LowLatency.Join;
+
+/// <summary>
+/// Feature-joined inference: a request carries entity ids; the joiner reads each view's rows for
+/// them (near cache, else one store round trip) and writes every row's features straight into the
+/// request's own input buffers, defaults where a row is missing, too old or not fetched in time.
+/// A join served from the near cache completes synchronously and allocates nothing.
+/// </summary>
+public sealed class FeatureJoiner
+{
+    private readonly FeatureRepository _repository;
+    private readonly IOnlineStore _store;
+    private readonly TimeProvider _time;
+    private readonly ConditionalWeakTable<ModelConfig, ScratchPool> _plans = [];
+
+    public FeatureJoiner(FeatureRepository repository, IOnlineStore store, TimeProvider? time = null)
+    {
+        _repository = repository;
+        _store = store;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// Links a configuration's <c>features</c> to the repository (for <c>EngineOptions.CheckConfig</c>):
+    /// throws <see cref="ModelConfigException"/> naming <paramref name="file"/> and the field when a
+    /// feature, view or entity does not exist or does not fit its input.
+    /// </summary>
+    public void Check(ModelConfig config, string file)
+    {
+        if (config.Features is not null)
+        {
+            _plans.AddOrUpdate(config, new ScratchPool(JoinPlan.Link(config, _repository, file)));
+        }
+    }
+
+    /// <summary>
+    /// Fills the joined inputs of <paramref name="request"/>, whose entity inputs are decoded, and
+    /// counts the time taken against its deadlines. Throws <see cref="InferenceException"/> for
+    /// missing entity ids and for a required feature that is not present.
+    /// </summary>
+    public ValueTask<JoinResult> JoinAsync(InferenceRequest request)
+    {
+        var config = request.Config;
+        if (config.Features is null)
+        {
+            return default;
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        var pool = Pool(config);
+        int rows = request.EntityRows();
+        var scratch = pool.Rent();
+        ValueTask pending;
+        int reads;
+        try
+        {
+            reads = Prepare(pool.Plan, scratch, request, rows);
+            pending = _store.ReadAsync(scratch.Reads.AsMemory(0, reads), scratch.Deadline.Token);
+        }
+        catch
+        {
+            pool.Return(scratch);
+            throw;
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return WaitAsync(pending, pool, scratch, request, rows, reads, start);
+        }
+
+        try
+        {
+            return new(Finish(pool.Plan, scratch, request, rows, reads, start));
+        }
+        finally
+        {
+            pool.Return(scratch);
+        }
+    }
+
+    private ScratchPool Pool(ModelConfig config)
+    {
+        if (_plans.TryGetValue(config, out var pool))
+        {
+            return pool;
+        }
+
+        return LinkLate(config);
+    }
+
+    // A configuration made after its check (a traffic change copies it): linked on first use.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ScratchPool LinkLate(ModelConfig config)
+    {
+        try
+        {
+            return _plans.GetValue(config, c => new ScratchPool(JoinPlan.Link(c, _repository, "config.json")));
+        }
+        catch (ModelConfigException e)
+        {
+            throw new InferenceException(InferenceStatus.Unavailable, $"model '{config.Name}': {e.Message}");
+        }
+    }
+
+    // One read per view and distinct run of ids: a ranking request repeats its user on every row.
+    private static int Prepare(JoinPlan plan, JoinScratch scratch, InferenceRequest request, int rows)
+    {
+        int max = plan.Config.MaxBatchSize, n = 0;
+        var views = plan.Views;
+        for (int v = 0; v < views.Length; v++)
+        {
+            var view = views[v];
+            var ids = request.InputData(view.EntityInput);
+            int rowBytes = view.View.RowBytes, region = view.ScratchOffset * max, k = 0;
+            long previous = 0;
+            for (int b = 0; b < rows; b++)
+            {
+                long id = Id(ids, b);
+                if (b > 0 && id == previous)
+                {
+                    scratch.ReadOf[(v * max) + b] = n - 1;
+                    continue;
+                }
+
+                previous = id;
+                scratch.Reads[n] = new RowRead(view.View, EntityKey.Of(id), scratch.Values.AsMemory(region + (k++ * rowBytes), rowBytes));
+                scratch.ReadOf[(v * max) + b] = n++;
+            }
+        }
+
+        return n;
+    }
+
+    private static long Id(in ReadOnlySequence<byte> ids, int row)
+    {
+        if (ids.IsSingleSegment)
+        {
+            return BinaryPrimitives.ReadInt64LittleEndian(ids.FirstSpan[(row * sizeof(long))..]);
+        }
+
+        Span<byte> one = stackalloc byte[sizeof(long)];
+        ids.Slice(row * sizeof(long), sizeof(long)).CopyTo(one);
+        return BinaryPrimitives.ReadInt64LittleEndian(one);
+    }
+
+    private async ValueTask<JoinResult> WaitAsync(ValueTask pending, ScratchPool pool, JoinScratch scratch, InferenceRequest request, int rows, int reads, long start)
+    {
+        long budget = BudgetMicroseconds(request);
+        if (budget > 0)
+        {
+            long left = budget - (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            scratch.Deadline.CancelAfter(TimeSpan.FromMicroseconds(Math.Max(0, left)));
+        }
+
+        bool whole = true;
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Out of time, or the store failed: the rows not read stay Pending and count as
+            // unavailable. A read abandoned mid-way may still write its rows: the scratch is dropped.
+            whole = false;
+        }
+
+        try
+        {
+            return Finish(pool.Plan, scratch, request, rows, reads, start);
+        }
+        finally
+        {
+            if (whole)
+            {
+                scratch.ResetDeadline();
+                pool.Return(scratch);
+            }
+        }
+    }
+
+    // Half the tightest deadline the request has (its QoS class's, the client's): the other half is
+    // the model's. None: the store's own read timeout bounds the read.
+    private static long BudgetMicroseconds(InferenceRequest request)
+    {
+        long qos = request.Qos == QosClass.None ? 0 : request.Config.Qos.For(request.Qos).DeadlineMicroseconds;
+        long client = request.DeadlineMicroseconds;
+        long tightest = qos == 0 ? client : client == 0 ? qos : Math.Min(qos, client);
+        return tightest / 2;
+    }
+
+    private JoinResult Finish(JoinPlan plan, JoinScratch scratch, InferenceRequest request, int rows, int reads, long start)
+    {
+        bool allPresent = true;
+        long now = 0;
+        var statuses = scratch.Statuses;
+        for (int n = 0; n < reads; n++)
+        {
+            ref var read = ref scratch.Reads[n];
+            var status = read.State switch
+            {
+                RowState.Found when read.View.Ttl > TimeSpan.Zero => FieldStatuses.Of(read.State, read.EventTimeMicros, read.View, now = now == 0 ? EventTime.ToMicros(_time.GetUtcNow()) : now),
+                RowState.Found => FieldStatus.Present,
+                RowState.NotFound => FieldStatus.NotFound,
+                _ => FieldStatus.Invalid,
+            };
+            statuses[n] = status;
+            allPresent &= status == FieldStatus.Present;
+        }
+
+        if (!allPresent)
+        {
+            CheckRequired(plan, scratch, request, rows);
+        }
+
+        int max = plan.Config.MaxBatchSize;
+        foreach (var input in plan.Inputs)
+        {
+            var dst = request.JoinedInput(input.Input, rows);
+            for (int b = 0; b < rows; b++)
+            {
+                var row = dst.Slice(b * input.RowBytes, input.RowBytes);
+                foreach (var copy in input.Copies)
+                {
+                    int n = scratch.ReadOf[(copy.View * max) + b];
+                    var src = statuses[n] == FieldStatus.Present ? scratch.Reads[n].Destination.Span : plan.Views[copy.View].View.DefaultRow.Span;
+                    src.Slice(copy.From, copy.Length).CopyTo(row[copy.To..]);
+                }
+            }
+        }
+
+        long micros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        request.PrecedingMicroseconds = micros;
+        return new JoinResult(micros, allPresent ? null : JoinReport.Statuses(plan, scratch, rows));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void CheckRequired(JoinPlan plan, JoinScratch scratch, InferenceRequest request, int rows)
+    {
+        int max = plan.Config.MaxBatchSize;
+        for (int v = 0; v < plan.Views.Length; v++)
+        {
+            var view = plan.Views[v];
+            if (!view.Required)
+            {
+                continue;
+            }
+
+            for (int b = 0; b < rows; b++)
+            {
+                int n = scratch.ReadOf[(v * max) + b];
+                var status = scratch.Statuses[n];
+                if (status != FieldStatus.Present)
+                {
+                    var key = request.Config.InputSpec(view.EntityInput).Name;
+                    throw new InferenceException(
+                        status == FieldStatus.Invalid ? InferenceStatus.Unavailable : InferenceStatus.BadRequest,
+                        $"model '{request.Config.Name}' requires the features of view '{view.View.Name}', and row {b} ({key} {scratch.Reads[n].Entity}) is {JoinReport.Name(status)}");
+                }
+            }
+        }
+    }
+}

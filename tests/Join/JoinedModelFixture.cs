@@ -1,0 +1,59 @@
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Serving;
+using LowLatency.Features.Definitions;
+using LowLatency.Features.Serving;
+using LowLatency.Join;
+using LowLatency.Tests.Features;
+using LowLatency.Tests.Infrastructure;
+
+namespace LowLatency.Tests.Join;
+
+/// <summary>
+/// The example feature repository on its embedded store, a joiner over it, and an engine serving
+/// the candidate ranker, its <c>features</c> linked by the joiner; the golden's rows pushed.
+/// </summary>
+public sealed class JoinedModelFixture : IAsyncLifetime
+{
+    public FeatureStore Store { get; private set; } = null!;
+
+    public FeatureJoiner Joiner { get; private set; } = null!;
+
+    public InferenceEngine Engine { get; private set; } = null!;
+
+    public JoinedGolden Golden { get; } = JoinedGolden.Load();
+
+    public ModelVersion Model
+    {
+        get
+        {
+            Assert.True(Engine.TryGetModel(JoinedGolden.Model, out var served));
+            return served.Latest;
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        Store = await FeatureStore.OpenAsync(FeatureRepositoryReader.Read(TempFeatureRepository.Example));
+        Joiner = new FeatureJoiner(Store.Repository, Store.Online);
+        foreach (var push in Golden.PushRequests(DateTimeOffset.UtcNow.AddMinutes(-1)))
+        {
+            await Store.Server.PushAsync(push);
+        }
+
+        Engine = new InferenceEngine(new EngineOptions
+        {
+            ModelRepository = RepoPaths.Models,
+            ModelControlMode = ModelControlMode.Explicit,
+            StartupModels = [JoinedGolden.Model],
+            CheckConfig = Joiner.Check,
+        });
+        Engine.Scan();
+        Engine.Load();
+    }
+
+    public async Task DisposeAsync()
+    {
+        Engine.Dispose();
+        await Store.DisposeAsync();
+    }
+}
