@@ -134,6 +134,7 @@ internal static class LowLatencyServer
         StatisticsEndpoint.Map(app);
         InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
+        FeatureEndpoints.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         if (grpc.Enabled)
         {
             ServingGrpc.Map(app);
