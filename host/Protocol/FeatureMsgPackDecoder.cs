@@ -198,6 +198,6 @@ internal static class FeatureMsgPackDecoder
         MessagePackType.Binary => "a bin",
         MessagePackType.Extension => "an extension",
         MessagePackType.Nil => "nil",
-        _ => "an unknown type",
+        _ => throw Bad($"malformed MessagePack body: the byte 0x{reader.NextCode:X2} at {reader.Consumed} starts no value"),
     };
 }
