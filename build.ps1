@@ -14,7 +14,7 @@
 #   microbench  BenchmarkDotNet micro-benchmarks of the hot paths with MemoryDiagnoser, then the
 #           allocation gate (bytes per operation against each benchmark's [AllocationBudget]);
 #           --verbose adds BenchmarkDotNet's log of every iteration
-#   run     start the server on http://127.0.0.1:8000 with models/ (extra arguments go to the server)
+#   run     start the server on http://127.0.0.1:8000 with models/ and feature_repo/ (extra arguments go to the server)
 #   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
 #   perf    side by side on loopback: transport floor, this server, the Python peer, wrk cross-check
 #           (perf/side-by-side.ps1; about 12 minutes): perf/results/side-by-side-<date>.md
@@ -211,7 +211,9 @@ switch ($Target) {
     }
     'run' {
         $passed = Get-PassedArguments
-        Invoke-Dotnet run --project host -c $Configuration -- @passed
+        # The example feature repository too, so a fresh clone serves Feast's routes; arguments that
+        # follow (a --feature-repository of your own) take precedence.
+        Invoke-Dotnet run --project host -c $Configuration -- --feature-repository feature_repo @passed
     }
     'bench' {
         Invoke-Dotnet build perf/EngineBench -c $Configuration

@@ -17,6 +17,7 @@ internal static class LowLatencyServer
     {
         ["--model-repository"] = "LowLatency:ModelRepository",
         ["--grpc-urls"] = "LowLatency:Grpc:Urls",
+        ["--feature-repository"] = "LowLatency:FeatureRepository",
     };
 
     /// <summary>
@@ -41,6 +42,8 @@ internal static class LowLatencyServer
         {
             throw new StartupRefusedException(string.Join("; ", problems));
         }
+
+        var featureRepository = FeatureStoreStartup.Read(serverOptions);
 
         bool restUrlsSet = !string.IsNullOrEmpty(builder.Configuration["urls"]) || !string.IsNullOrEmpty(builder.Configuration["http_ports"])
             || !string.IsNullOrEmpty(builder.Configuration["https_ports"]) || builder.Configuration.GetSection("Kestrel:Endpoints").Exists();
@@ -98,7 +101,23 @@ internal static class LowLatencyServer
 
         configure?.Invoke(builder);
 
-        var app = builder.Build();
+        var features = featureRepository is null ? null : FeatureStoreStartup.Open(builder, featureRepository);
+        WebApplication app;
+        try
+        {
+            app = builder.Build();
+        }
+        catch when (features is not null)
+        {
+            features.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+
+        if (features is not null)
+        {
+            FeatureStoreStartup.CloseWhenStopped(app, features);
+        }
+
         // First, so that every answer during the drain delay closes its connection, refusals included.
         DrainingResponses.Use(app);
         if (grpc.Enabled)
@@ -115,6 +134,7 @@ internal static class LowLatencyServer
         StatisticsEndpoint.Map(app);
         InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
+        FeatureEndpoints.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         if (grpc.Enabled)
         {
             ServingGrpc.Map(app);

@@ -59,6 +59,13 @@ internal sealed class ServerOptions
     /// <summary>Serve unauthenticated clients on addresses other than loopback (refused at start otherwise).</summary>
     public bool AllowInsecure { get; set; }
 
+    /// <summary>
+    /// The feature repository folder (docs/features.md), read at start-up and served on Feast's routes
+    /// (<c>/get-online-features</c>, <c>/push</c>). Unset or empty: no feature store, and those routes
+    /// answer 404 saying so. A relative path resolves against the working directory, as the model repository's.
+    /// </summary>
+    public string? FeatureRepository { get; set; }
+
     /// <summary>What is wrong with these settings, one line each naming the setting (empty when nothing is).</summary>
     public IEnumerable<string> Problems()
     {

@@ -318,7 +318,7 @@ internal static class InferenceEndpoint
             RetryAfter: "1");
 
     /// <summary>Whether the body is read whole, or past the limit; if neither, the pipe is asked for more, nothing consumed.</summary>
-    private static bool ReadEnough(PipeReader reader, in ReadResult read, long limit)
+    internal static bool ReadEnough(PipeReader reader, in ReadResult read, long limit)
     {
         if (read.IsCompleted || read.Buffer.Length > limit)
         {
@@ -344,7 +344,7 @@ internal static class InferenceEndpoint
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Refusal TooLarge(long bytes, long limit) =>
+    internal static Refusal TooLarge(long bytes, long limit) =>
         new(StatusCodes.Status413PayloadTooLarge, $"request body of {bytes} bytes exceeds the limit of {limit} bytes (LowLatency:MaxRequestBodyBytes)");
 
     /// <summary>

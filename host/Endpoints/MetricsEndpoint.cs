@@ -1,4 +1,5 @@
 using LowLatency.Engine.Serving;
+using LowLatency.Features.Diagnostics;
 using Prometheus;
 
 namespace LowLatency.Host.Endpoints;
@@ -7,7 +8,8 @@ namespace LowLatency.Host.Endpoints;
 /// <c>GET /metrics</c> in Prometheus text format (prometheus-net): the engine's per-request and
 /// per-batch series bound per version (<see cref="Diagnostics.PrometheusRequestMetrics"/>), the rest
 /// of its meter (<see cref="EngineMetrics"/>: gauges, breaker transitions) and ASP.NET Core's and
-/// Kestrel's through prometheus-net's System.Diagnostics.Metrics adapter, plus its default .NET
+/// Kestrel's and the feature store's (meter <c>LowLatency.Features</c>, where one is open) through
+/// prometheus-net's System.Diagnostics.Metrics adapter, plus its default .NET
 /// runtime and process metrics. Names and their Triton counterparts: README.
 /// </summary>
 internal static class MetricsEndpoint
@@ -63,7 +65,9 @@ internal static class MetricsEndpoint
             Metrics.ConfigureMeterAdapter(o =>
             {
                 // Kestrel's connection metrics, and any Hosting instrument HttpServerMetrics does not take, beside ours.
+                // The feature store's meter exists once a store is open (LowLatency:FeatureRepository).
                 o.InstrumentFilterPredicate = i => (i.Meter.Name == EngineMetrics.MeterName && !EngineMetrics.ExportedInstruments.Contains(i.Name))
+                    || i.Meter.Name == FeatureMetrics.MeterName
                     || (i.Meter.Name is Diagnostics.HttpServerMetrics.HostingMeter or "Microsoft.AspNetCore.Server.Kestrel" && !Diagnostics.HttpServerMetrics.IsExported(i));
                 o.ResolveHistogramBuckets = i => i.Unit == "s" ? SecondBuckets : MicrosecondBuckets;
             });

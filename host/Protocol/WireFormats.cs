@@ -44,6 +44,33 @@ internal static class WireFormats
     }
 
     /// <summary>
+    /// A feature-server request's encoding (<c>/get-online-features</c>, <c>/push</c>): JSON when
+    /// Content-Type is missing, JSON, or <c>application/x-www-form-urlencoded</c> (what <c>curl -d</c>
+    /// sends, as Feast's own examples do, and Feast reads as JSON); MessagePack for its two types.
+    /// No binary tensor form: these bodies hold ids and values, not tensors.
+    /// </summary>
+    public static bool TryFromFeatureContentType(string? contentType, out WireFormat format)
+    {
+        format = WireFormat.Json;
+        var media = MediaType(contentType);
+        if (media.Equals(FormType, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        return !media.Equals(BinaryTensorData.ContentType, StringComparison.OrdinalIgnoreCase) && TryFromContentType(contentType, out format);
+    }
+
+    private const string FormType = "application/x-www-form-urlencoded";
+
+    private static ReadOnlySpan<char> MediaType(string? contentType)
+    {
+        var media = contentType.AsSpan();
+        int semi = media.IndexOf(';');
+        return (semi >= 0 ? media[..semi] : media).Trim();
+    }
+
+    /// <summary>
     /// The Content-Type's <c>charset</c> parameter when it names anything but UTF-8 (<c>utf-8</c> or
     /// <c>utf8</c>, any case, quoted or not); null when there is none or it is UTF-8. Every body is
     /// read as UTF-8 (MessagePack's strings are UTF-8 by its specification), so another charset is

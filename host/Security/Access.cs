@@ -142,6 +142,10 @@ internal static class Access
     public static ValueTask<Refusal?> AdminAsync(HttpContext ctx, AccessOptions access) =>
         !access.Enabled ? default : CheckAsync(ctx, user => Scopes.Has(user, Scopes.Admin), "'admin'");
 
+    /// <summary>The feature server's routes: <paramref name="scope"/> is <see cref="Scopes.FeaturesRead"/> or <see cref="Scopes.FeaturesWrite"/>.</summary>
+    public static ValueTask<Refusal?> FeaturesAsync(HttpContext ctx, AccessOptions access, string scope) =>
+        !access.Enabled ? default : CheckAsync(ctx, user => Scopes.Has(user, scope), $"'{scope}'");
+
     /// <summary>A model's metadata and readiness, with the options at hand: inference on it, or admin.</summary>
     public static ValueTask<Refusal?> ModelAsync(HttpContext ctx, AccessOptions access, string model) =>
         !access.Enabled ? default : CheckAsync(ctx, user => Scopes.MayInfer(user, model) || Scopes.Has(user, Scopes.Admin), $"'infer:{ClientText.Truncate(model, ClientText.MaxQuotedChars)}' or 'admin'");
