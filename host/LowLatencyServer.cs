@@ -4,6 +4,7 @@ using LowLatency.Host.Endpoints;
 using LowLatency.Host.Grpc;
 using LowLatency.Host.Memory;
 using LowLatency.Host.Security;
+using LowLatency.Join;
 using Microsoft.AspNetCore.Connections;
 
 namespace LowLatency.Host;
@@ -44,6 +45,10 @@ internal static class LowLatencyServer
         }
 
         var featureRepository = FeatureStoreStartup.Read(serverOptions);
+        // Models that join features are linked to the repository as they are read: one whose join does
+        // not fit stops start-up (or its load) naming the field. Without a repository they are not loaded.
+        var joinPlans = featureRepository is null ? null : new JoinPlans(featureRepository);
+        engineOptions.CheckConfig = joinPlans is null ? null : joinPlans.Check;
 
         bool restUrlsSet = !string.IsNullOrEmpty(builder.Configuration["urls"]) || !string.IsNullOrEmpty(builder.Configuration["http_ports"])
             || !string.IsNullOrEmpty(builder.Configuration["https_ports"]) || builder.Configuration.GetSection("Kestrel:Endpoints").Exists();
@@ -102,6 +107,10 @@ internal static class LowLatencyServer
         configure?.Invoke(builder);
 
         var features = featureRepository is null ? null : FeatureStoreStartup.Open(builder, featureRepository);
+        if (features is not null)
+        {
+            builder.Services.AddSingleton(new FeatureJoiner(joinPlans!, features.Online));
+        }
         WebApplication app;
         try
         {

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
-using LowLatency.Features.Definitions;
 using LowLatency.Features.Serving;
 using LowLatency.Features.Store;
 
@@ -18,29 +17,15 @@ namespace LowLatency.Join;
 /// </summary>
 public sealed class FeatureJoiner
 {
-    private readonly FeatureRepository _repository;
+    private readonly JoinPlans _plans;
     private readonly IOnlineStore _store;
     private readonly TimeProvider _time;
-    private readonly ConditionalWeakTable<ModelConfig, ScratchPool> _plans = [];
 
-    public FeatureJoiner(FeatureRepository repository, IOnlineStore store, TimeProvider? time = null)
+    public FeatureJoiner(JoinPlans plans, IOnlineStore store, TimeProvider? time = null)
     {
-        _repository = repository;
+        _plans = plans;
         _store = store;
         _time = time ?? TimeProvider.System;
-    }
-
-    /// <summary>
-    /// Links a configuration's <c>features</c> to the repository (for <c>EngineOptions.CheckConfig</c>):
-    /// throws <see cref="ModelConfigException"/> naming <paramref name="file"/> and the field when a
-    /// feature, view or entity does not exist or does not fit its input.
-    /// </summary>
-    public void Check(ModelConfig config, string file)
-    {
-        if (config.Features is not null)
-        {
-            _plans.AddOrUpdate(config, new ScratchPool(JoinPlan.Link(config, _repository, file)));
-        }
     }
 
     /// <summary>
@@ -57,7 +42,7 @@ public sealed class FeatureJoiner
         }
 
         long start = Stopwatch.GetTimestamp();
-        var pool = Pool(config);
+        var pool = _plans.For(config);
         int rows = request.EntityRows();
         var scratch = pool.Rent();
         ValueTask pending;
@@ -85,30 +70,6 @@ public sealed class FeatureJoiner
         finally
         {
             pool.Return(scratch);
-        }
-    }
-
-    private ScratchPool Pool(ModelConfig config)
-    {
-        if (_plans.TryGetValue(config, out var pool))
-        {
-            return pool;
-        }
-
-        return LinkLate(config);
-    }
-
-    // A configuration made after its check (a traffic change copies it): linked on first use.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ScratchPool LinkLate(ModelConfig config)
-    {
-        try
-        {
-            return _plans.GetValue(config, c => new ScratchPool(JoinPlan.Link(c, _repository, "config.json")));
-        }
-        catch (ModelConfigException e)
-        {
-            throw new InferenceException(InferenceStatus.Unavailable, $"model '{config.Name}': {e.Message}");
         }
     }
 

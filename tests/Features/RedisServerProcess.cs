@@ -42,6 +42,17 @@ internal sealed class RedisServerProcess : IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>Stops the server without closing its connections (SIGSTOP): a hung server, not a dead one. <see cref="Resume"/> undoes it.</summary>
+    public void Pause() => Signal("-STOP");
+
+    public void Resume() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process!.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>Starts the server (again, after <see cref="Kill"/>: same port, same folder) and waits until it answers PING.</summary>
     public void Start()
     {

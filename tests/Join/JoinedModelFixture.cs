@@ -34,7 +34,8 @@ public sealed class JoinedModelFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Store = await FeatureStore.OpenAsync(FeatureRepositoryReader.Read(TempFeatureRepository.Example));
-        Joiner = new FeatureJoiner(Store.Repository, Store.Online);
+        var plans = new JoinPlans(Store.Repository);
+        Joiner = new FeatureJoiner(plans, Store.Online);
         foreach (var push in Golden.PushRequests(DateTimeOffset.UtcNow.AddMinutes(-1)))
         {
             await Store.Server.PushAsync(push);
@@ -45,7 +46,7 @@ public sealed class JoinedModelFixture : IAsyncLifetime
             ModelRepository = RepoPaths.Models,
             ModelControlMode = ModelControlMode.Explicit,
             StartupModels = [JoinedGolden.Model],
-            CheckConfig = Joiner.Check,
+            CheckConfig = plans.Check,
         });
         Engine.Scan();
         Engine.Load();
