@@ -2,12 +2,16 @@
 # Builds the server's image (ops/container/Containerfile) with podman: `dotnet pwsh build.ps1 image`.
 #   -Models <dir>|none  the model repository baked in at /models (default: the repository's models/);
 #                       none bakes in an empty one, for a repository mounted at /models
+#   -Features <dir>|none  the feature repository baked in at /features and served (default: the
+#                       repository's feature_repo/); none: no feature store (mount one and pass
+#                       --feature-repository, or set LowLatency__FeatureRepository)
 #   -Tag <name>         the image's name (default localhost/lowlatency); tagged :<version> and :latest
 #   -RefreshBase        make the Debian base again (new point release and security fixes)
 # Prints the image's name, labels and size last. Needs root the first time (apt-get, debootstrap);
 # no registry: the base is made from Debian's packages and kept in podman's store between builds.
 param(
     [string] $Models = 'models',
+    [string] $Features = 'feature_repo',
     [string] $Tag = 'localhost/lowlatency',
     [switch] $RefreshBase
 )
@@ -96,8 +100,17 @@ function Copy-Models {
     if ($Models -eq 'none') { return }
     if (-not (Test-Path (Join-Path $Models '*/config.json'))) { throw "-Models ${Models}: no <model>/config.json under it (or pass -Models none)" }
     # The repository as it is, less what only the tests and the export read.
-    Copy-Item -Recurse -Path (Join-Path $Models '*') -Destination $target -Exclude 'golden', '*.py', '__pycache__'
-    Get-ChildItem $target -Recurse -Directory -Filter golden | Remove-Item -Recurse -Force
+    Copy-Item -Recurse -Path (Join-Path $Models '*') -Destination $target -Exclude 'golden', 'golden-joined', '*.py', '__pycache__'
+    Get-ChildItem $target -Recurse -Directory -Filter 'golden*' | Remove-Item -Recurse -Force
+}
+
+function Copy-Features {
+    $target = Join-Path $Context 'features'
+    New-Item -ItemType Directory -Force $target | Out-Null
+    if ($Features -eq 'none') { return }
+    if (-not (Test-Path (Join-Path $Features 'feature_store.json'))) { throw "-Features ${Features}: no feature_store.json in it (or pass -Features none)" }
+    # Definition files only: the server reads *.json directly in the folder.
+    Copy-Item -Path (Join-Path $Features '*.json') -Destination $target
 }
 
 Initialize-Podman -Build
@@ -107,6 +120,7 @@ if (Test-Path $Context) { Remove-Item -Recurse -Force $Context }
 New-Item -ItemType Directory -Force $Context | Out-Null
 Publish-Host
 Copy-Models
+Copy-Features
 
 $commit = (& git rev-parse HEAD).Trim()
 $version = (& git describe --tags --always --dirty).Trim()
@@ -114,6 +128,7 @@ $created = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
 Write-Host "image: podman build $Tag`:$version"
 Invoke-Checked podman build --file ops/container/Containerfile --build-arg "BASE=$BaseImage" `
     --build-arg "VERSION=$version" --build-arg "COMMIT=$commit" --build-arg "CREATED=$created" `
+    --build-arg "FEATURE_REPOSITORY=$(if ($Features -eq 'none') { '' } else { '/features' })" `
     --tag "$Tag`:$version" --tag "$Tag`:latest" $Context
 
 $size = [long] (& podman image inspect --format '{{.Size}}' "$Tag`:$version")

@@ -4,10 +4,13 @@
     golden.py --url http://127.0.0.1:PORT [--api-key KEY] models
 
 Each models/<model>/golden/<case>.json holds a request and PyTorch's outputs; the answer must match
-them within the tolerance the end-to-end tests use (|e - a| <= 1e-5 + 1e-4 |e|). Standard library
+them within the tolerance the end-to-end tests use (|e - a| <= 1e-5 + 1e-4 |e|). A feature-joined
+model's models/<model>/golden-joined/<case>.json also holds the rows to push first (Feast's
+POST /push, event time now) and the feature statuses the answer must report. Standard library
 only, so Debian's /usr/bin/python3 runs it with nothing installed. Exit code 0 when all pass.
 """
 import argparse
+import datetime
 import glob
 import json
 import os
@@ -26,13 +29,25 @@ def flatten(data):
         yield data
 
 
-def infer(url, api_key, model, request):
+def post(url, api_key, path, body):
     headers = {"Content-Type": "application/json"}
     if api_key:
         headers["X-Api-Key"] = api_key
-    req = urllib.request.Request(f"{url}/v2/models/{model}/infer", data=json.dumps(request).encode(), headers=headers)
+    req = urllib.request.Request(f"{url}{path}", data=json.dumps(body).encode(), headers=headers)
     with urllib.request.urlopen(req, timeout=30) as response:
         return json.loads(response.read())
+
+
+def infer(url, api_key, model, request):
+    return post(url, api_key, f"/v2/models/{model}/infer", request)
+
+
+def push(url, api_key, golden):
+    """A joined case's rows, pushed with event time now (the user view has a max age of a day)."""
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    for body in golden["push"]:
+        rows = len(next(iter(body["df"].values())))
+        post(url, api_key, "/push", {**body, "df": {**body["df"], "event_timestamp": [now] * rows}})
 
 
 def mismatch(expected, actual):
@@ -56,7 +71,8 @@ def main():
     parser.add_argument("repository")
     args = parser.parse_args()
 
-    files = sorted(glob.glob(os.path.join(args.repository, "*", "golden", "*.json")))
+    files = sorted(glob.glob(os.path.join(args.repository, "*", "golden", "*.json"))
+                   + glob.glob(os.path.join(args.repository, "*", "golden-joined", "*.json")))
     if not files:
         print(f"golden: no cases under {args.repository}/*/golden/", file=sys.stderr)
         return 1
@@ -67,12 +83,17 @@ def main():
         with open(path, encoding="utf-8") as f:
             golden = json.load(f)
         try:
+            if "push" in golden:
+                push(args.url, args.api_key, golden)
             answer = infer(args.url, args.api_key, model, golden["request"])
             outputs = {o["name"]: o for o in answer["outputs"]}
             problems = [f"{e['name']} {why}" for e in golden["expected_outputs"]
                         if (why := mismatch(e, outputs.get(e["name"], {"data": []}))) is not None]
             if answer.get("id") != golden["request"].get("id"):
                 problems.append(f"id {answer.get('id')!r}")
+            statuses = answer.get("parameters", {}).get("feature_statuses")
+            if statuses != golden.get("expected_feature_statuses"):
+                problems.append(f"feature_statuses {statuses!r}")
         except urllib.error.HTTPError as e:
             problems = [f"HTTP {e.code}: {e.read()[:300]!r}"]
         except (urllib.error.URLError, OSError, ValueError, KeyError) as e:

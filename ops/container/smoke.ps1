@@ -62,7 +62,7 @@ $run = @('run', '--detach', '--name', $name,
     '--cap-drop=ALL', '--security-opt', 'no-new-privileges',
     '--publish', "127.0.0.1:${port}:8000",
     '--env', "LowLatency__Auth__ApiKeys__0__Key=$key", '--env', 'LowLatency__Auth__ApiKeys__0__Subject=smoke',
-    '--env', 'LowLatency__Auth__ApiKeys__0__Scopes__0=infer:*',
+    '--env', 'LowLatency__Auth__ApiKeys__0__Scopes__0=infer:*', '--env', 'LowLatency__Auth__ApiKeys__0__Scopes__1=features:write',
     '--env', "LowLatency__DrainDelaySeconds=$DrainDelaySeconds", '--env', 'LowLatency__DrainTimeoutSeconds=10',
     $Image)
 Write-Host "image-smoke: podman $($run -join ' ' -replace [regex]::Escape($key), '<key>')"
@@ -87,7 +87,7 @@ try {
     Check ($LASTEXITCODE -ne 0) 'the root file system is read-only'
 
     & /usr/bin/python3 ops/container/golden.py --url $base --api-key $key models
-    Check ($LASTEXITCODE -eq 0) 'every golden case answered as PyTorch answers it'
+    Check ($LASTEXITCODE -eq 0) 'every golden case answered as PyTorch answers it (feature-joined ones after pushing their rows to the baked-in feature repository)'
 
     $golden = Get-Content -Raw models/ctr-ranker/golden/batch1.json | ConvertFrom-Json
     $body = $golden.request | ConvertTo-Json -Depth 10 -Compress
