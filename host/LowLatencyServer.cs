@@ -47,6 +47,7 @@ internal static class LowLatencyServer
         var featureRepository = FeatureStoreStartup.Read(serverOptions);
         // Models that join features are linked to the repository as they are read: one whose join does
         // not fit stops start-up (or its load) naming the field. Without a repository they are not loaded.
+        var streams = StreamProcessing.Read(section.GetSection("Streams"), featureRepository);
         var joinPlans = featureRepository is null ? null : new JoinPlans(featureRepository);
         engineOptions.CheckConfig = joinPlans is null ? null : joinPlans.Check;
 
@@ -110,6 +111,10 @@ internal static class LowLatencyServer
         if (features is not null)
         {
             builder.Services.AddSingleton(new FeatureJoiner(joinPlans!, features.Online));
+            if (streams is not null)
+            {
+                StreamProcessing.Add(builder, streams, features);
+            }
         }
         WebApplication app;
         try

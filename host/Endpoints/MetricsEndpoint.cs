@@ -65,9 +65,11 @@ internal static class MetricsEndpoint
             Metrics.ConfigureMeterAdapter(o =>
             {
                 // Kestrel's connection metrics, and any Hosting instrument HttpServerMetrics does not take, beside ours.
-                // The feature store's meter exists once a store is open (LowLatency:FeatureRepository).
+                // The feature store's meter exists once a store is open (LowLatency:FeatureRepository), the
+                // stream processor's once it runs in this process (LowLatency:Streams:Enabled).
                 o.InstrumentFilterPredicate = i => (i.Meter.Name == EngineMetrics.MeterName && !EngineMetrics.ExportedInstruments.Contains(i.Name))
                     || i.Meter.Name == FeatureMetrics.MeterName
+                    || i.Meter.Name == Streams.Diagnostics.StreamMetrics.MeterName
                     || (i.Meter.Name is Diagnostics.HttpServerMetrics.HostingMeter or "Microsoft.AspNetCore.Server.Kestrel" && !Diagnostics.HttpServerMetrics.IsExported(i));
                 o.ResolveHistogramBuckets = i => i.Unit == "s" ? SecondBuckets : MicrosecondBuckets;
             });
