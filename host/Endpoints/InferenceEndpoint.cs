@@ -359,18 +359,12 @@ internal static class InferenceEndpoint
         try
         {
             binaryOutputs = RequestDecoder.Decode(format, body, request, jsonLengthHeader);
-            if (joiner is not null && routed.FixedAnswer is null && request.Config.Features is not null)
+            pendingJoin = JoinStep.Start(joiner, routed, request, out joined);
+            if (pendingJoin is not null)
             {
-                var join = joiner.JoinAsync(request);
-                if (!join.IsCompleted)
-                {
-                    // Submitted once the join is done; the body stays with the request meanwhile.
-                    pendingJoin = join;
-                    submitted = true;
-                    return null;
-                }
-
-                joined = join.Result;
+                // Submitted once the join is done; the body stays with the request meanwhile.
+                submitted = true;
+                return null;
             }
 
             if (routed.FixedAnswer is { } fixedAnswer)
@@ -405,18 +399,7 @@ internal static class InferenceEndpoint
     private static Refusal? SubmitJoined(InferenceRequest request, Routed routed, PipeReader reader, ReadOnlySequence<byte> body, Refusal? joinRefusal, out ValueTask<bool> completion)
     {
         completion = default;
-        var refusal = joinRefusal;
-        if (refusal is null)
-        {
-            try
-            {
-                completion = routed.Version.InferAsync(request, pollWhenAlone: true);
-            }
-            catch (InferenceException e)
-            {
-                refusal = Refusal.Of(e.Status, e.Message);
-            }
-        }
+        var refusal = joinRefusal ?? JoinStep.Submit(request, routed, pollWhenAlone: true, out completion);
 
         if (refusal is not null)
         {

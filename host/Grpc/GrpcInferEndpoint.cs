@@ -134,7 +134,7 @@ internal static class GrpcInferEndpoint
             {
                 // A feature join that waits for the store (a near-cache miss).
                 (refusal, joined) = await JoinStep.JoinedAsync(pendingJoin.Value);
-                refusal ??= SubmitJoined(request, routed, out completion);
+                refusal ??= JoinStep.Submit(request, routed, pollWhenAlone: true, out completion);
             }
 
             if (refusal is not null)
@@ -333,16 +333,10 @@ internal static class GrpcInferEndpoint
                 request.DeadlineMicroseconds = left;
             }
 
-            if (joiner is not null && routed.FixedAnswer is null && request.Config.Features is not null)
+            pendingJoin = JoinStep.Start(joiner, routed, request, out joined);
+            if (pendingJoin is not null)
             {
-                var join = joiner.JoinAsync(request);
-                if (!join.IsCompleted)
-                {
-                    pendingJoin = join;
-                    return null;
-                }
-
-                joined = join.Result;
+                return null;
             }
 
             if (routed.FixedAnswer is { } fixedAnswer)
@@ -355,21 +349,6 @@ internal static class GrpcInferEndpoint
                 completion = routed.Version.InferAsync(request, pollWhenAlone: true);
             }
 
-            return null;
-        }
-        catch (InferenceException e)
-        {
-            return Refusal.Of(e.Status, e.Message);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Refusal? SubmitJoined(InferenceRequest request, Routed routed, out ValueTask<bool> completion)
-    {
-        completion = default;
-        try
-        {
-            completion = routed.Version.InferAsync(request, pollWhenAlone: true);
             return null;
         }
         catch (InferenceException e)

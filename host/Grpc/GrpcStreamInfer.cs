@@ -133,7 +133,7 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             {
                 // A feature join that waits for the store (a near-cache miss).
                 (refusal, _) = await JoinStep.JoinedAsync(pendingJoin.Value);
-                refusal ??= Submit(request, routed, out completion);
+                refusal ??= JoinStep.Submit(request, routed, pollWhenAlone: false, out completion);
             }
 
             if (refusal is null)
@@ -219,33 +219,13 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 request.DeadlineMicroseconds = left;
             }
 
-            if (joiner is not null && routed.FixedAnswer is null && request.Config.Features is not null)
+            pendingJoin = JoinStep.Start(joiner, routed, request, out _);
+            if (pendingJoin is not null)
             {
-                var join = joiner.JoinAsync(request);
-                if (!join.IsCompleted)
-                {
-                    pendingJoin = join;
-                    return null;
-                }
-
-                _ = join.Result;
+                return null;
             }
 
             completion = routed.FixedAnswer is { } fixedAnswer ? Fixed(fixedAnswer, request) : routed.Version.InferAsync(request);
-            return null;
-        }
-        catch (InferenceException e)
-        {
-            return Refusal.Of(e.Status, e.Message);
-        }
-    }
-
-    private static Refusal? Submit(InferenceRequest request, Routed routed, out ValueTask<bool> completion)
-    {
-        completion = default;
-        try
-        {
-            completion = routed.Version.InferAsync(request);
             return null;
         }
         catch (InferenceException e)
