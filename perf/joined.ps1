@@ -6,6 +6,7 @@
 #   (a) server, ready tensors       candidate-ranker-tensors: the model's copy without `features`
 #   (b) server, ids, near-cache hit  rows pushed, the near cache on and warm
 #   (c) server, ids, cache miss      near_cache.capacity_bytes 0: every join is one MGET to redis-server
+#   (a′) that server, ready tensors  paired with (c) in time (a c c a), the floor measured just before
 #   (d) peer, ids                    FastAPI + redis-py + PyTorch, one MGET per request to that redis-server
 #   (e) peer, ready tensors          the peer's own join cost is (d) − (e)
 # and the Redis round trip's floor (redis-benchmark's MGET of the same keys, one client, and
@@ -97,6 +98,17 @@ function Stop-Target($t) {
 
 function Invoke-RedisCli { & redis-cli -p $redisPort @args }
 
+# The Redis round trip's floor: redis-benchmark's MGET of the request's keys, one client, no
+# pipelining (its p50, ms with µs resolution), and redis-py's in a loop.
+function Measure-RedisFloor([int] $Rep) {
+    $bench = & redis-benchmark -p $redisPort -n 20000 -c 1 -P 1 -q MGET @keys 2>&1 | Select-String 'requests per second' | Select-Object -Last 1
+    $m = [regex]::Match("$bench", '([\d.]+) requests per second, p50=([\d.]+) msec')
+    $py = & $python perf/joined.py rtt --port $redisPort --keys @keys --n 20000
+    $pm = [regex]::Match("$py", 'p50 ([\d.]+) us p99 ([\d.]+) us')
+    Write-Host "rep $Rep redis round trip`t$("$bench".Trim())`t$py"
+    return @{ rep = $Rep; rps = [double]$m.Groups[1].Value; p50 = 1000 * [double]$m.Groups[2].Value; py50 = [double]$pm.Groups[1].Value; py99 = [double]$pm.Groups[2].Value; line = "$bench".Trim(); pyline = "$py" }
+}
+
 # A value of the server's Prometheus text (/metrics): the first sample whose line starts with $Prefix.
 function Get-Metric([string] $Base, [string] $Prefix) {
     $line = (Invoke-WebRequest -Uri "$Base/metrics").Content -split "`n" | Where-Object { $_.StartsWith($Prefix) } | Select-Object -First 1
@@ -118,6 +130,7 @@ function Invoke-Run([string] $Key, [string] $Url, [string] $Request, [string] $M
     $f = $result.server.features
     $r.features = if ($f) { @{ p50 = [double]$f[0]; p99 = [double]$f[1]; share = [double]$f[2] / [math]::Max(1, $result.requests) } } else { $null }
     $r.json = $json
+    $r.rep = $Rep
     if (-not $runs.Contains($Key)) { $runs[$Key] = @() }
     $runs[$Key] += , $r
 }
@@ -182,15 +195,6 @@ try {
 
     $modes = @('c=1', 'c=16')
     for ($rep = 1; $rep -le $Repetitions; $rep++) {
-        # The Redis round trip's floor: redis-benchmark's MGET of the request's keys, one client, no
-        # pipelining (its p50, ms with µs resolution), and redis-py's in a loop.
-        $bench = & redis-benchmark -p $redisPort -n 20000 -c 1 -P 1 -q MGET @keys 2>&1 | Select-String 'requests per second' | Select-Object -Last 1
-        $m = [regex]::Match("$bench", '([\d.]+) requests per second, p50=([\d.]+) msec')
-        $py = & $python perf/joined.py rtt --port $redisPort --keys @keys --n 20000
-        $pm = [regex]::Match("$py", 'p50 ([\d.]+) us p99 ([\d.]+) us')
-        $floors += @{ rps = [double]$m.Groups[1].Value; p50 = 1000 * [double]$m.Groups[2].Value; py50 = [double]$pm.Groups[1].Value; py99 = [double]$pm.Groups[2].Value; line = "$bench".Trim(); pyline = "$py" }
-        Write-Host "rep $rep redis round trip`t$("$bench".Trim())`t$py"
-
         $t = Start-Target 'cache'
         try {
             & $python perf/joined.py push --model $model --url $t.Base | Out-Null
@@ -206,12 +210,19 @@ try {
 
         $t = Start-Target 'miss'
         try {
+            # The floor, with this server idle, just before the miss runs it is compared with.
+            $floors += Measure-RedisFloor $rep
             Invoke-RedisCli CONFIG RESETSTAT | Out-Null
             # Round trips per joined request, each mode apart: the server's store reads (and their
             # time, StackExchange.Redis from the call to the reply) and redis-server's MGETs.
             $before = @{ requests = 0; fetches = 0; sum = 0; mget = 0 }
             foreach ($mode in $modes) {
-                Invoke-Run "(c) server, ids, cache miss $mode" "$($t.Base)/v2/models/candidate-ranker/infer" $ids $mode $rep
+                # Ready tensors on this server too, a c c a (c a a c in even repetitions): the miss's
+                # cost is (c) − (a′), paired in time; the store is read only by (c).
+                $ta = @('(a′) server without near cache, ready tensors', "$($t.Base)/v2/models/candidate-ranker-tensors/infer", $tensors)
+                $tc = @('(c) server, ids, cache miss', "$($t.Base)/v2/models/candidate-ranker/infer", $ids)
+                $order = if ($rep % 2 -eq 1) { @($ta, $tc, $tc, $ta) } else { @($tc, $ta, $ta, $tc) }
+                foreach ($s in $order) { Invoke-Run "$($s[0]) $mode" $s[1] $s[2] $mode $rep }
                 $now = @{
                     requests = Get-Metric $t.Base 'lowlatency_engine_request_duration_count{model="candidate-ranker",'
                     fetches = Get-Metric $t.Base 'lowlatency_features_store_fetch_duration_count'
@@ -255,7 +266,7 @@ function Feat([string] $Key) {
     if ($f.Count -eq 0) { return '-' }
     return "$(Median ($f | ForEach-Object p50)) / $(Median ($f | ForEach-Object p99)) ($([math]::Round(100 * (Median ($f | ForEach-Object share))))%)"
 }
-$a = '(a) server, ready tensors'; $b = '(b) server, ids, near-cache hit'; $c = '(c) server, ids, cache miss'; $d = '(d) peer, ids'; $e = '(e) peer, ready tensors'
+$a = '(a) server, ready tensors'; $a2 = '(a′) server without near cache, ready tensors'; $b = '(b) server, ids, near-cache hit'; $c = '(c) server, ids, cache miss'; $d = '(d) peer, ids'; $e = '(e) peer, ready tensors'
 $rtt = Median ($floors | ForEach-Object p50)
 $rttPy = Median ($floors | ForEach-Object py50)
 # Per mode, the medians over the repetitions: MGETs and store reads per joined request, store read mean µs.
@@ -274,9 +285,9 @@ $lines = @(
     "# Feature-joined inference side by side: ids (near-cache hit, cache miss) against ready tensors and the Python peer, $date",
     '',
     "Command: ``dotnet pwsh build.ps1 perf -Models candidate-ranker`` (perf/joined.ps1 -Repetitions $Repetitions -Duration $Duration -Warmup $Warmup -Rows $Rows; $Repetitions interleaved repetitions, $Duration s measured after $Warmup s warm-up each; loopback, load generator on the same machine; commit $commit).",
-    "Machine: $([Environment]::ProcessorCount) cores ($cpu), $([math]::Round((Get-Content /proc/meminfo | Select-Object -First 1).Split(':')[1].Trim().Split(' ')[0] / 1MB)) GiB, $(uname -r), .NET $([Environment]::Version), redis-server $((& redis-server --version).Split(' ')[2].Substring(2)) on loopback (no persistence), the peer's PyTorch $torch; load average before and after the run: $loadBefore; $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '). Medians over the runs (one per repetition; (a) and (b) two per repetition, in a b b a order, then b a a b); every run's JSON, the requests and the plots are in ``$dir/``.",
+    "Machine: $([Environment]::ProcessorCount) cores ($cpu), $([math]::Round((Get-Content /proc/meminfo | Select-Object -First 1).Split(':')[1].Trim().Split(' ')[0] / 1MB)) GiB, $(uname -r), .NET $([Environment]::Version), redis-server $((& redis-server --version).Split(' ')[2].Substring(2)) on loopback (no persistence), the peer's PyTorch $torch; load average before and after the run: $loadBefore; $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '). Medians over the runs (one per repetition; (a) and (b), (a′) and (c) two per repetition, in a b b a order, then b a a b); every run's JSON, the requests and the plots are in ``$dir/``.",
     '',
-    "models/candidate-ranker, $Rows rows a request (user $((Get-Content -Raw $ids | ConvertFrom-Json).request.inputs[0].data[0]), $Rows candidate items, every row PRESENT: ``ids-$Rows.json``), MessagePack, closed loop. Ready tensors: ``tensors-$Rows.json``, the dense and sparse inputs laid from the golden's pushed rows as the join lays them, sent to ``candidate-ranker-tensors``, the same model.pt with the config's features block removed. (b): the near cache on (64 MiB, rows refetched after max_staleness_ms 1000). (c): ``near_cache.capacity_bytes`` 0, every join one MGET to the redis-server. (d): perf/peer/server.py with perf/peer/join.py, FastAPI on uvicorn, one worker, redis-py $(& $python -c 'import redis; print(redis.__version__)') (sync client, one MGET per request), PyTorch with one intra-op thread, joining from the same redis-server.",
+    "models/candidate-ranker, $Rows rows a request (user $((Get-Content -Raw $ids | ConvertFrom-Json).request.inputs[0].data[0]), $Rows candidate items, every row PRESENT: ``ids-$Rows.json``), MessagePack, closed loop. Ready tensors: ``tensors-$Rows.json``, the dense and sparse inputs laid from the golden's pushed rows as the join lays them, sent to ``candidate-ranker-tensors``, the same model.pt with the config's features block removed. (b): the near cache on (64 MiB, rows refetched after max_staleness_ms 1000). (c): ``near_cache.capacity_bytes`` 0, every join one MGET to the redis-server; (a′): ready tensors on that same server, run in turn with (c). (d): perf/peer/server.py with perf/peer/join.py, FastAPI on uvicorn, one worker, redis-py $(& $python -c 'import redis; print(redis.__version__)') (sync client, one MGET per request), PyTorch with one intra-op thread, joining from the same redis-server.",
     '',
     'Checked before timing (perf/joined.py check):',
     '',
@@ -293,7 +304,7 @@ foreach ($k in $runs.Keys) {
 $lines += ''
 $lines += "The server leaves ``features`` out of Server-Timing where the join took under 1 µs (the share column counts the answers that carried it); its value is in whole µs."
 $lines += ''
-$lines += "Redis round trip, MGET of the request's $($keys.Count) keys, one client, no pipelining, medians of $($floors.Count) (one before each repetition): redis-benchmark p50 $rtt µs ($(Median ($floors | ForEach-Object rps)) req/s); redis-py in a loop p50 $rttPy µs, p99 $(Median ($floors | ForEach-Object py99)) µs."
+$lines += "Redis round trip, MGET of the request's $($keys.Count) keys, one client, no pipelining, medians of $($floors.Count) (one in each repetition, with the cache-miss server up and idle, just before its runs): redis-benchmark p50 $rtt µs ($(Median ($floors | ForEach-Object rps)) req/s); redis-py in a loop p50 $rttPy µs, p99 $(Median ($floors | ForEach-Object py99)) µs."
 $lines += ''
 $lines += "The cache-miss server (c), per joined request (warm-up included; medians over the repetitions), c=1 / c=16: $($perRequest['c=1']) / $($perRequest['c=16']) MGETs at redis-server (its commandstats), $($fetchPerRequest['c=1']) / $($fetchPerRequest['c=16']) store reads by the server, each $($fetchMean['c=1']) / $($fetchMean['c=16']) µs on average (its ``store.fetch.duration``: StackExchange.Redis from the call to the reply)."
 $lines += ''
@@ -301,16 +312,28 @@ $lines += '| target | c=1 | c=16 | target | |'
 $lines += '|---|---|---|---|---|'
 $hit1 = (Med "$b c=1" 'p50') - (Med "$a c=1" 'p50'); $hit16 = (Med "$b c=16" 'p50') - (Med "$a c=16" 'p50')
 $lines += "| (b) − (a) p50 µs: a cache-hit join | $hit1 | $hit16 | ≤ 5 | c=1 $(Verdict ($hit1 -le 5)), c=16 $(Verdict ($hit16 -le 5)) |"
-$miss1 = (Med "$c c=1" 'p50') - (Med "$a c=1" 'p50'); $miss16 = (Med "$c c=16" 'p50') - (Med "$a c=16" 'p50')
+$miss1 = (Med "$c c=1" 'p50') - (Med "$a2 c=1" 'p50'); $miss16 = (Med "$c c=16" 'p50') - (Med "$a2 c=16" 'p50')
 $oneMget = $perRequest['c=1'] -le 1.01 -and $perRequest['c=16'] -le 1.01
 $lines += "| MGETs per joined request, cache miss | $($perRequest['c=1']) | $($perRequest['c=16']) | 1 | $(Verdict $oneMget) |"
-$lines += "| (c) − (a) p50 µs: a cache-miss join | $miss1 | $miss16 | one round trip, no more: redis-benchmark's MGET p50 $rtt µs (+ the 5 µs a join may add) | c=1 $(Verdict ($miss1 -le $rtt + 5)) ($([math]::Round($miss1 / $rtt, 2))× the round trip) |"
+$lines += "| (c) − (a′) p50 µs: a cache-miss join | $miss1 | $miss16 | one round trip, no more: redis-benchmark's MGET p50 $rtt µs (+ the 5 µs a join may add) | c=1 $(Verdict ($miss1 -le $rtt + 5)) ($([math]::Round($miss1 / $rtt, 2))× the round trip) |"
 if (-not $NoPeer) {
     $rb = [math]::Round((Med "$b c=16" 'rps') / (Med "$d c=16" 'rps'), 2); $rc = [math]::Round((Med "$c c=16" 'rps') / (Med "$d c=16" 'rps'), 2)
     $lines += "| (b) / (d) req/s: near-cache hit against the peer | $([math]::Round((Med "$b c=1" 'rps') / (Med "$d c=1" 'rps'), 2)) | $rb | ≥ 5 at c=16 | $(Verdict ($rb -ge 5)) |"
     $lines += "| (c) / (d) req/s: cache miss against the peer | $([math]::Round((Med "$c c=1" 'rps') / (Med "$d c=1" 'rps'), 2)) | $rc | ≥ 5 at c=16 | $(Verdict ($rc -ge 5)) |"
     $lines += "| (d) − (e) p50 µs: the peer's join | $((Med "$d c=1" 'p50') - (Med "$e c=1" 'p50')) | $((Med "$d c=16" 'p50') - (Med "$e c=16" 'p50')) | | |"
     $lines += "| (a) / (e) req/s: ready tensors, server against the peer | $([math]::Round((Med "$a c=1" 'rps') / (Med "$e c=1" 'rps'), 2)) | $([math]::Round((Med "$a c=16" 'rps') / (Med "$e c=16" 'rps'), 2)) | | |"
+}
+# Each repetition apart: the mean p50 of its runs of each scenario, the differences, and the floor.
+function RepP50([string] $Key, [int] $Rep) { $x = @($runs[$Key] | Where-Object { $_.rep -eq $Rep } | ForEach-Object { $_.p50 }); return ($x | Measure-Object -Average).Average }
+$lines += ''
+$lines += 'Each repetition apart (p50 µs; (a), (a′), (b) and (c): the mean of the repetition''s two runs):'
+$lines += ''
+$lines += '| repetition | (b) − (a) c=1 | (b) − (a) c=16 | (c) − (a′) c=1 | (c) − (a′) c=16 | redis-benchmark MGET p50 | redis-py MGET p50 |'
+$lines += '|---|---|---|---|---|---|---|'
+for ($i = 1; $i -le $Repetitions; $i++) {
+    $f = $floors | Where-Object { $_.rep -eq $i }
+    $cells = foreach ($pair in @(@($b, $a, 'c=1'), @($b, $a, 'c=16'), @($c, $a2, 'c=1'), @($c, $a2, 'c=16'))) { [math]::Round((RepP50 "$($pair[0]) $($pair[2])" $i) - (RepP50 "$($pair[1]) $($pair[2])" $i), 1) }
+    $lines += "| $i | $($cells -join ' | ') | $($f.p50) | $($f.py50) |"
 }
 $lines += ''
 $lines += "![c=1]($name/joined-c1.svg)"
