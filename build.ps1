@@ -17,7 +17,9 @@
 #   run     start the server on http://127.0.0.1:8000 with models/ and feature_repo/ (extra arguments go to the server)
 #   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
 #   perf    side by side on loopback: transport floor, this server, the Python peer, wrk cross-check
-#           (perf/side-by-side.ps1; about 12 minutes): perf/results/side-by-side-<date>.md
+#           (perf/side-by-side.ps1; about 12 minutes): perf/results/side-by-side-<date>.md; and
+#           feature-joined inference, ids against ready tensors and the peer's join over Redis
+#           (perf/joined.ps1; about 6 minutes; alone: -Models candidate-ranker): perf/results/joined-<date>-<commit>.md
 #   reload  hot reload under a steady 1,000 req/s, against the same load without reloads
 #           (perf/reload.ps1; about 3 minutes): perf/results/reload-<date>.md
 #   overload  3x the maximum throughput offered for 60 s: admitted p99, refusals, memory

@@ -1,4 +1,4 @@
-# Shared by the perf scripts (side-by-side.ps1, reload.ps1, overload.ps1): dot-source it after
+# Shared by the perf scripts (side-by-side.ps1, joined.ps1, reload.ps1, overload.ps1): dot-source it after
 # Set-Location to the repository root.
 
 $loadgen = 'perf/LoadGen/bin/Release/net10.0/loadgen.dll'
@@ -36,3 +36,23 @@ function Start-Server {
     Stop-Process -Id $p.Id -Force
     throw "the server did not become ready on $base"
 }
+
+# The Python peer's Debian packages (perf/peer/server.py; python3-redis for its feature join),
+# installed with apt when missing (root).
+function Initialize-Peer {
+    & /usr/bin/python3 -c 'import fastapi, uvicorn, torch, msgpack, numpy, redis' 2>$null
+    if ($LASTEXITCODE -ne 0) {
+        Write-Host 'installing the peer''s Debian packages (python3-fastapi python3-uvicorn python3-torch python3-msgpack python3-numpy python3-redis)'
+        & apt-get update -q | Out-Null
+        & apt-get install -y -q python3-fastapi python3-uvicorn python3-torch python3-msgpack python3-numpy python3-redis | Out-Null
+    }
+}
+
+# The load generator's stdout line: req/s, p50, p99, p99.9 (µs) and the errors.
+function Parse([string] $line) {
+    $m = [regex]::Match($line, '(?<rps>\d+) req/s\tp50 (?<p50>\d+) us\tp90 (?<p90>\d+) us\tp99 (?<p99>\d+) us\tp99.9 (?<p999>\d+) us\tmax \d+ us\terrors \[(?<errors>[^\]]*)\]')
+    if (-not $m.Success) { throw "cannot parse: $line" }
+    return @{ rps = [double]$m.Groups['rps'].Value; p50 = [double]$m.Groups['p50'].Value; p99 = [double]$m.Groups['p99'].Value; p999 = [double]$m.Groups['p999'].Value; errors = $m.Groups['errors'].Value; line = $line }
+}
+
+function Median([double[]] $xs) { $s = $xs | Sort-Object; return $s[[int][math]::Floor($s.Count / 2)] }

@@ -9,9 +9,13 @@
 # before it in even ones) with the same scenarios, and a table of this build against it: before and
 # after a change, in one run.
 #   dotnet pwsh build.ps1 perf [-Repetitions 3] [-Duration 5] [-Warmup 2] [-NoPeer] [-NoWrk] [-Quick]
-#                              [-Models ctr-ranker,text-encoder,image-classifier] [-Baseline <dll>] [-Out <name>]
+#                              [-Models ctr-ranker,text-encoder,image-classifier,candidate-ranker] [-Baseline <dll>] [-Out <name>]
 # -Models limits the run to those models (the floor, open-loop, batching-off and wrk scenarios come
 # with ctr-ranker and image-classifier as above); -Out names the result files instead of the date (a later run on the same day without -Out gets -2, -3, …: perf/common.ps1).
+# candidate-ranker runs first, on its own: feature-joined inference (ids, near-cache hit and miss,
+# against ready tensors and the peer's join over Redis) is perf/joined.ps1, with its own result file
+# (perf/results/joined-<date>-<commit>.md; "<Out>-joined" where -Out names a run of other models too);
+# -Baseline does not apply to it. -Models candidate-ranker runs only those scenarios.
 # Scenarios, per repetition and target:
 #   ctr-ranker MessagePack closed loop at concurrency 1, 16, 64; ctr-ranker JSON at concurrency 1;
 #   text-encoder and image-classifier MessagePack at concurrency 1, 16 and 64 (server and peer);
@@ -29,7 +33,7 @@ param(
     [switch] $NoPeer,
     [switch] $NoWrk,
     [switch] $Quick,
-    [string[]] $Models = @('ctr-ranker', 'text-encoder', 'image-classifier'),
+    [string[]] $Models = @('ctr-ranker', 'text-encoder', 'image-classifier', 'candidate-ranker'),
     [string] $Baseline = '',
     [string] $Out = ''
 )
@@ -39,20 +43,18 @@ Set-Location (Split-Path $PSScriptRoot -Parent)
 # pwsh -File passes "a,b" as one string: split it.
 $Models = @($Models | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
 . ./perf/common.ps1
+if ($Models -contains 'candidate-ranker') {
+    $others = @($Models | Where-Object { $_ -ne 'candidate-ranker' })
+    $joinedOut = if ($Out -and $others.Count -gt 0) { "$Out-joined" } else { $Out }
+    & ./perf/joined.ps1 -Repetitions $(if ($Quick) { 1 } else { $Repetitions }) -Duration $Duration -Warmup $Warmup -NoPeer:$NoPeer -Out $joinedOut
+    $Models = $others
+    if ($Models.Count -eq 0) { return }
+}
 $floor = 'perf/Floor/bin/Release/net10.0/floor.dll'
 $name = New-ResultFolder $Out 'side-by-side'
 $dir = "perf/results/$name"
 if ($Quick) { $Repetitions = 1 }
 if ($Baseline -and -not (Test-Path $Baseline)) { throw "-Baseline: no file '$Baseline' (another build's LowLatency.Host.dll)" }
-
-function Initialize-Peer {
-    & /usr/bin/python3 -c 'import fastapi, uvicorn, torch, msgpack, numpy' 2>$null
-    if ($LASTEXITCODE -ne 0) {
-        Write-Host 'installing the peer''s Debian packages (python3-fastapi python3-uvicorn python3-torch python3-msgpack python3-numpy)'
-        & apt-get update -q | Out-Null
-        & apt-get install -y -q python3-fastapi python3-uvicorn python3-torch python3-msgpack python3-numpy | Out-Null
-    }
-}
 
 # The server with dynamic batching off for one model: a copy of the repository whose config lacks it.
 function New-UnbatchedRepository([string] $Model) {
@@ -89,14 +91,6 @@ function Start-Target([string] $Name, [string] $Repository = 'models') {
     }
     return @{ Process = $p; Base = $base; Grpc = 'http://127.0.0.1:8004' }
 }
-
-function Parse([string] $line) {
-    $m = [regex]::Match($line, '(?<rps>\d+) req/s\tp50 (?<p50>\d+) us\tp90 (?<p90>\d+) us\tp99 (?<p99>\d+) us\tp99.9 (?<p999>\d+) us\tmax \d+ us\terrors \[(?<errors>[^\]]*)\]')
-    if (-not $m.Success) { throw "cannot parse: $line" }
-    return @{ rps = [double]$m.Groups['rps'].Value; p50 = [double]$m.Groups['p50'].Value; p99 = [double]$m.Groups['p99'].Value; p999 = [double]$m.Groups['p999'].Value; errors = $m.Groups['errors'].Value; line = $line }
-}
-
-function Median([double[]] $xs) { $s = $xs | Sort-Object; return $s[[int][math]::Floor($s.Count / 2)] }
 
 $runs = [ordered]@{}
 # -Transport grpc: $Base is the gRPC listener's address; -Extra: more of the load generator's options.

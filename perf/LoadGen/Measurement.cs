@@ -20,12 +20,12 @@ internal sealed class Measurement
     private readonly LongHistogram _ok = new(Highest, 3);
     private readonly LongHistogram _refused = new(Highest, 3);
     private readonly LongHistogram _okServer = new(Highest, 3);
-    private readonly LongHistogram[,] _serverParts = new LongHistogram[1, 3];
+    private readonly LongHistogram[,] _serverParts = new LongHistogram[1, 4];
     private HistogramBase? _interval;
 
     public Measurement()
     {
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < ServerTiming.Names.Length; k++)
         {
             _serverParts[0, k] = new LongHistogram(Highest, 3);
         }
@@ -43,7 +43,7 @@ internal sealed class Measurement
     /// <summary>Latencies of every other answer (how quickly the server refused).</summary>
     public LongHistogram Refused => _refused;
 
-    /// <summary>The server's own time (Server-Timing queue + compute + overhead) of the 200s.</summary>
+    /// <summary>The server's own time (Server-Timing queue + compute + overhead, + features where present) of the 200s.</summary>
     public LongHistogram OkServer => _okServer;
 
     public LongHistogram ServerPart(int k) => _serverParts[0, k];

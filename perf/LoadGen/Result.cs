@@ -37,13 +37,14 @@ internal sealed record Result(
         var all = m.Total;
         long P(double p) => all.TotalCount == 0 ? 0 : all.GetValueAtPercentile(p);
         var server = new Dictionary<string, long[]>();
-        string[] names = ["queue", "compute", "overhead"];
-        for (int k = 0; k < 3; k++)
+        var names = ServerTiming.Names;
+        for (int k = 0; k < names.Length; k++)
         {
             var h = m.ServerPart(k);
             if (h.TotalCount > 0)
             {
-                server[names[k]] = [h.GetValueAtPercentile(50), h.GetValueAtPercentile(99)];
+                // features: p50, p99 and how many answers carried it (those whose join took 1 µs or more).
+                server[names[k]] = names[k] == "features" ? [h.GetValueAtPercentile(50), h.GetValueAtPercentile(99), h.TotalCount] : [h.GetValueAtPercentile(50), h.GetValueAtPercentile(99)];
             }
         }
 
@@ -89,7 +90,7 @@ internal sealed record Result(
     public string Line()
     {
         string server = Server.TryGetValue("compute", out var c) ? string.Create(CultureInfo.InvariantCulture,
-            $"\tserver p50/p99 us: queue {Part("queue")} compute {c[0]}/{c[1]} overhead {Part("overhead")}") : string.Empty;
+            $"\tserver p50/p99 us: queue {Part("queue")} compute {c[0]}/{c[1]} overhead {Part("overhead")}{(Server.ContainsKey("features") ? $" features {Part("features")}" : string.Empty)}") : string.Empty;
         // Only when some answers were not 200: the admitted requests' latency apart from the refusals'.
         if (ByOutcome.TryGetValue("refused", out var refused))
         {

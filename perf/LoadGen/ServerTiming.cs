@@ -3,10 +3,14 @@ using HdrHistogram;
 
 namespace LowLatency.LoadGen;
 
-/// <summary>Reads the server's <c>Server-Timing</c> header (queue, compute, overhead; dur in ms) into µs histograms.</summary>
+/// <summary>
+/// Reads the server's <c>Server-Timing</c> header (queue, compute, overhead, and features where a
+/// feature join preceded the request; dur in ms) into µs histograms. The server leaves features out
+/// when the join took under 1 µs, so its histogram holds only the joins that took longer.
+/// </summary>
 internal static class ServerTiming
 {
-    private static readonly string[] Names = ["queue", "compute", "overhead"];
+    public static readonly string[] Names = ["queue", "compute", "overhead", "features"];
 
     /// <summary>Records each part; returns their sum (the server's own time for the request, µs), 0 when absent.</summary>
     public static long Record(IEnumerable<string> values, LongHistogram[,] parts, int client)
