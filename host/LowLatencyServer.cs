@@ -87,6 +87,7 @@ internal static class LowLatencyServer
         var engine = new InferenceEngine(engineOptions);
         engine.Scan();
         builder.Services.AddSingleton(engine);
+        builder.Services.AddSingleton(GatewayStartup.Open(engineOptions));
         builder.Services.AddSingleton(serverOptions);
         builder.Services.AddSingleton<Unanswered>();
         builder.Services.AddSingleton(new BodyBudget(serverOptions.BodyBudgetBytes));
@@ -148,6 +149,7 @@ internal static class LowLatencyServer
         StatisticsEndpoint.Map(app);
         InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
+        GatewayStartup.Map(app);
         FeatureEndpoints.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         if (grpc.Enabled)
         {

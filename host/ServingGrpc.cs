@@ -41,7 +41,8 @@ internal static class ServingGrpc
             s.GetRequiredService<BodyBudget>(),
             s.GetRequiredService<Unanswered>(),
             new NameCache(),
-            s.GetService<LowLatency.Join.FeatureJoiner>()));
+            s.GetService<LowLatency.Join.FeatureJoiner>(),
+            s.GetRequiredService<LowLatency.Gateway.ModelGateway>()));
         builder.Services.AddSingleton<GrpcStreamInfer>();
         builder.Services.AddSingleton<GrpcInferenceService>();
         builder.Services.AddSingleton<HealthServiceImpl>();

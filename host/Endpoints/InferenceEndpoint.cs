@@ -6,6 +6,8 @@ using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
+using LowLatency.Gateway;
+using LowLatency.Gateway.Routing;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Memory;
 using LowLatency.Host.Protocol;
@@ -42,7 +44,8 @@ internal static class InferenceEndpoint
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category),
             app.Services.GetRequiredService<BodyBudget>(),
             app.Services.GetRequiredService<Unanswered>(),
-            app.Services.GetService<FeatureJoiner>());
+            app.Services.GetService<FeatureJoiner>(),
+            app.Services.GetRequiredService<ModelGateway>());
         app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, services, name, null));
         app.MapPost("/v2/models/{name}/versions/{version}/infer", (HttpContext ctx, string name, string version) => InferAsync(ctx, services, name, version));
     }
@@ -59,6 +62,7 @@ internal static class InferenceEndpoint
         string counted = Unknown;
         Routed routed = default;
         bool isRouted = false;
+        BackendCall call = default;
         var responseFormat = WireFormat.Json;
         long reservation = 0;
         try
@@ -72,7 +76,7 @@ internal static class InferenceEndpoint
 
             if (refusal is null)
             {
-                refusal = Admit(ctx, services, name, version, out routed, out isRouted, out counted, out reservation);
+                refusal = Admit(ctx, services, name, version, out routed, out isRouted, out call, out counted, out reservation);
             }
 
             if (refusal is not null)
@@ -197,6 +201,12 @@ internal static class InferenceEndpoint
                 routed.Release();
             }
 
+            if (call.IsSet)
+            {
+                // What the alias's weights follow: server-side failures count, a client's mistakes do not.
+                call.Finish(ctx.Response.StatusCode < StatusCodes.Status500InternalServerError);
+            }
+
             if (reservation != 0)
             {
                 // Kestrel has the body's buffers back (the last AdvanceTo): so has the budget.
@@ -276,16 +286,15 @@ internal static class InferenceEndpoint
     /// back at the end; 0: none). <paramref name="counted"/> is the model the response is counted
     /// under: always a name the server serves, or unknown, so that clients cannot grow the label set.
     /// </summary>
-    private static Refusal? Admit(HttpContext ctx, Services services, string name, string? version, out Routed routed, out bool isRouted, out string counted, out long reservation)
+    private static Refusal? Admit(HttpContext ctx, Services services, string name, string? version, out Routed routed, out bool isRouted, out BackendCall call, out string counted, out long reservation)
     {
-        (routed, isRouted, counted, reservation) = (default, false, Unknown, 0);
+        (routed, isRouted, call, counted, reservation) = (default, false, default, Unknown, 0);
         if (services.RateLimits.Enabled && services.RateLimits.Acquire(Access.ClientOf(ctx), name) is { } limited)
         {
             return limited;
         }
 
-        var routingKey = ctx.Request.Headers[RoutingKeyHeader];
-        var status = services.Engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out routed, out string? error);
+        var status = GatewayRoute.Route(ctx, services.Gateway, services.Engine, name, version, out routed, out call, out string? error);
         if (status != InferenceStatus.Ok)
         {
             // Not found as unknown; otherwise (a malformed version, no healthy version) under the served
@@ -479,5 +488,5 @@ internal static class InferenceEndpoint
     }
 
     /// <summary>The singletons the route uses, resolved once.</summary>
-    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access, ILogger ClientFaults, BodyBudget Bodies, Unanswered Unanswered, FeatureJoiner? Joiner);
+    private sealed record Services(InferenceEngine Engine, long MaxRequestBodyBytes, RateLimits RateLimits, AccessOptions Access, ILogger ClientFaults, BodyBudget Bodies, Unanswered Unanswered, FeatureJoiner? Joiner, ModelGateway Gateway);
 }

@@ -6,6 +6,7 @@ using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
+using LowLatency.Gateway.Routing;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
 using LowLatency.Host.Memory;
@@ -48,6 +49,7 @@ internal static class GrpcInferEndpoint
         var status = StatusCode.OK;
         Routed routed = default;
         bool isRouted = false;
+        BackendCall call = default;
         long reservation = 0;
         var reader = ctx.Request.BodyReader;
         ReadResult read = default;
@@ -118,7 +120,7 @@ internal static class GrpcInferEndpoint
 
             if (refusal is null)
             {
-                refusal = Admit(ctx, services, name!, version, out routed, out isRouted, out counted);
+                refusal = Admit(ctx, services, name!, version, out routed, out isRouted, out call, out counted);
             }
 
             if (refusal is not null)
@@ -188,6 +190,11 @@ internal static class GrpcInferEndpoint
             if (isRouted)
             {
                 routed.Release();
+            }
+
+            if (call.IsSet)
+            {
+                call.Finish(status is not (StatusCode.Internal or StatusCode.Unavailable or StatusCode.Unknown or StatusCode.DataLoss));
             }
 
             if (reservation != 0)
@@ -289,16 +296,15 @@ internal static class GrpcInferEndpoint
     }
 
     /// <summary>The rate limits, then the route (a reference on the version until <see cref="Routed.Release"/>), as the REST endpoint's.</summary>
-    private static Refusal? Admit(HttpContext ctx, GrpcServices services, string name, string? version, out Routed routed, out bool isRouted, out string counted)
+    private static Refusal? Admit(HttpContext ctx, GrpcServices services, string name, string? version, out Routed routed, out bool isRouted, out BackendCall call, out string counted)
     {
-        (routed, isRouted, counted) = (default, false, Unknown);
+        (routed, isRouted, call, counted) = (default, false, default, Unknown);
         if (services.RateLimits.Enabled && services.RateLimits.Acquire(Access.ClientOf(ctx), name) is { } limited)
         {
             return limited;
         }
 
-        var routingKey = ctx.Request.Headers[InferenceEndpoint.RoutingKeyHeader];
-        var status = services.Engine.Route(name, version, routingKey.Count > 0 ? routingKey[0] : null, out routed, out string? error);
+        var status = GatewayRoute.Route(ctx, services.Gateway, services.Engine, name, version, out routed, out call, out string? error);
         if (status != InferenceStatus.Ok)
         {
             counted = status != InferenceStatus.NotFound && services.Engine.TryGetModel(name, out var served) ? served.Name : Unknown;

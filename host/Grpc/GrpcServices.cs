@@ -16,4 +16,5 @@ internal sealed record GrpcServices(
     BodyBudget Bodies,
     Unanswered Unanswered,
     NameCache Names,
-    LowLatency.Join.FeatureJoiner? Joiner);
+    LowLatency.Join.FeatureJoiner? Joiner,
+    LowLatency.Gateway.ModelGateway Gateway);

@@ -1,0 +1,138 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
+using LowLatency.Engine.Config;
+using LowLatency.Gateway.Config;
+using LowLatency.Gateway.Routing;
+
+namespace LowLatency.Gateway;
+
+/// <summary>
+/// The aliases of a model repository (<see cref="AliasFile"/>) and the timer that re-weights them.
+/// The alias table is published by one reference swap: a reload builds new routers (their
+/// measurements start afresh) and requests read whichever table is current, without a lock. A file
+/// that does not validate is refused whole and the table in force stays.
+/// </summary>
+public sealed class ModelGateway : IDisposable
+{
+    // The timer's own period: each alias ticks on its own tick_milliseconds, checked at this granularity.
+    private const int TimerMilliseconds = 10;
+
+    private readonly string _repository;
+    private readonly long _pollUs;
+    private readonly Lock _reload = new();
+    private readonly Timer? _timer;
+    private volatile FrozenDictionary<string, AliasRouter> _aliases;
+    private DateTime _fileWritten;
+    private long _nextPollUs;
+    private int _ticking;
+
+    /// <summary>
+    /// Reads the repository's aliases (throws <see cref="ModelConfigException"/> on an invalid file,
+    /// which refuses the server's start like a bad config.json). <paramref name="pollSeconds"/>:
+    /// re-read the file when it changes, as the repository poll does (null: only on <see cref="Reload"/>).
+    /// <paramref name="startTimer"/> false leaves ticking to the caller (tests with a clock of their own).
+    /// </summary>
+    public ModelGateway(string repository, double? pollSeconds, bool startTimer = true)
+    {
+        _repository = repository;
+        _pollUs = pollSeconds is { } s ? (long)(s * 1_000_000) : 0;
+        _fileWritten = WrittenAt();
+        _aliases = Build(AliasFile.Read(repository));
+        if (startTimer)
+        {
+            _timer = new Timer(_ => OnTimer(), null, TimerMilliseconds, TimerMilliseconds);
+        }
+    }
+
+    public static long NowMicroseconds() => (long)(Stopwatch.GetTimestamp() * (1_000_000.0 / Stopwatch.Frequency));
+
+    /// <summary>The alias called <paramref name="name"/>, if there is one (request path: one lookup, no allocation).</summary>
+    public bool TryGet(string name, out AliasRouter router)
+    {
+        var aliases = _aliases;
+        if (aliases.Count == 0)
+        {
+            router = null!;
+            return false;
+        }
+
+        return aliases.TryGetValue(name, out router!);
+    }
+
+    /// <summary>The aliases served now, by name.</summary>
+    public IReadOnlyCollection<AliasRouter> Aliases => _aliases.Values;
+
+    /// <summary>Reads the alias file again; on an invalid file the table in force stays and the error (naming file and field) is returned.</summary>
+    public string? Reload()
+    {
+        lock (_reload)
+        {
+            try
+            {
+                _fileWritten = WrittenAt();
+                _aliases = Build(AliasFile.Read(_repository));
+                return null;
+            }
+            catch (ModelConfigException e)
+            {
+                return e.Message;
+            }
+        }
+    }
+
+    /// <summary>One pass of the timer: every alias whose tick is due re-weights; the file is polled when due.</summary>
+    public void Tick(long nowUs)
+    {
+        foreach (var alias in _aliases.Values)
+        {
+            alias.Tick(nowUs);
+        }
+
+        if (_pollUs > 0 && nowUs >= _nextPollUs)
+        {
+            _nextPollUs = nowUs + _pollUs;
+            if (WrittenAt() != _fileWritten)
+            {
+                // An invalid file keeps the table in force; the explicit reload route says why.
+                Reload();
+            }
+        }
+    }
+
+    public void Dispose() => _timer?.Dispose();
+
+    private void OnTimer()
+    {
+        // A pass that overruns the period is not run twice at once: ticks are single-threaded.
+        if (Interlocked.Exchange(ref _ticking, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            Tick(NowMicroseconds());
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    private DateTime WrittenAt()
+    {
+        string path = AliasFile.PathIn(_repository);
+        return File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
+    }
+
+    private static FrozenDictionary<string, AliasRouter> Build(IReadOnlyList<AliasDefinition> definitions)
+    {
+        var routers = new Dictionary<string, AliasRouter>(StringComparer.Ordinal);
+        foreach (var d in definitions)
+        {
+            routers[d.Name] = new AliasRouter(d);
+        }
+
+        return routers.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,220 @@
+using System.Runtime.CompilerServices;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Gateway.Config;
+using LowLatency.Gateway.Weights;
+
+namespace LowLatency.Gateway.Routing;
+
+/// <summary>
+/// One alias: picks the backend a request goes to and routes it there through the engine, and,
+/// on the timer, turns the backends' measurements into the next weight table. The request path
+/// reads the published table (one volatile read), takes one interlocked increment and routes; it
+/// takes no lock and allocates nothing unless the request is refused.
+/// </summary>
+public sealed class AliasRouter
+{
+    private readonly BackendWindow[] _windows;
+    private readonly WeightTable _baseTable;
+    private readonly long[] _answers;
+    private readonly long[] _errors;
+    private volatile WeightTable _table;
+    private volatile BackendHealth[] _health;
+    private long _sequence;
+    private long _nextTickUs;
+
+    public AliasRouter(AliasDefinition definition)
+    {
+        Definition = definition;
+        int n = definition.Backends.Count;
+        _windows = new BackendWindow[n];
+        _health = new BackendHealth[n];
+        _answers = new long[n];
+        _errors = new long[n];
+        var weights = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            _windows[i] = new BackendWindow(definition.Policy.WindowTicks);
+            _health[i] = BackendHealth.Start(definition.Backends[i].BaseWeight);
+            weights[i] = definition.Backends[i].BaseWeight;
+        }
+
+        _baseTable = new WeightTable(weights);
+        _table = _baseTable;
+    }
+
+    public AliasDefinition Definition { get; }
+
+    /// <summary>
+    /// Routes a request for the alias: to the backend <paramref name="preference"/> names when it
+    /// takes traffic, else to the weighted choice (by <paramref name="routingKey"/>'s hash when not
+    /// empty, so that a key keeps its backend while weights are unchanged). A backend the engine
+    /// cannot route to (not served, no healthy version) counts as an error and the next backend that
+    /// takes traffic is tried; when none can answer, Unavailable. When every backend is ejected, the
+    /// base weights apply (Envoy's panic routing): refusing all traffic would be worse than trying.
+    /// </summary>
+    public InferenceStatus Route(InferenceEngine engine, string? preference, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error)
+    {
+        var table = _table;
+        if (table.Total == 0)
+        {
+            table = _baseTable;
+        }
+
+        int first = Preferred(table, preference);
+        if (first < 0)
+        {
+            ulong point = routingKey.IsEmpty ? (ulong)Interlocked.Increment(ref _sequence) : Hash(routingKey);
+            first = table.Pick(point);
+        }
+
+        var backends = Definition.Backends;
+        var status = InferenceStatus.Unavailable;
+        error = null;
+        for (int k = 0; k < backends.Count; k++)
+        {
+            int i = (first + k) % backends.Count;
+            if (k > 0 && !table.Takes(i))
+            {
+                continue;
+            }
+
+            var backend = backends[i];
+            status = engine.Route(backend.Model, backend.VersionText, routingKey, out routed, out error);
+            if (status == InferenceStatus.Ok)
+            {
+                call = new BackendCall(this, i);
+                return status;
+            }
+
+            // Not served, or no healthy version: the backend is out for this request.
+            _windows[i].Record(0, ok: false);
+            Interlocked.Increment(ref _answers[i]);
+            Interlocked.Increment(ref _errors[i]);
+        }
+
+        routed = default;
+        call = default;
+        error = Out(error);
+        return InferenceStatus.Unavailable;
+    }
+
+    /// <summary>An answer of backend <paramref name="backend"/> (request path).</summary>
+    internal void Record(int backend, long latencyUs, bool ok)
+    {
+        _windows[backend].Record(latencyUs, ok);
+        Interlocked.Increment(ref _answers[backend]);
+        if (!ok)
+        {
+            Interlocked.Increment(ref _errors[backend]);
+        }
+    }
+
+    /// <summary>
+    /// Recomputes the weights when the alias's tick is due (timer only, never concurrently with
+    /// itself): each backend's next state from its window (<see cref="WeightFormula"/>), then one
+    /// table published by one reference swap when any weight moved. Returns whether it ticked.
+    /// </summary>
+    public bool Tick(long nowUs)
+    {
+        if (nowUs < _nextTickUs)
+        {
+            return false;
+        }
+
+        _nextTickUs = nowUs + (long)(Definition.Policy.TickMilliseconds * 1000);
+        var prev = _health;
+        double fastest = 0;
+        foreach (var h in prev)
+        {
+            if (h.State is BackendState.Closed or BackendState.Recovering && h.LatencyUs > 0 && (fastest == 0 || h.LatencyUs < fastest))
+            {
+                fastest = h.LatencyUs;
+            }
+        }
+
+        var next = new BackendHealth[prev.Length];
+        var weights = new double[prev.Length];
+        bool moved = false;
+        for (int i = 0; i < prev.Length; i++)
+        {
+            var totals = _windows[i].Tick();
+            next[i] = WeightFormula.Next(Definition.Policy, Definition.Backends[i].BaseWeight, prev[i], totals, fastest, nowUs, out bool clear);
+            if (clear)
+            {
+                _windows[i].Clear();
+            }
+
+            weights[i] = next[i].Weight;
+            moved |= Math.Abs(weights[i] - _table.Weights[i]) > 1e-9;
+        }
+
+        _health = next;
+        if (moved)
+        {
+            _table = new WeightTable(weights);
+        }
+
+        return true;
+    }
+
+    /// <summary>The weight table as it stands (admin route, metrics).</summary>
+    public IReadOnlyList<BackendRow> Rows()
+    {
+        var health = _health;
+        var table = _table;
+        double total = 0;
+        foreach (var w in table.Weights)
+        {
+            total += w;
+        }
+
+        var rows = new BackendRow[health.Length];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var b = Definition.Backends[i];
+            var h = health[i];
+            rows[i] = new BackendRow(b.Name, b.Model, b.Version, h.State, b.BaseWeight, table.Weights[i], total > 0 ? table.Weights[i] / total : 0,
+                h.LatencyUs, h.ErrorRate, Interlocked.Read(ref _answers[i]), Interlocked.Read(ref _errors[i]));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The backend a preference names, if it takes traffic now; -1 otherwise (an unknown or ejected backend is no preference).</summary>
+    private int Preferred(WeightTable table, string? preference)
+    {
+        if (preference is null)
+        {
+            return -1;
+        }
+
+        var backends = Definition.Backends;
+        for (int i = 0; i < backends.Count; i++)
+        {
+            if (string.Equals(backends[i].Name, preference, StringComparison.Ordinal))
+            {
+                return table.Takes(i) ? i : -1;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>FNV-1a over the key's characters: stable across processes, so a key lands alike on every replica.</summary>
+    private static ulong Hash(ReadOnlySpan<char> key)
+    {
+        ulong h = 14695981039346656037;
+        foreach (char c in key)
+        {
+            h = (h ^ c) * 1099511628211;
+        }
+
+        return h;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private string Out(string? last) =>
+        $"no backend of alias {ClientText.Quoted(Definition.Name)} can answer now (the last tried: {last ?? "none takes traffic"}); retry later";
+}

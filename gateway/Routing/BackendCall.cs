@@ -1,0 +1,37 @@
+using System.Diagnostics;
+
+namespace LowLatency.Gateway.Routing;
+
+/// <summary>
+/// A request an alias routed to one of its backends: the face that answers it reports how it ended
+/// (<see cref="Finish"/>), which is what the backend's weight follows. A default value routed nothing.
+/// </summary>
+public readonly struct BackendCall
+{
+    private readonly AliasRouter? _router;
+    private readonly int _backend;
+    private readonly long _started;
+
+    internal BackendCall(AliasRouter router, int backend)
+    {
+        _router = router;
+        _backend = backend;
+        _started = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Whether a backend was chosen (the request named an alias).</summary>
+    public bool IsSet => _router is not null;
+
+    /// <summary>The chosen backend's name, as answers and preferences name it.</summary>
+    public string BackendName => _router!.Definition.Backends[_backend].Name;
+
+    /// <summary>Counts the answer in the backend's window: <paramref name="ok"/> false for a server-side failure (5xx), not for a client's mistake.</summary>
+    public void Finish(bool ok)
+    {
+        if (_router is not null)
+        {
+            long us = (long)Stopwatch.GetElapsedTime(_started).TotalMicroseconds;
+            _router.Record(_backend, us, ok);
+        }
+    }
+}

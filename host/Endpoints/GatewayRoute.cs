@@ -1,0 +1,40 @@
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Gateway;
+using LowLatency.Gateway.Routing;
+
+namespace LowLatency.Host.Endpoints;
+
+/// <summary>
+/// The route both faces take: a name the gateway knows as an alias goes to the backend it picks
+/// (docs/gateway.md), anything else straight to the engine. One dictionary lookup for a request
+/// that names a model, none when the repository has no aliases.
+/// </summary>
+internal static class GatewayRoute
+{
+    /// <summary>Names a backend of the alias the request wants, when that backend takes traffic (gRPC: the same metadata key).</summary>
+    public const string PreferenceHeader = "X-Model-Preference";
+
+    /// <summary>On an answer an alias routed: the backend that gave it (its model and version are the answer's model_name and model_version).</summary>
+    public const string BackendHeader = "X-LowLatency-Backend";
+
+    public static InferenceStatus Route(HttpContext ctx, ModelGateway gateway, InferenceEngine engine, string name, string? version, out Routed routed, out BackendCall call, out string? error)
+    {
+        var routingKey = ctx.Request.Headers[InferenceEndpoint.RoutingKeyHeader];
+        string? key = routingKey.Count > 0 ? routingKey[0] : null;
+        if (version is null && gateway.TryGet(name, out var alias))
+        {
+            var preference = ctx.Request.Headers[PreferenceHeader];
+            var status = alias.Route(engine, preference.Count > 0 ? preference[0] : null, key, out routed, out call, out error);
+            if (status == InferenceStatus.Ok)
+            {
+                ctx.Response.Headers[BackendHeader] = call.BackendName;
+            }
+
+            return status;
+        }
+
+        call = default;
+        return engine.Route(name, version, key, out routed, out error);
+    }
+}
