@@ -47,10 +47,12 @@ public sealed class FeatureJoiner
         var scratch = pool.Rent();
         ValueTask pending;
         int reads;
+        long budget = BudgetMicroseconds(request);
         try
         {
             reads = Prepare(pool.Plan, scratch, request, rows);
-            pending = _store.ReadAsync(scratch.Reads.AsMemory(0, reads), scratch.Deadline.Token);
+            // Without a budget the store's own read timeout bounds the read: no cancellation to wire.
+            pending = _store.ReadAsync(scratch.Reads.AsMemory(0, reads), budget > 0 ? scratch.Deadline.Token : default);
         }
         catch
         {
@@ -60,7 +62,7 @@ public sealed class FeatureJoiner
 
         if (!pending.IsCompletedSuccessfully)
         {
-            return WaitAsync(pending, pool, scratch, request, rows, reads, start);
+            return WaitAsync(pending, pool, scratch, request, rows, reads, start, budget);
         }
 
         try
@@ -114,9 +116,8 @@ public sealed class FeatureJoiner
         return BinaryPrimitives.ReadInt64LittleEndian(one);
     }
 
-    private async ValueTask<JoinResult> WaitAsync(ValueTask pending, ScratchPool pool, JoinScratch scratch, InferenceRequest request, int rows, int reads, long start)
+    private async ValueTask<JoinResult> WaitAsync(ValueTask pending, ScratchPool pool, JoinScratch scratch, InferenceRequest request, int rows, int reads, long start, long budget)
     {
-        long budget = BudgetMicroseconds(request);
         if (budget > 0)
         {
             long left = budget - (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
@@ -149,15 +150,19 @@ public sealed class FeatureJoiner
         }
     }
 
-    // Half the tightest deadline the request has (its QoS class's, the client's): the other half is
-    // the model's. None: the store's own read timeout bounds the read.
+    // Half the tightest deadline the request has (its QoS class's, the client's, its own timeout):
+    // the other half is the model's. None, or one past a minute (the longest read timeout a store
+    // may have, which bounds the read anyway): 0.
     private static long BudgetMicroseconds(InferenceRequest request)
     {
-        long qos = request.Qos == QosClass.None ? 0 : request.Config.Qos.For(request.Qos).DeadlineMicroseconds;
-        long client = request.DeadlineMicroseconds;
-        long tightest = qos == 0 ? client : client == 0 ? qos : Math.Min(qos, client);
-        return tightest / 2;
+        long tightest = Tightest(Tightest(request.Qos == QosClass.None ? 0 : request.Config.Qos.For(request.Qos).DeadlineMicroseconds, request.DeadlineMicroseconds), request.TimeoutMicroseconds);
+        long half = tightest / 2;
+        return half < MaxBudgetMicroseconds ? half : 0;
     }
+
+    private const long MaxBudgetMicroseconds = 60_000_000;
+
+    private static long Tightest(long a, long b) => a == 0 ? b : b == 0 ? a : Math.Min(a, b);
 
     private JoinResult Finish(JoinPlan plan, JoinScratch scratch, InferenceRequest request, int rows, int reads, long start)
     {

@@ -18,6 +18,9 @@ internal sealed class JoinPlan
         ScratchRowBytes = scratchRowBytes;
     }
 
+    /// <summary>The most a join's scratch may take (each of a few pooled per model).</summary>
+    public const long MaxScratchBytes = 16L << 20;
+
     public ModelConfig Config { get; }
 
     public ViewRead[] Views { get; }
@@ -102,6 +105,12 @@ internal sealed class JoinPlan
             {
                 throw new ModelConfigException(file, $"features.entities[{e}]", $"no feature of features.inputs is about entity '{name}': its input would be read for nothing");
             }
+        }
+
+        // The scratch a join works in holds every view's row for the model's largest batch.
+        if ((long)scratch * config.MaxBatchSize > MaxScratchBytes)
+        {
+            throw new ModelConfigException(file, "features", $"the views' rows take {scratch} bytes per request row; at max_batch_size {config.MaxBatchSize} a join would need {(long)scratch * config.MaxBatchSize} bytes, over {MaxScratchBytes}: lower max_batch_size or join fewer features");
         }
 
         return new JoinPlan(config, [.. views], [.. inputs], scratch);

@@ -85,6 +85,9 @@ internal static class ModelRepository
     /// Reads one model: its configuration (or <paramref name="configOverride"/>, a whole config.json
     /// document as Triton's load request passes it) and the version files its policy selects.
     /// </summary>
+    /// <summary>Why a model with <c>features</c> is refused where nothing can join them (the scan leaves it unloaded).</summary>
+    public const string NoFeatureStore = "this server has no feature store to join them from";
+
     public static ModelDefinition Read(string root, string name, string? configOverride, Action<ModelConfig, string>? check = null)
     {
         string dir = ModelDirectory(root, name) ?? throw new ModelConfigException(name, "not a valid model name");
@@ -123,7 +126,7 @@ internal static class ModelRepository
         }
         else if (config.Features is not null)
         {
-            throw new ModelConfigException(configPath, "features", "this server has no feature store to join them from");
+            throw new ModelConfigException(configPath, "features", NoFeatureStore);
         }
 
         var available = new Dictionary<long, string>();

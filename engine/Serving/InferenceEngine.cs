@@ -85,7 +85,7 @@ public sealed partial class InferenceEngine : IDisposable
             {
                 definitions.Add(ModelRepository.Read(_options.ModelRepository, n, null, _options.CheckConfig));
             }
-            catch (ModelConfigException e) when (listed && _options.CheckConfig is null && e.Field == "features")
+            catch (ModelConfigException e) when (listed && _options.CheckConfig is null && e.Message.EndsWith(ModelRepository.NoFeatureStore, StringComparison.Ordinal))
             {
                 // A model that joins features where there is no feature store cannot serve here, and
                 // the rest of the repository can: it is left unloaded, its reason in the index and the log.

@@ -127,8 +127,17 @@ internal static class InferenceEndpoint
             {
                 // A feature join that waits for the store (a near-cache miss): the rest of its
                 // submission runs when the rows are in.
-                (refusal, joined) = await JoinStep.JoinedAsync(pendingJoin.Value);
-                refusal = SubmitJoined(request, routed, reader, read.Buffer, refusal, out completion);
+                try
+                {
+                    (refusal, joined) = await JoinStep.JoinedAsync(pendingJoin.Value);
+                    refusal = SubmitJoined(request, routed, reader, read.Buffer, refusal, out completion);
+                }
+                catch
+                {
+                    // Not submitted: the body is not borrowed any more.
+                    reader.AdvanceTo(read.Buffer.End);
+                    throw;
+                }
             }
 
             if (refusal is not null)

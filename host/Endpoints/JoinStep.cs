@@ -42,6 +42,11 @@ internal static class JoinStep
         {
             return (Refusal.Of(e.Status, e.Message), default);
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The server's fault, not the client's: answered (a stream answers every request it took).
+            return (new Refusal(StatusCodes.Status500InternalServerError, "the feature join failed: " + e.Message), default);
+        }
     }
 
     /// <summary>Submits a request whose join waited; the refusal when the engine refuses it (validation, a version stopping).</summary>

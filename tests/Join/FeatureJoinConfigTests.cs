@@ -96,11 +96,38 @@ public sealed class FeatureJoinConfigTests
     public void Without_a_feature_store_a_joining_model_is_refused_when_named_and_skipped_when_listed()
     {
         using var repo = new Infrastructure.TempRepository();
-        repo.AddModel("m", Config(Good).Replace("\"name\": \"m\"", "\"name\": \"m\"", StringComparison.Ordinal));
+        repo.AddModel("m", Config(Good));
         var e = Assert.Throws<ModelConfigException>(() => LowLatency.Engine.Repository.ModelRepository.Read(repo.Root, "m", null));
         Assert.Contains("field 'features': this server has no feature store to join them from", e.Message);
 
         using var engine = new LowLatency.Engine.Serving.InferenceEngine(new LowLatency.Engine.Serving.EngineOptions { ModelRepository = repo.Root });
         Assert.Empty(engine.Scan());
+        Assert.Contains(engine.Index(readyOnly: false), m => m.Name == "m" && m.Reason is { } reason && reason.Contains("no feature store", StringComparison.Ordinal));
+
+        // A malformed features block is the configuration's fault, with or without a store: start-up stops.
+        using var malformed = new Infrastructure.TempRepository();
+        malformed.AddModel("m", Config(Good, maxBatch: "0"));
+        using var strict = new LowLatency.Engine.Serving.InferenceEngine(new LowLatency.Engine.Serving.EngineOptions { ModelRepository = malformed.Root });
+        Assert.Contains("must batch", Assert.Throws<ModelConfigException>(() => strict.Scan()).Message);
+    }
+
+    [Fact]
+    public void A_join_whose_scratch_would_pass_its_bound_is_refused()
+    {
+        using var temp = new TempFeatureRepository();
+        temp.Write("wide.json", """
+            {"format_version": 1,
+             "entities": [{"name": "doc", "join_keys": ["doc_id"], "value_type": "INT64"}],
+             "feature_views": [{"name": "doc_embedding", "entities": ["doc"], "schema": [{"name": "v", "dtype": "FP32", "shape": [8192]}]}]}
+            """);
+        var repository = FeatureRepositoryReader.Read(temp.Root);
+        var config = ModelConfigReader.Parse("""
+            {"name": "w", "platform": "pytorch_libtorch", "max_batch_size": 1024,
+             "input": [{"name": "x", "data_type": "TYPE_FP32", "dims": [8192]}],
+             "output": [{"name": "p", "data_type": "TYPE_FP32", "dims": [1]}],
+             "features": {"entities": [{"input": "doc_id", "entity": "doc"}], "inputs": [{"name": "x", "features": ["doc_embedding:v"]}]}}
+            """, "w/config.json");
+        var e = Assert.Throws<ModelConfigException>(() => JoinPlan.Link(config, repository, "w/config.json"));
+        Assert.Contains("at max_batch_size 1024 a join would need 33554432 bytes", e.Message);
     }
 }

@@ -87,6 +87,18 @@ public sealed class JoinedInferenceTests(JoinedModelFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_miss_under_a_deadline_of_100_days_reads_the_store_as_any_other()
+    {
+        // Ids nothing has read yet: the join waits for the store. A budget past what a timer takes
+        // (CancelAfter refuses ~50 days) is left to the store's read timeout.
+        using var r = Build(new InferDoc(null, [Ids("user_id", 1002, 1002), Ids("item_id", 5, 4), Context(2)]));
+        r.DeadlineMicroseconds = 100L * 86_400 * 1_000_000;
+        var joined = await fixture.Joiner.JoinAsync(r);
+        Assert.Null(joined.Statuses);
+        Assert.True(await fixture.Model.InferAsync(r), r.Error);
+    }
+
+    [Fact]
     public void Entity_ids_are_required_and_joined_inputs_are_not_the_clients()
     {
         using var r = fixture.Model.RentRequest();
