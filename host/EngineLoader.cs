@@ -1,4 +1,5 @@
 using LowLatency.Engine.Serving;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace LowLatency.Host;
 
@@ -9,8 +10,11 @@ namespace LowLatency.Host;
 /// drained its requests, the engine answers whatever is still queued and releases the models. The
 /// drain deadline (<see cref="ServerOptions.DrainDeadline"/> after SIGTERM) bounds all of it: loads
 /// queued are answered 503 at once, and a load still running is answered 503 just before the deadline.
+/// Under a <c>Type=notify</c> unit the service manager hears READY=1 when readiness turns true (not
+/// when the host starts, as Microsoft.Extensions.Hosting.Systemd's lifetime would say it) and
+/// STOPPING=1 when the drain starts.
 /// </summary>
-internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, Endpoints.Unanswered unanswered, Memory.BodyBudget bodies, ILogger<EngineLoader> logger) : IHostedService
+internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, Endpoints.Unanswered unanswered, Memory.BodyBudget bodies, ISystemdNotifier notifier, ILogger<EngineLoader> logger) : IHostedService
 {
     private Thread? _thread;
     private Timer? _abandonLoads;
@@ -25,6 +29,7 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         {
             _stoppingAt = System.Diagnostics.Stopwatch.GetTimestamp();
             engine.BeginStopping();
+            Notify(ServiceState.Stopping);
             LogStopping(logger);
             // A load outlasting the drain would be cut by Kestrel at the deadline: its client hears 503
             // a little before, while its connection is still served.
@@ -87,6 +92,14 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         {
             engine.Load(e => Diagnostics.EngineEventLog.Write(logger, e));
             LogReady(logger, engine.Models.Count);
+            // Ready once Kestrel listens too: at once if it already does (a registration on a fired token runs now).
+            lifetime.ApplicationStarted.Register(() =>
+            {
+                if (!engine.IsStopping)
+                {
+                    Notify(ServiceState.Ready);
+                }
+            });
         }
         catch (OperationCanceledException) when (engine.IsStopping)
         {
@@ -99,6 +112,14 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
             // Loading can fail before Kestrel has finished starting; stopping then would cancel the
             // start and surface as an unhandled exception. Stop once started (at once if it is).
             lifetime.ApplicationStarted.Register(lifetime.StopApplication);
+        }
+    }
+
+    private void Notify(ServiceState state)
+    {
+        if (notifier.IsEnabled)
+        {
+            notifier.Notify(state);
         }
     }
 
