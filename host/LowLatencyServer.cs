@@ -81,6 +81,15 @@ internal static class LowLatencyServer
         var tracing = SettingsBinder.Bind<TracingOptions>(section.GetSection("Tracing"));
         RefuseFirst(tracing.Problems());
         Tracing.Add(builder, tracing);
+        if (serverOptions.ReusePort)
+        {
+            ReusePort.Use(builder);
+        }
+
+        // Before any model loads: a replacement already under way refuses this one at once.
+        var handover = Handover.Take(serverOptions.PidFile);
+        builder.Services.AddSingleton(handover);
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.
@@ -154,6 +163,12 @@ internal static class LowLatencyServer
         if (features is not null)
         {
             FeatureStoreStartup.CloseWhenStopped(app, features);
+        }
+
+        handover.Listen(app.Lifetime);
+        if (app.Services.GetService<ReusePort>() is { } reusePort)
+        {
+            app.Lifetime.ApplicationStarted.Register(() => reusePort.Steer(app.Services.GetRequiredService<ILogger<ReusePort>>()));
         }
 
         // First, so that every answer during the drain delay closes its connection, refusals included.

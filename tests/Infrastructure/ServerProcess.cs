@@ -46,12 +46,13 @@ internal sealed class ServerProcess : IDisposable
     /// <remarks>
     /// With <paramref name="launcher"/>, the server is started by another program (systemd-socket-activate,
     /// say): given the REST and gRPC ports, it returns that program and its arguments, the server's
-    /// command line following them.
+    /// command line following them. With <paramref name="ports"/>, it serves those rather than free ones
+    /// (a second process beside a first).
     /// </remarks>
-    public static ServerProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, int? startOnCore = null, Func<int, int, string[]>? launcher = null)
+    public static ServerProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, int? startOnCore = null, Func<int, int, string[]>? launcher = null, (int Http, int Grpc)? ports = null)
     {
-        int port = FreePort();
-        int grpcPort = FreePort();
+        int port = ports?.Http ?? FreePort();
+        int grpcPort = ports?.Grpc ?? FreePort();
         string[] before = launcher?.Invoke(port, grpcPort) ?? [];
         var psi = new ProcessStartInfo(before.Length > 0 ? before[0] : "dotnet")
         {
