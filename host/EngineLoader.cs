@@ -43,6 +43,9 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
                 // what it accepted is answered, not refused (the engine stops once Kestrel has drained).
                 LogLeaving(logger);
                 LogLeft(logger, handover.WaitForConnectionsClosed(TimeSpan.FromSeconds(options.LeaveTimeoutSeconds)));
+                // What is still open (a stream, a client idle all along) is then served as in a stop:
+                // streams end, and a request that comes now gets a 503 to retry rather than a cut connection.
+                engine.BeginStopping();
                 return;
             }
 

@@ -31,7 +31,7 @@ internal sealed partial class Handover : IDisposable
     {
         _pidFile = pidFile;
         _lock = fileLock;
-        Replacing = pidFile is not null && ReadPid(pidFile) is var old && old > 0 && old != Environment.ProcessId && ProcessSignals.Alive(old);
+        Replacing = pidFile is not null && IsServer(ReadPid(pidFile));
     }
 
     /// <summary>True once SIGUSR2 has asked this process to leave.</summary>
@@ -115,7 +115,7 @@ internal sealed partial class Handover : IDisposable
         }
 
         int old = ReadPid(_pidFile);
-        bool asked = old > 0 && old != Environment.ProcessId && ProcessSignals.Alive(old) && ProcessSignals.Send(old, ProcessSignals.UserSignal2);
+        bool asked = IsServer(old) && ProcessSignals.Send(old, ProcessSignals.UserSignal2);
         string temp = _pidFile + ".new";
         File.WriteAllText(temp, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
         File.Move(temp, _pidFile, overwrite: true);
@@ -182,6 +182,27 @@ internal sealed partial class Handover : IDisposable
     }
 
     private void Release() => Interlocked.Exchange(ref _lock, null)?.Dispose();
+
+    /// <summary>
+    /// Whether <paramref name="pid"/> is another live server process: a pid file left by a process
+    /// that was killed may name a pid since reused by an unrelated process, which SIGUSR2 would end.
+    /// </summary>
+    private static bool IsServer(int pid)
+    {
+        if (pid <= 0 || pid == Environment.ProcessId || !ProcessSignals.Alive(pid))
+        {
+            return false;
+        }
+
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Contains("LowLatency.Host", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     private static int ReadPid(string path)
     {

@@ -111,6 +111,30 @@ public sealed class HandoverTests
         }
     }
 
+    [Fact]
+    public void A_second_replacement_while_one_is_under_way_refuses_to_start()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "ll-handover-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string pidFile = Path.Combine(dir, "server.pid");
+        try
+        {
+            // The lock a replacement holds from its start until the old process has left.
+            using (new FileStream(pidFile + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+            {
+                using var second = ServerProcess.Start(["--LowLatency:ReusePort=true", "--LowLatency:PidFile=" + pidFile]);
+                Assert.True(second.Process.WaitForExit(60_000), second.Log);
+                second.Process.WaitForExit();
+                Assert.Equal(2, second.Process.ExitCode);
+                Assert.Contains("a replacement is under way", second.Log, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>Waits until the pid file names <paramref name="server"/>: it is ready and has asked the old one to leave.</summary>
     private static async Task WaitNamedAsync(string pidFile, ServerProcess server)
     {
