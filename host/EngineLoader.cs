@@ -39,8 +39,9 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
 
             if (handover.Leaving)
             {
-                // A process beside this one serves the port: Kestrel stops accepting as this returns, and
-                // what it accepted is answered, not refused (the engine stops once Kestrel has drained).
+                // A process beside this one serves the port and takes the new connections: nothing is
+                // refused while every answer closes its connection, until none is open (or the timeout);
+                // Kestrel stops accepting as this returns.
                 LogLeaving(logger);
                 LogLeft(logger, handover.WaitForConnectionsClosed(TimeSpan.FromSeconds(options.LeaveTimeoutSeconds)));
                 // What is still open (a stream, a client idle all along) is then served as in a stop:
@@ -168,7 +169,7 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
     [LoggerMessage(EventId = 1002, EventName = "Stopping", Level = LogLevel.Information, Message = "shutting down: not ready, refusing new requests, answering the accepted ones")]
     private static partial void LogStopping(ILogger logger);
 
-    [LoggerMessage(EventId = 1006, EventName = "Leaving", Level = LogLevel.Information, Message = "leaving for the process beside this one (SIGUSR2): not accepting, answering the accepted requests")]
+    [LoggerMessage(EventId = 1006, EventName = "Leaving", Level = LogLevel.Information, Message = "leaving for the process beside this one (SIGUSR2): every answer closes its connection, new connections go to that process")]
     private static partial void LogLeaving(ILogger logger);
 
     [LoggerMessage(EventId = 1007, EventName = "Left", Level = LogLevel.Information, Message = "leaving: {Open} connections still open, closed now as Kestrel stops")]
