@@ -15,6 +15,10 @@
 #           allocation gate (bytes per operation against each benchmark's [AllocationBudget]);
 #           --verbose adds BenchmarkDotNet's log of every iteration
 #   run     start the server on http://127.0.0.1:8000 with models/ and feature_repo/ (extra arguments go to the server)
+#   upgrade  replace the serving process on the same port with a fresh build, no request refused
+#           (ops/upgrade/upgrade.ps1): publishes into .serve/<time>-<commit>, starts it detached with
+#           SO_REUSEPORT and .serve/server.pid; once ready it makes the old process leave. Exit 1, the
+#           old process serving on, if the new one fails. Extra arguments go to the server (the same each time)
 #   bench   the engine benchmark (no HTTP): perf/results/engine-<date>.json
 #   perf    side by side on loopback: transport floor, this server, the Python peer, wrk cross-check
 #           (perf/side-by-side.ps1; about 12 minutes): perf/results/side-by-side-<date>.md; and
@@ -54,7 +58,7 @@
 # An advanced script would add the common parameters, and a perf script's -Out would then be
 # refused as ambiguous (-OutVariable, -OutBuffer).
 param(
-    [ValidateSet('build', 'test', 'microbench', 'run', 'bench', 'perf', 'reload', 'overload', 'image', 'image-smoke', 'deploy-check', 'stream', 'events', 'streams-bench', 'trace', 'format', 'clean')]
+    [ValidateSet('build', 'test', 'microbench', 'run', 'upgrade', 'bench', 'perf', 'reload', 'overload', 'image', 'image-smoke', 'deploy-check', 'stream', 'events', 'streams-bench', 'trace', 'format', 'clean')]
     [string] $Target = 'build'
 )
 $Rest = [string[]] $args
@@ -216,6 +220,11 @@ switch ($Target) {
         # The example feature repository too, so a fresh clone serves Feast's routes; arguments that
         # follow (a --feature-repository of your own) take precedence.
         Invoke-Dotnet run --project host -c $Configuration -- --feature-repository feature_repo @passed
+    }
+    'upgrade' {
+        $passed = Get-PassedArguments
+        & ./ops/upgrade/upgrade.ps1 -ServerArguments $passed
+        exit $LASTEXITCODE
     }
     'bench' {
         Invoke-Dotnet build perf/EngineBench -c $Configuration

@@ -1,4 +1,5 @@
 using LowLatency.Engine.Serving;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace LowLatency.Host;
 
@@ -9,12 +10,16 @@ namespace LowLatency.Host;
 /// drained its requests, the engine answers whatever is still queued and releases the models. The
 /// drain deadline (<see cref="ServerOptions.DrainDeadline"/> after SIGTERM) bounds all of it: loads
 /// queued are answered 503 at once, and a load still running is answered 503 just before the deadline.
+/// Under a <c>Type=notify</c> unit the service manager hears READY=1 when readiness turns true (not
+/// when the host starts, as Microsoft.Extensions.Hosting.Systemd's lifetime would say it) and
+/// STOPPING=1 when the drain starts.
 /// </summary>
-internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, Endpoints.Unanswered unanswered, Memory.BodyBudget bodies, ILogger<EngineLoader> logger) : IHostedService
+internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicationLifetime lifetime, ServerOptions options, Endpoints.Unanswered unanswered, Memory.BodyBudget bodies, ISystemdNotifier notifier, Handover handover, ILogger<EngineLoader> logger) : IHostedService
 {
     private Thread? _thread;
     private Timer? _abandonLoads;
     private long _stoppingAt;
+    private string? _failure;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -24,14 +29,29 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         lifetime.ApplicationStopping.Register(() =>
         {
             _stoppingAt = System.Diagnostics.Stopwatch.GetTimestamp();
-            engine.BeginStopping();
-            LogStopping(logger);
+            Notify(ServiceState.Stopping);
             // A load outlasting the drain would be cut by Kestrel at the deadline: its client hears 503
             // a little before, while its connection is still served.
             if (options.DrainDeadline != Timeout.InfiniteTimeSpan)
             {
                 _abandonLoads = new Timer(_ => engine.AbandonLoads(), null, options.DrainDeadline - options.AnswerMargin, Timeout.InfiniteTimeSpan);
             }
+
+            if (handover.Leaving)
+            {
+                // A process beside this one serves the port and takes the new connections: nothing is
+                // refused while every answer closes its connection, until none is open (or the timeout);
+                // Kestrel stops accepting as this returns.
+                LogLeaving(logger);
+                LogLeft(logger, handover.WaitForConnectionsClosed(TimeSpan.FromSeconds(options.LeaveTimeoutSeconds)));
+                // What is still open (a stream, a client idle all along) is then served as in a stop:
+                // streams end, and a request that comes now gets a 503 to retry rather than a cut connection.
+                engine.BeginStopping();
+                return;
+            }
+
+            engine.BeginStopping();
+            LogStopping(logger);
 
             // Kestrel keeps accepting until this callback returns: the drain delay keeps the 503s
             // flowing while the load balancer notices readiness is gone.
@@ -42,6 +62,17 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         });
         _thread = new Thread(Load) { Name = "ll-model-loader", IsBackground = true };
         _thread.Start();
+        if (handover.Replacing)
+        {
+            // Beside a process that serves the port: Kestrel starts (and listens) after this returns, so
+            // only once the models are warm; a failed load leaves the old process untouched.
+            _thread.Join();
+            if (_failure is { } reason)
+            {
+                throw new StartupRefusedException($"model loading failed, so the process in {handover.PidFile} keeps serving: {reason}");
+            }
+        }
+
         return Task.CompletedTask;
     }
 
@@ -50,6 +81,11 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         // Kestrel has answered or cut every request: a load still running (at start-up, or a poll's)
         // has no client left to wait for, and the deadline is for the whole process.
         _abandonLoads?.Dispose();
+        if (!engine.IsStopping)
+        {
+            engine.BeginStopping();
+        }
+
         // Waited for up to the deadline: an abandoned load stops between warm-up batches, and exiting
         // while it runs inside libtorch could crash the process in libtorch's static destructors.
         engine.StopLoads(Remaining());
@@ -66,6 +102,7 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         // so those still reading their body count too; the engine's own count covers what it was
         // handed otherwise.
         LogStopped(logger, (int)Math.Min(int.MaxValue, Math.Max(engine.InFlight, bodies.InProgress) + unanswered.Cut));
+        handover.Exiting();
         return Task.CompletedTask;
     }
 
@@ -87,6 +124,16 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         {
             engine.Load(e => Diagnostics.EngineEventLog.Write(logger, e));
             LogReady(logger, engine.Models.Count);
+            // Ready once Kestrel listens too: at once if it already does (a registration on a fired token runs now).
+            lifetime.ApplicationStarted.Register(() =>
+            {
+                if (!engine.IsStopping)
+                {
+                    Notify(ServiceState.Ready);
+                    // The process this one replaces gets its drain deadline (the same settings) and a margin to exit.
+                    handover.Ready(logger, options.DrainDeadline == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : options.DrainDeadline + TimeSpan.FromSeconds(10));
+                }
+            });
         }
         catch (OperationCanceledException) when (engine.IsStopping)
         {
@@ -96,9 +143,23 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
         {
             LogFailed(logger, e.Message, e);
             Environment.ExitCode = 1;
+            if (handover.Replacing)
+            {
+                _failure = e.Message;
+                return;
+            }
+
             // Loading can fail before Kestrel has finished starting; stopping then would cancel the
             // start and surface as an unhandled exception. Stop once started (at once if it is).
             lifetime.ApplicationStarted.Register(lifetime.StopApplication);
+        }
+    }
+
+    private void Notify(ServiceState state)
+    {
+        if (notifier.IsEnabled)
+        {
+            notifier.Notify(state);
         }
     }
 
@@ -107,6 +168,12 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
     // method's name, which a rename changes.
     [LoggerMessage(EventId = 1002, EventName = "Stopping", Level = LogLevel.Information, Message = "shutting down: not ready, refusing new requests, answering the accepted ones")]
     private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 1006, EventName = "Leaving", Level = LogLevel.Information, Message = "leaving for the process beside this one (SIGUSR2): every answer closes its connection, new connections go to that process")]
+    private static partial void LogLeaving(ILogger logger);
+
+    [LoggerMessage(EventId = 1007, EventName = "Left", Level = LogLevel.Information, Message = "leaving: {Open} connections still open, closed now as Kestrel stops")]
+    private static partial void LogLeft(ILogger logger, long open);
 
     [LoggerMessage(EventId = 1003, EventName = "Stopped", Level = LogLevel.Information, Message = "stopped: {Unanswered} accepted requests unanswered")]
     private static partial void LogStopped(ILogger logger, int unanswered);

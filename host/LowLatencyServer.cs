@@ -6,6 +6,7 @@ using LowLatency.Host.Memory;
 using LowLatency.Host.Security;
 using LowLatency.Join;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Hosting.Systemd;
 
 namespace LowLatency.Host;
 
@@ -62,8 +63,11 @@ internal static class LowLatencyServer
         // The gRPC listener is under it as every other: its URLs are endpoints like the rest.
         var jwtKeys = access.Jwt is { } jwt ? Refusing(() => JwtKeys.Load(jwt, section.GetSection("Auth:Jwt").Path)) : null;
         var credentials = Refusing(() => Tls.Load(tls));
-        var endpoints = BindCheck.Endpoints(builder.Configuration, DefaultUrl);
-        endpoints.AddRange(grpc.UrlList.Select(u => new ListenEndpoint(u)));
+        // Sockets handed in by systemd replace the URLs of their kind, and the guard reads where they are bound.
+        var handed = HandedSockets.Take(https: credentials is not null);
+        bool grpcServed = grpc.Enabled || handed.Grpc.Any();
+        var endpoints = handed.Rest.Any() ? handed.Rest.Select(s => s.Endpoint).ToList() : BindCheck.Endpoints(builder.Configuration, DefaultUrl);
+        endpoints.AddRange(handed.Grpc.Any() ? handed.Grpc.Select(s => s.Endpoint) : grpc.UrlList.Select(u => new ListenEndpoint(u)));
         if (BindCheck.Refusal(builder.Configuration, endpoints, access.Enabled, credentials, serverOptions.AllowInsecure) is { } refusal)
         {
             throw new StartupRefusedException(refusal);
@@ -77,6 +81,15 @@ internal static class LowLatencyServer
         var tracing = SettingsBinder.Bind<TracingOptions>(section.GetSection("Tracing"));
         RefuseFirst(tracing.Problems());
         Tracing.Add(builder, tracing);
+        if (serverOptions.ReusePort)
+        {
+            ReusePort.Use(builder);
+        }
+
+        // Before any model loads: a replacement already under way refuses this one at once.
+        var handover = Handover.Take(serverOptions.PidFile);
+        builder.Services.AddSingleton(handover);
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.
@@ -97,13 +110,33 @@ internal static class LowLatencyServer
         var pools = new BoundedBlockPoolFactory();
         builder.Services.AddSingleton<IMemoryPoolFactory<byte>>(pools);
         builder.Services.AddHostedService(s => new MemoryTrim(s.GetRequiredService<BodyBudget>(), pools, serverOptions.TrimAfterBurstBytes, s.GetRequiredService<ILogger<MemoryTrim>>()));
+        // Type=notify: READY=1 once the models are warm and Kestrel listens, STOPPING=1 at SIGTERM (EngineLoader).
+        builder.Services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
         builder.Services.AddHostedService<EngineLoader>();
         // The host's timer starts at SIGTERM, before the drain delay (which runs in ApplicationStopping):
         // the timeout covers both, so that requests get DrainTimeoutSeconds after the delay.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = serverOptions.DrainDeadline);
-        if (grpc.Enabled)
+        if (grpcServed)
         {
-            ServingGrpc.Add(builder, grpc, serverOptions, restUrlsSet ? RestUrls(builder.Configuration) : [DefaultUrl]);
+            ServingGrpc.Add(builder, grpc, serverOptions, restUrlsSet ? RestUrls(builder.Configuration) : [DefaultUrl], handed);
+        }
+        else if (handed.Rest.Any())
+        {
+            // Only the handed-in sockets: the urls are cleared before Kestrel starts, not bound beside them.
+            CodeBoundServer.Register(builder.Services);
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                foreach (var socket in handed.Rest)
+                {
+                    k.ListenHandle((ulong)socket.Descriptor, o =>
+                    {
+                        if (socket.Https)
+                        {
+                            o.UseHttps();
+                        }
+                    });
+                }
+            });
         }
 
         configure?.Invoke(builder);
@@ -133,9 +166,15 @@ internal static class LowLatencyServer
             FeatureStoreStartup.CloseWhenStopped(app, features);
         }
 
+        handover.Listen(app.Lifetime);
+        if (app.Services.GetService<ReusePort>() is { } reusePort)
+        {
+            app.Lifetime.ApplicationStarted.Register(() => reusePort.Steer(app.Services.GetRequiredService<ILogger<ReusePort>>()));
+        }
+
         // First, so that every answer during the drain delay closes its connection, refusals included.
         DrainingResponses.Use(app);
-        if (grpc.Enabled)
+        if (grpcServed)
         {
             // Before any route answers: each listener serves its own routes only.
             ListenerSeparation.Use(app);
@@ -151,7 +190,7 @@ internal static class LowLatencyServer
         RepositoryEndpoints.Map(app);
         GatewayStartup.Map(app);
         FeatureEndpoints.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
-        if (grpc.Enabled)
+        if (grpcServed)
         {
             ServingGrpc.Map(app);
         }

@@ -60,6 +60,29 @@ internal sealed class ServerOptions
     public bool AllowInsecure { get; set; }
 
     /// <summary>
+    /// Bind the TCP listeners with SO_REUSEPORT (Linux only), so that a new server process can bind the
+    /// same URLs beside this one (<see cref="ReusePort"/>). Off: any process of the same user could
+    /// otherwise bind the port too and take a share of the connections.
+    /// </summary>
+    public bool ReusePort { get; set; }
+
+    /// <summary>
+    /// Where the serving process writes its pid, for a replacement on the same port (<see cref="Handover"/>):
+    /// once ready, a new process asks the one named there to leave (SIGUSR2) and takes its place.
+    /// Unset: no pid file, and no process is replaced.
+    /// </summary>
+    public string? PidFile { get; set; }
+
+    /// <summary>
+    /// When asked to leave (SIGUSR2, <see cref="Handover"/>), how long at most to wait, before Kestrel
+    /// stops, for the open connections to close: every answer closes its connection (200s, not 503s),
+    /// so clients that keep connections alive move to the new process on their next answer, rather
+    /// than sending a request on an idle connection just as Kestrel closes it. Past it, what is left
+    /// (clients that sent nothing meanwhile) is closed.
+    /// </summary>
+    public double LeaveTimeoutSeconds { get; set; } = 5;
+
+    /// <summary>
     /// The feature repository folder (docs/features.md), read at start-up and served on Feast's routes
     /// (<c>/get-online-features</c>, <c>/push</c>). Unset or empty: no feature store, and those routes
     /// answer 404 saying so. A relative path resolves against the working directory, as the model repository's.
@@ -69,6 +92,16 @@ internal sealed class ServerOptions
     /// <summary>What is wrong with these settings, one line each naming the setting (empty when nothing is).</summary>
     public IEnumerable<string> Problems()
     {
+        if (LeaveTimeoutSeconds is < 0 or > 3600 || double.IsNaN(LeaveTimeoutSeconds))
+        {
+            yield return $"LowLatency:LeaveTimeoutSeconds must be from 0 to 3600, not {LeaveTimeoutSeconds}";
+        }
+
+        if (ReusePort && !OperatingSystem.IsLinux())
+        {
+            yield return "LowLatency:ReusePort is for Linux, whose SO_REUSEPORT spreads connections over the processes bound; elsewhere leave it unset";
+        }
+
         if (MaxRequestBodyBytes < 1)
         {
             yield return $"LowLatency:MaxRequestBodyBytes must be 1 or more, not {MaxRequestBodyBytes}";

@@ -16,14 +16,22 @@ namespace LowLatency.Host;
 /// </summary>
 internal static class ServingGrpc
 {
-    public static void Add(WebApplicationBuilder builder, GrpcOptions grpc, ServerOptions server, IReadOnlyList<string> restUrls)
+    public static void Add(WebApplicationBuilder builder, GrpcOptions grpc, ServerOptions server, IReadOnlyList<string> restUrls, HandedSockets handed)
     {
         var listeners = new Listeners();
         builder.Services.AddSingleton(listeners);
         // Kestrel ignores urls once Listen is called (warning that it does): both sets are bound here,
         // and the urls the host hands Kestrel are cleared before it starts.
         CodeBoundServer.Register(builder.Services);
-        builder.WebHost.ConfigureKestrel(k => listeners.Configure(k, restUrls, grpc.UrlList));
+        // A socket handed in by the service manager replaces the URLs of its kind.
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            listeners.Configure(k, handed.Rest.Any() ? [] : restUrls, handed.Grpc.Any() ? [] : grpc.UrlList);
+            foreach (var socket in handed.All)
+            {
+                listeners.ListenHandle(k, socket.Descriptor, socket.Grpc, socket.Https);
+            }
+        });
         builder.Services.AddGrpc(o =>
         {
             // As the REST routes' body limit; past it RESOURCE_EXHAUSTED (a stream's message ends the stream).

@@ -19,10 +19,13 @@ internal static class DrainingResponses
     public static void Use(WebApplication app)
     {
         var engine = app.Services.GetRequiredService<InferenceEngine>();
-        // Serving: one volatile read per request, nothing allocated.
+        // Stopping begun without the engine stopping: leaving for a process beside this one (SIGUSR2),
+        // answers served as usual but closing their connections all the same.
+        var stopping = app.Lifetime.ApplicationStopping;
+        // Serving: two volatile reads per request, nothing allocated.
         app.Use((ctx, next) =>
         {
-            if (engine.IsStopping)
+            if (engine.IsStopping || stopping.IsCancellationRequested)
             {
                 Drain(ctx);
             }

@@ -32,31 +32,18 @@ internal sealed class Listeners
         }
     }
 
+    /// <summary>
+    /// Serves a listen socket the service manager handed in (its descriptor) as a URL of its kind
+    /// would be served.
+    /// </summary>
+    public void ListenHandle(KestrelServerOptions kestrel, int descriptor, bool grpc, bool https) =>
+        kestrel.ListenHandle((ulong)descriptor, o => Configure(o, grpc ? HttpProtocols.Http2 : null, https, grpc));
+
     private void Listen(KestrelServerOptions kestrel, string url, HttpProtocols? protocols, bool grpc)
     {
         var address = BindingAddress.Parse(url);
         bool https = address.Scheme.Equals("https", StringComparison.OrdinalIgnoreCase);
-        void Configure(ListenOptions o)
-        {
-            if (protocols is { } p)
-            {
-                o.Protocols = p;
-            }
-            if (https)
-            {
-                o.UseHttps();
-            }
-
-            if (grpc)
-            {
-                o.Use(next => connection =>
-                {
-                    connection.Features.Set(GrpcListenerFeature.Instance);
-                    return next(connection);
-                });
-                _grpc.Add((o, https));
-            }
-        }
+        void Configure(ListenOptions o) => this.Configure(o, protocols, https, grpc);
 
         if (address.IsUnixPipe)
         {
@@ -74,6 +61,28 @@ internal sealed class Listeners
         {
             // "*", "+" and host names: every interface, as Kestrel binds them from urls.
             kestrel.ListenAnyIP(address.Port, Configure);
+        }
+    }
+
+    private void Configure(ListenOptions o, HttpProtocols? protocols, bool https, bool grpc)
+    {
+        if (protocols is { } p)
+        {
+            o.Protocols = p;
+        }
+        if (https)
+        {
+            o.UseHttps();
+        }
+
+        if (grpc)
+        {
+            o.Use(next => connection =>
+            {
+                connection.Features.Set(GrpcListenerFeature.Instance);
+                return next(connection);
+            });
+            _grpc.Add((o, https));
         }
     }
 

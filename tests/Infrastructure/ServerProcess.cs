@@ -43,18 +43,29 @@ internal sealed class ServerProcess : IDisposable
     /// With <paramref name="startOnCore"/>, it is started from a thread pinned to that core: the child
     /// inherits the forking thread's affinity mask, as under <c>taskset -c</c>.
     /// </summary>
-    public static ServerProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, int? startOnCore = null)
+    /// <remarks>
+    /// With <paramref name="launcher"/>, the server is started by another program (systemd-socket-activate,
+    /// say): given the REST and gRPC ports, it returns that program and its arguments, the server's
+    /// command line following them. With <paramref name="ports"/>, it serves those rather than free ones
+    /// (a second process beside a first).
+    /// </remarks>
+    public static ServerProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null, int? startOnCore = null, Func<int, int, string[]>? launcher = null, (int Http, int Grpc)? ports = null)
     {
-        int port = FreePort();
-        int grpcPort = FreePort();
-        var psi = new ProcessStartInfo("dotnet")
+        int port = ports?.Http ?? FreePort();
+        int grpcPort = ports?.Grpc ?? FreePort();
+        string[] before = launcher?.Invoke(port, grpcPort) ?? [];
+        var psi = new ProcessStartInfo(before.Length > 0 ? before[0] : "dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "LowLatency.Host.dll"), "--urls", $"http://127.0.0.1:{port}", "--grpc-urls", $"http://127.0.0.1:{grpcPort}", "--model-repository", RepoPaths.Models },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in arguments)
+        foreach (var a in before.Skip(1).Concat(before.Length > 0 ? ["dotnet"] : []))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "LowLatency.Host.dll"), "--urls", $"http://127.0.0.1:{port}", "--grpc-urls", $"http://127.0.0.1:{grpcPort}", "--model-repository", RepoPaths.Models }.Concat(arguments))
         {
             psi.ArgumentList.Add(a);
         }
@@ -106,7 +117,7 @@ internal sealed class ServerProcess : IDisposable
         throw new TimeoutException("the server process did not become ready\n" + Log);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
