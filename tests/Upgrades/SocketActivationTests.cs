@@ -11,12 +11,11 @@ namespace LowLatency.Tests.Upgrades;
 [Collection(ChildProcessCollection.Name)]
 public sealed class SocketActivationTests
 {
-    private const string Launcher = "/usr/bin/systemd-socket-activate";
+    private const string Launcher = SocketActivateFactAttribute.Launcher;
 
-    [Fact]
+    [SocketActivateFact]
     public async Task Serves_rest_and_grpc_on_the_handed_in_sockets()
     {
-        Assert.True(File.Exists(Launcher), $"{Launcher} is needed (Debian's systemd package)");
         // The same ports in --urls and --grpc-urls: the server binding them itself would fail (in use),
         // so an answer shows that it serves the sockets handed in.
         using var server = ServerProcess.Start(["--Logging:LogLevel:Microsoft=Warning"], launcher: (port, grpcPort) =>
@@ -36,7 +35,7 @@ public sealed class SocketActivationTests
         Assert.DoesNotContain("Overriding", server.Log, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SocketActivateFact]
     public async Task A_handed_in_socket_on_every_interface_is_refused_without_authentication()
     {
         using var server = ServerProcess.Start([], launcher: (port, _) => [Launcher, "-l", $"0.0.0.0:{port}", "--fdname=http"]);
