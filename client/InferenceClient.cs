@@ -131,6 +131,24 @@ public sealed class InferenceClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens a gRPC <c>ModelStreamInfer</c> stream (Triton's streaming call: requests and answers on one
+    /// HTTP/2 stream, answers as they finish). gRPC transport only.
+    /// </summary>
+    /// <param name="timeout">The stream's deadline from now, every request's too; null: the client's default timeout, if any.</param>
+    /// <param name="cancellationToken">Cancels the stream and what it has not answered.</param>
+    /// <exception cref="NotSupportedException">The client speaks HTTP, which has no streaming call.</exception>
+    public InferenceStream OpenStream(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        if (_transport is not Grpc.GrpcTransport grpc)
+        {
+            throw new NotSupportedException("streams are gRPC's (ModelStreamInfer): create the client with InferenceTransport.Grpc");
+        }
+
+        var left = timeout ?? _defaultTimeout;
+        return new InferenceStream(grpc.OpenStream(left is { } t ? DateTime.UtcNow + t : null, cancellationToken));
+    }
+
     /// <summary>Whether the server's process is serving (<c>/v2/health/live</c>, gRPC <c>ServerLive</c>); false when it cannot be reached.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     public Task<bool> IsLiveAsync(CancellationToken cancellationToken = default) =>

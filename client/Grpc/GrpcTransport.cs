@@ -86,6 +86,13 @@ internal sealed class GrpcTransport : ClientTransport
         return result;
     }
 
+    /// <summary>A <c>ModelStreamInfer</c> call on the next channel, ending at <paramref name="deadline"/> (null: none).</summary>
+    public AsyncDuplexStreamingCall<InferCall, StreamAnswer> OpenStream(DateTime? deadline, CancellationToken token)
+    {
+        var invoker = _invokers.Length == 1 ? _invokers[0] : _invokers[(int)((uint)Interlocked.Increment(ref _next) % (uint)_invokers.Length)];
+        return invoker.AsyncDuplexStreamingCall(StreamMethod.ModelStreamInfer, null, new CallOptions(Headers(null), deadline, token));
+    }
+
     public override async Task<bool> LiveAsync(CancellationToken token)
     {
         try
