@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Repository;
 
 namespace LowLatency.Gateway.Config;
 
@@ -72,7 +73,7 @@ public static class AliasFile
             foreach (var a in aliases.EnumerateObject())
             {
                 string path = $"aliases.{a.Name}";
-                if (!IsValidName(a.Name))
+                if (!ModelRepository.IsValidName(a.Name))
                 {
                     throw new ModelConfigException(file, path, "an alias name takes letters, digits, '-', '_' and '.', does not start with '.', and has at most 128 characters");
                 }
@@ -128,13 +129,13 @@ public static class AliasFile
     {
         Fields(file, e, path, BackendFields);
         string model = String(file, e, "model", path) ?? throw new ModelConfigException(file, $"{path}.model", "is required");
-        if (!IsValidName(model))
+        if (!ModelRepository.IsValidName(model))
         {
             throw new ModelConfigException(file, $"{path}.model", $"'{model}' is not a model name");
         }
 
         string name = String(file, e, "name", path) ?? model;
-        if (!IsValidName(name))
+        if (!ModelRepository.IsValidName(name))
         {
             throw new ModelConfigException(file, $"{path}.name", $"'{name}' is not a valid backend name (the characters of a model name)");
         }
@@ -165,25 +166,6 @@ public static class AliasFile
         }
 
         return policy;
-    }
-
-    /// <summary>The model repository's rule for a name (engine's ModelRepository.IsValidName): one plain directory name.</summary>
-    private static bool IsValidName(string name)
-    {
-        if (name.Length is 0 or > 128 || name[0] == '.')
-        {
-            return false;
-        }
-
-        foreach (char c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static void Fields(string file, JsonElement e, string path, HashSet<string> known)

@@ -385,16 +385,7 @@ internal static class InferenceEndpoint
                 return null;
             }
 
-            if (routed.FixedAnswer is { } fixedAnswer)
-            {
-                fixedAnswer.AnswerWith(request);
-                completion = new ValueTask<bool>(true);
-            }
-            else
-            {
-                // One request, awaited at once: alone in flight, the engine may spin for its answer here.
-                completion = routed.Version.InferAsync(request, pollWhenAlone: true);
-            }
+            completion = Submission.Start(request, routed, pollWhenAlone: true);
 
             submitted = true;
             return null;

@@ -55,7 +55,7 @@ internal static class JoinStep
         completion = default;
         try
         {
-            completion = routed.Version.InferAsync(request, pollWhenAlone);
+            completion = Submission.Start(request, routed, pollWhenAlone);
             return null;
         }
         catch (InferenceException e)

@@ -345,15 +345,7 @@ internal static class GrpcInferEndpoint
                 return null;
             }
 
-            if (routed.FixedAnswer is { } fixedAnswer)
-            {
-                fixedAnswer.AnswerWith(request);
-                completion = new ValueTask<bool>(true);
-            }
-            else
-            {
-                completion = routed.Version.InferAsync(request, pollWhenAlone: true);
-            }
+            completion = Submission.Start(request, routed, pollWhenAlone: true);
 
             return null;
         }

@@ -225,19 +225,13 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 return null;
             }
 
-            completion = routed.FixedAnswer is { } fixedAnswer ? Fixed(fixedAnswer, request) : routed.Version.InferAsync(request);
+            completion = Submission.Start(request, routed, pollWhenAlone: false);
             return null;
         }
         catch (InferenceException e)
         {
             return Refusal.Of(e.Status, e.Message);
         }
-    }
-
-    private static ValueTask<bool> Fixed(Engine.Routing.FixedAnswer answer, InferenceRequest request)
-    {
-        answer.AnswerWith(request);
-        return new ValueTask<bool>(true);
     }
 
     private static void Serialize(StreamResponse response, SerializationContext context)

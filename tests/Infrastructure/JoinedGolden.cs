@@ -33,6 +33,19 @@ public sealed record JoinedGolden(
             root.GetProperty("expected_outputs").EnumerateArray().Select(Wire.Tensor).ToList());
     }
 
+    /// <summary>Adds <paramref name="doc"/>'s inputs (entity ids and request-time inputs) to a request, by name.</summary>
+    public static LowLatency.Engine.Requests.InferenceRequest Fill(LowLatency.Engine.Requests.InferenceRequest r, InferDoc doc)
+    {
+        foreach (var t in doc.Inputs)
+        {
+            int index = r.Config.InputIndex(t.Name);
+            Assert.True(index >= 0, t.Name);
+            Wire.Encode(t.Datatype, t.Values).CopyTo(r.AddInput(index, r.Config.InputSpec(index).DataType, t.Shape));
+        }
+
+        return r;
+    }
+
     /// <summary>The golden's pushes, event time <paramref name="at"/> on every row.</summary>
     public IEnumerable<PushRequest> PushRequests(DateTimeOffset at) => Pushes.Select(p =>
     {

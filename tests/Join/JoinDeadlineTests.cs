@@ -41,12 +41,7 @@ public sealed class JoinDeadlineTests
         redis.Pause();
         try
         {
-            using var r = served.Latest.RentRequest();
-            foreach (var t in golden.Request.Inputs)
-            {
-                int index = r.Config.InputIndex(t.Name);
-                Wire.Encode(t.Datatype, t.Values).CopyTo(r.AddInput(index, r.Config.InputSpec(index).DataType, t.Shape));
-            }
+            using var r = JoinedGolden.Fill(served.Latest.RentRequest(), golden.Request);
 
             // The client's deadline (gRPC's): 1 s, of which the join may take half.
             r.DeadlineMicroseconds = 1_000_000;

@@ -39,12 +39,7 @@ public sealed class JoinOnStoresTests(StoreFixtures fixtures) : IClassFixture<St
         plans.Check(config, path);
         var joiner = new FeatureJoiner(plans, store.Online);
 
-        using var r = InferenceRequest.ForConfig(config);
-        foreach (var t in golden.Request.Inputs)
-        {
-            int index = config.InputIndex(t.Name);
-            Wire.Encode(t.Datatype, t.Values).CopyTo(r.AddInput(index, config.InputSpec(index).DataType, t.Shape));
-        }
+        using var r = JoinedGolden.Fill(InferenceRequest.ForConfig(config), golden.Request);
 
         var joined = await joiner.JoinAsync(r);
         Assert.Equal(golden.ExpectedStatuses, joined.Statuses);

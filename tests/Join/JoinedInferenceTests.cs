@@ -14,18 +14,7 @@ namespace LowLatency.Tests.Join;
 [Collection(ChildProcessCollection.Name)]
 public sealed class JoinedInferenceTests(JoinedModelFixture fixture) : IClassFixture<JoinedModelFixture>
 {
-    private InferenceRequest Build(InferDoc doc)
-    {
-        var r = fixture.Model.RentRequest();
-        foreach (var t in doc.Inputs)
-        {
-            int index = r.Config.InputIndex(t.Name);
-            Assert.True(index >= 0, t.Name);
-            Wire.Encode(t.Datatype, t.Values).CopyTo(r.AddInput(index, r.Config.InputSpec(index).DataType, t.Shape));
-        }
-
-        return r;
-    }
+    private InferenceRequest Build(InferDoc doc) => JoinedGolden.Fill(fixture.Model.RentRequest(), doc);
 
     private static TensorDoc Output(InferenceRequest r, int index)
     {
