@@ -174,6 +174,10 @@ internal static class LowLatencyServer
 
         // First, so that every answer during the drain delay closes its connection, refusals included.
         DrainingResponses.Use(app);
+
+        // Inference ahead of endpoint routing, which the routes after it need (their endpoint's metadata).
+        InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes, grpcServed);
+        app.UseRouting();
         if (grpcServed)
         {
             // Before any route answers: each listener serves its own routes only.
@@ -186,7 +190,6 @@ internal static class LowLatencyServer
         MetricsEndpoint.Map(app);
         MetadataEndpoints.Map(app);
         StatisticsEndpoint.Map(app);
-        InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);
         RepositoryEndpoints.Map(app);
         GatewayStartup.Map(app);
         FeatureEndpoints.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes);

@@ -32,7 +32,13 @@ internal static class InferenceEndpoint
     /// <summary>The model a response is counted under until one is routed to, and when the request ends in an exception the server did not expect.</summary>
     private const string Unknown = "unknown";
 
-    public static void Map(WebApplication app, long maxRequestBodyBytes)
+    /// <summary>
+    /// The inference routes: matched by hand ahead of endpoint routing (<see cref="InferenceRoute"/>;
+    /// so call this before <c>UseRouting</c>), and as routes for every other form of their URLs. On a
+    /// gRPC listener (<paramref name="grpcServed"/>) the hand match steps aside: those connections
+    /// serve gRPC routes only.
+    /// </summary>
+    public static void Map(WebApplication app, long maxRequestBodyBytes, bool grpcServed)
     {
         // Resolved once, not per request: asking the request's services would make its service
         // scope, which nothing else on this route needs (docs/performance.md#host-request-path).
@@ -46,8 +52,46 @@ internal static class InferenceEndpoint
             app.Services.GetRequiredService<Unanswered>(),
             app.Services.GetService<FeatureJoiner>(),
             app.Services.GetRequiredService<ModelGateway>());
-        app.MapPost("/v2/models/{name}/infer", (HttpContext ctx, string name) => InferAsync(ctx, services, name, null));
-        app.MapPost("/v2/models/{name}/versions/{version}/infer", (HttpContext ctx, string name, string version) => InferAsync(ctx, services, name, version));
+        var names = new RouteNames();
+        var routes = new InferenceRoute.Endpoints(app.Services);
+        app.Use((ctx, next) =>
+        {
+            if (!HttpMethods.IsPost(ctx.Request.Method)
+                || !InferenceRoute.TryMatch(ctx.Request.Path.Value, out var nameText, out var versionText)
+                || (grpcServed && Grpc.GrpcListenerFeature.On(ctx)))
+            {
+                return next(ctx);
+            }
+
+            bool kept = names.TryGet(nameText, out string name);
+            string? version = null;
+            if (!versionText.IsEmpty)
+            {
+                kept &= names.TryGet(versionText, out version);
+            }
+
+            // As routing would have: ASP.NET Core's request metric takes its http.route label from it.
+            ctx.SetEndpoint(version is null ? routes.Model : routes.Version);
+            var task = InferAsync(ctx, services, name, version);
+            return kept ? task : KeepWhenRouted(task, ctx, names, name, version);
+        });
+        app.MapPost(InferenceRoute.ModelPattern, (HttpContext ctx, string name) => InferAsync(ctx, services, name, null));
+        app.MapPost(InferenceRoute.VersionPattern, (HttpContext ctx, string name, string version) => InferAsync(ctx, services, name, version));
+    }
+
+    /// <summary>Keeps a URL's new names once a request to them was routed (not a 404: names the server serves).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static async Task KeepWhenRouted(Task request, HttpContext ctx, RouteNames names, string name, string? version)
+    {
+        await request;
+        if (ctx.Response.StatusCode != StatusCodes.Status404NotFound)
+        {
+            names.Keep(name);
+            if (version is not null)
+            {
+                names.Keep(version);
+            }
+        }
     }
 
     /// <summary>

@@ -25,17 +25,19 @@ public sealed class HostAllocationTests(ITestOutputHelper output)
 
     /// <summary>
     /// Today's level, with room for noise, so that a change that adds an object per request fails:
-    /// ctr-ranker batch 1 measured 478 B (MessagePack), 600 B (binary) and 479 B (JSON) per request,
-    /// the least of 5 windows; the candidate ranker called with ids, its rows in the near cache, 490 B
-    /// (the join itself allocates nothing: its Server-Timing is longer). The goal is 16 B for MessagePack and binary (below any object, so one
-    /// object per request would fail): not met yet; what the bytes are is in
-    /// docs/performance.md (Host request path) and perf/experiments/lone-request.
+    /// ctr-ranker batch 1 measured 208 B (MessagePack), 329 B (binary) and 211 B (JSON) per request,
+    /// the least of 5 windows; the candidate ranker called with ids, its rows in the near cache,
+    /// 176–188 B. What is left is ASP.NET Core's, not this server's: Kestrel's message body object for a
+    /// body with a Content-Length (about 125 B), the request's Items, which ASP.NET Core's request-duration
+    /// metric reads (about 80 B); binary adds about 120 B of strings, the Inference-Header-Content-Length
+    /// values (sampled by type, perf/AllocationSampler). The goal of 16 B for MessagePack and binary is therefore out of
+    /// reach through Kestrel's HTTP/1.1 (docs/performance.md#host-request-path).
     /// </summary>
     [Theory]
-    [InlineData("msgpack", 544)]
-    [InlineData("binary", 672)]
-    [InlineData("json", 544)]
-    [InlineData("msgpack-joined", 544)]
+    [InlineData("msgpack", 256)]
+    [InlineData("binary", 384)]
+    [InlineData("json", 256)]
+    [InlineData("msgpack-joined", 256)]
     public async Task A_request_allocates_no_more_than_todays_level(string encoding, double budgetBytes)
     {
         double perRequest = await MeasureAsync(encoding);

@@ -41,4 +41,27 @@ public sealed class ServerTimingHeaderTests
         ServerTimingHeader.AppendMilliseconds(text, ref n, -5);
         Assert.Equal("0", text[..n].ToString());
     }
+
+    [Fact]
+    public void A_repeated_timing_is_the_same_string_and_every_timing_reads_its_own_values()
+    {
+        string first = ServerTimingHeader.For(1, 30, 2, 0);
+        Assert.Equal("queue;dur=0.001, compute;dur=0.03, overhead;dur=0.002", first);
+        Assert.Same(first, ServerTimingHeader.For(1, 30, 2, 0));
+        Assert.Equal("queue;dur=0, compute;dur=1.5, overhead;dur=0, features;dur=0.04", ServerTimingHeader.For(0, 1500, 0, 40));
+
+        // Far more timings than the remembered slots, each asked twice: colliding slots never answer another's text.
+        var random = new Random(20261207);
+        for (int i = 0; i < 50_000; i++)
+        {
+            long q = random.Next(0, 50), c = random.Next(0, 5000), o = random.Next(0, 100), f = random.Next(0, 3) == 0 ? random.Next(1, 200) : 0;
+            string expected = $"queue;dur={Ms(q)}, compute;dur={Ms(c)}, overhead;dur={Ms(o)}" + (f > 0 ? $", features;dur={Ms(f)}" : "");
+            Assert.Equal(expected, ServerTimingHeader.For(q, c, o, f));
+            Assert.Equal(expected, ServerTimingHeader.For(q, c, o, f));
+        }
+
+        Assert.Equal("queue;dur=0, compute;dur=3000000, overhead;dur=0", ServerTimingHeader.For(-4, 3_000_000_000, 0, 0));
+    }
+
+    private static string Ms(long us) => (us / 1000m).ToString("0.###", CultureInfo.InvariantCulture);
 }
