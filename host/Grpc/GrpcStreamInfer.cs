@@ -128,11 +128,11 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             }
 
             using var request = routed.Version.RentRequest();
-            refusal = Submit(request, routed, message.Message, call.Deadline, services.Joiner, out var completion, out var pendingJoin);
+            refusal = Submit(request, routed, message.Message, call.Deadline, services.Joiner, out var completion, out var joined, out var pendingJoin);
             if (refusal is null && pendingJoin is not null)
             {
                 // A feature join that waits for the store (a near-cache miss).
-                (refusal, _) = await JoinStep.JoinedAsync(pendingJoin.Value);
+                (refusal, joined) = await JoinStep.JoinedAsync(pendingJoin.Value);
                 refusal ??= JoinStep.Submit(request, routed, pollWhenAlone: false, out completion);
             }
 
@@ -157,7 +157,7 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 return;
             }
 
-            await stream.WriteAsync(StreamResponse.Answer(request, routed.Degraded));
+            await stream.WriteAsync(StreamResponse.Answer(request, routed.Degraded, joined.Statuses));
         }
         catch (Exception e) when (ClientFault.Is(e) || e is InvalidOperationException)
         {
@@ -201,9 +201,9 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
         }
     }
 
-    private static Refusal? Submit(InferenceRequest request, Routed routed, ReadOnlySequence<byte> message, DateTime deadline, FeatureJoiner? joiner, out ValueTask<bool> completion, out ValueTask<JoinResult>? pendingJoin)
+    private static Refusal? Submit(InferenceRequest request, Routed routed, ReadOnlySequence<byte> message, DateTime deadline, FeatureJoiner? joiner, out ValueTask<bool> completion, out JoinResult joined, out ValueTask<JoinResult>? pendingJoin)
     {
-        (completion, pendingJoin) = (default, null);
+        (completion, joined, pendingJoin) = (default, default, null);
         try
         {
             GrpcRequestDecoder.Decode(message, request);
@@ -219,7 +219,7 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 request.DeadlineMicroseconds = left;
             }
 
-            pendingJoin = JoinStep.Start(joiner, routed, request, out _);
+            pendingJoin = JoinStep.Start(joiner, routed, request, out joined);
             if (pendingJoin is not null)
             {
                 return null;
@@ -238,8 +238,8 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
     {
         if (response.Answered is { } request)
         {
-            context.SetPayloadLength((int)GrpcResponseEncoder.StreamSize(request, response.Degraded));
-            GrpcResponseEncoder.WriteStream(context.GetBufferWriter(), request, response.Degraded);
+            context.SetPayloadLength((int)GrpcResponseEncoder.StreamSize(request, response.Degraded, response.FeatureStatuses));
+            GrpcResponseEncoder.WriteStream(context.GetBufferWriter(), request, response.Degraded, response.FeatureStatuses);
         }
         else
         {

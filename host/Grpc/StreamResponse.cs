@@ -10,12 +10,15 @@ namespace LowLatency.Host.Grpc;
 /// </summary>
 internal sealed class StreamResponse
 {
-    private StreamResponse(InferenceRequest? answered, string? degraded, string? error, string? model, string? id) =>
-        (Answered, Degraded, Error, Model, Id) = (answered, degraded, error, model, id);
+    private StreamResponse(InferenceRequest? answered, string? degraded, string? featureStatuses, string? error, string? model, string? id) =>
+        (Answered, Degraded, FeatureStatuses, Error, Model, Id) = (answered, degraded, featureStatuses, error, model, id);
 
     public InferenceRequest? Answered { get; }
 
     public string? Degraded { get; }
+
+    /// <summary>A feature-joined answer's row statuses when a row was not PRESENT (the parameter <c>feature_statuses</c>, as ModelInfer's).</summary>
+    public string? FeatureStatuses { get; }
 
     public string? Error { get; }
 
@@ -23,7 +26,7 @@ internal sealed class StreamResponse
 
     public string? Id { get; }
 
-    public static StreamResponse Answer(InferenceRequest request, string? degraded) => new(request, degraded, null, null, null);
+    public static StreamResponse Answer(InferenceRequest request, string? degraded, string? featureStatuses) => new(request, degraded, featureStatuses, null, null, null);
 
-    public static StreamResponse Failure(string message, string? model, string? id) => new(null, null, message, model, id);
+    public static StreamResponse Failure(string message, string? model, string? id) => new(null, null, null, message, model, id);
 }

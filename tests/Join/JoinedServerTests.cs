@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Grpc.Core;
 using LowLatency.Tests.Grpc;
 using LowLatency.Tests.Infrastructure;
 
@@ -58,6 +59,29 @@ public sealed class JoinedServerTests(JoinedServerFixture fixture) : IClassFixtu
 
         var metadata = await client.ModelMetadataAsync(new Inference.ModelMetadataRequest { Name = JoinedGolden.Model });
         Assert.Equal(["context", "user_id", "item_id"], metadata.Inputs.Select(t => t.Name));
+    }
+
+    [Fact]
+    public async Task GRPC_stream_answers_carry_the_statuses_as_ModelInfer_does()
+    {
+        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(fixture.App));
+        using var call = GrpcWire.Client(channel).ModelStreamInfer();
+        foreach (bool raw in new[] { true, false })
+        {
+            await call.RequestStream.WriteAsync(GrpcWire.Request(JoinedGolden.Model, fixture.Golden.Request with { Id = raw ? "raw" : "typed" }, raw));
+        }
+
+        await call.RequestStream.CompleteAsync();
+        int answered = 0;
+        await foreach (var answer in call.ResponseStream.ReadAllAsync())
+        {
+            Assert.True(string.IsNullOrEmpty(answer.ErrorMessage), answer.ErrorMessage);
+            Wire.AssertClose(fixture.Golden.Expected[0], GrpcWire.Result(answer.InferResponse).Outputs[0]);
+            Assert.Equal(fixture.Golden.ExpectedStatuses, answer.InferResponse.Parameters["feature_statuses"].StringParam);
+            answered++;
+        }
+
+        Assert.Equal(2, answered);
     }
 
     [Fact]
