@@ -166,6 +166,20 @@ class CandidateRanker(nn.Module):
         return torch.sigmoid(self.top(torch.cat([d, inter], dim=1)))
 
 
+class UserCtr(nn.Module):
+    """Scores a user's chance to click next from the stream processor's one-minute window
+    (streams/feature_repo's user_ctr_1m): [B, 3] impressions, clicks and click-through rate ->
+    [B, 1] probability."""
+
+    def __init__(self):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+
+    def forward(self, activity: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([torch.log1p(activity[:, :2]), activity[:, 2:]], dim=1)
+        return torch.sigmoid(self.mlp(x))
+
+
 class Identity(nn.Module):
     """Returns its input: the engine benchmarks' model, so that what they time is the engine."""
 
@@ -285,6 +299,90 @@ def write_joined_golden(model: torch.jit.ScriptModule, gen: torch.Generator) -> 
         f.write("\n")
 
 
+def write_streamed_golden(model: torch.jit.ScriptModule) -> None:
+    """The streaming example's golden: an event log in ms after a minute boundary the test chooses
+    (events, then heartbeats that every partition gets), the features of user_ctr_1m its events
+    imply, a request of user ids and PyTorch's answer over those features.
+
+    Which events count is computed here from the view's own definition: the window of an event,
+    and whether it is still open by the watermark (the largest time seen minus the delay minus 1 ms).
+    The log is built so that only heartbeats, which reach every partition, ever close a window: all
+    events before the first heartbeat lie in the first window, early enough to keep it open; so the
+    partition an event hashes to does not matter."""
+    with open(os.path.join(ROOT, "..", "streams", "feature_repo", "user_events.json")) as f:
+        definition = json.load(f)
+    source = definition["stream_sources"][0]
+    view = next(v for v in definition["feature_views"] if v["name"] == "user_ctr_1m")
+    size = view["stream"]["window"]["size_ms"]
+    lateness = view["stream"]["allowed_lateness_ms"]
+    delay = source["watermark_delay_threshold_ms"]
+    ctr_default = next(f["default"] for f in view["schema"] if f["name"] == "ctr_1m")
+
+    def ev(t: int, user: int, kind: str, item: int, dwell: int) -> dict:
+        return {"ts": t, "user_id": user, "type": kind, "item_id": item, "dwell_ms": dwell}
+
+    log = [
+        # User 7: impressions and clicks, one click before the impression it follows (out of order, within the delay).
+        ev(1000, 7, "impression", 11, 300), ev(2500, 7, "click", 11, 4200), ev(2400, 7, "impression", 12, 150),
+        ev(9000, 7, "impression", 13, 800), ev(15000, 7, "impression", 14, 90),
+        # User 8: clicks with no impression in the window: no ratio, so the click-through rate's default.
+        ev(3000, 8, "click", 21, 2000), ev(42000, 8, "click", 22, 1500),
+        # User 9: impressions only.
+        ev(5000, 9, "impression", 31, 100), ev(20000, 9, "impression", 32, 120), ev(55000, 9, "impression", 33, 80),
+        ev(58000, 9, "impression", 34, 60),
+        # The watermark passes the window's end: it fires.
+        {"_wm": size + delay + 1},
+        # Late but within the allowed lateness: user 7's row is replaced by one counting it.
+        ev(30000, 7, "click", 13, 5000),
+        # The watermark passes the end plus the lateness: the window is closed...
+        {"_wm": size + lateness + delay + 1000},
+        # ...so this click is too late: dropped, to the dead letters.
+        ev(40000, 9, "click", 33, 700),
+    ]
+
+    watermark = -(2**62)
+    rows = {}
+    dropped = 0
+    for e in log:
+        if "_wm" in e:
+            watermark = max(watermark, e["_wm"] - delay - 1)
+            continue
+        assert e["ts"] < size, "every event lies in the first window"
+        if watermark >= size - 1 + lateness:
+            dropped += 1
+            continue
+        row = rows.setdefault(e["user_id"], {"impressions": 0, "clicks": 0})
+        row["impressions" if e["type"] == "impression" else "clicks"] += 1
+    assert dropped == 1
+
+    # User 404 sent no event: no row, so the view's defaults (0 for a count without one).
+    users = [7, 8, 9, 404]
+    activity = []
+    for u in users:
+        r = rows.get(u)
+        if r is None:
+            activity.append([0.0, 0.0, ctr_default])
+        else:
+            ctr = r["clicks"] / r["impressions"] if r["impressions"] > 0 else ctr_default
+            activity.append([float(r["impressions"]), float(r["clicks"]), ctr])
+    activity = torch.tensor(activity, dtype=torch.float32)
+
+    doc = {
+        "window_ms": size,
+        "log": log,
+        "request": {"id": "streamed", "inputs": [tensor_doc("user_id", torch.tensor(users, dtype=torch.int64).unsqueeze(1))]},
+        "features": ["user_ctr_1m:impressions_1m", "user_ctr_1m:clicks_1m", "user_ctr_1m:ctr_1m"],
+        "joined_inputs": [tensor_doc("activity", activity)],
+        "expected_feature_statuses": "user_ctr_1m:PRESENT,PRESENT,PRESENT,NOT_FOUND",
+        "expected_outputs": [tensor_doc("probability", model(activity))],
+    }
+    d = os.path.join(ROOT, "..", "streams", "models", "user-ctr", "golden-streamed")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "streamed.json"), "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
+
+
 def main() -> None:
     torch.manual_seed(20261127)
     gen = torch.Generator().manual_seed(7)
@@ -358,6 +456,15 @@ def main() -> None:
         torch.manual_seed(20261207)
         ranker = save(CandidateRanker(), "candidate-ranker")
         write_joined_golden(ranker, torch.Generator().manual_seed(11))
+
+        # The streaming example's model, in its own repository beside streams/feature_repo.
+        torch.manual_seed(20261208)
+        user_ctr = UserCtr().eval()
+        scripted = torch.jit.script(user_ctr)
+        d = os.path.join(ROOT, "..", "streams", "models", "user-ctr", "1")
+        os.makedirs(d, exist_ok=True)
+        scripted.save(os.path.join(d, "model.pt"))
+        write_streamed_golden(scripted)
 
 
 if __name__ == "__main__":

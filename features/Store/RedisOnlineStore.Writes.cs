@@ -12,22 +12,26 @@ public sealed partial class RedisOnlineStore
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var keys = new RedisKey[rows.Length];
-        var values = new RedisValue[rows.Length][];
-        for (int i = 0; i < rows.Length; i++)
-        {
-            var row = rows.Span[i];
-            keys[i] = _keys.Key(row.View, row.Entity);
-            values[i] = [RowLayout.Encode(row.View, row.EventTimeMicros, row.Values.Span, row.Revision), (long)row.View.Ttl.TotalMilliseconds];
-        }
-
-        var tasks = new Task<RedisResult>[rows.Length];
+        int per = _cluster ? 1 : PushScript.MaxRowsPerCall;
+        int calls = (rows.Length + per - 1) / per;
+        var tasks = new Task<RedisResult>[calls];
         try
         {
             var batch = _db.CreateBatch();
-            for (int i = 0; i < rows.Length; i++)
+            for (int c = 0; c < calls; c++)
             {
-                tasks[i] = batch.ScriptEvaluateAsync(PushScript.Text, [keys[i]], values[i]);
+                int first = c * per, count = Math.Min(per, rows.Length - first);
+                var keys = new RedisKey[count];
+                var values = new RedisValue[2 * count];
+                for (int i = 0; i < count; i++)
+                {
+                    var row = rows.Span[first + i];
+                    keys[i] = _keys.Key(row.View, row.Entity);
+                    values[2 * i] = RowLayout.Encode(row.View, row.EventTimeMicros, row.Values.Span, row.Revision);
+                    values[(2 * i) + 1] = (long)row.View.Ttl.TotalMilliseconds;
+                }
+
+                tasks[c] = batch.ScriptEvaluateAsync(PushScript.Text, keys, values);
             }
 
             batch.Execute();
@@ -44,31 +48,36 @@ public sealed partial class RedisOnlineStore
             throw new OnlineStoreUnavailableException(Name, $"none of {rows.Length} rows were written: {e.Message}", e);
         }
 
-        // Every row is awaited before a failure is reported, so the caller knows the rows that were
+        // Every call is awaited before a failure is reported, so the caller knows the rows that were
         // written are; a retry rewrites nothing older.
         Exception? failure = null;
         int stored = 0, skipped = 0, failed = 0;
-        for (int i = 0; i < tasks.Length; i++)
+        for (int c = 0; c < calls; c++)
         {
+            int first = c * per, count = Math.Min(per, rows.Length - first);
             try
             {
-                bool w = (long)await tasks[i].ConfigureAwait(false) == 1;
-                written.Span[i] = w;
-                stored += w ? 1 : 0;
-                skipped += w ? 0 : 1;
+                var results = (RedisResult[])(await tasks[c].ConfigureAwait(false))!;
+                for (int i = 0; i < count; i++)
+                {
+                    bool w = (long)results[i] == 1;
+                    written.Span[first + i] = w;
+                    stored += w ? 1 : 0;
+                    skipped += w ? 0 : 1;
+                }
             }
             catch (Exception e) when (IsUnavailable(e))
             {
-                written.Span[i] = false;
+                written.Span.Slice(first, count).Clear();
                 failure ??= e;
-                failed++;
+                failed += count;
             }
         }
 
         Diagnostics.FeatureMetrics.RecordPush(Name, stored, skipped);
         if (failure is not null)
         {
-            throw new OnlineStoreUnavailableException(Name, $"{failed} of {tasks.Length} rows were not written: {failure.Message}", failure);
+            throw new OnlineStoreUnavailableException(Name, $"{failed} of {rows.Length} rows were not written: {failure.Message}", failure);
         }
     }
 }

@@ -8,8 +8,9 @@ namespace LowLatency.Features.Store;
 /// per (view, entity) (<see cref="RedisKeyLayout"/>) holding the row (<see cref="RowLayout"/>).
 /// Reads are one MGET on a single server; on a cluster, one MGET per hash slot, all sent as one
 /// batch that the multiplexer writes to each node's connection at once, so a read costs one round
-/// trip to every node concerned, in parallel. Writes are one <see cref="PushScript"/> per row, sent
-/// as one batch likewise.
+/// trip to every node concerned, in parallel. Writes are one <see cref="PushScript"/> call per
+/// <see cref="PushScript.MaxRowsPerCall"/> rows on a single server (per row on a cluster), sent as
+/// one batch likewise.
 /// </summary>
 public sealed partial class RedisOnlineStore : IOnlineStore, IAsyncDisposable
 {
