@@ -53,6 +53,10 @@ internal sealed class FeatureCall : IAsyncDisposable
             refusal = WireFormats.ForeignCharset(request.ContentType) is { } charset
                 ? new Refusal(StatusCodes.Status415UnsupportedMediaType, $"Content-Type charset {ClientText.Quoted(charset)} is not supported: send the body in UTF-8")
                 : await Access.FeaturesAsync(ctx, services.Access, scope);
+            if (refusal is null && services.RateLimits.Enabled)
+            {
+                refusal = services.RateLimits.AcquireClient(Access.ClientOf(ctx));
+            }
         }
 
         if (refusal is null && services.Store is null)
@@ -191,5 +195,5 @@ internal sealed class FeatureCall : IAsyncDisposable
     }
 
     /// <summary>The singletons the routes use, resolved once; <see cref="Store"/> is null when no feature repository is configured.</summary>
-    internal sealed record Services(FeatureStore? Store, InferenceEngine Engine, long MaxRequestBodyBytes, AccessOptions Access, ILogger ClientFaults, BodyBudget Bodies, Unanswered Unanswered);
+    internal sealed record Services(FeatureStore? Store, InferenceEngine Engine, long MaxRequestBodyBytes, AccessOptions Access, RateLimits RateLimits, ILogger ClientFaults, BodyBudget Bodies, Unanswered Unanswered);
 }

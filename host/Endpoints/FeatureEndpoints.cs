@@ -26,6 +26,7 @@ internal static class FeatureEndpoints
             app.Services.GetRequiredService<InferenceEngine>(),
             maxRequestBodyBytes,
             app.Services.GetRequiredService<AccessOptions>(),
+            app.Services.GetRequiredService<RateLimits>(),
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(ClientFaultLog.Category),
             app.Services.GetRequiredService<BodyBudget>(),
             app.Services.GetRequiredService<Unanswered>());

@@ -42,15 +42,24 @@ internal sealed class RateLimits : IDisposable
 
     public bool Enabled => _settings.Enabled;
 
+    /// <summary>
+    /// Takes a token from <paramref name="client"/>'s bucket alone: requests that name no model (the
+    /// feature routes) spend the same per-client budget as inference.
+    /// </summary>
+    public Refusal? AcquireClient(string client) =>
+        _clients is not null && !Take(_clients, client, out var retryAfter)
+            ? Refused($"rate limit exceeded for client {ClientText.Quoted(client)}: {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)", retryAfter)
+            : null;
+
     /// <summary>Takes a token for <paramref name="client"/> and <paramref name="model"/>: null, or the 429 naming the limit, with when to retry.</summary>
     public Refusal? Acquire(string client, string model)
     {
-        if (_clients is not null && !Take(_clients, client, out var retryAfter))
+        if (AcquireClient(client) is { } refused)
         {
-            return Refused($"rate limit exceeded for client {ClientText.Quoted(client)}: {_settings.PerClient!.TokensPerSecond} requests/s, burst {_settings.PerClient.Burst} (LowLatency:RateLimits:PerClient)", retryAfter);
+            return refused;
         }
 
-        if (_models is not null && !Take(_models, model, out retryAfter))
+        if (_models is not null && !Take(_models, model, out var retryAfter))
         {
             var o = _settings.PerModel.GetValueOrDefault(model) ?? _settings.PerModel["*"];
             return Refused($"rate limit exceeded for model {ClientText.Quoted(model)}: {o.TokensPerSecond} requests/s, burst {o.Burst} (LowLatency:RateLimits:PerModel)", retryAfter);

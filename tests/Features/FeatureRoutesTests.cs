@@ -298,6 +298,45 @@ public sealed class FeatureRoutesTests(FeatureRoutesFixture fixture) : IClassFix
         }
     }
 
+    [Fact]
+    public async Task Reads_and_pushes_spend_the_clients_rate_limit_as_inference_does()
+    {
+        using var models = new TempRepository();
+        string[] args =
+        [
+            "--feature-repository", TempFeatureRepository.Example,
+            "--LowLatency:Auth:ApiKeys:0:Key=key-of-the-ranker", "--LowLatency:Auth:ApiKeys:0:Subject=ranker",
+            "--LowLatency:Auth:ApiKeys:0:Scopes:0=features:read", "--LowLatency:Auth:ApiKeys:0:Scopes:1=features:write",
+            "--LowLatency:Auth:ApiKeys:1:Key=key-of-the-other", "--LowLatency:Auth:ApiKeys:1:Subject=other", "--LowLatency:Auth:ApiKeys:1:Scopes:0=features:read",
+            "--LowLatency:RateLimits:PerClient:TokensPerSecond=0.01", "--LowLatency:RateLimits:PerClient:Burst=3",
+        ];
+        var (app, address) = await ServerFixture.StartAsync(models.Root, args);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = address };
+            byte[] read = Encoding.UTF8.GetBytes("""{"features": ["user_activity:ctr_24h"], "entities": {"user_id": [1]}}""");
+            byte[] push = Encoding.UTF8.GetBytes(UserPush(NextId(), Recent()));
+            await AssertStatusAsync(client, "/get-online-features", read, "key-of-the-ranker", HttpStatusCode.OK, null);
+            await AssertStatusAsync(client, "/push", push, "key-of-the-ranker", HttpStatusCode.OK, null);
+            await AssertStatusAsync(client, "/get-online-features", read, "key-of-the-ranker", HttpStatusCode.OK, null);
+            foreach (var (path, body) in new[] { ("/get-online-features", read), ("/push", push) })
+            {
+                using var limited = await PostAsync(client, path, body, Wire.Json, "key-of-the-ranker");
+                Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+                Assert.True(limited.Headers.RetryAfter!.Delta >= TimeSpan.FromSeconds(1));
+                Assert.Contains("rate limit exceeded for client 'ranker'", Wire.ErrorOf(await limited.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
+            }
+
+            // Another client has its own bucket.
+            await AssertStatusAsync(client, "/get-online-features", read, "key-of-the-other", HttpStatusCode.OK, null);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
     private static async Task AssertStatusAsync(HttpClient client, string path, byte[] body, string apiKey, HttpStatusCode status, string? message)
     {
         using var response = await PostAsync(client, path, body, Wire.Json, apiKey);
