@@ -42,5 +42,17 @@ internal static class StreamProcessing
     /// feature store is closed (at ApplicationStopped): it checkpoints and releases its partitions.
     /// </summary>
     public static void Add(WebApplicationBuilder builder, StreamProcessorOptions options, FeatureStore features) =>
-        builder.Services.AddHostedService(_ => new StreamProcessorService(options) { Store = features.Online, Repository = features.Repository });
+        builder.Services.AddHostedService(services =>
+        {
+            var log = services.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
+            return new StreamProcessorService(options)
+            {
+                Store = features.Online,
+                Repository = features.Repository,
+                // Inference serves on; the views the processor computes stop being updated, and their rows age out by their TTL.
+                Failed = e => log.LogCritical(e, "the stream processor stopped: stream views are no longer computed until the server is restarted"),
+            };
+        });
+
+    public const string LogCategory = "LowLatency.Streams";
 }

@@ -24,6 +24,7 @@ public static class StreamMetrics
     private static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>("events.dropped", "{event}", "(event, view) pairs dropped as later than the allowed lateness, or unreadable; each written to the dead-letter stream");
     private static readonly Counter<long> CapHits = Meter.CreateCounter<long>("state.cap_hits", "{event}", "(event, view) pairs refused because the key's windows were at the per-key state cap");
     private static readonly Counter<long> RowsWritten = Meter.CreateCounter<long>("rows.written", "{row}", "Window values handed to the online store");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("failures", "{failure}", "Times a processor's loop stopped on an error it could not go on from: it computes nothing more until restarted");
     private static readonly Histogram<long> FireDelay = Meter.CreateHistogram<long>("window.fire_delay", "ms", "Wall clock at a window's write minus its end: the watermark delay plus processing");
     private static readonly Histogram<double> CheckpointDuration = Meter.CreateHistogram<double>("checkpoint.duration", "ms", "One partition's checkpoint: the store's writes awaited, then the state, position, acknowledgements and dead letters in one script");
 
@@ -59,6 +60,8 @@ public static class StreamMetrics
     }
 
     public static void RecordRows(long rows) => RowsWritten.Add(rows);
+
+    public static void CountFailure() => Failures.Add(1);
 
     public static void RecordFireDelay(long ms) => FireDelay.Record(ms);
 

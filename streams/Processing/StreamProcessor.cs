@@ -86,6 +86,12 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
     /// <summary>Set when the loop stopped on an error it could not go on from.</summary>
     public Exception? Failure { get; private set; }
 
+    /// <summary>Told of <see cref="Failure"/> as the loop stops on it (the hosted service logs it); null: nobody.</summary>
+    public Action<Exception>? Failed { get; init; }
+
+    /// <summary>Completes when the loop has ended: stopped, or on <see cref="Failure"/>.</summary>
+    public Task Completion => _stopped.Task;
+
     public void Start()
     {
         StreamMetrics.Register(this);
@@ -145,6 +151,8 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             Failure = e;
+            StreamMetrics.CountFailure();
+            Failed?.Invoke(e);
         }
         finally
         {

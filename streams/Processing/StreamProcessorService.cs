@@ -31,6 +31,9 @@ public sealed class StreamProcessorService(StreamProcessorOptions options, TimeP
     /// <summary>The repository already read (the server's feature store's), instead of reading <see cref="StreamProcessorOptions.Repository"/>.</summary>
     public FeatureRepository? Repository { get; init; }
 
+    /// <summary>Told when the processor's loop stops on an error it cannot go on from (the server logs it as critical).</summary>
+    public Action<Exception>? Failed { get; init; }
+
     /// <summary>This process's member name in the group.</summary>
     public string Member { get; } = options.Member is { Length: > 0 } m ? m
         : string.Create(CultureInfo.InvariantCulture, $"{Environment.MachineName}-{Environment.ProcessId}-{Random.Shared.Next(0x10000):x4}");
@@ -44,7 +47,7 @@ public sealed class StreamProcessorService(StreamProcessorOptions options, TimeP
                 : $"has no stream source \"{options.Source}\"");
         var online = Store ?? await StoresAsync(repository, definition).ConfigureAwait(false);
         _source = await RedisStreamSource.ConnectAsync(options.ConnectionString, definition, options.Group, Member, options.LeaseMs).ConfigureAwait(false);
-        Processor = new StreamProcessor(options, definition, _source, online, time);
+        Processor = new StreamProcessor(options, definition, _source, online, time) { Failed = Failed };
         Processor.Start();
     }
 
