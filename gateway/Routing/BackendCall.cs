@@ -22,6 +22,17 @@ public readonly struct BackendCall
     /// <summary>Whether a backend was chosen (the request named an alias).</summary>
     public bool IsSet => _router is not null;
 
+    /// <summary>Whether the chosen backend is another server's: the face forwards the body (<see cref="RemoteForward"/>) instead of decoding it.</summary>
+    public bool IsRemote => _router is not null && _router.Definition.Backends[_backend].IsRemote;
+
+    /// <summary>The alias that routed it.</summary>
+    public AliasRouter Router => _router!;
+
+    internal int Backend => _backend;
+
+    /// <summary>When the backend was chosen (<see cref="Stopwatch"/> ticks): a remote request's deadline counts from here.</summary>
+    public long StartedTimestamp => _started;
+
     /// <summary>The chosen backend's name, as answers and preferences name it.</summary>
     public string BackendName => _router!.Definition.Backends[_backend].Name;
 
