@@ -131,11 +131,17 @@ public static class AliasFile
         var policy = e.TryGetProperty("weights", out var w) ? Policy(file, w, $"{path}.weights") : WeightPolicy.Default;
         double deadline = Number(file, e, "deadline_milliseconds", path, 1, 3_600_000) ?? AliasDefinition.DefaultDeadlineMilliseconds;
         int retries = (int)(Integer(file, e, "retries", path, 0, 1) ?? 1);
-        foreach (var b in backends)
+        for (int k = 0; k < backends.Count; k++)
         {
-            if (b.Remote is { } r && r.TimeoutMilliseconds > deadline)
+            if (backends[k].Remote is { } r && r.TimeoutMilliseconds > deadline)
             {
-                throw new ModelConfigException(file, $"{path}.backends[{backends.IndexOf(b)}].timeout_milliseconds", $"{r.TimeoutMilliseconds} ms is longer than the alias's deadline_milliseconds ({deadline} ms)");
+                // Given, it contradicts the deadline; defaulted, it is the deadline.
+                if (list[k].TryGetProperty("timeout_milliseconds", out _))
+                {
+                    throw new ModelConfigException(file, $"{path}.backends[{k}].timeout_milliseconds", $"{r.TimeoutMilliseconds} ms is longer than the alias's deadline_milliseconds ({deadline} ms)");
+                }
+
+                backends[k] = backends[k] with { Remote = r with { TimeoutMilliseconds = deadline } };
             }
         }
 
