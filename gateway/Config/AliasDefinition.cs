@@ -5,7 +5,10 @@ namespace LowLatency.Gateway.Config;
 /// remote backend may spend: <see cref="DeadlineMilliseconds"/> from its arrival over all attempts,
 /// and at most <see cref="Retries"/> further attempts on other backends after a remote one failed.
 /// </summary>
-public sealed record AliasDefinition(string Name, IReadOnlyList<BackendDefinition> Backends, WeightPolicy Policy, double DeadlineMilliseconds = AliasDefinition.DefaultDeadlineMilliseconds, int Retries = 1)
+/// <see cref="Rules"/>: in order, evaluated on the request's body after the preference and before the weighted choice.
+public sealed record AliasDefinition(string Name, IReadOnlyList<BackendDefinition> Backends, WeightPolicy Policy, double DeadlineMilliseconds = AliasDefinition.DefaultDeadlineMilliseconds, int Retries = 1, IReadOnlyList<RouteRule>? RuleList = null)
 {
+    public IReadOnlyList<RouteRule> Rules { get; } = RuleList ?? [];
+
     public const double DefaultDeadlineMilliseconds = 2000;
 }

@@ -17,7 +17,8 @@ public static class AliasFile
     public const string FileName = "aliases.json";
 
     private static readonly HashSet<string> RootFields = ["aliases"];
-    private static readonly HashSet<string> AliasFields = ["backends", "weights", "deadline_milliseconds", "retries"];
+    private static readonly HashSet<string> AliasFields = ["backends", "weights", "deadline_milliseconds", "retries", "rules"];
+    private static readonly HashSet<string> RuleFields = ["backend", "parameter", "equals", "input", "dimension", "at_least", "at_most"];
     private static readonly HashSet<string> BackendFields = ["name", "model", "version", "weight", "url", "timeout_milliseconds", "max_connections", "idempotent", "tls"];
     private static readonly HashSet<string> RemoteOnlyFields = ["timeout_milliseconds", "max_connections", "idempotent", "tls"];
     private static readonly HashSet<string> TlsFields = ["ca", "certificate", "key"];
@@ -145,7 +146,23 @@ public static class AliasFile
             }
         }
 
-        return new AliasDefinition(name, backends, policy, deadline, retries);
+        var rules = new List<RouteRule>();
+        if (e.TryGetProperty("rules", out var ruleList))
+        {
+            Expect(file, ruleList, JsonValueKind.Array, $"{path}.rules");
+            int k = 0;
+            foreach (var rule in ruleList.EnumerateArray())
+            {
+                rules.Add(Rule(file, rule, $"{path}.rules[{k++}]", backends));
+            }
+
+            if (rules.Count > 64)
+            {
+                throw new ModelConfigException(file, $"{path}.rules", $"has {rules.Count} rules; an alias takes at most 64");
+            }
+        }
+
+        return new AliasDefinition(name, backends, policy, deadline, retries, rules);
     }
 
     private static BackendDefinition Backend(string file, JsonElement e, string path)
@@ -166,6 +183,80 @@ public static class AliasFile
         long? version = e.TryGetProperty("version", out _) ? Integer(file, e, "version", path, 1, long.MaxValue) : null;
         int weight = (int)(Integer(file, e, "weight", path, 1, 1_000_000) ?? throw new ModelConfigException(file, $"{path}.weight", "is required"));
         return new BackendDefinition(name, model, version, weight, Remote(file, e, path));
+    }
+
+    /// <summary>A rule: the backend it sends to (by name), and exactly one of a parameter's value or an input's dimension range.</summary>
+    private static RouteRule Rule(string file, JsonElement e, string path, List<BackendDefinition> backends)
+    {
+        Fields(file, e, path, RuleFields);
+        string target = String(file, e, "backend", path) ?? throw new ModelConfigException(file, $"{path}.backend", "is required: the name of the backend the rule sends to");
+        int backend = backends.FindIndex(b => b.Name == target);
+        if (backend < 0)
+        {
+            throw new ModelConfigException(file, $"{path}.backend", $"'{target}' is not a backend of this alias; its backends: {string.Join(", ", backends.Select(b => b.Name))}");
+        }
+
+        string? parameter = String(file, e, "parameter", path);
+        string? input = String(file, e, "input", path);
+        if ((parameter is null) == (input is null))
+        {
+            throw new ModelConfigException(file, path, "needs exactly one of 'parameter' (a request parameter's value) and 'input' (an input's shape)");
+        }
+
+        if (parameter is not null)
+        {
+            foreach (string f in new[] { "dimension", "at_least", "at_most" })
+            {
+                if (e.TryGetProperty(f, out _))
+                {
+                    throw new ModelConfigException(file, $"{path}.{f}", "belongs to an input rule, not a parameter rule");
+                }
+            }
+
+            if (parameter.Length == 0)
+            {
+                throw new ModelConfigException(file, $"{path}.parameter", "is empty");
+            }
+
+            if (!e.TryGetProperty("equals", out var v))
+            {
+                throw new ModelConfigException(file, $"{path}.equals", "is required: the value the parameter must have");
+            }
+
+            var bytes = System.Text.Encoding.UTF8.GetBytes(parameter);
+            return v.ValueKind switch
+            {
+                JsonValueKind.String => new RouteRule(backend, RuleSubject.Parameter, parameter, bytes, RuleValueKind.String, System.Text.Encoding.UTF8.GetBytes(v.GetString()!), 0, false, 0, 0, 0),
+                JsonValueKind.Number => new RouteRule(backend, RuleSubject.Parameter, parameter, bytes, RuleValueKind.Number, null, v.GetDouble(), false, 0, 0, 0),
+                JsonValueKind.True or JsonValueKind.False => new RouteRule(backend, RuleSubject.Parameter, parameter, bytes, RuleValueKind.Boolean, null, 0, v.GetBoolean(), 0, 0, 0),
+                _ => throw new ModelConfigException(file, $"{path}.equals", $"expected a string, a number or a boolean, found {Describe(v.ValueKind)}"),
+            };
+        }
+
+        if (e.TryGetProperty("equals", out _))
+        {
+            throw new ModelConfigException(file, $"{path}.equals", "belongs to a parameter rule, not an input rule");
+        }
+
+        if (!ModelRepository.IsValidName(input!))
+        {
+            throw new ModelConfigException(file, $"{path}.input", $"'{input}' is not an input name");
+        }
+
+        int dimension = (int)(Integer(file, e, "dimension", path, 0, 63) ?? -1);
+        long? atLeast = Integer(file, e, "at_least", path, 0, long.MaxValue);
+        long? atMost = Integer(file, e, "at_most", path, 0, long.MaxValue);
+        if (atLeast is null && atMost is null)
+        {
+            throw new ModelConfigException(file, path, "an input rule needs 'at_least', 'at_most' or both");
+        }
+
+        if (atLeast > atMost)
+        {
+            throw new ModelConfigException(file, $"{path}.at_least", $"{atLeast} is above at_most ({atMost})");
+        }
+
+        return new RouteRule(backend, RuleSubject.Input, input!, System.Text.Encoding.UTF8.GetBytes(input!), RuleValueKind.Number, null, 0, false, dimension, atLeast ?? 0, atMost ?? long.MaxValue);
     }
 
     /// <summary>The remote server of a backend with a <c>url</c>; null for a local one, which may not have the remote fields.</summary>

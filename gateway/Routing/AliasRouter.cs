@@ -69,6 +69,7 @@ public sealed class AliasRouter : IDisposable
         }
 
         int first = Preferred(table, preference);
+        bool preferred = first >= 0;
         if (first < 0)
         {
             ulong point = routingKey.IsEmpty ? (ulong)Interlocked.Increment(ref _sequence) : Hash(routingKey);
@@ -95,14 +96,14 @@ public sealed class AliasRouter : IDisposable
                 }
 
                 routed = default;
-                call = new BackendCall(this, i);
+                call = new BackendCall(this, i, preferred && k == 0);
                 return InferenceStatus.Ok;
             }
 
             status = engine.Route(backend.Model, backend.VersionText, routingKey, out routed, out error);
             if (status == InferenceStatus.Ok)
             {
-                call = new BackendCall(this, i);
+                call = new BackendCall(this, i, preferred && k == 0);
                 return status;
             }
 
@@ -163,6 +164,56 @@ public sealed class AliasRouter : IDisposable
         call = default;
         error = Out(error);
         return InferenceStatus.Unavailable;
+    }
+
+    /// <summary>
+    /// The backend the first matching rule sends to (<paramref name="matched"/>: a bit per rule, set by
+    /// the face's scan of the body), when that backend takes traffic now; -1: no rule decides, the
+    /// weighted choice stands. A rule whose backend is ejected is passed over for the next.
+    /// </summary>
+    public int RuleTarget(ulong matched)
+    {
+        var rules = Definition.Rules;
+        var table = _table;
+        for (int i = 0; matched != 0 && i < rules.Count; i++)
+        {
+            if ((matched & (1UL << i)) != 0)
+            {
+                matched &= ~(1UL << i);
+                if (table.Takes(rules[i].Backend))
+                {
+                    return rules[i].Backend;
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Routes to backend <paramref name="backend"/>, which a rule chose: a remote one without a call
+    /// made; a local one through the engine, and if the engine cannot route to it, counted as its error
+    /// and refused (the caller keeps its earlier choice).
+    /// </summary>
+    public InferenceStatus RouteTo(InferenceEngine engine, int backend, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error)
+    {
+        var b = Definition.Backends[backend];
+        if (b.IsRemote)
+        {
+            (routed, call, error) = (default, new BackendCall(this, backend, preferred: true), null);
+            return InferenceStatus.Ok;
+        }
+
+        var status = engine.Route(b.Model, b.VersionText, routingKey, out routed, out error);
+        if (status == InferenceStatus.Ok)
+        {
+            call = new BackendCall(this, backend, preferred: true);
+            return status;
+        }
+
+        Record(backend, 0, ok: false);
+        call = default;
+        return status;
     }
 
     /// <summary>The connection pool of remote backend <paramref name="backend"/>.</summary>

@@ -11,13 +11,21 @@ public readonly struct BackendCall
     private readonly AliasRouter? _router;
     private readonly int _backend;
     private readonly long _started;
+    private readonly bool _preferred;
 
-    internal BackendCall(AliasRouter router, int backend)
+    internal BackendCall(AliasRouter router, int backend, bool preferred = false)
     {
         _router = router;
         _backend = backend;
         _started = Stopwatch.GetTimestamp();
+        _preferred = preferred;
     }
+
+    /// <summary>Whether the alias's rules are still to be evaluated on the body: it has rules, and no preference chose the backend.</summary>
+    public bool RulesPending => _router is not null && !_preferred && _router.Definition.Rules.Count > 0;
+
+    /// <summary>The chosen backend's index in the alias.</summary>
+    public int BackendIndex => _backend;
 
     /// <summary>Whether a backend was chosen (the request named an alias).</summary>
     public bool IsSet => _router is not null;

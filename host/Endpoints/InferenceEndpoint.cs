@@ -118,6 +118,12 @@ internal static class InferenceEndpoint
                 return;
             }
 
+            if (call.RulesPending)
+            {
+                // The alias's rules, on the body as read: they may send it elsewhere before it is decoded.
+                RuleStep.Apply(ctx, services.Engine, requestFormat, read.Buffer, ref routed, ref isRouted, ref call, ref counted);
+            }
+
             if (call.IsRemote)
             {
                 // A remote backend's: forwarded as read. Its attempts are counted by the gateway; a

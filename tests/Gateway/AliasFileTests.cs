@@ -50,6 +50,15 @@ public sealed class AliasFileTests
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "ca": "missing.pem" } } ] } } }""", "aliases.rank.backends[0].tls.ca", "cannot be read")]
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "ca": "x", "pin": 1 } } ] } } }""", "aliases.rank.backends[0].tls.pin", "unknown field")]
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "retries": 2 } } }""", "aliases.rank.retries", "must be within 0 … 1")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "equals": "gold", "backend": "b" } ] } } }""", "aliases.rank.rules[0].backend", "not a backend of this alias")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "input": "x", "equals": 1, "backend": "a" } ] } } }""", "aliases.rank.rules[0]", "exactly one of")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "backend": "a" } ] } } }""", "aliases.rank.rules[0].equals", "is required")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "equals": [1], "backend": "a" } ] } } }""", "aliases.rank.rules[0].equals", "expected a string, a number or a boolean")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "equals": 1, "at_least": 2, "backend": "a" } ] } } }""", "aliases.rank.rules[0].at_least", "belongs to an input rule")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "input": "x", "backend": "a" } ] } } }""", "aliases.rank.rules[0]", "needs 'at_least', 'at_most' or both")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "input": "x", "at_least": 5, "at_most": 4, "backend": "a" } ] } } }""", "aliases.rank.rules[0].at_least", "above at_most")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "input": "x", "dimension": -1, "at_least": 5, "backend": "a" } ] } } }""", "aliases.rank.rules[0].dimension", "must be within 0")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "input": "x", "at_least": 5, "backend": "a", "when": 1 } ] } } }""", "aliases.rank.rules[0].when", "unknown field")]
     public void An_invalid_file_is_refused_naming_the_field(string json, string field, string problem)
     {
         var e = Assert.Throws<ModelConfigException>(() => Parse(json));

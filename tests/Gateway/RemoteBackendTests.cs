@@ -212,6 +212,10 @@ public sealed class RemoteBackendTests
         remoteRepo.AddCopy("ctr-b");
         var (remoteApp, remoteAddress) = await ServerFixture.StartAsync(remoteRepo.Root, configureEngine: o => o.Services = new EngineServices(LowLatency.Engine.Time.SystemClock.Instance, new LowLatency.Engine.Routing.RoutingEpoch(), faults.Wrap));
         await using var __ = remoteApp;
+        using (var remoteClient = new HttpClient { BaseAddress = remoteAddress })
+        {
+            await ServerFixture.WaitReadyAsync(remoteClient);
+        }
 
         using var repo = new CtrRepository(name: "ctr-local", versions: 1);
         WriteAliases(repo.Root, $$"""{ "name": "a", "url": "{{remoteAddress}}", "model": "ctr-a", "weight": 1 }, { "name": "b", "url": "{{remoteAddress}}", "model": "ctr-b", "weight": 1 }""");
@@ -240,7 +244,7 @@ public sealed class RemoteBackendTests
             // Stated bound: within 5 s of the slow-down its weight is at most a quarter of its base.
             var movedAway = await UntilAsync(async () => (await BackendRowAsync(client, "b")).GetProperty("weight").GetDouble() <= 0.25, TimeSpan.FromSeconds(5));
             Assert.True(movedAway, "b kept its weight: " + await client.GetStringAsync("/v2/gateway/rank"));
-            Assert.Equal(1, (await BackendRowAsync(client, "a")).GetProperty("weight").GetDouble());
+            Assert.InRange((await BackendRowAsync(client, "a")).GetProperty("weight").GetDouble(), 0.9, 1);
 
             faults.Heal(1, model: "ctr-b");
             // Stated bound: within 5 s of the recovery it is back to at least 0.9 of its base.
