@@ -115,4 +115,26 @@ public sealed class RuleTests
         Assert.Equal(0b10UL, RuleScan.Matches(rules, WireFormat.Json, new ReadOnlySequence<byte>(json), -1));
         Assert.Equal(0UL, RuleScan.Matches(rules, WireFormat.Json, new ReadOnlySequence<byte>("{\"inputs\": [tru"u8.ToArray()), -1));
     }
+
+    [Fact]
+    public void The_scan_allocates_nothing()
+    {
+        var rules = Rules();
+        var json = new ReadOnlySequence<byte>(WithParameter(Eight.Request.ToJson(), "gold"));
+        var msgpack = new ReadOnlySequence<byte>(Eight.Request.ToMsgPack());
+        ulong seen = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            seen |= RuleScan.Matches(rules, WireFormat.Json, json, -1) | RuleScan.Matches(rules, WireFormat.MsgPack, msgpack, -1);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            seen |= RuleScan.Matches(rules, WireFormat.Json, json, -1) | RuleScan.Matches(rules, WireFormat.MsgPack, msgpack, -1);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0b11UL, seen);
+    }
 }
