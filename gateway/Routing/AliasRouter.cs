@@ -304,7 +304,7 @@ public sealed class AliasRouter : IDisposable
             var b = Definition.Backends[i];
             var h = health[i];
             rows[i] = new BackendRow(b.Name, b.Model, b.Version, h.State, b.BaseWeight, table.Weights[i], total > 0 ? table.Weights[i] / total : 0,
-                h.LatencyUs, h.ErrorRate, Interlocked.Read(ref _answers[i]), Interlocked.Read(ref _errors[i]));
+                h.LatencyUs, h.ErrorRate, Interlocked.Read(ref _answers[i]), Interlocked.Read(ref _errors[i]), b.Remote?.Url);
         }
 
         return rows;

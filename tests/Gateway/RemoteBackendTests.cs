@@ -103,6 +103,7 @@ public sealed class RemoteBackendTests
 
         Assert.Equal(new HashSet<string> { "near", "far" }, seen);
         var far = await BackendRowAsync(client, "far");
+        Assert.Equal(remote.Address.AbsoluteUri, far.GetProperty("url").GetString());
         Assert.True(far.GetProperty("answers").GetInt64() >= 10);
         Assert.Equal(0, far.GetProperty("errors").GetInt64());
         Assert.True(far.GetProperty("latency_us").GetDouble() > 0);
@@ -153,6 +154,27 @@ public sealed class RemoteBackendTests
         var row = await BackendRowAsync(client, "stub");
         Assert.Equal(1, row.GetProperty("errors").GetInt64());
         stalled.SetResult();
+    }
+
+    [Fact]
+    public async Task A_backend_that_is_not_idempotent_is_not_asked_twice_nor_replaced_once_it_may_have_run()
+    {
+        await using var stub = await StubHttpServer.StartAsync(async (ctx, _) => await Task.Delay(2000));
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        WriteAliases(repo.Root, $$"""{ "name": "stateful", "url": "{{stub.Address}}", "model": "session", "weight": 1, "timeout_milliseconds": 200, "idempotent": false }, { "name": "near", "model": "ctr-a", "weight": 1 }""");
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+
+        // Past its timeout it may have run: 503 naming why, no second attempt anywhere.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/rank/infer") { Content = ServerFixture.Body(Golden.Request.ToJson(), Wire.Json) };
+        request.Headers.Add("X-Model-Preference", "stateful");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("not retried (the backend is not idempotent)", Wire.ErrorOf(await response.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
+        Assert.Equal(1, stub.Requests);
+        Assert.Equal(0, (await BackendRowAsync(client, "near")).GetProperty("answers").GetInt64());
     }
 
     [Fact]
