@@ -72,7 +72,10 @@ public sealed class RemoteBackendTests
         await remote.WaitReadyAsync(remoteClient);
 
         using var repo = new CtrRepository(name: "ctr-a", versions: 1);
-        WriteAliases(repo.Root, $$"""{ "name": "near", "model": "ctr-a", "weight": 1 }, { "name": "far", "url": "{{remote.Address}}", "model": "ctr-ranker", "weight": 1 }""");
+        WriteAliases(
+            repo.Root,
+            $$"""{ "name": "near", "model": "ctr-a", "weight": 1 }, { "name": "far", "url": "{{remote.Address}}", "model": "ctr-ranker", "weight": 1 }""",
+            extra: """, "rules": [ { "input": "dense", "dimension": 0, "at_least": 4, "backend": "far" } ]""");
         var (app, address) = await ServerFixture.StartAsync(repo.Root);
         await using var _ = app;
         using var client = new HttpClient { BaseAddress = address };
@@ -102,6 +105,22 @@ public sealed class RemoteBackendTests
         }
 
         Assert.Equal(new HashSet<string> { "near", "far" }, seen);
+
+        // A rule sends a batch of 8 to the remote, whatever the weights, in either encoding.
+        var eight = GoldenCase.Load("ctr-ranker", "batch8");
+        foreach (var (body, type) in new[] { (eight.Request.ToJson(), Wire.Json), (eight.Request.ToMsgPack(), Wire.MsgPack) })
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                using var response = await client.PostAsync("/v2/models/rank/infer", ServerFixture.Body(body, type));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal("far", response.Headers.GetValues("X-LowLatency-Backend").Single());
+                byte[] bytes = await response.Content.ReadAsByteArrayAsync();
+                var result = type == Wire.Json ? Wire.ParseJson(bytes) : Wire.ParseMsgPack(bytes);
+                Assert.Equal("ctr-ranker", result.ModelName);
+                Wire.AssertClose(eight.Expected[0], result.Outputs.Single(o => o.Name == eight.Expected[0].Name));
+            }
+        }
         var far = await BackendRowAsync(client, "far");
         Assert.Equal(remote.Address.AbsoluteUri, far.GetProperty("url").GetString());
         Assert.True(far.GetProperty("answers").GetInt64() >= 10);
