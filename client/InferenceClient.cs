@@ -149,6 +149,43 @@ public sealed class InferenceClient : IDisposable
         return new InferenceStream(grpc.OpenStream(left is { } t ? DateTime.UtcNow + t : null, cancellationToken));
     }
 
+    /// <summary>
+    /// Sends a request body already encoded in the Open Inference Protocol (MessagePack, JSON, or JSON
+    /// with binary tensors) to <paramref name="inferUri"/> (<see cref="InferUriOf"/>) as it is, and
+    /// returns the answer as it comes, undecoded: what a gateway does with its client's request. One
+    /// attempt, no retry (the caller, which knows its other backends, decides), HTTP only; the
+    /// client's connection pool, credentials and mTLS settings apply.
+    /// </summary>
+    /// <param name="inferUri">Where to send it, from <see cref="InferUriOf"/> (made once, not per call).</param>
+    /// <param name="body">The encoded body; read until the returned task completes.</param>
+    /// <param name="contentType">Its Content-Type, sent as is.</param>
+    /// <param name="jsonLength">Its <c>Inference-Header-Content-Length</c>, if any.</param>
+    /// <param name="headers">Further request headers (routing key, trace context), sent as they are.</param>
+    /// <param name="cancellationToken">Cancels the call (a timeout, say): it throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>The answer, whatever its status; dispose it to return its buffer.</returns>
+    /// <exception cref="InferenceException">The server could not be reached, or the connection failed (<see cref="InferenceStatus.Unavailable"/>).</exception>
+    /// <exception cref="NotSupportedException">The client speaks gRPC.</exception>
+    public Task<ForwardedAnswer> ForwardAsync(Uri inferUri, System.Buffers.ReadOnlySequence<byte> body, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inferUri);
+        ArgumentException.ThrowIfNullOrEmpty(contentType);
+        ArgumentNullException.ThrowIfNull(headers);
+        return _transport is HttpTransport http
+            ? http.ForwardAsync(inferUri, body, contentType, jsonLength, headers, cancellationToken)
+            : throw new NotSupportedException("forwarding an encoded body is HTTP's: create the client with InferenceTransport.Http");
+    }
+
+    /// <summary>The URI <see cref="ForwardAsync"/> sends a model's (or one version's) requests to.</summary>
+    /// <param name="model">The model's name on the server.</param>
+    /// <param name="version">A version; null for the model's own choice.</param>
+    public Uri InferUriOf(string model, string? version = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        return _transport is HttpTransport http
+            ? http.InferUriOf(model, version)
+            : throw new NotSupportedException("forwarding an encoded body is HTTP's: create the client with InferenceTransport.Http");
+    }
+
     /// <summary>Whether the server's process is serving (<c>/v2/health/live</c>, gRPC <c>ServerLive</c>); false when it cannot be reached.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
     public Task<bool> IsLiveAsync(CancellationToken cancellationToken = default) =>

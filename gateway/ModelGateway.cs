@@ -70,7 +70,9 @@ public sealed class ModelGateway : IDisposable
             try
             {
                 _fileWritten = WrittenAt();
+                var previous = _aliases;
                 _aliases = Build(AliasFile.Read(_repository));
+                Retire(previous);
                 return null;
             }
             catch (ModelConfigException e)
@@ -99,7 +101,41 @@ public sealed class ModelGateway : IDisposable
         }
     }
 
-    public void Dispose() => _timer?.Dispose();
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        foreach (var alias in _aliases.Values)
+        {
+            alias.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Closes the remote connections of aliases a reload replaced, once the requests that read the
+    /// old table have had their whole deadline (and a second) to end: nothing counts them, and a
+    /// request still holding an alias past its deadline has been answered already.
+    /// </summary>
+    private static void Retire(FrozenDictionary<string, AliasRouter> previous)
+    {
+        double waitMs = 0;
+        foreach (var alias in previous.Values)
+        {
+            waitMs = Math.Max(waitMs, alias.Definition.DeadlineMilliseconds);
+        }
+
+        if (previous.Count > 0)
+        {
+            _ = Task.Delay(TimeSpan.FromMilliseconds(waitMs + 1000)).ContinueWith(
+                _ =>
+                {
+                    foreach (var alias in previous.Values)
+                    {
+                        alias.Dispose();
+                    }
+                },
+                TaskScheduler.Default);
+        }
+    }
 
     private void OnTimer()
     {

@@ -27,7 +27,8 @@ internal static class LowLatencyServer
     /// registrations (tests use it). Throws <see cref="ModelConfigException"/> when
     /// the repository holds a configuration that cannot be served, naming the file and field.
     /// </summary>
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <remarks><paramref name="configureEngine"/> sees the engine's options once bound (tests wrap its runners to inject faults).</remarks>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null, Action<EngineOptions>? configureEngine = null)
     {
         // Settings come from the appsettings.json beside the binary wherever it is started from
         // (relative paths such as the model repository still resolve against the working directory).
@@ -35,6 +36,7 @@ internal static class LowLatencyServer
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         var section = builder.Configuration.GetSection("LowLatency");
         var engineOptions = SettingsBinder.Bind<EngineOptions>(section);
+        configureEngine?.Invoke(engineOptions);
         var serverOptions = SettingsBinder.Bind<ServerOptions>(section);
         var access = SettingsBinder.Bind<AccessOptions>(section.GetSection("Auth"));
         var tls = SettingsBinder.Bind<TlsOptions>(section.GetSection("Tls"));

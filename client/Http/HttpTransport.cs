@@ -150,6 +150,44 @@ internal sealed class HttpTransport : ClientTransport
         }
     }
 
+    /// <summary>
+    /// Sends a body encoded elsewhere to <c>/v2/models/{model}[/versions/{version}]/infer</c> and
+    /// returns the answer undecoded, whatever its status; only a failure to reach the server throws.
+    /// </summary>
+    public async Task<ForwardedAnswer> ForwardAsync(Uri inferUri, ReadOnlySequence<byte> body, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, inferUri)
+        {
+            Version = _version,
+            VersionPolicy = _versionPolicy,
+            Content = new SequenceContent(body, contentType, jsonLength),
+        };
+        _credentials().Add(request.Headers);
+        for (int i = 0; i < headers.Count; i++)
+        {
+            request.Headers.TryAddWithoutValidation(headers[i].Key, headers[i].Value);
+        }
+
+        HttpResponseMessage sent;
+        try
+        {
+            sent = await _http.SendAsync(request, token).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw Unreachable(e);
+        }
+
+        using var response = sent;
+        var (buffer, length) = await ReadBodyAsync(response, token).ConfigureAwait(false);
+        string? retryAfter = response.Headers.NonValidated.TryGetValues("Retry-After", out var r) ? r.ToString() : null;
+        string? json = response.Headers.NonValidated.TryGetValues(JsonLengthHeader, out var j) || response.Content.Headers.NonValidated.TryGetValues(JsonLengthHeader, out j) ? j.ToString() : null;
+        return new ForwardedAnswer((int)response.StatusCode, MediaType(response.Content.Headers), json, retryAfter, buffer, length);
+    }
+
+    /// <summary>The infer URI of a model (and version) on this server.</summary>
+    public Uri InferUriOf(string model, string? version) => new(_base, ModelPath(model, version) + "/infer");
+
     public override Task<bool> LiveAsync(CancellationToken token) => ProbeAsync("v2/health/live", token);
 
     public override Task<bool> ReadyAsync(CancellationToken token) => ProbeAsync("v2/health/ready", token);

@@ -17,8 +17,11 @@ public static class AliasFile
     public const string FileName = "aliases.json";
 
     private static readonly HashSet<string> RootFields = ["aliases"];
-    private static readonly HashSet<string> AliasFields = ["backends", "weights"];
-    private static readonly HashSet<string> BackendFields = ["name", "model", "version", "weight"];
+    private static readonly HashSet<string> AliasFields = ["backends", "weights", "deadline_milliseconds", "retries", "rules"];
+    private static readonly HashSet<string> RuleFields = ["backend", "parameter", "equals", "input", "dimension", "at_least", "at_most"];
+    private static readonly HashSet<string> BackendFields = ["name", "model", "version", "weight", "url", "timeout_milliseconds", "max_connections", "idempotent", "tls"];
+    private static readonly HashSet<string> RemoteOnlyFields = ["timeout_milliseconds", "max_connections", "idempotent", "tls"];
+    private static readonly HashSet<string> TlsFields = ["ca", "certificate", "key"];
     private static readonly HashSet<string> PolicyFields =
         ["floor_percent", "window_seconds", "tick_milliseconds", "latency_tolerance", "eject_error_rate", "min_requests", "cooldown_seconds", "probe_requests"];
 
@@ -121,8 +124,45 @@ public static class AliasFile
             throw new ModelConfigException(file, $"{path}.backends", "needs at least one backend");
         }
 
+        if (backends.Count > 64)
+        {
+            throw new ModelConfigException(file, $"{path}.backends", $"has {backends.Count} backends; an alias takes at most 64");
+        }
+
         var policy = e.TryGetProperty("weights", out var w) ? Policy(file, w, $"{path}.weights") : WeightPolicy.Default;
-        return new AliasDefinition(name, backends, policy);
+        double deadline = Number(file, e, "deadline_milliseconds", path, 1, 3_600_000) ?? AliasDefinition.DefaultDeadlineMilliseconds;
+        int retries = (int)(Integer(file, e, "retries", path, 0, 1) ?? 1);
+        for (int k = 0; k < backends.Count; k++)
+        {
+            if (backends[k].Remote is { } r && r.TimeoutMilliseconds > deadline)
+            {
+                // Given, it contradicts the deadline; defaulted, it is the deadline.
+                if (list[k].TryGetProperty("timeout_milliseconds", out _))
+                {
+                    throw new ModelConfigException(file, $"{path}.backends[{k}].timeout_milliseconds", $"{r.TimeoutMilliseconds} ms is longer than the alias's deadline_milliseconds ({deadline} ms)");
+                }
+
+                backends[k] = backends[k] with { Remote = r with { TimeoutMilliseconds = deadline } };
+            }
+        }
+
+        var rules = new List<RouteRule>();
+        if (e.TryGetProperty("rules", out var ruleList))
+        {
+            Expect(file, ruleList, JsonValueKind.Array, $"{path}.rules");
+            int k = 0;
+            foreach (var rule in ruleList.EnumerateArray())
+            {
+                rules.Add(Rule(file, rule, $"{path}.rules[{k++}]", backends));
+            }
+
+            if (rules.Count > 64)
+            {
+                throw new ModelConfigException(file, $"{path}.rules", $"has {rules.Count} rules; an alias takes at most 64");
+            }
+        }
+
+        return new AliasDefinition(name, backends, policy, deadline, retries, rules);
     }
 
     private static BackendDefinition Backend(string file, JsonElement e, string path)
@@ -142,7 +182,175 @@ public static class AliasFile
 
         long? version = e.TryGetProperty("version", out _) ? Integer(file, e, "version", path, 1, long.MaxValue) : null;
         int weight = (int)(Integer(file, e, "weight", path, 1, 1_000_000) ?? throw new ModelConfigException(file, $"{path}.weight", "is required"));
-        return new BackendDefinition(name, model, version, weight);
+        return new BackendDefinition(name, model, version, weight, Remote(file, e, path));
+    }
+
+    /// <summary>A rule: the backend it sends to (by name), and exactly one of a parameter's value or an input's dimension range.</summary>
+    private static RouteRule Rule(string file, JsonElement e, string path, List<BackendDefinition> backends)
+    {
+        Fields(file, e, path, RuleFields);
+        string target = String(file, e, "backend", path) ?? throw new ModelConfigException(file, $"{path}.backend", "is required: the name of the backend the rule sends to");
+        int backend = backends.FindIndex(b => b.Name == target);
+        if (backend < 0)
+        {
+            throw new ModelConfigException(file, $"{path}.backend", $"'{target}' is not a backend of this alias; its backends: {string.Join(", ", backends.Select(b => b.Name))}");
+        }
+
+        string? parameter = String(file, e, "parameter", path);
+        string? input = String(file, e, "input", path);
+        if ((parameter is null) == (input is null))
+        {
+            throw new ModelConfigException(file, path, "needs exactly one of 'parameter' (a request parameter's value) and 'input' (an input's shape)");
+        }
+
+        if (parameter is not null)
+        {
+            foreach (string f in new[] { "dimension", "at_least", "at_most" })
+            {
+                if (e.TryGetProperty(f, out _))
+                {
+                    throw new ModelConfigException(file, $"{path}.{f}", "belongs to an input rule, not a parameter rule");
+                }
+            }
+
+            if (parameter.Length == 0)
+            {
+                throw new ModelConfigException(file, $"{path}.parameter", "is empty");
+            }
+
+            if (!e.TryGetProperty("equals", out var v))
+            {
+                throw new ModelConfigException(file, $"{path}.equals", "is required: the value the parameter must have");
+            }
+
+            var bytes = System.Text.Encoding.UTF8.GetBytes(parameter);
+            return v.ValueKind switch
+            {
+                JsonValueKind.String => new RouteRule(backend, RuleSubject.Parameter, parameter, bytes, RuleValueKind.String, System.Text.Encoding.UTF8.GetBytes(v.GetString()!), 0, false, 0, 0, 0),
+                JsonValueKind.Number => new RouteRule(backend, RuleSubject.Parameter, parameter, bytes, RuleValueKind.Number, null, v.GetDouble(), false, 0, 0, 0),
+                JsonValueKind.True or JsonValueKind.False => new RouteRule(backend, RuleSubject.Parameter, parameter, bytes, RuleValueKind.Boolean, null, 0, v.GetBoolean(), 0, 0, 0),
+                _ => throw new ModelConfigException(file, $"{path}.equals", $"expected a string, a number or a boolean, found {Describe(v.ValueKind)}"),
+            };
+        }
+
+        if (e.TryGetProperty("equals", out _))
+        {
+            throw new ModelConfigException(file, $"{path}.equals", "belongs to a parameter rule, not an input rule");
+        }
+
+        if (!ModelRepository.IsValidName(input!))
+        {
+            throw new ModelConfigException(file, $"{path}.input", $"'{input}' is not an input name");
+        }
+
+        int dimension = (int)(Integer(file, e, "dimension", path, 0, 63) ?? -1);
+        long? atLeast = Integer(file, e, "at_least", path, 0, long.MaxValue);
+        long? atMost = Integer(file, e, "at_most", path, 0, long.MaxValue);
+        if (atLeast is null && atMost is null)
+        {
+            throw new ModelConfigException(file, path, "an input rule needs 'at_least', 'at_most' or both");
+        }
+
+        if (atLeast > atMost)
+        {
+            throw new ModelConfigException(file, $"{path}.at_least", $"{atLeast} is above at_most ({atMost})");
+        }
+
+        return new RouteRule(backend, RuleSubject.Input, input!, System.Text.Encoding.UTF8.GetBytes(input!), RuleValueKind.Number, null, 0, false, dimension, atLeast ?? 0, atMost ?? long.MaxValue);
+    }
+
+    /// <summary>The remote server of a backend with a <c>url</c>; null for a local one, which may not have the remote fields.</summary>
+    private static RemoteEndpoint? Remote(string file, JsonElement e, string path)
+    {
+        string? text = String(file, e, "url", path);
+        if (text is null)
+        {
+            foreach (var p in e.EnumerateObject())
+            {
+                if (RemoteOnlyFields.Contains(p.Name))
+                {
+                    throw new ModelConfigException(file, $"{path}.{p.Name}", "applies to a remote backend only: give the backend a url");
+                }
+            }
+
+            return null;
+        }
+
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
+            || url.PathAndQuery != "/" || url.Fragment.Length > 0 || url.UserInfo.Length > 0)
+        {
+            throw new ModelConfigException(file, $"{path}.url", $"'{text}' is not a server's base address: http:// or https://, a host and a port, no path, query or credentials");
+        }
+
+        double timeout = Number(file, e, "timeout_milliseconds", path, 1, 3_600_000) ?? 1000;
+        int connections = (int)(Integer(file, e, "max_connections", path, 1, 65_536) ?? 256);
+        bool idempotent = true;
+        if (e.TryGetProperty("idempotent", out var i))
+        {
+            if (i.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            {
+                throw new ModelConfigException(file, $"{path}.idempotent", $"expected a boolean, found {Describe(i.ValueKind)}");
+            }
+
+            idempotent = i.GetBoolean();
+        }
+
+        RemoteTls? tls = null;
+        if (e.TryGetProperty("tls", out var t))
+        {
+            if (url.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new ModelConfigException(file, $"{path}.tls", $"needs an https url, not '{text}'");
+            }
+
+            tls = Tls(file, t, $"{path}.tls");
+        }
+
+        return new RemoteEndpoint(url, timeout, connections, idempotent, tls);
+    }
+
+    /// <summary>The authorities (required) and the client certificate and key (both or neither), PEM files relative to the alias file, loaded now so that a bad file is refused with its field.</summary>
+    private static RemoteTls Tls(string file, JsonElement e, string path)
+    {
+        Fields(file, e, path, TlsFields);
+        string dir = Path.GetDirectoryName(Path.GetFullPath(file)) ?? ".";
+        string ca = String(file, e, "ca", path) ?? throw new ModelConfigException(file, $"{path}.ca", "is required: the PEM file of the authorities the backend's certificate must chain to");
+        string? certificate = String(file, e, "certificate", path);
+        string? key = String(file, e, "key", path);
+        if ((certificate is null) != (key is null))
+        {
+            throw new ModelConfigException(file, $"{path}.{(certificate is null ? "certificate" : "key")}", "is required with the other: a client certificate and its key go together");
+        }
+
+        var authorities = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+        try
+        {
+            authorities.ImportFromPemFile(Path.Combine(dir, ca));
+        }
+        catch (Exception x) when (x is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new ModelConfigException(file, $"{path}.ca", $"'{ca}' cannot be read as PEM certificates: {x.Message}");
+        }
+
+        if (authorities.Count == 0)
+        {
+            throw new ModelConfigException(file, $"{path}.ca", $"'{ca}' holds no certificate");
+        }
+
+        System.Security.Cryptography.X509Certificates.X509Certificate2? client = null;
+        if (certificate is not null)
+        {
+            try
+            {
+                client = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(Path.Combine(dir, certificate), Path.Combine(dir, key!));
+            }
+            catch (Exception x) when (x is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                throw new ModelConfigException(file, $"{path}.certificate", $"'{certificate}' with key '{key}' cannot be loaded as a PEM certificate and its private key: {x.Message}");
+            }
+        }
+
+        return new RemoteTls(authorities, client);
     }
 
     private static WeightPolicy Policy(string file, JsonElement e, string path)

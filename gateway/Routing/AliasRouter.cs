@@ -3,6 +3,7 @@ using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Gateway.Config;
+using LowLatency.Gateway.Remote;
 using LowLatency.Gateway.Weights;
 
 namespace LowLatency.Gateway.Routing;
@@ -13,9 +14,10 @@ namespace LowLatency.Gateway.Routing;
 /// reads the published table (one volatile read), takes one interlocked increment and routes; it
 /// takes no lock and allocates nothing unless the request is refused.
 /// </summary>
-public sealed class AliasRouter
+public sealed class AliasRouter : IDisposable
 {
     private readonly BackendWindow[] _windows;
+    private readonly RemoteBackend?[] _remotes;
     private readonly WeightTable _baseTable;
     private readonly long[] _answers;
     private readonly long[] _errors;
@@ -32,12 +34,14 @@ public sealed class AliasRouter
         _health = new BackendHealth[n];
         _answers = new long[n];
         _errors = new long[n];
+        _remotes = new RemoteBackend?[n];
         var weights = new double[n];
         for (int i = 0; i < n; i++)
         {
             _windows[i] = new BackendWindow(definition.Policy.WindowTicks);
             _health[i] = BackendHealth.Start(definition.Backends[i].BaseWeight);
             weights[i] = definition.Backends[i].BaseWeight;
+            _remotes[i] = definition.Backends[i].IsRemote ? new RemoteBackend(definition.Backends[i]) : null;
         }
 
         _baseTable = new WeightTable(weights);
@@ -53,8 +57,10 @@ public sealed class AliasRouter
     /// cannot route to (not served, no healthy version) counts as an error and the next backend that
     /// takes traffic is tried; when none can answer, Unavailable. When every backend is ejected, the
     /// base weights apply (Envoy's panic routing): refusing all traffic would be worse than trying.
+    /// A remote backend is chosen without a call (the face forwards the body once read: <see cref="RemoteForward"/>);
+    /// with <paramref name="remote"/> false (a face that cannot forward) remote backends are passed over.
     /// </summary>
-    public InferenceStatus Route(InferenceEngine engine, string? preference, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error)
+    public InferenceStatus Route(InferenceEngine engine, string? preference, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error, bool remote = true)
     {
         var table = _table;
         if (table.Total == 0)
@@ -63,6 +69,7 @@ public sealed class AliasRouter
         }
 
         int first = Preferred(table, preference);
+        bool preferred = first >= 0;
         if (first < 0)
         {
             ulong point = routingKey.IsEmpty ? (ulong)Interlocked.Increment(ref _sequence) : Hash(routingKey);
@@ -81,10 +88,22 @@ public sealed class AliasRouter
             }
 
             var backend = backends[i];
+            if (backend.IsRemote)
+            {
+                if (!remote)
+                {
+                    continue;
+                }
+
+                routed = default;
+                call = new BackendCall(this, i, preferred && k == 0);
+                return InferenceStatus.Ok;
+            }
+
             status = engine.Route(backend.Model, backend.VersionText, routingKey, out routed, out error);
             if (status == InferenceStatus.Ok)
             {
-                call = new BackendCall(this, i);
+                call = new BackendCall(this, i, preferred && k == 0);
                 return status;
             }
 
@@ -98,6 +117,115 @@ public sealed class AliasRouter
         call = default;
         error = Out(error);
         return InferenceStatus.Unavailable;
+    }
+
+    /// <summary>
+    /// After remote backend <paramref name="failed"/> failed: the next backend, not in <paramref name="tried"/>
+    /// (a bit per backend), that takes traffic (with <paramref name="retry"/>: remote ones too), else any
+    /// local one whatever its weight (its model's own fallback or fixed answer applies through the
+    /// engine's route). A remote choice comes back without a call made, as <see cref="Route"/>'s does.
+    /// </summary>
+    internal InferenceStatus RouteAfter(InferenceEngine engine, int failed, ref ulong tried, bool retry, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error)
+    {
+        var table = _table;
+        var backends = Definition.Backends;
+        error = null;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            for (int k = 1; k <= backends.Count; k++)
+            {
+                int i = (failed + k) % backends.Count;
+                var backend = backends[i];
+                if ((tried & (1UL << i)) != 0 || (pass == 0 && !table.Takes(i)) || (backend.IsRemote && (pass == 1 || !retry)))
+                {
+                    continue;
+                }
+
+                tried |= 1UL << i;
+                if (backend.IsRemote)
+                {
+                    routed = default;
+                    call = new BackendCall(this, i);
+                    return InferenceStatus.Ok;
+                }
+
+                var status = engine.Route(backend.Model, backend.VersionText, routingKey, out routed, out error);
+                if (status == InferenceStatus.Ok)
+                {
+                    call = new BackendCall(this, i);
+                    return status;
+                }
+
+                Record(i, 0, ok: false);
+            }
+        }
+
+        routed = default;
+        call = default;
+        error = Out(error);
+        return InferenceStatus.Unavailable;
+    }
+
+    /// <summary>
+    /// The backend the first matching rule sends to (<paramref name="matched"/>: a bit per rule, set by
+    /// the face's scan of the body), when that backend takes traffic now; -1: no rule decides, the
+    /// weighted choice stands. A rule whose backend is ejected is passed over for the next.
+    /// </summary>
+    public int RuleTarget(ulong matched)
+    {
+        var rules = Definition.Rules;
+        var table = _table;
+        for (int i = 0; matched != 0 && i < rules.Count; i++)
+        {
+            if ((matched & (1UL << i)) != 0)
+            {
+                matched &= ~(1UL << i);
+                if (table.Takes(rules[i].Backend))
+                {
+                    return rules[i].Backend;
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Routes to backend <paramref name="backend"/>, which a rule chose: a remote one without a call
+    /// made; a local one through the engine, and if the engine cannot route to it, counted as its error
+    /// and refused (the caller keeps its earlier choice).
+    /// </summary>
+    public InferenceStatus RouteTo(InferenceEngine engine, int backend, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error)
+    {
+        var b = Definition.Backends[backend];
+        if (b.IsRemote)
+        {
+            (routed, call, error) = (default, new BackendCall(this, backend, preferred: true), null);
+            return InferenceStatus.Ok;
+        }
+
+        var status = engine.Route(b.Model, b.VersionText, routingKey, out routed, out error);
+        if (status == InferenceStatus.Ok)
+        {
+            call = new BackendCall(this, backend, preferred: true);
+            return status;
+        }
+
+        Record(backend, 0, ok: false);
+        call = default;
+        return status;
+    }
+
+    /// <summary>The connection pool of remote backend <paramref name="backend"/>.</summary>
+    internal RemoteBackend RemoteOf(int backend) => _remotes[backend]!;
+
+    /// <summary>Closes the remote backends' connections (a reload replaced the alias and its requests have ended).</summary>
+    public void Dispose()
+    {
+        foreach (var r in _remotes)
+        {
+            r?.Dispose();
+        }
     }
 
     /// <summary>An answer of backend <paramref name="backend"/> (request path).</summary>
@@ -176,7 +304,7 @@ public sealed class AliasRouter
             var b = Definition.Backends[i];
             var h = health[i];
             rows[i] = new BackendRow(b.Name, b.Model, b.Version, h.State, b.BaseWeight, table.Weights[i], total > 0 ? table.Weights[i] / total : 0,
-                h.LatencyUs, h.ErrorRate, Interlocked.Read(ref _answers[i]), Interlocked.Read(ref _errors[i]));
+                h.LatencyUs, h.ErrorRate, Interlocked.Read(ref _answers[i]), Interlocked.Read(ref _errors[i]), b.Remote?.Url);
         }
 
         return rows;

@@ -14,4 +14,5 @@ public sealed record BackendRow(
     double LatencyUs,
     double ErrorRate,
     long Answers,
-    long Errors);
+    long Errors,
+    Uri? Url = null);

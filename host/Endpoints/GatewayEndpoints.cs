@@ -57,6 +57,11 @@ internal static class GatewayEndpoints
             w.WriteStartObject();
             w.WriteString("name", row.Name);
             w.WriteString("model", row.Model);
+            if (row.Url is { } url)
+            {
+                w.WriteString("url", url.AbsoluteUri);
+            }
+
             if (row.Version is { } v)
             {
                 w.WriteNumber("version", v);

@@ -18,14 +18,23 @@ internal static class GatewayRoute
     /// <summary>On an answer an alias routed: the backend that gave it (its model and version are the answer's model_name and model_version).</summary>
     public const string BackendHeader = "X-LowLatency-Backend";
 
-    public static InferenceStatus Route(HttpContext ctx, ModelGateway gateway, InferenceEngine engine, string name, string? version, out Routed routed, out BackendCall call, out string? error)
+    /// <summary>The trace context passed on to a remote backend (W3C Trace Context).</summary>
+    public const string TraceParentHeader = "traceparent";
+
+    public const string TraceStateHeader = "tracestate";
+
+    /// <summary>
+    /// Routes the request; with <paramref name="remote"/> (REST, which can forward the body as it
+    /// came), an alias may choose a remote backend: <paramref name="call"/> says so, nothing routed yet.
+    /// </summary>
+    public static InferenceStatus Route(HttpContext ctx, ModelGateway gateway, InferenceEngine engine, string name, string? version, out Routed routed, out BackendCall call, out string? error, bool remote = false)
     {
         var routingKey = ctx.Request.Headers[InferenceEndpoint.RoutingKeyHeader];
         string? key = routingKey.Count > 0 ? routingKey[0] : null;
         if (version is null && gateway.TryGet(name, out var alias))
         {
             var preference = ctx.Request.Headers[PreferenceHeader];
-            var status = alias.Route(engine, preference.Count > 0 ? preference[0] : null, key, out routed, out call, out error);
+            var status = alias.Route(engine, preference.Count > 0 ? preference[0] : null, key, out routed, out call, out error, remote);
             if (status == InferenceStatus.Ok)
             {
                 ctx.Response.Headers[BackendHeader] = call.BackendName;

@@ -162,6 +162,26 @@ internal static class InferenceEndpoint
                 return;
             }
 
+            if (call.RulesPending)
+            {
+                // The alias's rules, on the body as read: they may send it elsewhere before it is decoded.
+                RuleStep.Apply(ctx, services.Engine, requestFormat, read.Buffer, ref routed, ref isRouted, ref call, ref counted);
+            }
+
+            if (call.IsRemote)
+            {
+                // A remote backend's: forwarded as read. Its attempts are counted by the gateway; a
+                // retry that lands on a local backend goes on below as any local request.
+                var local = await RemoteStep.RunAsync(ctx, services.Engine, call, reader, read.Buffer, responseFormat);
+                call = default;
+                if (local is null)
+                {
+                    return;
+                }
+
+                (routed, call, isRouted, counted) = (local.Routed, local.Call, true, local.Routed.Version.Config.Name);
+            }
+
             // Disposed at the end of this block, before the route is released below.
             using var request = routed.Version.RentRequest();
             // Tracing off (no listener): one check. On: the request's span, parent of its queue and execute spans.
@@ -347,7 +367,7 @@ internal static class InferenceEndpoint
             return limited;
         }
 
-        var status = GatewayRoute.Route(ctx, services.Gateway, services.Engine, name, version, out routed, out call, out string? error);
+        var status = GatewayRoute.Route(ctx, services.Gateway, services.Engine, name, version, out routed, out call, out string? error, remote: true);
         if (status != InferenceStatus.Ok)
         {
             // Not found as unknown; otherwise (a malformed version, no healthy version) under the served
@@ -356,7 +376,8 @@ internal static class InferenceEndpoint
             return new Refusal(HttpStatus.Of(status), error!, RetryAfter: status == InferenceStatus.Unavailable ? "1" : null);
         }
 
-        (isRouted, counted) = (true, routed.Version.Config.Name);
+        // A remote backend is counted under the alias: a name of the alias file, as bounded as the models'.
+        (isRouted, counted) = call.IsRemote ? (false, name) : (true, routed.Version.Config.Name);
         if (ctx.Request.ContentLength > services.MaxRequestBodyBytes)
         {
             return TooLarge(ctx.Request.ContentLength.Value, services.MaxRequestBodyBytes);

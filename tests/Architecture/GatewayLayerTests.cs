@@ -8,7 +8,7 @@ namespace LowLatency.Tests.Architecture;
 /// </summary>
 public sealed class GatewayLayerTests
 {
-    internal static readonly string[] Layers = ["Config", "Weights", "Routing"];
+    internal static readonly string[] Layers = ["Config", "Weights", "Remote", "Routing"];
 
     private static readonly System.Reflection.Assembly Gateway = typeof(ModelGateway).Assembly;
 

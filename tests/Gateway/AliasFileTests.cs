@@ -38,12 +38,51 @@ public sealed class AliasFileTests
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "weights": { "eject_error_rate": 2 } } } }""", "aliases.rank.weights.eject_error_rate", "must be within")]
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "version": "1", "weight": 1 } ] } } }""", "aliases.rank.backends[0].version", "expected a number")]
     [InlineData("""{ "aliasses": {} }""", "aliasses", "unknown field")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "timeout_milliseconds": 5 } ] } } }""", "aliases.rank.backends[0].timeout_milliseconds", "remote backend only")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "ftp://h:1" } ] } } }""", "aliases.rank.backends[0].url", "not a server's base address")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1/v2" } ] } } }""", "aliases.rank.backends[0].url", "no path")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1", "timeout_milliseconds": 0 } ] } } }""", "aliases.rank.backends[0].timeout_milliseconds", "must be within")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1", "timeout_milliseconds": 300 } ], "deadline_milliseconds": 200 } } }""", "aliases.rank.backends[0].timeout_milliseconds", "longer than the alias's deadline")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1", "idempotent": "yes" } ] } } }""", "aliases.rank.backends[0].idempotent", "expected a boolean")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1", "tls": { "ca": "ca.pem" } } ] } } }""", "aliases.rank.backends[0].tls", "needs an https url")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "certificate": "c.pem", "key": "c.key" } } ] } } }""", "aliases.rank.backends[0].tls.ca", "is required")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "ca": "ca.pem", "certificate": "c.pem" } } ] } } }""", "aliases.rank.backends[0].tls.key", "go together")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "ca": "missing.pem" } } ] } } }""", "aliases.rank.backends[0].tls.ca", "cannot be read")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "ca": "x", "pin": 1 } } ] } } }""", "aliases.rank.backends[0].tls.pin", "unknown field")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "retries": 2 } } }""", "aliases.rank.retries", "must be within 0 … 1")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "equals": "gold", "backend": "b" } ] } } }""", "aliases.rank.rules[0].backend", "not a backend of this alias")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "input": "x", "equals": 1, "backend": "a" } ] } } }""", "aliases.rank.rules[0]", "exactly one of")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "backend": "a" } ] } } }""", "aliases.rank.rules[0].equals", "is required")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "equals": [1], "backend": "a" } ] } } }""", "aliases.rank.rules[0].equals", "expected a string, a number or a boolean")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "equals": 1, "at_least": 2, "backend": "a" } ] } } }""", "aliases.rank.rules[0].at_least", "belongs to an input rule")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "input": "x", "backend": "a" } ] } } }""", "aliases.rank.rules[0]", "needs 'at_least', 'at_most' or both")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "input": "x", "at_least": 5, "at_most": 4, "backend": "a" } ] } } }""", "aliases.rank.rules[0].at_least", "above at_most")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "input": "x", "dimension": -1, "at_least": 5, "backend": "a" } ] } } }""", "aliases.rank.rules[0].dimension", "must be within 0")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "input": "x", "at_least": 5, "backend": "a", "when": 1 } ] } } }""", "aliases.rank.rules[0].when", "unknown field")]
     public void An_invalid_file_is_refused_naming_the_field(string json, string field, string problem)
     {
         var e = Assert.Throws<ModelConfigException>(() => Parse(json));
         Assert.Equal("repo/aliases.json", e.File);
         Assert.Equal(field, e.Field);
         Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_remote_backend_takes_its_url_and_defaults()
+    {
+        var rank = Assert.Single(Parse("""
+            { "aliases": { "rank": { "deadline_milliseconds": 500, "retries": 0,
+                "backends": [ { "name": "far", "url": "http://10.0.0.7:8000", "model": "ctr-ranker", "version": 2, "weight": 3, "idempotent": false } ] } } }
+            """));
+        var far = rank.Backends[0];
+        Assert.True(far.IsRemote);
+        Assert.Equal(new Uri("http://10.0.0.7:8000"), far.Remote!.Url);
+        Assert.Equal(500, far.Remote.TimeoutMilliseconds); // the default 1000 ms, cut to the deadline
+        Assert.Equal(256, far.Remote.MaxConnections);
+        Assert.False(far.Remote.Idempotent);
+        Assert.Null(far.Remote.Tls);
+        Assert.Equal(500, rank.DeadlineMilliseconds);
+        Assert.Equal(0, rank.Retries);
     }
 
     [Fact]

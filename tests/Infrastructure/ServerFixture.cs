@@ -40,11 +40,11 @@ public sealed class ServerFixture : IAsyncLifetime
     }
 
     /// <summary>Starts a server on an ephemeral loopback port; returns it and its address.</summary>
-    public static async Task<(WebApplication App, Uri Address)> StartAsync(string repository, string[]? extraArgs = null, Action<WebApplicationBuilder>? configure = null)
+    public static async Task<(WebApplication App, Uri Address)> StartAsync(string repository, string[]? extraArgs = null, Action<WebApplicationBuilder>? configure = null, Action<LowLatency.Engine.Serving.EngineOptions>? configureEngine = null)
     {
         // gRPC on an ephemeral port too (its default, Triton's 8001, would be shared by every server a run starts).
         string[] args = ["--urls", "http://127.0.0.1:0", "--grpc-urls", "http://127.0.0.1:0", "--model-repository", repository, "--Logging:LogLevel:Default=Warning", .. extraArgs ?? []];
-        var app = LowLatencyServer.Build(args, configure);
+        var app = LowLatencyServer.Build(args, configure, configureEngine);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new Uri(address));

@@ -1,0 +1,69 @@
+using System.Buffers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using LowLatency.Client;
+using LowLatency.Gateway.Config;
+
+namespace LowLatency.Gateway.Remote;
+
+/// <summary>
+/// A remote backend's connection pool: one <see cref="InferenceClient"/> (HTTP, its own
+/// <c>SocketsHttpHandler</c> pool capped at <see cref="RemoteEndpoint.MaxConnections"/>), made when
+/// the alias is built and disposed when a reload has replaced it and its requests have ended. A
+/// request's body is forwarded as its client encoded it, never decoded here.
+/// </summary>
+public sealed class RemoteBackend : IDisposable
+{
+    private readonly InferenceClient _client;
+    private readonly Uri _inferUri;
+
+    public RemoteBackend(BackendDefinition backend)
+    {
+        var remote = backend.Remote ?? throw new ArgumentException("not a remote backend", nameof(backend));
+        Endpoint = remote;
+        _client = new InferenceClient(new InferenceClientOptions
+        {
+            Address = remote.Url,
+            MaxConnectionsPerServer = remote.MaxConnections,
+            // A backend that does not accept a connection within its own timeout is out for this attempt.
+            ConnectTimeout = TimeSpan.FromMilliseconds(remote.TimeoutMilliseconds),
+            Retry = new RetryPolicy { MaxAttempts = 1 },
+            ConfigureHandler = remote.Tls is { } tls ? h => Secure(h, tls) : null,
+        });
+        _inferUri = _client.InferUriOf(backend.Model, backend.VersionText);
+    }
+
+    public RemoteEndpoint Endpoint { get; }
+
+    /// <summary>One attempt: the body to the backend's model, the answer as it comes (any status); unreachable: <see cref="InferenceException"/>; cancelled at the token.</summary>
+    public Task<ForwardedAnswer> SendAsync(ReadOnlySequence<byte> body, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken token) =>
+        _client.ForwardAsync(_inferUri, body, contentType, jsonLength, headers, token);
+
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>
+    /// The server's certificate must chain to the configured authorities alone (not the system's
+    /// store) and name the host; the client certificate, when configured, is presented.
+    /// </summary>
+    private static void Secure(SocketsHttpHandler handler, RemoteTls tls)
+    {
+        if (tls.ClientCertificate is { } cert)
+        {
+            handler.SslOptions.ClientCertificates = [cert];
+        }
+
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+            {
+                return false;
+            }
+
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(tls.Authorities);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(certificate as X509Certificate2 ?? new X509Certificate2(certificate));
+        };
+    }
+}
