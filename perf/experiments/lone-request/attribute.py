@@ -284,7 +284,8 @@ def report(args):
     wall_us = 1e6 / trace_wrk
     w = sys.stdout.write
     w(f"# A lone request's time, by stage (ctr-ranker MessagePack, wrk -c1, loopback)\n\n")
-    w(f"Commit {args.commit}, Release, {os.uname().nodename}'s {os.cpu_count()} cores (a shared VM: other builds ran beside it). ")
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    w(f"Commit {args.commit}, Release, {os.cpu_count()} vCPUs ({cpu}), a shared VM: other builds ran beside it, the client on the same two cores. ")
     w(f"Command: `{args.command}` (perf/experiments/lone-request/).\n\n")
     w(f"Load average (1 min) read at each step: {', '.join(f'{x:.1f}' for x in loads)}; the numbers below were taken on a machine this busy.\n\n")
     w("## Side by side (same run)\n\n| | p50 µs | rounds (req/s, p50, p90, p99) |\n|---|---|---|\n")
@@ -301,6 +302,13 @@ def report(args):
     w(f"| forward alone, batch 1, one thread (forward.cs) | {forward:.1f} | `{fwd}` |\n")
     rest = server_p50 - floor_p50 - forward
     w(f"| server − floor − forward | {rest:.0f} | the part to account for |\n\n")
+    outside = server_p50 - floor_p50 - parts["compute"]
+    w(f"**Accounting of the p50 gap** (medians, so the parts need not add exactly): server − floor = {server_p50 - floor_p50:.0f} µs, of which "
+      f"the engine's compute (the batch's execution: gather, forward, answer) {parts['compute']:.0f} µs, queue {parts['queue']:.0f} and engine "
+      f"overhead {parts['overhead']:.0f} (no wake and no completion hop: with caller runs the batch of one runs on the request's own pool "
+      f"thread, and the trace shows the device workers parked throughout); compute − forward alone = {parts['compute'] - forward:.0f} µs; "
+      f"and {outside:.0f} µs outside the engine, beyond what the floor's own HTTP path costs. The tables below say which stages that "
+      f"time is spent in.\n\n")
     w(f"## CPU-sample trace: where a request's thread time goes\n\n")
     w(f"dotnet-trace (default profile: sampled thread time, every managed thread about once a ms) over {span_ms / 1000:.1f} s of wrk -c1 "
       f"({trace_wrk} req/s, p50 {trace_p50} µs while traced, so {wall_us:.0f} µs of wall time per request and about {requests:.0f} requests traced). "
@@ -321,6 +329,7 @@ def report(args):
             threads = ", ".join(f"{k} {v:.0f}" for k, v in by_thread[stage].most_common())
             w(f"| {stage} | {ms * 1000 / requests:.1f} | ({100 * ms / total:.1f} % of all sampled) | {threads} | |\n")
     w(f"\nThreads sampled: {len(profiles)}; time sampled over all of them {total / 1000:.1f} s.\n")
+    w("\n" + LIMITS)
     perf_path = os.path.join(d, "perf.txt")
     if os.path.exists(perf_path) and os.path.getsize(perf_path) > 0:
         pw = field(log, r"perf wrk wrk\t(\d+) req/s", int)
@@ -351,6 +360,24 @@ def report(args):
             w(f"| {stage} | {c * period_us / preq:.1f} | {fc * period_us / freq:.1f} | {c * period_us / preq - fc * period_us / freq:+.1f} | {100 * c / n:.1f} | {100 * pkernel[stage] / max(c, 1):.0f} | {threads} | {top} |\n")
         ft = sum(fstage.values())
         w(f"| **all** | **{n * period_us / preq:.1f}** | **{ft * period_us / freq:.1f}** | **{n * period_us / preq - ft * period_us / freq:+.1f}** | 100 | | | |\n")
+
+
+LIMITS = """## What this cannot attribute
+
+- Native frames: the EventPipe sampler stops at the managed frame that called into native code, so libtorch's
+  time is one frame (`TorchScriptModule.Forward`), and the kernel's send and receive are `Socket.SendAsync`
+  and `SocketAsyncContext.ReceiveAsync`; its `UNMANAGED_CODE_TIME` does not say running from blocked. perf
+  splits the kernel's part, but libtorch has no frame pointers (its samples do not unwind past libtorch; libc
+  malloc/free with no caller are most likely its allocator's, not proven) and libcoreclr has no symbols.
+- Inlining: the JIT inlines small methods into their callers, so a stage's own time can appear under its caller
+  (`InferenceEndpoint.Submit`'s own frames hold some of the decode and the submit; `InferAsync.MoveNext` some of
+  the routing and the response write).
+- The socket engine's thread: its time in `epoll_wait` (waiting) and in the loop that dispatches the events
+  share one unresolved native frame in the trace; both tables keep it apart from the request's stages.
+- Means, not medians: samples give each stage's mean time per request over the run, stalls of a busy VM
+  included; the p50s above are medians. Both samplers slow the server (the traced and perf'd rates and p50s
+  are set beside the untraced rounds').
+"""
 
 
 def main():
