@@ -58,7 +58,7 @@ SYSCALLS = [
 # is that caller's; alone, it is the runtime's.
 FALLBACK = [
     ("GC, JIT, runtime", ["libclrjit.so!", "libcoreclr.so!", "libSystem.Native.so!"]),
-    ("libc malloc/free, caller not unwound (libtorch's stacks have no frame pointers)", ["libc.so.6!malloc", "libc.so.6!free", "libc.so.6!_int_", "libc.so.6!cfree"]),
+    ("libc malloc/free, no caller unwound (not attributed)", ["libc.so.6!malloc", "libc.so.6!free", "libc.so.6!_int_", "libc.so.6!cfree"]),
     ("kernel with no system call on the stack (interrupts, preemption, context switches)", ["kernel!"]),
 ]
 
@@ -367,8 +367,8 @@ LIMITS = """## What this cannot attribute
 - Native frames: the EventPipe sampler stops at the managed frame that called into native code, so libtorch's
   time is one frame (`TorchScriptModule.Forward`), and the kernel's send and receive are `Socket.SendAsync`
   and `SocketAsyncContext.ReceiveAsync`; its `UNMANAGED_CODE_TIME` does not say running from blocked. perf
-  splits the kernel's part, but libtorch has no frame pointers (its samples do not unwind past libtorch; libc
-  malloc/free with no caller are most likely its allocator's, not proven) and libcoreclr has no symbols.
+  splits the kernel's part, but libtorch has no frame pointers (its samples do not unwind past libtorch, and libc
+  malloc/free samples with no caller stay unattributed: the floor has none) and libcoreclr has no symbols.
 - Inlining: the JIT inlines small methods into their callers, so a stage's own time can appear under its caller
   (`InferenceEndpoint.Submit`'s own frames hold some of the decode and the submit; `InferAsync.MoveNext` some of
   the routing and the response write).
