@@ -1,0 +1,56 @@
+#:project ../../../native/LowLatency.Native.csproj
+#:property TieredPGO=true
+// The ctr-ranker's forward alone: the TorchScript module called at batch 1 on this one thread in a
+// tight loop (inference mode, one intra-op thread, as the device workers run it), no engine around it.
+// Prints the median and p90 of 5 rounds' per-call medians, in µs, as one line breakdown.sh parses.
+//   dotnet run perf/experiments/lone-request/forward.cs -c Release -- [model.pt] [seconds per round]
+using System.Diagnostics;
+using System.Globalization;
+using LowLatency.Native.Torch;
+using TorchSharp;
+
+string path = args.Length > 0 ? args[0] : "models/ctr-ranker/1/model.pt";
+double seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 2;
+LibTorchLoader.EnsureLoaded();
+torch.set_num_threads(1);
+using var mode = torch.inference_mode();
+using var module = torch.jit.load(path);
+module.eval();
+using var sparse = torch.zeros([1, 26], torch.int64);
+using var dense = torch.zeros([1, 13], torch.float32);
+
+double Call()
+{
+    long t0 = Stopwatch.GetTimestamp();
+    using (var scope = torch.NewDisposeScope())
+    {
+        _ = module.call(sparse, dense);
+    }
+
+    return Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+}
+
+for (int i = 0; i < 3000; i++)
+{
+    Call();
+}
+
+var medians = new List<double>();
+var p90s = new List<double>();
+for (int round = 0; round < 5; round++)
+{
+    var samples = new List<double>();
+    var clock = Stopwatch.StartNew();
+    while (clock.Elapsed.TotalSeconds < seconds)
+    {
+        samples.Add(Call());
+    }
+
+    samples.Sort();
+    medians.Add(samples[samples.Count / 2]);
+    p90s.Add(samples[samples.Count * 9 / 10]);
+}
+
+medians.Sort();
+p90s.Sort();
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"forward\tp50 {medians[2]:F1} us\tp90 {p90s[2]:F1} us\trounds p50 {string.Join(' ', medians.Select(m => m.ToString("F1", CultureInfo.InvariantCulture)))}"));
