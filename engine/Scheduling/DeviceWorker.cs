@@ -68,6 +68,12 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
 
     public int Restarts => Volatile.Read(ref _restarts);
 
+    public int Group { get; init; }
+
+    public bool OutputsHeld => _executor.OutputsHeld;
+
+    public long LiveHandles => _executor.LiveHandles;
+
     /// <summary>When the batch running is expected to end (µs); kept by the scheduler for admission control.</summary>
     public long ExpectedFreeUs { get; set; }
 

@@ -15,6 +15,15 @@ internal interface IDeviceWorker : IDisposable
 
     int Restarts { get; }
 
+    /// <summary>The instance group (its index in the config's <c>instance_group</c>) the worker belongs to.</summary>
+    int Group { get; }
+
+    /// <summary>Whether an answer still reads outputs of this worker's batches: its buffers may not be freed yet.</summary>
+    bool OutputsHeld { get; }
+
+    /// <summary>Native handles the worker's runner holds now (arenas, cached views, outputs still read).</summary>
+    long LiveHandles { get; }
+
     long ExpectedFreeUs { get; set; }
 
     void Start();

@@ -112,7 +112,8 @@ public sealed partial class InferenceEngine
                 }
 
                 string why = state == "READY" && status.LastFailure is not null ? $"the last load failed, the previous one still serves: {status.LastFailure}" : reason;
-                entries.Add(new IndexEntry(name, v.ToString(CultureInfo.InvariantCulture), state, why));
+                int? instances = _models.TryGetValue(name, out var served) && served.Versions.TryGetValue(v, out var live) ? live.Instances : null;
+                entries.Add(new IndexEntry(name, v.ToString(CultureInfo.InvariantCulture), state, why) { Instances = instances });
             }
         }
 
