@@ -74,6 +74,11 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
 
     public long LiveHandles => _executor.LiveHandles;
 
+    public long BusyMicroseconds => Volatile.Read(ref _busyUs);
+
+    // One writer at a time (the worker thread, or a caller running a claimed batch), read by the autoscaler.
+    private long _busyUs;
+
     /// <summary>When the batch running is expected to end (µs); kept by the scheduler for admission control.</summary>
     public long ExpectedFreeUs { get; set; }
 
@@ -341,6 +346,7 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
             }
 
             _estimator.Record(rows, end - start);
+            Volatile.Write(ref _busyUs, _busyUs + (end - start));
             // The batch's metric is recorded with its first request's completion, on the thread
             // pool: a metrics listener on the device thread delays every completion behind it
             // (docs/performance.md#metrics-sinks).

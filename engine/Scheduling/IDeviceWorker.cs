@@ -24,6 +24,9 @@ internal interface IDeviceWorker : IDisposable
     /// <summary>Native handles the worker's runner holds now (arenas, cached views, outputs still read).</summary>
     long LiveHandles { get; }
 
+    /// <summary>Time spent running batches since the worker started (µs): the autoscaler's idle share.</summary>
+    long BusyMicroseconds { get; }
+
     long ExpectedFreeUs { get; set; }
 
     void Start();

@@ -30,6 +30,9 @@ internal interface ISchedulerThread : IDisposable
     /// <summary>Workers published now.</summary>
     int WorkerCount { get; }
 
+    /// <summary>Time every worker, removed ones included, spent running batches (µs).</summary>
+    long BusyMicroseconds { get; }
+
     /// <summary>Native handles the published workers hold now.</summary>
     long WorkerHandles { get; }
 

@@ -119,6 +119,23 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// <summary>Workers published now: the ones the step hands batches to.</summary>
     public int WorkerCount => Volatile.Read(ref _workers).Length;
 
+    public long BusyMicroseconds
+    {
+        get
+        {
+            long n = Volatile.Read(ref _retiredBusyUs);
+            foreach (var w in Volatile.Read(ref _workers))
+            {
+                n += w.BusyMicroseconds;
+            }
+
+            return n;
+        }
+    }
+
+    // Busy time of workers removed at run time, so the sum never goes down.
+    private long _retiredBusyUs;
+
     public long WorkerHandles
     {
         get
@@ -220,6 +237,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
         }
 
         Interlocked.Add(ref _retiredRestarts, worker.Restarts);
+        Interlocked.Add(ref _retiredBusyUs, worker.BusyMicroseconds);
         worker.Dispose();
     }
 

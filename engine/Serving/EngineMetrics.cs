@@ -38,6 +38,10 @@ public static class EngineMetrics
 
     private static readonly Counter<long> Transitions = Meter.CreateCounter<long>("routing.breaker.transitions", "{transition}", "Circuit-breaker state changes of a version, by the state entered");
 
+    private static readonly Counter<long> Autoscale = Meter.CreateCounter<long>("autoscaler.decisions", "{decision}", "The autoscaler's decisions after each window, by action (add, remove, hold)");
+
+    private static readonly string[] AutoscaleActions = ["hold", "add", "remove"];
+
     private static readonly string[] States = ["closed", "half_open", "open"];
 
     private static volatile IRequestMetricsExporter? _exporter;
@@ -152,6 +156,11 @@ public static class EngineMetrics
             Compute.Record(r.ComputeMicroseconds, model, version);
             Overhead.Record(r.OverheadMicroseconds, model, version);
         }
+    }
+
+    internal static void RecordAutoscale(ModelVersion model, Scheduling.AutoscaleAction action)
+    {
+        Autoscale.Add(1, new KeyValuePair<string, object?>("model", model.Config.Name), new KeyValuePair<string, object?>("version", model.VersionString), new KeyValuePair<string, object?>("action", AutoscaleActions[(int)action]));
     }
 
     internal static void RecordBatch(ModelVersion model, int rows, long computeUs)

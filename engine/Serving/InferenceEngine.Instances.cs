@@ -37,6 +37,34 @@ public sealed partial class InferenceEngine
         return _loader.Run(() => SetInstancesOnLoader(name, version, group, count, "the API"), started => ShuttingDown(name, "instance change", started));
     }
 
+    /// <summary>The autoscaler's change: one version to <paramref name="count"/>, on the loader thread, as the API's.</summary>
+    internal Task<RepositoryOutcome> ApplyAutoscale(ModelVersion version, int count)
+    {
+        if (_loader is null || _stopping)
+        {
+            return Task.FromResult(new RepositoryOutcome(503, "the server is shutting down"));
+        }
+
+        return _loader.Run(
+            () =>
+            {
+                if (!version.TryAcquire())
+                {
+                    return RepositoryOutcome.NotFound($"version {version.VersionString} of model '{version.Config.Name}' is no longer served");
+                }
+
+                try
+                {
+                    return SetInstancesOf(version, null, count, "the autoscaler");
+                }
+                finally
+                {
+                    version.Release();
+                }
+            },
+            started => ShuttingDown(version.Config.Name, "instance change", started));
+    }
+
     private RepositoryOutcome SetInstancesOnLoader(string name, string? version, string? group, int count, string by)
     {
         if (!_models.TryGetValue(name, out var served))

@@ -48,6 +48,7 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
     internal ModelVersion(ModelConfig config, long version, TorchScriptModel model, EngineThreading threading, EngineServices services)
     {
         _config = config;
+        _autoscaled = config.Autoscale is not null;
         Version = version;
         VersionString = version.ToString(CultureInfo.InvariantCulture);
         _model = model;
@@ -75,6 +76,17 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
 
     /// <summary>Device workers that take batches now (every instance group's).</summary>
     public int Instances => _scheduler.WorkerCount;
+
+    /// <summary>Time every worker of this version spent running batches (µs).</summary>
+    internal long BusyMicroseconds => _scheduler.BusyMicroseconds;
+
+    // Answered requests and their summed queue delay, for the autoscaler: kept only when it runs.
+    private readonly bool _autoscaled;
+    private long _queueDelaySumUs;
+    private long _queueDelayCount;
+
+    /// <summary>Requests answered so far and their summed queue delay (µs); zero unless the model autoscales.</summary>
+    internal (long Count, long SumUs) QueueDelays => (Volatile.Read(ref _queueDelayCount), Volatile.Read(ref _queueDelaySumUs));
 
     /// <summary>The file the module was read from, and its size and time then (a poll reloads on change).</summary>
     public string File => _model.Path;
@@ -253,6 +265,11 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
             }
 
             Health.Record(r.Status, r.CompletedUs - r.ArrivalUs);
+            if (_autoscaled)
+            {
+                Interlocked.Add(ref _queueDelaySumUs, r.QueueMicroseconds);
+                Interlocked.Increment(ref _queueDelayCount);
+            }
         }
 
         Interlocked.Decrement(ref _inFlight);
