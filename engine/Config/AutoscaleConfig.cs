@@ -12,7 +12,14 @@ namespace LowLatency.Engine.Config;
 /// <param name="WindowSeconds">How long each observation runs before a decision.</param>
 /// <param name="CooldownSeconds">The least time between two changes.</param>
 /// <param name="IdlePercent">The share of the workers' time idle over a window above which one is removed (with the queue delay under half the target).</param>
-public sealed record AutoscaleConfig(int MinInstances, int MaxInstances, long TargetQueueDelayMicroseconds, double WindowSeconds, double CooldownSeconds, int IdlePercent)
+/// <param name="ScaleDownStabilizationSeconds">
+/// How long after the queue delay was last over the target no instance is removed (as Kubernetes'
+/// HPA stabilises scale-down): right after an add the queue is short because of that add, and removing
+/// then would add and remove in turn for as long as the load lasts.
+/// </param>
+public sealed record AutoscaleConfig(int MinInstances, int MaxInstances, long TargetQueueDelayMicroseconds, double WindowSeconds, double CooldownSeconds, int IdlePercent, double ScaleDownStabilizationSeconds = AutoscaleConfig.DefaultStabilizationSeconds)
 {
     public const int DefaultIdlePercent = 50;
+
+    public const double DefaultStabilizationSeconds = 30;
 }

@@ -29,7 +29,7 @@ internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(fil
     //   "window_seconds": 5, "cooldown_seconds": 15, "idle_percent": 50}}
     private AutoscaleConfig Autoscale(JsonElement a, ModelConfig config)
     {
-        Fields(a, "autoscale", new HashSet<string> { "min_instances", "max_instances", "target_queue_delay_microseconds", "window_seconds", "cooldown_seconds", "idle_percent" });
+        Fields(a, "autoscale", new HashSet<string> { "min_instances", "max_instances", "target_queue_delay_microseconds", "window_seconds", "cooldown_seconds", "idle_percent", "scale_down_stabilization_seconds" });
         if (config.InstanceGroups.Count != 1)
         {
             throw Error("autoscale", $"scales a model with one instance group; this one has {config.InstanceGroups.Count}");
@@ -56,7 +56,8 @@ internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(fil
             Integer(a, "target_queue_delay_microseconds", "autoscale.target_queue_delay_microseconds", 0, 1, 60_000_000),
             Seconds(a, "window_seconds", 5, 0.1, 3600),
             Seconds(a, "cooldown_seconds", 15, 0, 86_400),
-            (int)Integer(a, "idle_percent", "autoscale.idle_percent", AutoscaleConfig.DefaultIdlePercent, 1, 99));
+            (int)Integer(a, "idle_percent", "autoscale.idle_percent", AutoscaleConfig.DefaultIdlePercent, 1, 99),
+            Seconds(a, "scale_down_stabilization_seconds", AutoscaleConfig.DefaultStabilizationSeconds, 0, 86_400));
     }
 
     private double Seconds(JsonElement a, string key, double fallback, double min, double max)

@@ -12,4 +12,5 @@ namespace LowLatency.Engine.Scheduling;
 /// <param name="Instances">Instances now.</param>
 /// <param name="LastChangeUs">When the autoscaler last changed the count (long.MinValue: never).</param>
 /// <param name="FreeCores">Cores no device worker of the engine runs on.</param>
-public readonly record struct AutoscaleObservation(long NowUs, long WindowUs, long Requests, double MeanQueueDelayUs, double IdleFraction, int Instances, long LastChangeUs, int FreeCores);
+/// <param name="LastOverTargetUs">When a window last ended with the queue delay over the target (long.MinValue: never).</param>
+public readonly record struct AutoscaleObservation(long NowUs, long WindowUs, long Requests, double MeanQueueDelayUs, double IdleFraction, int Instances, long LastChangeUs, int FreeCores, long LastOverTargetUs = long.MinValue);

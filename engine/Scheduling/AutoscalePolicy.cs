@@ -9,7 +9,8 @@ namespace LowLatency.Engine.Scheduling;
 /// the cool-down after a change or over a window shorter than configured; then add one instance
 /// while the mean queue delay is over the target and a core is free; remove one while the workers
 /// sat idle more than the configured share and the queue delay is under half the target (the gap
-/// keeps it from adding and removing in turn around the target); else hold.
+/// keeps it from adding and removing in turn around the target), unless the delay was over the
+/// target within the scale-down stabilisation time; else hold.
 /// </summary>
 public static class AutoscalePolicy
 {
@@ -52,6 +53,12 @@ public static class AutoscalePolicy
 
         if (o.IdleFraction * 100 > c.IdlePercent && o.MeanQueueDelayUs < c.TargetQueueDelayMicroseconds / 2.0 && o.Instances > c.MinInstances)
         {
+            long stabilizationUs = (long)(c.ScaleDownStabilizationSeconds * 1_000_000);
+            if (o.LastOverTargetUs != long.MinValue && o.NowUs - o.LastOverTargetUs < stabilizationUs)
+            {
+                return new(AutoscaleAction.Hold, $"{seen}; the queue delay was over the target {Ms(o.NowUs - o.LastOverTargetUs)} ms ago, removing waits {Ms(stabilizationUs)} ms (scale_down_stabilization_seconds)");
+            }
+
             return new(AutoscaleAction.Remove, $"{seen}, more than idle_percent {c.IdlePercent}%");
         }
 

@@ -42,6 +42,7 @@ internal sealed class Autoscaler : IDisposable
         public long QueueSumUs = queueSumUs;
         public long BusyUs = busyUs;
         public long LastChangeUs = long.MinValue;
+        public long LastOverTargetUs = long.MinValue;
     }
 
     private void Tick()
@@ -106,8 +107,12 @@ internal sealed class Autoscaler : IDisposable
             long n = requests - w.Requests;
             int instances = v.Instances;
             double idle = Math.Clamp(1 - ((busy - w.BusyUs) / (double)(instances * length)), 0, 1);
-            var observed = new AutoscaleObservation(now, length, n, n == 0 ? 0 : (queueSum - w.QueueSumUs) / (double)n, idle, instances, w.LastChangeUs, freeCores);
+            var observed = new AutoscaleObservation(now, length, n, n == 0 ? 0 : (queueSum - w.QueueSumUs) / (double)n, idle, instances, w.LastChangeUs, freeCores, w.LastOverTargetUs);
             var decision = AutoscalePolicy.Decide(observed, config);
+            if (n > 0 && observed.MeanQueueDelayUs > config.TargetQueueDelayMicroseconds)
+            {
+                w.LastOverTargetUs = now;
+            }
             EngineMetrics.RecordAutoscale(v, decision.Action);
             if (decision.Action != AutoscaleAction.Hold)
             {

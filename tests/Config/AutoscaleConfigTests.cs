@@ -20,9 +20,9 @@ public sealed class AutoscaleConfigTests
     {
         Assert.Null(ModelConfigReader.Parse(Minimal, File).Autoscale);
         var a = ModelConfigReader.Parse(With("\"autoscale\": {\"max_instances\": 3, \"target_queue_delay_microseconds\": 500}"), File).Autoscale!;
-        Assert.Equal(new AutoscaleConfig(1, 3, 500, 5, 15, 50), a);
-        var b = ModelConfigReader.Parse(With("\"autoscale\": {\"min_instances\": 2, \"max_instances\": 4, \"target_queue_delay_microseconds\": 800, \"window_seconds\": 0.5, \"cooldown_seconds\": 2, \"idle_percent\": 70}"), File).Autoscale!;
-        Assert.Equal(new AutoscaleConfig(2, 4, 800, 0.5, 2, 70), b);
+        Assert.Equal(new AutoscaleConfig(1, 3, 500, 5, 15, 50, 30), a);
+        var b = ModelConfigReader.Parse(With("\"autoscale\": {\"min_instances\": 2, \"max_instances\": 4, \"target_queue_delay_microseconds\": 800, \"window_seconds\": 0.5, \"cooldown_seconds\": 2, \"idle_percent\": 70, \"scale_down_stabilization_seconds\": 8}"), File).Autoscale!;
+        Assert.Equal(new AutoscaleConfig(2, 4, 800, 0.5, 2, 70, 8), b);
     }
 
     [Theory]

@@ -17,7 +17,7 @@ public sealed class AutoscalerTests(ITestOutputHelper output)
     {
         const string Model = "autoscaled";
         using var repo = new CtrRepository(name: Model, versions: 1, edit: c => c["autoscale"] = JsonNode.Parse("""
-            {"min_instances": 1, "max_instances": 2, "target_queue_delay_microseconds": 20, "window_seconds": 0.3, "cooldown_seconds": 0.3, "idle_percent": 50}
+            {"min_instances": 1, "max_instances": 2, "target_queue_delay_microseconds": 20, "window_seconds": 0.3, "cooldown_seconds": 0.3, "idle_percent": 50, "scale_down_stabilization_seconds": 0.6}
             """));
         var events = new ConcurrentQueue<EngineEvent>();
         var decisions = new ConcurrentDictionary<string, long>();

@@ -7,15 +7,15 @@ namespace LowLatency.Tests.Scheduling;
 /// <summary>The autoscaler's rule, one window at a time, against a clock the test moves.</summary>
 public sealed class AutoscalePolicyTests
 {
-    // 1 … 4 instances, 1 ms target, 2 s windows, 5 s cool-down, removed above 50% idle.
-    private static readonly AutoscaleConfig Config = new(1, 4, 1000, 2, 5, 50);
+    // 1 … 4 instances, 1 ms target, 2 s windows, 5 s cool-down, removed above 50% idle, 10 s scale-down stabilisation.
+    private static readonly AutoscaleConfig Config = new(1, 4, 1000, 2, 5, 50, 10);
 
     private static readonly long Window = 2_000_000;
 
     private readonly FakeClock _clock = new();
 
-    private AutoscaleObservation Seen(double queueUs, double idle, int instances, long lastChangeUs = long.MinValue, int freeCores = 4, long requests = 1000, long? windowUs = null) =>
-        new(_clock.NowMicroseconds, windowUs ?? Window, requests, queueUs, idle, instances, lastChangeUs, freeCores);
+    private AutoscaleObservation Seen(double queueUs, double idle, int instances, long lastChangeUs = long.MinValue, int freeCores = 4, long requests = 1000, long? windowUs = null, long lastOverTargetUs = long.MinValue) =>
+        new(_clock.NowMicroseconds, windowUs ?? Window, requests, queueUs, idle, instances, lastChangeUs, freeCores, lastOverTargetUs);
 
     [Fact]
     public void Adds_while_the_queue_delay_is_over_the_target_and_a_core_is_free()
@@ -75,6 +75,18 @@ public sealed class AutoscalePolicyTests
         long now = _clock.NowMicroseconds;
         Assert.Equal(AutoscaleAction.Add, AutoscalePolicy.Decide(Seen(queueUs: 0, idle: 1, instances: 0, lastChangeUs: now), new AutoscaleConfig(1, 4, 1000, 2, 5, 50)).Action);
         Assert.Equal(AutoscaleAction.Remove, AutoscalePolicy.Decide(Seen(queueUs: 5000, idle: 0, instances: 6, lastChangeUs: now), Config).Action);
+    }
+
+    [Fact]
+    public void No_instance_is_removed_within_the_stabilisation_time_after_the_queue_delay_was_last_over_the_target()
+    {
+        long over = _clock.NowMicroseconds;
+        _clock.Advance(TimeSpan.FromSeconds(6));
+        var d = AutoscalePolicy.Decide(Seen(queueUs: 0, idle: 0.9, instances: 2, lastOverTargetUs: over), Config);
+        Assert.Equal(AutoscaleAction.Hold, d.Action);
+        Assert.Contains("the queue delay was over the target 6000 ms ago, removing waits 10000 ms", d.Reason, StringComparison.Ordinal);
+        _clock.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(AutoscaleAction.Remove, AutoscalePolicy.Decide(Seen(queueUs: 0, idle: 0.9, instances: 2, lastOverTargetUs: over), Config).Action);
     }
 
     [Fact]
