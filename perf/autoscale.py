@@ -29,6 +29,8 @@ WARMUP = 1.0
 
 def args():
     p = argparse.ArgumentParser()
+    p.add_argument("--model", default="ctr-ranker", help="a model of models/")
+    p.add_argument("--golden", default="batch1.json", help="its request, from models/<model>/golden/")
     p.add_argument("--low", type=int, default=300, help="req/s before and after the step")
     p.add_argument("--high", type=int, default=4000, help="req/s during the step")
     p.add_argument("--phases", default="20,25,30", help="seconds of low, high, low")
@@ -49,9 +51,9 @@ def result_name(out):
 
 
 def repository(a, into):
-    """models/ctr-ranker with an autoscale section, in a folder of its own."""
-    src = os.path.join(ROOT, "models", "ctr-ranker")
-    dst = os.path.join(into, "ctr-ranker")
+    """models/<model> with an autoscale section, in a folder of its own."""
+    src = os.path.join(ROOT, "models", a.model)
+    dst = os.path.join(into, a.model)
     shutil.copytree(src, dst)
     path = os.path.join(dst, "config.json")
     with open(path) as f:
@@ -106,7 +108,7 @@ def main():
 
     samples = []
     stop = threading.Event()
-    pattern = re.compile(r'^lowlatency_engine_instances\{model="ctr-ranker",version="1"\} (\d+)', re.M)
+    pattern = re.compile(r'^lowlatency_engine_instances\{model="' + re.escape(a.model) + r'",version="1"\} (\d+)', re.M)
 
     def sample():
         while not stop.is_set():
@@ -125,8 +127,8 @@ def main():
     for label, rate, seconds in (("low", a.low, low1), ("high", a.high, high), ("low-again", a.low, low2)):
         path = os.path.join(out, f"{label}.json")
         start = time.monotonic() - t0
-        run = subprocess.run(["dotnet", LOADGEN, "--label", label, "--url", f"{BASE}/v2/models/ctr-ranker/infer", "--golden",
-                              "models/ctr-ranker/golden/batch1.json", "--encoding", "msgpack", "--rate", str(rate),
+        run = subprocess.run(["dotnet", LOADGEN, "--label", label, "--url", f"{BASE}/v2/models/{a.model}/infer", "--golden",
+                              f"models/{a.model}/golden/{a.golden}", "--encoding", "msgpack", "--rate", str(rate),
                               "--duration", str(seconds), "--warmup", str(WARMUP), "--json", path], capture_output=True, text=True)
         line = [x for x in run.stdout.splitlines() if "req/s" in x][-1]
         print(f"{label}: {line}", flush=True)
@@ -146,7 +148,7 @@ def main():
         f.write(metrics)
     counted = {}
     for line in metrics.splitlines():
-        if line.startswith("lowlatency_engine_autoscaler_decisions") and 'model="ctr-ranker"' in line:
+        if line.startswith("lowlatency_engine_autoscaler_decisions") and f'model="{a.model}"' in line:
             counted[re.search(r'action="(\w+)"', line).group(1)] = line.rsplit(" ", 1)[1]
     with open(os.path.join(out, "samples.json"), "w") as f:
         json.dump({"instances": samples, "decisions": decisions, "counted": counted, "autoscale": autoscale}, f, indent=1)
@@ -233,9 +235,9 @@ def write_md(name, a, autoscale, phases, samples, decisions, counted):
     md = [
         f"# The autoscaler following a load step ({time.strftime('%Y-%m-%d')})",
         "",
-        f"Command: `python3 perf/autoscale.py --low {a.low} --high {a.high} --phases {a.phases} --target-us {a.target_us} --max-instances {a.max_instances} --window {a.window} --cooldown {a.cooldown} --stabilization {a.stabilization}` (after `dotnet build LowLatency.sln -c Release`)",
+        f"Command: `python3 perf/autoscale.py --model {a.model} --golden {a.golden} --low {a.low} --high {a.high} --phases {a.phases} --target-us {a.target_us} --max-instances {a.max_instances} --window {a.window} --cooldown {a.cooldown} --stabilization {a.stabilization}` (after `dotnet build LowLatency.sln -c Release`)",
         f"Machine: {cpu}, {os.cpu_count()} cores, load average {load} at the end (other tenants); the load generator shares the cores.",
-        f"ctr-ranker over HTTP/MessagePack, open loop (latency from each request's intended start), {WARMUP} s warm-up per phase; `autoscale`: `{json.dumps(autoscale)}`.",
+        f"{a.model} ({a.golden}) over HTTP/MessagePack, open loop (latency from each request's intended start), {WARMUP} s warm-up per phase; `autoscale`: `{json.dumps(autoscale)}`.",
         "",
         "![load, p99 and instances over time](" + name + "/autoscale.svg)",
         "",
