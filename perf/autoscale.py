@@ -151,7 +151,7 @@ def main():
         if line.startswith("lowlatency_engine_autoscaler_decisions") and f'model="{a.model}"' in line:
             counted[re.search(r'action="(\w+)"', line).group(1)] = line.rsplit(" ", 1)[1]
     with open(os.path.join(out, "samples.json"), "w") as f:
-        json.dump({"instances": samples, "decisions": decisions, "counted": counted, "autoscale": autoscale}, f, indent=1)
+        json.dump({"phases": [{"label": p["label"], "rate": p["rate"], "start": p["start"]} for p in phases], "instances": samples, "decisions": decisions, "counted": counted, "autoscale": autoscale}, f, indent=1)
     with open(os.path.join(out, "server.log"), "w") as f:
         f.write("\n".join(f"{t:8.2f} {l}" for t, l in log_lines) + "\n")
 
@@ -168,7 +168,7 @@ def svg(path, phases, samples, decisions, a):
     t_end = max([p[0] for p in points] + [s[0] for s in samples]) + 1
     t_begin = phases[0]["start"]
     W, left, right = 900, 70, 20
-    panels = [("offered load, req/s (per second)", 150), ("p99 latency, ms (per second)", 150), ("instances", 110)]
+    panels = [("answered, req/s (per second of the load generator)", 150), ("p99 latency, ms (per second)", 150), ("instances", 110)]
     H = sum(h for _, h in panels) + 40 * len(panels) + 30
 
     def x(t):
@@ -185,8 +185,8 @@ def svg(path, phases, samples, decisions, a):
     for (title, h), (data, ymax, colour) in zip(panels, series):
         out.append(f'<text x="{left}" y="{top - 5}">{title}</text>')
         out.append(f'<rect x="{left}" y="{top}" width="{W - left - right}" height="{h}" fill="none" stroke="#999"/>')
-        for k in range(5):
-            v = ymax * k / 4
+        ticks = list(range(0, a.max_instances + 1)) if title == "instances" else [ymax * k / 4 for k in range(5)]
+        for v in ticks:
             y = top + h - v / ymax * h
             out.append(f'<text x="{left - 5}" y="{y + 4:.1f}" text-anchor="end">{v:.0f}</text>')
         for t, line in decisions:
