@@ -27,6 +27,13 @@ internal interface IDeviceWorker : IDisposable
     /// <summary>Time spent running batches since the worker started (µs): the autoscaler's idle share.</summary>
     long BusyMicroseconds { get; }
 
+    /// <summary>
+    /// While a worker added at run time warms up: its batches are not timed into the version's
+    /// execution estimates, which admission control reads for the workers already serving (a new
+    /// worker's first batches touch fresh arenas and are slow).
+    /// </summary>
+    bool Warming { get; set; }
+
     long ExpectedFreeUs { get; set; }
 
     void Start();

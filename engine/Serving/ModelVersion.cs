@@ -507,6 +507,7 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
             while (current < count)
             {
                 var worker = _scheduler.NewWorker(group, current);
+                worker.Warming = true;
                 try
                 {
                     WarmUpWorker(worker);
@@ -517,6 +518,9 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
                     return new RepositoryOutcome(500, $"model '{Config.Name}' version {VersionString}: a new instance failed its warm-up, {current} serve on: {e.Message}");
                 }
 
+                // Before publication: the step's hand-over of each later batch orders it before the
+                // worker reads it, so every batch after this one is timed.
+                worker.Warming = false;
                 _scheduler.Publish(worker);
                 _config = InstanceCounts.With(Config, group, ++current);
                 changed?.Invoke(current);
