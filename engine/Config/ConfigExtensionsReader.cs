@@ -7,12 +7,12 @@ namespace LowLatency.Engine.Config;
 /// This server's extension fields of <c>config.json</c>, beside Triton's: <c>qos</c> (the QoS
 /// classes' windows and deadlines), <c>traffic</c> (the split among versions), <c>health</c> (when a
 /// version is ejected), <c>fallback</c> (what requests get when no version is healthy) and
-/// <c>features</c> (inputs joined from the feature store).
+/// <c>features</c> (inputs joined from the feature store) and <c>autoscale</c> (instances that follow the load).
 /// </summary>
 internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(file)
 {
     /// <summary>The top-level fields this reader owns.</summary>
-    public static readonly string[] TopLevelFields = ["qos", "traffic", "health", "fallback", "features"];
+    public static readonly string[] TopLevelFields = ["qos", "traffic", "health", "fallback", "features", "autoscale"];
 
     /// <summary>The Triton part of the configuration with the extensions read from <paramref name="root"/>.</summary>
     public ModelConfig Apply(JsonElement root, ModelConfig config) => config with
@@ -22,7 +22,58 @@ internal sealed class ConfigExtensionsReader(string file) : ConfigJsonReader(fil
         Health = root.TryGetProperty("health", out var h) ? Health(h) : HealthPolicy.Default,
         Fallback = root.TryGetProperty("fallback", out var fb) ? Fallback(fb, config.Name, [.. config.Outputs]) : null,
         Features = root.TryGetProperty("features", out var fj) ? new FeatureJoinReader(File).Read(fj, config) : null,
+        Autoscale = root.TryGetProperty("autoscale", out var a) ? Autoscale(a, config) : null,
     };
+
+    // {"autoscale": {"min_instances": 1, "max_instances": 4, "target_queue_delay_microseconds": 2000,
+    //   "window_seconds": 5, "cooldown_seconds": 15, "idle_percent": 50}}
+    private AutoscaleConfig Autoscale(JsonElement a, ModelConfig config)
+    {
+        Fields(a, "autoscale", new HashSet<string> { "min_instances", "max_instances", "target_queue_delay_microseconds", "window_seconds", "cooldown_seconds", "idle_percent", "scale_down_stabilization_seconds" });
+        if (config.InstanceGroups.Count != 1)
+        {
+            throw Error("autoscale", $"scales a model with one instance group; this one has {config.InstanceGroups.Count}");
+        }
+
+        foreach (var required in (string[])["max_instances", "target_queue_delay_microseconds"])
+        {
+            if (!a.TryGetProperty(required, out _))
+            {
+                throw Error("autoscale." + required, "missing (required)");
+            }
+        }
+
+        int min = (int)Integer(a, "min_instances", "autoscale.min_instances", 1, 1, InstanceCounts.Max);
+        int max = (int)Integer(a, "max_instances", "autoscale.max_instances", min, 1, InstanceCounts.Max);
+        if (max < min)
+        {
+            throw Error("autoscale.max_instances", $"{max} is less than min_instances ({min})");
+        }
+
+        return new AutoscaleConfig(
+            min,
+            max,
+            Integer(a, "target_queue_delay_microseconds", "autoscale.target_queue_delay_microseconds", 0, 1, 60_000_000),
+            Seconds(a, "window_seconds", 5, 0.1, 3600),
+            Seconds(a, "cooldown_seconds", 15, 0, 86_400),
+            (int)Integer(a, "idle_percent", "autoscale.idle_percent", AutoscaleConfig.DefaultIdlePercent, 1, 99),
+            Seconds(a, "scale_down_stabilization_seconds", AutoscaleConfig.DefaultStabilizationSeconds, 0, 86_400));
+    }
+
+    private double Seconds(JsonElement a, string key, double fallback, double min, double max)
+    {
+        if (!a.TryGetProperty(key, out var v))
+        {
+            return fallback;
+        }
+
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out double s) || s < min || s > max)
+        {
+            throw Error("autoscale." + key, $"expected seconds within {min.ToString(CultureInfo.InvariantCulture)} … {max.ToString(CultureInfo.InvariantCulture)}, found {ClientText.Quoted(v.GetRawText())}");
+        }
+
+        return s;
+    }
 
     // This server's extension: {"qos": {"realtime": {"max_queue_delay_microseconds": 0, "deadline_microseconds": 5000}, ...}}.
     private QosSettings Qos(JsonElement q)

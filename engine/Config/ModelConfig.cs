@@ -31,6 +31,9 @@ public sealed record ModelConfig(
     /// <summary>When versions are ejected from routing and readmitted (<c>health</c>).</summary>
     public HealthPolicy Health { get; init; } = HealthPolicy.Default;
 
+    /// <summary>The instance autoscaler (<c>autoscale</c>); null: off.</summary>
+    public AutoscaleConfig? Autoscale { get; init; }
+
     /// <summary>What requests get when no version is healthy (<c>fallback</c>); null: 503 at once.</summary>
     public FallbackConfig? Fallback { get; init; }
 

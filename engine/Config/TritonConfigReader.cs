@@ -17,7 +17,7 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
     private static readonly HashSet<string> TensorFields = ["name", "data_type", "dims"];
     private static readonly HashSet<string> BatchingFields = ["preferred_batch_size", "max_queue_delay_microseconds", "preserve_ordering", "priority_levels", "default_priority_level", "default_queue_policy", "priority_queue_policy"];
     private static readonly HashSet<string> PolicyFields = ["timeout_action", "default_timeout_microseconds", "allow_timeout_override", "max_queue_size"];
-    private static readonly HashSet<string> InstanceFields = ["name", "count", "kind", "gpus"];
+    private static readonly HashSet<string> InstanceFields = ["name", "count", "kind", "gpus", "cores"];
 
     public ModelConfig Model(JsonElement root)
     {
@@ -245,7 +245,7 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
                 }
             }
 
-            list.Add(new InstanceGroupConfig(OptionalString(g, "name", path + ".name"), count, kind));
+            list.Add(new InstanceGroupConfig(OptionalString(g, "name", path + ".name"), count, kind) { Cores = Cores(g, path) });
         }
 
         if (list.Count == 0)
@@ -254,6 +254,37 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
         }
 
         return list;
+    }
+
+    // This server's extension: "cores": [2, 3] pins the group's instances, each to its own share.
+    private List<int> Cores(JsonElement g, string path)
+    {
+        var cores = new List<int>();
+        if (!g.TryGetProperty("cores", out var arr))
+        {
+            return cores;
+        }
+
+        Expect(arr, JsonValueKind.Array, path + ".cores");
+        int i = 0;
+        foreach (var c in arr.EnumerateArray())
+        {
+            string at = $"{path}.cores[{i++}]";
+            int core = (int)IntegerValue(c, at, 0, 4095);
+            if (!LowLatency.Native.Threading.ThreadTuning.CanPinTo(core))
+            {
+                throw Error(at, $"this process may not pin a thread to core {core} (no such core, offline, or outside a container's cpuset)");
+            }
+
+            cores.Add(core);
+        }
+
+        if (cores.Count == 0)
+        {
+            throw Error(path + ".cores", "must not be empty: leave it out for no pinning");
+        }
+
+        return cores;
     }
 
     private VersionPolicy Versions(JsonElement vp)

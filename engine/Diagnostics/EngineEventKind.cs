@@ -29,4 +29,10 @@ public enum EngineEventKind
 
     /// <summary>The cores device workers are pinned to, and whether the runtime counts them.</summary>
     WorkerCores,
+
+    /// <summary>A version's instance count changed at run time (the API or its autoscaler).</summary>
+    InstancesChanged,
+
+    /// <summary>An autoscaler's decision to add or remove an instance, with its reason.</summary>
+    AutoscaleDecision,
 }

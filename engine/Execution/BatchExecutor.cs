@@ -42,11 +42,12 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
     {
         _config = config;
         _model = model;
+        Handles = new NativeHandleCount(model.Handles);
         _batchRank = config.Batched ? 1 : 0;
         _inputSlots = new InputSlot[config.Inputs.Count];
         for (int i = 0; i < _inputSlots.Length; i++)
         {
-            _inputSlots[i] = new InputSlot(config, config.Inputs[i], model.Handles);
+            _inputSlots[i] = new InputSlot(config, config.Inputs[i], Handles);
         }
 
         _outputSlots = new OutputSlot[config.Outputs.Count];
@@ -61,6 +62,9 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
         _results = new TensorHandle[_outputSlots.Length];
         _temporaries = new TensorHandle[_inputSlots.Length + _outputSlots.Length];
     }
+
+    /// <summary>This executor's share of the version's native handles (its arenas, views and outputs).</summary>
+    public NativeHandleCount Handles { get; }
 
     /// <summary>Output holders made so far: grows only while every existing one is still held (tests).</summary>
     internal int OutputHolders => _holders.Count;
@@ -378,10 +382,30 @@ internal sealed unsafe class BatchExecutor : IBatchRunner
             }
         }
 
-        var holder = new BatchOutputs(_outputCapacity, Math.Max(1, _config.MaxBatchSize), _model.Handles);
+        var holder = new BatchOutputs(_outputCapacity, Math.Max(1, _config.MaxBatchSize), Handles);
         holder.TryTake();
         _holders.Add(holder);
         return holder;
+    }
+
+    public long LiveHandles => Handles.Live;
+
+    /// <summary>Any thread: whether a request still holds one of this executor's batch outputs.</summary>
+    public bool OutputsHeld
+    {
+        get
+        {
+            // The holder list grows only on the worker thread, which has stopped when this is asked.
+            foreach (var holder in _holders)
+            {
+                if (holder.InUse)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>Frees the arenas and the holders' buffers: only once no request holds any output (the version is retired).</summary>

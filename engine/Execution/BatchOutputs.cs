@@ -51,6 +51,9 @@ internal sealed class BatchOutputs : IOutputHolder, IDisposable
         return true;
     }
 
+    /// <summary>Any thread: whether a request of the last batch still holds these outputs.</summary>
+    public bool InUse => Volatile.Read(ref _inUse) != 0;
+
     /// <summary>On the device worker: gives back a holder taken for a batch that failed before any request held it.</summary>
     public void Abandon() => Volatile.Write(ref _inUse, 0);
 

@@ -10,4 +10,10 @@ internal interface IBatchRunner : IDisposable
 {
     /// <summary>Runs the batch and gives each request its outputs; throws when the batch fails.</summary>
     void Execute(ReadOnlySpan<InferenceRequest> batch);
+
+    /// <summary>Whether a request still reads outputs this runner gave it (its buffers must outlive that).</summary>
+    bool OutputsHeld => false;
+
+    /// <summary>Native handles this runner holds now (its share of its version's).</summary>
+    long LiveHandles => 0;
 }

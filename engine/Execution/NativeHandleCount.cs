@@ -17,9 +17,27 @@ internal sealed class NativeHandleCount
     /// <summary>Handles every version in the process holds now.</summary>
     public static long Total => Volatile.Read(ref s_total);
 
+    // The version's count, for one worker's share of it: a worker added and removed at run time
+    // must give back exactly what it took, whatever the others cached meanwhile.
+    private readonly NativeHandleCount? _parent;
+
+    public NativeHandleCount()
+    {
+    }
+
+    /// <summary>A share of <paramref name="parent"/>: what is counted here is counted there too.</summary>
+    public NativeHandleCount(NativeHandleCount parent) => _parent = parent;
+
     internal void Add(int n)
     {
         Interlocked.Add(ref _live, n);
-        Interlocked.Add(ref s_total, n);
+        if (_parent is null)
+        {
+            Interlocked.Add(ref s_total, n);
+        }
+        else
+        {
+            _parent.Add(n);
+        }
     }
 }

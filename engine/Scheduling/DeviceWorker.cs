@@ -68,6 +68,25 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
 
     public int Restarts => Volatile.Read(ref _restarts);
 
+    public int Group { get; init; }
+
+    public bool OutputsHeld => _executor.OutputsHeld;
+
+    public long LiveHandles => _executor.LiveHandles;
+
+    public long BusyMicroseconds => Volatile.Read(ref _busyUs);
+
+    public bool Warming
+    {
+        get => Volatile.Read(ref _warming);
+        set => Volatile.Write(ref _warming, value);
+    }
+
+    private bool _warming;
+
+    // One writer at a time (the worker thread, or a caller running a claimed batch), read by the autoscaler.
+    private long _busyUs;
+
     /// <summary>When the batch running is expected to end (µs); kept by the scheduler for admission control.</summary>
     public long ExpectedFreeUs { get; set; }
 
@@ -334,7 +353,11 @@ internal sealed class DeviceWorker<TWait> : IDeviceWorker
                 rows += r.BatchSize;
             }
 
-            _estimator.Record(rows, end - start);
+            if (!_warming)
+            {
+                _estimator.Record(rows, end - start);
+                Volatile.Write(ref _busyUs, _busyUs + (end - start));
+            }
             // The batch's metric is recorded with its first request's completion, on the thread
             // pool: a metrics listener on the device thread delays every completion behind it
             // (docs/performance.md#metrics-sinks).

@@ -49,6 +49,26 @@ internal sealed record EngineThreading(WaitStrategyKind WaitStrategy, long SpinM
         return cores;
     }
 
+    /// <summary>
+    /// The cores of the <paramref name="index"/>-th instance of a group pinned to <paramref name="cores"/>:
+    /// <paramref name="intraOpThreads"/> consecutive entries (at most all of them), round-robin, as
+    /// <see cref="NextWorkerCores"/> takes them from the engine-wide list, so that two instances of
+    /// a group share a core only once the group's list is used up.
+    /// </summary>
+    internal static int[] CoresOf(IReadOnlyList<int> cores, int index, int intraOpThreads)
+    {
+        int n = cores.Count;
+        int each = Math.Clamp(intraOpThreads, 1, n);
+        int first = (int)((long)index * each % n);
+        var taken = new int[each];
+        for (int j = 0; j < each; j++)
+        {
+            taken[j] = cores[(first + j) % n];
+        }
+
+        return taken;
+    }
+
     /// <summary>Applies the per-thread settings every engine thread shares; on the thread itself.</summary>
     internal void ApplyToCurrentThread()
     {

@@ -15,6 +15,25 @@ internal interface IDeviceWorker : IDisposable
 
     int Restarts { get; }
 
+    /// <summary>The instance group (its index in the config's <c>instance_group</c>) the worker belongs to.</summary>
+    int Group { get; }
+
+    /// <summary>Whether an answer still reads outputs of this worker's batches: its buffers may not be freed yet.</summary>
+    bool OutputsHeld { get; }
+
+    /// <summary>Native handles the worker's runner holds now (arenas, cached views, outputs still read).</summary>
+    long LiveHandles { get; }
+
+    /// <summary>Time spent running batches since the worker started (µs): the autoscaler's idle share.</summary>
+    long BusyMicroseconds { get; }
+
+    /// <summary>
+    /// While a worker added at run time warms up: its batches are not timed into the version's
+    /// execution estimates, which admission control reads for the workers already serving (a new
+    /// worker's first batches touch fresh arenas and are slow).
+    /// </summary>
+    bool Warming { get; set; }
+
     long ExpectedFreeUs { get; set; }
 
     void Start();

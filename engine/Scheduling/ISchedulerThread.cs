@@ -26,4 +26,22 @@ internal interface ISchedulerThread : IDisposable
     void Cancel(InferenceRequest request);
 
     void Stop();
+
+    /// <summary>Workers published now.</summary>
+    int WorkerCount { get; }
+
+    /// <summary>Time every worker, removed ones included, spent running batches (µs).</summary>
+    long BusyMicroseconds { get; }
+
+    /// <summary>Native handles the published workers hold now.</summary>
+    long WorkerHandles { get; }
+
+    /// <summary>A started worker of an instance group, not yet published (see <see cref="SchedulerThread{TWait}.NewWorker"/>).</summary>
+    IDeviceWorker NewWorker(int group, int indexInGroup);
+
+    void Publish(IDeviceWorker worker);
+
+    IDeviceWorker? Unpublish(int group);
+
+    void Retire(IDeviceWorker worker);
 }

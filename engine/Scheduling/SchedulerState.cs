@@ -21,7 +21,7 @@ internal sealed class SchedulerState
     private readonly ModelConfig _config;
     private readonly QosSettings _qos;
     private readonly ComputeEstimator _estimator;
-    private readonly int _workers;
+    private int _workers;
     private readonly Level[] _levels;
     private readonly int _defaultLevel;
     private readonly long _defaultWindow;
@@ -54,6 +54,13 @@ internal sealed class SchedulerState
         _canPad = config.Outputs.All(o => !o.HasVariableDims);
         _wheel = new TimerWheel(nowUs);
         _cancelledMessage = $"model '{config.Name}': cancelled by the client before it ran";
+    }
+
+    /// <summary>The workers admission control spreads queued work over; set by the step's holder when the set changes.</summary>
+    public int Workers
+    {
+        get => _workers;
+        set => _workers = Math.Max(1, value);
     }
 
     /// <summary>Requests queued (not yet handed to a worker).</summary>

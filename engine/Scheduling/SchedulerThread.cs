@@ -24,8 +24,24 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     private readonly ParkingSpot _spot = new();
     private readonly SchedulerState _core;
     private readonly ComputeEstimator _estimator;
-    private readonly IDeviceWorker[] _workers;
     private readonly Thread _thread;
+    private readonly Func<IBatchRunner> _runners;
+    private readonly long _version;
+
+    // The published workers: replaced whole (never written in place) by a thread holding the step,
+    // so a step reads one consistent set; added workers are warmed before they are in it, removed
+    // ones are out of it before they stop (SetWorkers).
+    private IDeviceWorker[] _workers;
+
+    // Threads reading _workers without holding the step (the scheduler thread's wake-ahead): a
+    // removed worker is freed only once none of them can still be looking at the array it was in.
+    private int _outsideReaders;
+
+    // Set once the constructor's workers are started: later ones are started as they are made.
+    private readonly bool _started;
+
+    // Workers made so far, for thread names that stay unique as workers come and go.
+    private int _made;
     private readonly TWait _wait;
     private readonly EngineThreading _threading;
     private readonly bool _realtimeWorkers;
@@ -59,18 +75,19 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
         _threading = threading;
         _realtimeWorkers = threading.RealtimePriority > 0;
         _callerRuns = CallerMayRun(config, threading);
+        _runners = runners;
+        _version = version;
+        _estimator = estimator;
         var workers = new List<IDeviceWorker>();
-        foreach (var group in config.InstanceGroups)
+        for (int g = 0; g < config.InstanceGroups.Count; g++)
         {
-            for (int i = 0; i < group.Count; i++)
+            for (int i = 0; i < config.InstanceGroups[g].Count; i++)
             {
-                // Thread names show up in dotnet-trace and top -H: say which model and instance.
-                workers.Add(new DeviceWorker<TWait>(config, runners(), estimator, this, wait, ThreadName($"w{workers.Count}", config.Name, version), threading.NextWorkerCores(), threading));
+                workers.Add(NewWorker(g, i));
             }
         }
 
         _workers = [.. workers];
-        _estimator = estimator;
         _core = new SchedulerState(config, qos, estimator, _workers.Length, MonotonicClock.NowMicroseconds()) { DefaultMaxQueueSize = threading.DefaultMaxQueueSize };
         _thread = new Thread(Loop) { Name = ThreadName("sched", config.Name, version), IsBackground = true };
         foreach (var w in _workers)
@@ -78,10 +95,172 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
             w.Start();
         }
 
+        _started = true;
         _thread.Start();
     }
 
-    public int WorkerRestarts => _workers.Sum(w => w.Restarts);
+    public int WorkerRestarts
+    {
+        get
+        {
+            int n = Volatile.Read(ref _retiredRestarts);
+            foreach (var w in Volatile.Read(ref _workers))
+            {
+                n += w.Restarts;
+            }
+
+            return n;
+        }
+    }
+
+    // Restarts of workers removed at run time, so the counter never goes down.
+    private int _retiredRestarts;
+
+    /// <summary>Workers published now: the ones the step hands batches to.</summary>
+    public int WorkerCount => Volatile.Read(ref _workers).Length;
+
+    public long BusyMicroseconds
+    {
+        get
+        {
+            long n = Volatile.Read(ref _retiredBusyUs);
+            foreach (var w in Volatile.Read(ref _workers))
+            {
+                n += w.BusyMicroseconds;
+            }
+
+            return n;
+        }
+    }
+
+    // Busy time of workers removed at run time, so the sum never goes down.
+    private long _retiredBusyUs;
+
+    public long WorkerHandles
+    {
+        get
+        {
+            long n = 0;
+            foreach (var w in Volatile.Read(ref _workers))
+            {
+                n += w.LiveHandles;
+            }
+
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// A new worker of instance group <paramref name="group"/> (its <paramref name="indexInGroup"/>-th),
+    /// with its own runner (arenas) and its thread started, not yet published: no step hands it a
+    /// batch until <see cref="Publish"/>. Its cores: the group's own when it names some, else the
+    /// engine-wide round-robin of <c>WorkerCores</c>.
+    /// </summary>
+    public IDeviceWorker NewWorker(int group, int indexInGroup)
+    {
+        int n = Interlocked.Increment(ref _made) - 1;
+        var g = _config.InstanceGroups[Math.Min(group, _config.InstanceGroups.Count - 1)];
+        int[] cores = g.Cores.Count > 0 ? EngineThreading.CoresOf(g.Cores, indexInGroup, _threading.IntraOpThreads) : _threading.NextWorkerCores();
+        // Thread names show up in dotnet-trace and top -H: say which model and instance.
+        var worker = new DeviceWorker<TWait>(_config, _runners(), _estimator, this, _wait, ThreadName($"w{n}", _config.Name, _version), cores, _threading) { Group = group };
+        if (_started)
+        {
+            // Made at run time: started here; the constructor's are started with the scheduler.
+            worker.Start();
+        }
+
+        return worker;
+    }
+
+    /// <summary>Adds a started, warmed worker to the published set: the next step may hand it a batch.</summary>
+    public void Publish(IDeviceWorker worker)
+    {
+        AcquireStep();
+        IDeviceWorker[] grown = [.. _workers, worker];
+        Volatile.Write(ref _workers, grown);
+        _core.Workers = grown.Length;
+        ReleaseAndLookAgain();
+    }
+
+    /// <summary>
+    /// Takes the last published worker of instance group <paramref name="group"/> out of the set (none
+    /// when it is the version's only worker): no step hands it a batch from then on. It may still be
+    /// running one; <see cref="Retire"/> waits for that.
+    /// </summary>
+    public IDeviceWorker? Unpublish(int group)
+    {
+        AcquireStep();
+        var workers = _workers;
+        int at = -1;
+        for (int i = workers.Length - 1; i >= 0 && workers.Length > 1; i--)
+        {
+            if (workers[i].Group == group)
+            {
+                at = i;
+                break;
+            }
+        }
+
+        if (at < 0)
+        {
+            ReleaseAndLookAgain();
+            return null;
+        }
+
+        var removed = workers[at];
+        var rest = new IDeviceWorker[workers.Length - 1];
+        Array.Copy(workers, 0, rest, 0, at);
+        Array.Copy(workers, at + 1, rest, at, rest.Length - at);
+        Volatile.Write(ref _workers, rest);
+        _core.Workers = rest.Length;
+        ReleaseAndLookAgain();
+        return removed;
+    }
+
+    /// <summary>
+    /// Ends a worker no step can reach any more (unpublished, or never published): lets it finish
+    /// the batch it holds, stops its thread, waits until no answer still reads its outputs and no
+    /// thread still looks at the array it was in, then frees its arenas and buffers. Off the
+    /// request path (the loader thread): it waits on clients writing their responses.
+    /// </summary>
+    public void Retire(IDeviceWorker worker)
+    {
+        while (!worker.IsIdle)
+        {
+            Thread.Sleep(1);
+        }
+
+        worker.Stop();
+        while (worker.OutputsHeld || Volatile.Read(ref _outsideReaders) != 0)
+        {
+            Thread.Sleep(1);
+        }
+
+        Interlocked.Add(ref _retiredRestarts, worker.Restarts);
+        Interlocked.Add(ref _retiredBusyUs, worker.BusyMicroseconds);
+        worker.Dispose();
+    }
+
+    /// <summary>Holds the step from a control thread, as the scheduler thread takes it: yielding until it is free.</summary>
+    private void AcquireStep()
+    {
+        while (Interlocked.CompareExchange(ref _owner, 1, 0) != 0)
+        {
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>
+    /// After a change of the worker set: the step runs again at once, so that requests queued for
+    /// lack of a worker go to an added one now, not at the next submission or timer.
+    /// </summary>
+    private void ReleaseAndLookAgain()
+    {
+        Interlocked.Increment(ref _idleEvents);
+        Release();
+        Drive(null);
+        _spot.Signal();
+    }
 
     /// <summary>Batches of one run by their submitter's own thread instead of a device worker's.</summary>
     public long CallerRunCount => Volatile.Read(ref _callerRunCount);
@@ -100,7 +279,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
 
         foreach (var group in config.InstanceGroups)
         {
-            if (group.Kind is not (InstanceKind.Cpu or InstanceKind.Auto))
+            if (group.Kind is not (InstanceKind.Cpu or InstanceKind.Auto) || group.Cores.Count > 0)
             {
                 return false;
             }
@@ -123,7 +302,7 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// <summary>Whether a thread holds the scheduling step and took it on <paramref name="cpu"/>.</summary>
     public bool StepHeldOn(int cpu) => Volatile.Read(ref _owner) != 0 && Volatile.Read(ref _ownerCpu) == cpu;
 
-    internal IDeviceWorker[] Workers => _workers;
+    internal IDeviceWorker[] Workers => Volatile.Read(ref _workers);
 
     /// <summary>
     /// Lock-free: any request thread. The submitter runs the scheduling step itself when nobody else
@@ -213,9 +392,10 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
         {
             NoteOwnerCpu();
             int idleEvents = Volatile.Read(ref _idleEvents);
-            wake = Step(MonotonicClock.NowMicroseconds(), own, out ulong handed, out var claimed);
+            var workers = _workers;
+            wake = Step(workers, MonotonicClock.NowMicroseconds(), own, out ulong handed, out var claimed);
             Release();
-            WakeHanded(handed);
+            WakeHanded(workers, handed);
             if (wake < Volatile.Read(ref _plannedWakeUs))
             {
                 _spot.Signal();
@@ -268,11 +448,12 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
 
             NoteOwnerCpu();
             int idleEvents = Volatile.Read(ref _idleEvents);
-            long wake = Step(MonotonicClock.NowMicroseconds(), null, out ulong handed, out _);
-            bool done = _stopping && _core.Pending == 0 && _core.HeldForCancel == 0 && _submissions.IsEmpty && _cancels.IsEmpty && AllIdle();
+            var workers = _workers;
+            long wake = Step(workers, MonotonicClock.NowMicroseconds(), null, out ulong handed, out _);
+            bool done = _stopping && _core.Pending == 0 && _core.HeldForCancel == 0 && _submissions.IsEmpty && _cancels.IsEmpty && AllIdle(workers);
             Volatile.Write(ref _plannedWakeUs, wake);
             Release();
-            WakeHanded(handed);
+            WakeHanded(workers, handed);
             if (done)
             {
                 return;
@@ -295,13 +476,13 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// Ordinary workers are woken inside the step, where their wake-up overlaps the rest of it:
     /// waking them after the release measured worse at saturation (docs/performance.md#waking-workers).
     /// </summary>
-    private void WakeHanded(ulong handed)
+    private static void WakeHanded(IDeviceWorker[] workers, ulong handed)
     {
         for (int i = 0; handed != 0; i++, handed >>= 1)
         {
             if ((handed & 1) != 0)
             {
-                _workers[i].Wake();
+                workers[i].Wake();
             }
         }
     }
@@ -314,12 +495,12 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
     /// <paramref name="own"/>, with nothing else left queued, is claimed for the holder to run
     /// (<paramref name="claimed"/>) instead of handed over.
     /// </summary>
-    private long Step(long now, InferenceRequest? own, out ulong handed, out IDeviceWorker? claimed)
+    private long Step(IDeviceWorker[] workers, long now, InferenceRequest? own, out ulong handed, out IDeviceWorker? claimed)
     {
         handed = 0;
         claimed = null;
         long freeAt = long.MaxValue;
-        foreach (var w in _workers)
+        foreach (var w in workers)
         {
             freeAt = Math.Min(freeAt, w.IsIdle ? now : Math.Max(now, w.ExpectedFreeUs));
         }
@@ -336,9 +517,9 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
         _core.AdvanceTimers(now);
         _core.Draining = _stopping;
         long wake = long.MaxValue;
-        for (int i = 0; i < _workers.Length; i++)
+        for (int i = 0; i < workers.Length; i++)
         {
-            var w = _workers[i];
+            var w = workers[i];
             if (!w.IsIdle)
             {
                 continue;
@@ -406,19 +587,24 @@ internal sealed class SchedulerThread<TWait> : ISchedulerThread, IDeadlineAhead
             return;
         }
 
-        foreach (var w in _workers)
+        // Counted before reading the array, with a full fence: Retire sees either this count or, for
+        // a reader that comes after it, an array without the worker it frees.
+        Interlocked.Increment(ref _outsideReaders);
+        foreach (var w in Volatile.Read(ref _workers))
         {
             if (w.IsIdle)
             {
                 w.WakeAhead(deadlineUs);
-                return;
+                break;
             }
         }
+
+        Interlocked.Decrement(ref _outsideReaders);
     }
 
-    private bool AllIdle()
+    private static bool AllIdle(IDeviceWorker[] workers)
     {
-        foreach (var w in _workers)
+        foreach (var w in workers)
         {
             if (!w.IsIdle)
             {

@@ -38,6 +38,10 @@ public static class EngineMetrics
 
     private static readonly Counter<long> Transitions = Meter.CreateCounter<long>("routing.breaker.transitions", "{transition}", "Circuit-breaker state changes of a version, by the state entered");
 
+    private static readonly Counter<long> Autoscale = Meter.CreateCounter<long>("autoscaler.decisions", "{decision}", "The autoscaler's decisions after each window, by action (add, remove, hold)");
+
+    private static readonly string[] AutoscaleActions = ["hold", "add", "remove"];
+
     private static readonly string[] States = ["closed", "half_open", "open"];
 
     private static volatile IRequestMetricsExporter? _exporter;
@@ -48,6 +52,7 @@ public static class EngineMetrics
         Meter.CreateObservableGauge("requests.in_flight", ObserveInFlight, "{request}", "Requests submitted and not yet answered");
         Meter.CreateObservableCounter("worker.restarts", ObserveRestarts, "{restart}", "Device worker threads that died and were replaced");
         Meter.CreateObservableGauge("routing.breaker.state", ObserveBreakers, "{state}", "A version's circuit: 0 closed, 1 half-open (probing), 2 open (ejected)");
+        Meter.CreateObservableGauge("instances", ObserveInstances, "{instance}", "Device workers (instances) a version runs now; changed at run time by PUT .../instances or the autoscaler");
         Meter.CreateObservableGauge("worker.wake_lead", ObserveWakeLead, "us", "How far ahead of a batching window's end an idle worker is woken, measured from late wake-ups; it spins that long for each window that expires on it");
     }
 
@@ -153,6 +158,11 @@ public static class EngineMetrics
         }
     }
 
+    internal static void RecordAutoscale(ModelVersion model, Scheduling.AutoscaleAction action)
+    {
+        Autoscale.Add(1, new KeyValuePair<string, object?>("model", model.Config.Name), new KeyValuePair<string, object?>("version", model.VersionString), new KeyValuePair<string, object?>("action", AutoscaleActions[(int)action]));
+    }
+
     internal static void RecordBatch(ModelVersion model, int rows, long computeUs)
     {
         model.MetricsSink?.OnBatch(rows, computeUs);
@@ -163,6 +173,9 @@ public static class EngineMetrics
     }
 
     private static IEnumerable<Measurement<int>> ObserveQueueDepth() => SumPerVersion(static v => v.QueueDepth, null);
+
+    // Not additive either: a retiring and a new object with one label set would count twice; the larger is shown.
+    private static IEnumerable<Measurement<int>> ObserveInstances() => PerVersion(static v => v.Instances, Math.Max, null);
 
     private static IEnumerable<Measurement<int>> ObserveInFlight() => SumPerVersion(static v => v.InFlight, null);
 

@@ -112,7 +112,8 @@ public sealed partial class InferenceEngine
                 }
 
                 string why = state == "READY" && status.LastFailure is not null ? $"the last load failed, the previous one still serves: {status.LastFailure}" : reason;
-                entries.Add(new IndexEntry(name, v.ToString(CultureInfo.InvariantCulture), state, why));
+                int? instances = _models.TryGetValue(name, out var served) && served.Versions.TryGetValue(v, out var live) ? live.Instances : null;
+                entries.Add(new IndexEntry(name, v.ToString(CultureInfo.InvariantCulture), state, why) { Instances = instances });
             }
         }
 
@@ -173,6 +174,15 @@ public sealed partial class InferenceEngine
                 version.WarmUp(_loader.AbandonToken);
                 versions[v] = version;
                 _log?.Invoke(new(EngineEventKind.VersionLoaded, name, version.VersionString, $"loaded model '{name}' version {v} from {file}"));
+                foreach (var group in def.Config.InstanceGroups)
+                {
+                    if (group.Cores.Count > 0)
+                    {
+                        // The same placement check as the engine-wide WorkerCores, per instance group.
+                        var placed = WorkerCorePlacement.Describe(group.Cores, Environment.ProcessorCount, Native.Threading.ThreadTuning.AllowedCoreCount(), Native.Threading.ThreadTuning.MayRunOn);
+                        _log?.Invoke(placed with { Model = name, Version = version.VersionString, Message = $"model '{name}' version {v} instance group {ClientText.Quoted(group.Name ?? "(unnamed)")}: {placed.Message}" });
+                    }
+                }
             }
         }
         catch (Exception e)

@@ -28,6 +28,7 @@ public sealed partial class InferenceEngine : IDisposable
     private EngineThreading? _threading;
     private volatile ModelLoaderThread? _loader;
     private Timer? _poll;
+    private Autoscaler? _autoscaler;
     private Action<EngineEvent>? _log;
     private volatile bool _ready;
     private volatile bool _stopping;
@@ -173,6 +174,7 @@ public sealed partial class InferenceEngine : IDisposable
             _poll = new Timer(_ => QueuePoll(), null, every, every);
         }
 
+        _autoscaler = new Autoscaler(this, _services.Clock, _options.IntraOpThreads, _log);
         _ready = true;
     }
 
@@ -189,6 +191,7 @@ public sealed partial class InferenceEngine : IDisposable
     {
         _stopping = true;
         _ready = false;
+        _autoscaler?.Dispose();
         // Loads and unloads not yet started are answered (503) now rather than run after the drain.
         _loader?.Stop();
     }
@@ -238,6 +241,7 @@ public sealed partial class InferenceEngine : IDisposable
         _ready = false;
         _stopping = true;
         _poll?.Dispose();
+        _autoscaler?.Dispose();
         _loader?.Dispose();
         FrozenDictionary<string, ServedModel> models;
         lock (_publish)

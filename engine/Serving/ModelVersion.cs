@@ -47,7 +47,8 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
 
     internal ModelVersion(ModelConfig config, long version, TorchScriptModel model, EngineThreading threading, EngineServices services)
     {
-        Config = config;
+        _config = config;
+        _autoscaled = config.Autoscale is not null;
         Version = version;
         VersionString = version.ToString(CultureInfo.InvariantCulture);
         _model = model;
@@ -65,7 +66,27 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
         EngineMetrics.Register(this);
     }
 
-    public ModelConfig Config { get; }
+    // Replaced whole when an instance count changes at run time (SetInstances); nothing else in it changes.
+    private volatile ModelConfig _config;
+
+    // Serializes instance changes with each other and with Stop.
+    private readonly object _instancesLock = new();
+
+    public ModelConfig Config => _config;
+
+    /// <summary>Device workers that take batches now (every instance group's).</summary>
+    public int Instances => _scheduler.WorkerCount;
+
+    /// <summary>Time every worker of this version spent running batches (µs).</summary>
+    internal long BusyMicroseconds => _scheduler.BusyMicroseconds;
+
+    // Answered requests and their summed queue delay, for the autoscaler: kept only when it runs.
+    private readonly bool _autoscaled;
+    private long _queueDelaySumUs;
+    private long _queueDelayCount;
+
+    /// <summary>Requests answered so far and their summed queue delay (µs); zero unless the model autoscales.</summary>
+    internal (long Count, long SumUs) QueueDelays => (Volatile.Read(ref _queueDelayCount), Volatile.Read(ref _queueDelaySumUs));
 
     /// <summary>The file the module was read from, and its size and time then (a poll reloads on change).</summary>
     public string File => _model.Path;
@@ -244,6 +265,11 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
             }
 
             Health.Record(r.Status, r.CompletedUs - r.ArrivalUs);
+            if (_autoscaled)
+            {
+                Interlocked.Add(ref _queueDelaySumUs, r.QueueMicroseconds);
+                Interlocked.Increment(ref _queueDelayCount);
+            }
         }
 
         Interlocked.Decrement(ref _inFlight);
@@ -369,7 +395,20 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
 
     private void WarmUpAt(int rows)
     {
-        using var request = RentRequest();
+        using var request = WarmUpRequest(rows);
+        var done = InferAsync(request).AsTask().GetAwaiter().GetResult();
+        // Only the model's own failure counts: the first calls may miss the QoS deadline while
+        // TorchScript's profiling executor optimises, and that is what warm-up is for.
+        if (!done && request.Status == InferenceStatus.ModelError)
+        {
+            throw new ModelConfigException(_model.Path, $"warm-up at batch size {rows} with inputs of ones failed: {request.Error}");
+        }
+    }
+
+    /// <summary>A request of ones at <paramref name="rows"/> rows, marked warm-up (not counted in metrics or health).</summary>
+    private InferenceRequest WarmUpRequest(int rows)
+    {
+        var request = RentRequest();
         request.MarkWarmUp();
         var shape = new List<long>();
         for (int i = 0; i < Config.Inputs.Count; i++)
@@ -388,13 +427,7 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
             FillOnes(request.AddInput(i, Config.Inputs[i].DataType, shape.ToArray()), Config.Inputs[i].DataType);
         }
 
-        var done = InferAsync(request).AsTask().GetAwaiter().GetResult();
-        // Only the model's own failure counts: the first calls may miss the QoS deadline while
-        // TorchScript's profiling executor optimises, and that is what warm-up is for.
-        if (!done && request.Status == InferenceStatus.ModelError)
-        {
-            throw new ModelConfigException(_model.Path, $"warm-up at batch size {rows} with inputs of ones failed: {request.Error}");
-        }
+        return request;
     }
 
     private static void FillOnes(Span<byte> data, TensorDataType type)
@@ -430,12 +463,18 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
     /// <summary>Refuses new requests, answers every accepted one, then stops the threads.</summary>
     public void Stop()
     {
-        if (_stopped)
+        // After an instance change in progress: its worker is then published (stopped with the
+        // others) or retired.
+        lock (_instancesLock)
         {
-            return;
+            if (_stopped)
+            {
+                return;
+            }
+
+            _stopped = true;
         }
 
-        _stopped = true;
         EngineMetrics.Unregister(this);
         var spin = default(SpinWait);
         while (Volatile.Read(ref _entering) != 0)
@@ -444,6 +483,93 @@ public sealed class ModelVersion : IRequestOwner, IDisposable
         }
 
         _scheduler.Stop();
+    }
+
+    /// <summary>
+    /// Sets instance group <paramref name="group"/> to <paramref name="count"/> device workers while
+    /// requests flow, off the request path (the loader thread). An added worker gets its own arenas
+    /// and thread, runs the warm-up a load runs (every batch-size bucket, three rounds) on that
+    /// thread, and only then is published to the scheduling step. A removed one is unpublished
+    /// first (no new batch), finishes the batch it holds, and once no answer still reads its outputs
+    /// its thread has ended and its native memory is freed. One worker at a time, so that the
+    /// version always has at least as many workers as the smaller of the two counts.
+    /// </summary>
+    internal RepositoryOutcome SetInstances(int group, int count, Action<int>? changed = null)
+    {
+        lock (_instancesLock)
+        {
+            if (_stopped)
+            {
+                return new RepositoryOutcome(503, $"model '{Config.Name}' version {VersionString} is shutting down");
+            }
+
+            int current = Config.InstanceGroups[group].Count;
+            while (current < count)
+            {
+                var worker = _scheduler.NewWorker(group, current);
+                worker.Warming = true;
+                try
+                {
+                    WarmUpWorker(worker);
+                }
+                catch (ModelConfigException e)
+                {
+                    _scheduler.Retire(worker);
+                    return new RepositoryOutcome(500, $"model '{Config.Name}' version {VersionString}: a new instance failed its warm-up, {current} serve on: {e.Message}");
+                }
+
+                // Before publication: the step's hand-over of each later batch orders it before the
+                // worker reads it, so every batch after this one is timed.
+                worker.Warming = false;
+                _scheduler.Publish(worker);
+                _config = InstanceCounts.With(Config, group, ++current);
+                changed?.Invoke(current);
+            }
+
+            while (current > count)
+            {
+                var worker = _scheduler.Unpublish(group);
+                if (worker is null)
+                {
+                    break;
+                }
+
+                _config = InstanceCounts.With(Config, group, --current);
+                _scheduler.Retire(worker);
+                changed?.Invoke(current);
+            }
+
+            return RepositoryOutcome.Ok;
+        }
+    }
+
+    /// <summary>
+    /// The load's warm-up, on one worker no step can reach yet: each request is handed to it
+    /// directly, as a step would, and awaited. Counted in flight as any submission (its answer
+    /// counts it out), and never in metrics or health.
+    /// </summary>
+    private void WarmUpWorker(IDeviceWorker worker)
+    {
+        const int Rounds = 3;
+        for (int round = 0; round < Rounds; round++)
+        {
+            foreach (int rows in WarmUpSizes(Config))
+            {
+                using var request = WarmUpRequest(rows);
+                request.Validate();
+                request.ArrivalUs = MonotonicClock.NowMicroseconds();
+                var completion = request.Completion;
+                Interlocked.Increment(ref _inFlight);
+                worker.BatchBuffer[0] = request;
+                worker.Run(1);
+                worker.Wake();
+                bool done = completion.AsTask().GetAwaiter().GetResult();
+                if (!done && request.Status == InferenceStatus.ModelError)
+                {
+                    throw new ModelConfigException(_model.Path, $"warm-up at batch size {rows} with inputs of ones failed: {request.Error}");
+                }
+            }
+        }
     }
 
     public void Dispose()

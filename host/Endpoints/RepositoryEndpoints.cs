@@ -63,6 +63,8 @@ internal static class RepositoryEndpoints
         group.MapPost("/models/{name}/unload", UnloadAsync);
         group.MapGet("/models/{name}/traffic", GetTraffic);
         group.MapPut("/models/{name}/traffic", PutTrafficAsync);
+        group.MapPut("/models/{name}/instances", (HttpContext ctx, InferenceEngine engine, string name) => PutInstancesAsync(ctx, engine, name, null));
+        group.MapPut("/models/{name}/versions/{version}/instances", PutInstancesAsync);
     }
 
     private static async Task IndexAsync(HttpContext ctx, InferenceEngine engine)
@@ -102,6 +104,11 @@ internal static class RepositoryEndpoints
             {
                 w.WriteString("state", e.State);
                 w.WriteString("reason", e.Reason ?? string.Empty);
+            }
+
+            if (e.Instances is { } instances)
+            {
+                w.WriteNumber("instances", instances);
             }
 
             w.WriteEndObject();
@@ -241,6 +248,72 @@ internal static class RepositoryEndpoints
         }
 
         await AnswerAsync(ctx, engine.SetTraffic(name, weights));
+    }
+
+    /// <summary>
+    /// <c>PUT .../instances</c> with <c>{"count": N}</c> (and <c>"group"</c>, the instance group's name,
+    /// where the model has several): the version's device workers, changed without a reload.
+    /// </summary>
+    private static async Task PutInstancesAsync(HttpContext ctx, InferenceEngine engine, string name, string? version)
+    {
+        using var body = await ReadAsync(ctx);
+        if (body.Error is not null)
+        {
+            await body.RefuseAsync(ctx);
+            return;
+        }
+
+        string? problem = null;
+        int count = 0;
+        string? group = null;
+        if (body.Root is not { ValueKind: JsonValueKind.Object } root)
+        {
+            problem = "expected {\"count\": N} (and \"group\": \"<instance group name>\" where the model has several)";
+        }
+        else
+        {
+            problem = InstancesBody(root, out count, out group);
+        }
+
+        if (problem is not null)
+        {
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, problem);
+            return;
+        }
+
+        await AnswerAsync(ctx, await engine.SetInstancesAsync(name, version, group, count));
+    }
+
+    /// <summary>The instance document's problem, naming the field, or null.</summary>
+    private static string? InstancesBody(JsonElement root, out int count, out string? group)
+    {
+        count = 0;
+        group = null;
+        foreach (var p in root.EnumerateObject())
+        {
+            if (p.Name is not ("count" or "group"))
+            {
+                return $"{ClientText.Quoted(p.Name)}: unknown field (expected count and, optionally, group)";
+            }
+        }
+
+        if (!root.TryGetProperty("count", out var c))
+        {
+            return $"count: missing (the number of instances, 1 … {InstanceCounts.Max})";
+        }
+
+        if (c.ValueKind != JsonValueKind.Number || !c.TryGetInt32(out count))
+        {
+            return $"count: expected an integer within 1 … {InstanceCounts.Max}, found {ClientText.Truncate(c.GetRawText(), ClientText.MaxQuotedChars)}";
+        }
+
+        if (root.TryGetProperty("group", out var g))
+        {
+            group = g.ValueKind == JsonValueKind.String ? g.GetString() : null;
+            return group is null ? "group: expected the instance group's name as a string" : null;
+        }
+
+        return null;
     }
 
     private static Task AnswerAsync(HttpContext ctx, RepositoryOutcome outcome)

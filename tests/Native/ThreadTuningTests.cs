@@ -129,6 +129,41 @@ public sealed class ThreadTuningTests
         }
     }
 
+    [Fact]
+    public async Task Each_instance_group_pins_its_instances_to_its_own_cores_also_those_added_at_run_time()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var (first, second) = AllowedCores.FirstTwo();
+        using var repo = new TempRepository();
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepoPaths.Models, "ctr-ranker", "config.json")))!.AsObject();
+        config["name"] = "pingrp";
+        config["instance_group"] = System.Text.Json.Nodes.JsonNode.Parse($$"""
+            [{"name": "solo", "count": 1, "kind": "KIND_CPU", "cores": [{{second}}]},
+             {"name": "pair", "count": 2, "kind": "KIND_CPU", "cores": [{{first}}, {{second}}]}]
+            """);
+        repo.AddModel("pingrp", config.ToJsonString());
+        using var engine = new InferenceEngine(new EngineOptions { ModelRepository = repo.Root });
+        engine.Scan();
+        engine.Load();
+        string Of(int worker) => ThreadAffinities($"ll-w{worker}.pingrp.").Values.Single();
+
+        // The group's cores, one instance each in turn; the other group's are its own.
+        Assert.Equal($"{second}", Of(0));
+        Assert.Equal($"{first}", Of(1));
+        Assert.Equal($"{second}", Of(2));
+
+        // An instance added at run time takes the next share of its group's cores.
+        Assert.True((await engine.SetInstancesAsync("pingrp", null, "pair", 3)).Succeeded);
+        Assert.Equal($"{first}", Of(3));
+        var unnamed = await engine.SetInstancesAsync("pingrp", null, null, 2);
+        Assert.Equal(400, unnamed.Status);
+        Assert.Contains("has 2 instance groups; name one ('solo', 'pair')", unnamed.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>Cpus_allowed_list of each thread of this process whose name starts with <paramref name="prefix"/>, keyed by name and id.</summary>
     private static Dictionary<string, string> ThreadAffinities(string prefix)
     {
