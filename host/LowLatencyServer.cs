@@ -178,7 +178,7 @@ internal static class LowLatencyServer
         DrainingResponses.Use(app);
 
         // Inference ahead of endpoint routing, which the routes after it need (their endpoint's metadata).
-        InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes, grpcServed);
+        InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes, grpcServed ? GrpcListenerFeature.On : null);
         app.UseRouting();
         if (grpcServed)
         {

@@ -35,10 +35,10 @@ internal static class InferenceEndpoint
     /// <summary>
     /// The inference routes: matched by hand ahead of endpoint routing (<see cref="InferenceRoute"/>;
     /// so call this before <c>UseRouting</c>), and as routes for every other form of their URLs. On a
-    /// gRPC listener (<paramref name="grpcServed"/>) the hand match steps aside: those connections
-    /// serve gRPC routes only.
+    /// connection of the gRPC listener (<paramref name="onGrpcListener"/>, null when there is none) the
+    /// hand match steps aside: those connections serve gRPC routes only.
     /// </summary>
-    public static void Map(WebApplication app, long maxRequestBodyBytes, bool grpcServed)
+    public static void Map(WebApplication app, long maxRequestBodyBytes, Func<HttpContext, bool>? onGrpcListener)
     {
         // Resolved once, not per request: asking the request's services would make its service
         // scope, which nothing else on this route needs (docs/performance.md#host-request-path).
@@ -58,7 +58,7 @@ internal static class InferenceEndpoint
         {
             if (!HttpMethods.IsPost(ctx.Request.Method)
                 || !InferenceRoute.TryMatch(ctx.Request.Path.Value, out var nameText, out var versionText)
-                || (grpcServed && Grpc.GrpcListenerFeature.On(ctx)))
+                || (onGrpcListener is not null && onGrpcListener(ctx)))
             {
                 return next(ctx);
             }
