@@ -24,7 +24,8 @@ internal static class GatewayMetrics
 
     private static readonly Gauge[] Gauges = [Weight, BaseWeight, Latency, ErrorRate, State];
 
-    // Every server of the process (tests start several) exports its gateway; the registry is process-wide.
+    // Every server of the process (tests start several) exports its gateway; the registry is process-wide,
+    // so two servers with the same alias and backend names write one series (the last collected wins).
     private static readonly ConcurrentDictionary<ModelGateway, byte> Gateways = new();
     private static int _registered;
 

@@ -12,12 +12,12 @@ public sealed class GatewayEndToEndTests
     // Latency tolerance so wide that the two copies' timing cannot move the split: the counts follow the base weights.
     private const string Pinned = """{ "latency_tolerance": 1000, "tick_milliseconds": 50, "window_seconds": 0.5, "min_requests": 5, "cooldown_seconds": 0.5, "probe_requests": 2 }""";
 
-    private static CtrRepository Repository(string weights = Pinned)
+    private static CtrRepository Repository(string weights = Pinned, string alias = "rank")
     {
         var repo = new CtrRepository(name: "ctr-a", versions: 1);
         repo.AddCopy("ctr-b");
         File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
-            { "aliases": { "rank": {
+            { "aliases": { "{{alias}}": {
                 "backends": [ { "name": "a", "model": "ctr-a", "weight": 3 }, { "name": "b", "model": "ctr-b", "version": 1, "weight": 1 } ],
                 "weights": {{weights}} } } }
             """);
@@ -93,7 +93,8 @@ public sealed class GatewayEndToEndTests
     [Fact]
     public async Task Weights_move_away_from_a_backend_that_is_out_and_back_when_it_returns()
     {
-        using var repo = Repository();
+        // The metrics registry is process-wide and other tests' servers export an alias "rank" too.
+        using var repo = Repository(alias: "rank-out");
         var (app, address) = await ServerFixture.StartAsync(repo.Root);
         await using var _ = app;
         using var client = new HttpClient { BaseAddress = address };
@@ -111,12 +112,12 @@ public sealed class GatewayEndToEndTests
         {
             for (int i = 0; i < 10; i++)
             {
-                var (status, backend, _) = await InferAsync(client, "rank");
+                var (status, backend, _) = await InferAsync(client, "rank-out");
                 Assert.Equal(HttpStatusCode.OK, status);
                 Assert.Equal("a", backend);
             }
 
-            b = await BackendRowAsync(client, "b");
+            b = await BackendRowAsync(client, "rank-out", "b");
         }
         while (b.GetProperty("state").GetString() != "open" && DateTime.UtcNow < ejectedBy);
 
@@ -136,10 +137,10 @@ public sealed class GatewayEndToEndTests
         {
             for (int i = 0; i < 10; i++)
             {
-                Assert.Equal(HttpStatusCode.OK, (await InferAsync(client, "rank")).Status);
+                Assert.Equal(HttpStatusCode.OK, (await InferAsync(client, "rank-out")).Status);
             }
 
-            b = await BackendRowAsync(client, "b");
+            b = await BackendRowAsync(client, "rank-out", "b");
             seen.Add(b.GetProperty("state").GetString()!);
         }
         while (b.GetProperty("state").GetString() != "closed" && DateTime.UtcNow < restoredBy);
@@ -150,9 +151,9 @@ public sealed class GatewayEndToEndTests
 
         // The table's series are in the metrics too.
         string metrics = await client.GetStringAsync("/metrics");
-        Assert.Contains("lowlatency_gateway_backend_weight{alias=\"rank\",backend=\"b\"} 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("lowlatency_gateway_backend_state{alias=\"rank\",backend=\"a\"} 0", metrics, StringComparison.Ordinal);
-        Assert.Contains("lowlatency_gateway_backend_errors_total{alias=\"rank\",backend=\"b\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("lowlatency_gateway_backend_weight{alias=\"rank-out\",backend=\"b\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("lowlatency_gateway_backend_state{alias=\"rank-out\",backend=\"a\"} 0", metrics, StringComparison.Ordinal);
+        Assert.Contains("lowlatency_gateway_backend_errors_total{alias=\"rank-out\",backend=\"b\"}", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -190,9 +191,9 @@ public sealed class GatewayEndToEndTests
         Assert.Equal(HttpStatusCode.NotFound, table.StatusCode);
     }
 
-    private static async Task<JsonElement> BackendRowAsync(HttpClient client, string backend)
+    private static async Task<JsonElement> BackendRowAsync(HttpClient client, string alias, string backend)
     {
-        using var doc = JsonDocument.Parse(await client.GetStringAsync("/v2/gateway/rank"));
+        using var doc = JsonDocument.Parse(await client.GetStringAsync($"/v2/gateway/{alias}"));
         foreach (var row in doc.RootElement.GetProperty("backends").EnumerateArray())
         {
             if (row.GetProperty("name").GetString() == backend)
