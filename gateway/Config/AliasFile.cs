@@ -19,8 +19,8 @@ public static class AliasFile
     private static readonly HashSet<string> RootFields = ["aliases"];
     private static readonly HashSet<string> AliasFields = ["backends", "weights", "deadline_milliseconds", "retries", "rules"];
     private static readonly HashSet<string> RuleFields = ["backend", "parameter", "equals", "input", "dimension", "at_least", "at_most"];
-    private static readonly HashSet<string> BackendFields = ["name", "model", "version", "weight", "url", "timeout_milliseconds", "max_connections", "idempotent", "tls"];
-    private static readonly HashSet<string> RemoteOnlyFields = ["timeout_milliseconds", "max_connections", "idempotent", "tls"];
+    private static readonly HashSet<string> BackendFields = ["name", "model", "version", "weight", "url", "timeout_milliseconds", "max_connections", "idempotent", "tls", "api_key", "bearer_token"];
+    private static readonly HashSet<string> RemoteOnlyFields = ["timeout_milliseconds", "max_connections", "idempotent", "tls", "api_key", "bearer_token"];
     private static readonly HashSet<string> TlsFields = ["ca", "certificate", "key"];
     private static readonly HashSet<string> PolicyFields =
         ["floor_percent", "window_seconds", "tick_milliseconds", "latency_tolerance", "eject_error_rate", "min_requests", "cooldown_seconds", "probe_requests"];
@@ -306,7 +306,62 @@ public static class AliasFile
             tls = Tls(file, t, $"{path}.tls");
         }
 
-        return new RemoteEndpoint(url, timeout, connections, idempotent, tls);
+        var (apiKey, apiKeyVariable) = Secret(file, e, "api_key", path);
+        var (token, tokenVariable) = Secret(file, e, "bearer_token", path);
+        var credentials = apiKey is null && token is null ? null : new RemoteCredentials(apiKey, apiKeyVariable, token, tokenVariable);
+        return new RemoteEndpoint(url, timeout, connections, idempotent, tls, credentials);
+    }
+
+    /// <summary>
+    /// A credential for the remote: the value of the environment variable the field names as
+    /// <c>${NAME}</c> (a Kubernetes Secret's env, a systemd credential), read when the file is. The
+    /// file itself may not hold one: it is written through the repository API and kept in the repository.
+    /// </summary>
+    private static (string? Value, string? Variable) Secret(string file, JsonElement e, string key, string path)
+    {
+        string? text = String(file, e, key, path);
+        if (text is null)
+        {
+            return (null, null);
+        }
+
+        string field = $"{path}.{key}";
+        if (text.Length < 4 || !text.StartsWith("${", StringComparison.Ordinal) || text[^1] != '}' || !IsVariableName(text.AsSpan(2, text.Length - 3)))
+        {
+            throw new ModelConfigException(file, field, "must name an environment variable as \"${NAME}\" (letters, digits and _): the alias file is no place for a secret");
+        }
+
+        string variable = text[2..^1];
+        string? value = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrEmpty(value))
+        {
+            throw new ModelConfigException(file, field, $"names the environment variable {variable}, which is not set");
+        }
+
+        if (value.AsSpan().IndexOfAny("\r\n\0") >= 0 || value.Trim().Length != value.Length)
+        {
+            throw new ModelConfigException(file, field, $"the environment variable {variable} holds a line break, a NUL or white space at an end: not a header value");
+        }
+
+        return (value, variable);
+    }
+
+    private static bool IsVariableName(ReadOnlySpan<char> name)
+    {
+        if (name.IsEmpty || char.IsAsciiDigit(name[0]))
+        {
+            return false;
+        }
+
+        foreach (char c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '_')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The authorities (required) and the client certificate and key (both or neither), PEM files relative to the alias file, loaded now so that a bad file is refused with its field.</summary>

@@ -10,7 +10,8 @@ namespace LowLatency.Gateway.Remote;
 /// A remote backend's connection pool: one <see cref="InferenceClient"/> (HTTP, its own
 /// <c>SocketsHttpHandler</c> pool capped at <see cref="RemoteEndpoint.MaxConnections"/>), made when
 /// the alias is built and disposed when a reload has replaced it and its requests have ended. A
-/// request's body is forwarded as its client encoded it, never decoded here.
+/// request's body is forwarded as its client encoded it, never decoded here; the client's own
+/// credentials are not passed on (they are this server's to check), the backend's configured ones are.
 /// </summary>
 public sealed class RemoteBackend : IDisposable
 {
@@ -29,6 +30,8 @@ public sealed class RemoteBackend : IDisposable
             ConnectTimeout = TimeSpan.FromMilliseconds(remote.TimeoutMilliseconds),
             Retry = new RetryPolicy { MaxAttempts = 1 },
             ConfigureHandler = remote.Tls is { } tls ? h => Secure(h, tls) : null,
+            ApiKey = remote.Credentials?.ApiKey,
+            BearerToken = remote.Credentials?.BearerToken,
         });
         _inferUri = _client.InferUriOf(backend.Model, backend.VersionText);
     }

@@ -49,6 +49,11 @@ public sealed class AliasFileTests
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "ca": "ca.pem", "certificate": "c.pem" } } ] } } }""", "aliases.rank.backends[0].tls.key", "go together")]
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "ca": "missing.pem" } } ] } } }""", "aliases.rank.backends[0].tls.ca", "cannot be read")]
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "https://h:1", "tls": { "ca": "x", "pin": 1 } } ] } } }""", "aliases.rank.backends[0].tls.pin", "unknown field")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "api_key": "${K}" } ] } } }""", "aliases.rank.backends[0].api_key", "remote backend only")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1", "api_key": "a-key-in-the-file" } ] } } }""", "aliases.rank.backends[0].api_key", "no place for a secret")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1", "bearer_token": "${1X}" } ] } } }""", "aliases.rank.backends[0].bearer_token", "no place for a secret")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1", "api_key": "${LOWLATENCY_TEST_UNSET_KEY}" } ] } } }""", "aliases.rank.backends[0].api_key", "names the environment variable LOWLATENCY_TEST_UNSET_KEY, which is not set")]
+    [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1, "url": "http://h:1", "api_key": 7 } ] } } }""", "aliases.rank.backends[0].api_key", "expected a string")]
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "retries": 2 } } }""", "aliases.rank.retries", "must be within 0 … 1")]
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "equals": "gold", "backend": "b" } ] } } }""", "aliases.rank.rules[0].backend", "not a backend of this alias")]
     [InlineData("""{ "aliases": { "rank": { "backends": [ { "model": "a", "weight": 1 } ], "rules": [ { "parameter": "tier", "input": "x", "equals": 1, "backend": "a" } ] } } }""", "aliases.rank.rules[0]", "exactly one of")]
@@ -83,6 +88,28 @@ public sealed class AliasFileTests
         Assert.Null(far.Remote.Tls);
         Assert.Equal(500, rank.DeadlineMilliseconds);
         Assert.Equal(0, rank.Retries);
+    }
+
+    [Fact]
+    public void A_remote_backend_takes_its_credentials_from_the_environment_and_never_shows_them()
+    {
+        Environment.SetEnvironmentVariable("LOWLATENCY_TEST_ALIAS_KEY", "key-from-the-environment");
+        Environment.SetEnvironmentVariable("LOWLATENCY_TEST_ALIAS_TOKEN", "token.from.env");
+        var rank = Assert.Single(Parse("""
+            { "aliases": { "rank": { "backends": [
+                { "name": "far", "url": "https://10.0.0.7:8000", "model": "m", "weight": 1, "api_key": "${LOWLATENCY_TEST_ALIAS_KEY}", "bearer_token": "${LOWLATENCY_TEST_ALIAS_TOKEN}" },
+                { "name": "near", "url": "https://10.0.0.8:8000", "model": "m", "weight": 1 } ] } } }
+            """));
+        var credentials = rank.Backends[0].Remote!.Credentials!;
+        Assert.Equal("key-from-the-environment", credentials.ApiKey);
+        Assert.Equal("token.from.env", credentials.BearerToken);
+        Assert.Null(rank.Backends[1].Remote!.Credentials);
+
+        // A definition printed (a log line, a debugger) names the variables, not their values.
+        string text = rank.Backends[0].ToString();
+        Assert.Contains("${LOWLATENCY_TEST_ALIAS_KEY}", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("key-from-the-environment", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("token.from.env", text, StringComparison.Ordinal);
     }
 
     [Fact]

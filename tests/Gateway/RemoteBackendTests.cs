@@ -135,6 +135,71 @@ public sealed class RemoteBackendTests
     }
 
     [Fact]
+    public async Task A_remote_backend_is_called_with_its_configured_credentials_and_never_with_the_client_s()
+    {
+        // The remote: a server that answers only its API key's holder.
+        const string Key = "key-of-the-ranking-gateway";
+        string[] protectedArgs = ["--LowLatency:Auth:ApiKeys:0:Key=" + Key, "--LowLatency:Auth:ApiKeys:0:Subject=gateway", "--LowLatency:Auth:ApiKeys:0:Scopes:0=infer:ctr-ranker"];
+        var (remoteApp, remoteAddress) = await ServerFixture.StartAsync(RepoPaths.Models, protectedArgs);
+        await using var __ = remoteApp;
+        using (var remoteClient = new HttpClient { BaseAddress = remoteAddress })
+        {
+            await ServerFixture.WaitReadyAsync(remoteClient);
+        }
+
+        // And a scripted one that shows what it was sent.
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(string? Key, string? Authorization)>();
+        await using var stub = await StubHttpServer.StartAsync(async (ctx, n) =>
+        {
+            seen.Enqueue((ctx.Request.Headers["X-Api-Key"].FirstOrDefault(), ctx.Request.Headers.Authorization.FirstOrDefault()));
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("""{"model_name":"stub","model_version":"1","outputs":[{"name":"probability","datatype":"FP32","shape":[1,1],"data":[0.25]}]}""");
+        });
+
+        Environment.SetEnvironmentVariable("LOWLATENCY_TEST_REMOTE_KEY", Key);
+        Environment.SetEnvironmentVariable("LOWLATENCY_TEST_REMOTE_TOKEN", "a.bearer.token");
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
+            { "aliases": {
+                "keyed": { "backends": [ { "name": "far", "url": "{{remoteAddress}}", "model": "ctr-ranker", "weight": 1, "api_key": "${LOWLATENCY_TEST_REMOTE_KEY}" } ] },
+                "keyless": { "backends": [ { "name": "far", "url": "{{remoteAddress}}", "model": "ctr-ranker", "weight": 1 } ] },
+                "scripted": { "backends": [ { "name": "stub", "url": "{{stub.Address}}", "model": "m", "weight": 1, "api_key": "${LOWLATENCY_TEST_REMOTE_KEY}", "bearer_token": "${LOWLATENCY_TEST_REMOTE_TOKEN}" } ] } } }
+            """);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+
+        foreach (bool msgpack in new[] { false, true })
+        {
+            var (status, backend, result) = await InferAsync(client, "keyed", msgpack: msgpack);
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("far", backend);
+            AssertGolden(result!);
+        }
+
+        // Without a configured key the remote refuses, even when the client's own request carries one:
+        // a client's credentials are this server's to check, not to pass on.
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/keyless/infer") { Content = ServerFixture.Body(Golden.Request.ToJson(), Wire.Json) })
+        {
+            request.Headers.Add("X-Api-Key", Key);
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/scripted/infer") { Content = ServerFixture.Body(Golden.Request.ToJson(), Wire.Json) })
+        {
+            request.Headers.Add("X-Api-Key", "the-client-s-own-key");
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var (sentKey, sentAuthorization) = Assert.Single(seen);
+        Assert.Equal(Key, sentKey);
+        Assert.Equal("Bearer a.bearer.token", sentAuthorization);
+    }
+
+    [Fact]
     public async Task The_routing_key_and_trace_context_reach_the_backend_and_a_backend_past_its_timeout_is_retried_on_another()
     {
         var stalled = new TaskCompletionSource();
