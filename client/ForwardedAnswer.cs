@@ -3,8 +3,9 @@ using System.Buffers;
 namespace LowLatency.Client;
 
 /// <summary>
-/// A server's answer to a forwarded body (<see cref="InferenceClient.ForwardAsync"/>), as it came:
-/// its status, encoding and bytes, not decoded. Dispose it to return its buffer to the pool.
+/// A server's answer to a forwarded body (<see cref="InferenceClient.ForwardAsync"/>) or gRPC message
+/// (<see cref="InferenceClient.ForwardGrpcAsync"/>), as it came: its status, encoding and bytes, not
+/// decoded. Dispose it to return its buffer to the pool.
 /// </summary>
 public sealed class ForwardedAnswer : IDisposable
 {
@@ -20,8 +21,14 @@ public sealed class ForwardedAnswer : IDisposable
         Length = length;
     }
 
-    /// <summary>The HTTP status the server answered with.</summary>
+    /// <summary>The HTTP status the server answered with; over gRPC, the HTTP status of the call's gRPC status (UNAVAILABLE 503, INVALID_ARGUMENT 400, ...).</summary>
     public int StatusCode { get; }
+
+    /// <summary>Over gRPC: the call's status code as the server sent it (0: OK); null over HTTP.</summary>
+    public int? GrpcStatus { get; init; }
+
+    /// <summary>Over gRPC: the status message (grpc-message) when the call did not end OK.</summary>
+    public string? GrpcMessage { get; init; }
 
     /// <summary>The answer's Content-Type as the server sent it (null: none).</summary>
     public string? ContentType { get; }

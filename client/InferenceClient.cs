@@ -175,6 +175,32 @@ public sealed class InferenceClient : IDisposable
             : throw new NotSupportedException("forwarding an encoded body is HTTP's: create the client with InferenceTransport.Http");
     }
 
+    /// <summary>
+    /// Sends a <c>ModelInferRequest</c> already encoded (a gRPC message's bytes, without gRPC's 5-byte
+    /// prefix) to <paramref name="model"/> on this server as it is, the target's name and version set
+    /// by fields appended to it (the last of a scalar field wins), and returns the answer's message
+    /// undecoded: what a gateway does with its client's gRPC call. One attempt, no retry, gRPC only;
+    /// the client's channels, credentials and mTLS settings apply.
+    /// </summary>
+    /// <param name="message">The encoded request; read until the returned task completes.</param>
+    /// <param name="model">The model on this server.</param>
+    /// <param name="version">A version; null for the model's own choice (the message's own version field then stands: send none).</param>
+    /// <param name="headers">Metadata sent with the call (routing key, trace context), lowercase keys.</param>
+    /// <param name="deadline">The call's deadline, sent to the server as grpc-timeout; null: none.</param>
+    /// <param name="cancellationToken">Cancels the call: it throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>The answer: OK with the message in <see cref="ForwardedAnswer.Body"/>, or another status with
+    /// <see cref="ForwardedAnswer.GrpcStatus"/> and <see cref="ForwardedAnswer.GrpcMessage"/> and no body; dispose it.</returns>
+    /// <exception cref="InferenceException">The call got no answer: the server could not be reached, or the connection failed.</exception>
+    /// <exception cref="NotSupportedException">The client speaks HTTP.</exception>
+    public Task<ForwardedAnswer> ForwardGrpcAsync(System.Buffers.ReadOnlySequence<byte> message, string model, string? version, IReadOnlyList<KeyValuePair<string, string>> headers, DateTime? deadline, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentNullException.ThrowIfNull(headers);
+        return _transport is Grpc.GrpcTransport grpc
+            ? grpc.ForwardAsync(new Grpc.ForwardedMessage(message, model, version), headers, deadline, cancellationToken)
+            : throw new NotSupportedException("forwarding a gRPC message is gRPC's: create the client with InferenceTransport.Grpc");
+    }
+
     /// <summary>The URI <see cref="ForwardAsync"/> sends a model's (or one version's) requests to.</summary>
     /// <param name="model">The model's name on the server.</param>
     /// <param name="version">A version; null for the model's own choice.</param>

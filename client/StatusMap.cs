@@ -38,4 +38,21 @@ internal static class StatusMap
         StatusCode.Cancelled => InferenceStatus.Cancelled,
         _ => InferenceStatus.Unknown,
     };
+
+    /// <summary>The HTTP status a gRPC code stands for (gRPC's own HTTP mapping, read backwards), for whoever judges both alike.</summary>
+    public static int HttpOf(StatusCode code) => code switch
+    {
+        StatusCode.OK => 200,
+        StatusCode.InvalidArgument or StatusCode.OutOfRange or StatusCode.FailedPrecondition => 400,
+        StatusCode.Unauthenticated => 401,
+        StatusCode.PermissionDenied => 403,
+        StatusCode.NotFound => 404,
+        StatusCode.AlreadyExists or StatusCode.Aborted => 409,
+        StatusCode.ResourceExhausted => 429,
+        StatusCode.Cancelled => 499,
+        StatusCode.Unimplemented => 501,
+        StatusCode.Unavailable => 503,
+        StatusCode.DeadlineExceeded => 504,
+        _ => 500,
+    };
 }

@@ -86,6 +86,47 @@ internal sealed class GrpcTransport : ClientTransport
         return result;
     }
 
+    /// <summary>
+    /// One <c>ModelInfer</c> call with an encoded message (<see cref="ForwardMethod"/>): the answer
+    /// whatever the call's status, a status other than OK as an empty answer with its code, message
+    /// and HTTP equivalent; a call that never got an answer (not connected, the connection lost)
+    /// throws as <see cref="Map"/> says.
+    /// </summary>
+    public async Task<ForwardedAnswer> ForwardAsync(ForwardedMessage message, IReadOnlyList<KeyValuePair<string, string>> headers, DateTime? deadline, CancellationToken token)
+    {
+        var invoker = _invokers.Length == 1 ? _invokers[0] : _invokers[(int)((uint)Interlocked.Increment(ref _next) % (uint)_invokers.Length)];
+        var metadata = new Metadata();
+        _credentials().Add(metadata);
+        for (int i = 0; i < headers.Count; i++)
+        {
+            metadata.Add(headers[i].Key, headers[i].Value);
+        }
+
+        using var call = invoker.AsyncUnaryCall(ForwardMethod.ModelInfer, null, new CallOptions(metadata, deadline, token), message);
+        try
+        {
+            var answer = await call.ResponseAsync.ConfigureAwait(false);
+            return answer;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && token.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(e.Message, e, token);
+        }
+        catch (RpcException e) when (e.Status.DebugException is not null)
+        {
+            throw Map(e);
+        }
+        catch (RpcException e)
+        {
+            string? retryAfter = RetryAfterOf(e.Trailers) is { } after ? ((int)Math.Ceiling(after.TotalSeconds)).ToString(CultureInfo.InvariantCulture) : null;
+            return new ForwardedAnswer(StatusMap.HttpOf(e.StatusCode), "application/grpc", null, retryAfter, System.Buffers.ArrayPool<byte>.Shared.Rent(1), 0)
+            {
+                GrpcStatus = (int)e.StatusCode,
+                GrpcMessage = e.Status.Detail,
+            };
+        }
+    }
+
     /// <summary>A <c>ModelStreamInfer</c> call on the next channel, ending at <paramref name="deadline"/> (null: none).</summary>
     public AsyncDuplexStreamingCall<InferCall, StreamAnswer> OpenStream(DateTime? deadline, CancellationToken token)
     {

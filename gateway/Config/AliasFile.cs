@@ -19,8 +19,8 @@ public static class AliasFile
     private static readonly HashSet<string> RootFields = ["aliases"];
     private static readonly HashSet<string> AliasFields = ["backends", "weights", "deadline_milliseconds", "retries", "rules"];
     private static readonly HashSet<string> RuleFields = ["backend", "parameter", "equals", "input", "dimension", "at_least", "at_most"];
-    private static readonly HashSet<string> BackendFields = ["name", "model", "version", "weight", "url", "timeout_milliseconds", "max_connections", "idempotent", "tls", "api_key", "bearer_token"];
-    private static readonly HashSet<string> RemoteOnlyFields = ["timeout_milliseconds", "max_connections", "idempotent", "tls", "api_key", "bearer_token"];
+    private static readonly HashSet<string> BackendFields = ["name", "model", "version", "weight", "url", "timeout_milliseconds", "max_connections", "idempotent", "tls", "api_key", "bearer_token", "grpc_url"];
+    private static readonly HashSet<string> RemoteOnlyFields = ["timeout_milliseconds", "max_connections", "idempotent", "tls", "api_key", "bearer_token", "grpc_url"];
     private static readonly HashSet<string> TlsFields = ["ca", "certificate", "key"];
     private static readonly HashSet<string> PolicyFields =
         ["floor_percent", "window_seconds", "tick_milliseconds", "latency_tolerance", "eject_error_rate", "min_requests", "cooldown_seconds", "probe_requests"];
@@ -276,10 +276,15 @@ public static class AliasFile
             return null;
         }
 
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
-            || url.PathAndQuery != "/" || url.Fragment.Length > 0 || url.UserInfo.Length > 0)
+        var url = BaseAddress(file, text, $"{path}.url");
+        Uri? grpcUrl = null;
+        if (String(file, e, "grpc_url", path) is { } grpcText)
         {
-            throw new ModelConfigException(file, $"{path}.url", $"'{text}' is not a server's base address: http:// or https://, a host and a port, no path, query or credentials");
+            grpcUrl = BaseAddress(file, grpcText, $"{path}.grpc_url");
+            if (grpcUrl.Scheme != url.Scheme)
+            {
+                throw new ModelConfigException(file, $"{path}.grpc_url", $"is {grpcUrl.Scheme} where url is {url.Scheme}: one server, one tls setting for both");
+            }
         }
 
         double timeout = Number(file, e, "timeout_milliseconds", path, 1, 3_600_000) ?? 1000;
@@ -309,7 +314,18 @@ public static class AliasFile
         var (apiKey, apiKeyVariable) = Secret(file, e, "api_key", path);
         var (token, tokenVariable) = Secret(file, e, "bearer_token", path);
         var credentials = apiKey is null && token is null ? null : new RemoteCredentials(apiKey, apiKeyVariable, token, tokenVariable);
-        return new RemoteEndpoint(url, timeout, connections, idempotent, tls, credentials);
+        return new RemoteEndpoint(url, timeout, connections, idempotent, tls, credentials, grpcUrl);
+    }
+
+    private static Uri BaseAddress(string file, string text, string field)
+    {
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
+            || url.PathAndQuery != "/" || url.Fragment.Length > 0 || url.UserInfo.Length > 0)
+        {
+            throw new ModelConfigException(file, field, $"'{text}' is not a server's base address: http:// or https://, a host and a port, no path, query or credentials");
+        }
+
+        return url;
     }
 
     /// <summary>

@@ -8,7 +8,8 @@ namespace LowLatency.Gateway.Remote;
 
 /// <summary>
 /// A remote backend's connection pool: one <see cref="InferenceClient"/> (HTTP, its own
-/// <c>SocketsHttpHandler</c> pool capped at <see cref="RemoteEndpoint.MaxConnections"/>), made when
+/// <c>SocketsHttpHandler</c> pool capped at <see cref="RemoteEndpoint.MaxConnections"/>), and one
+/// over gRPC when the backend has a <c>grpc_url</c>, made when
 /// the alias is built and disposed when a reload has replaced it and its requests have ended. A
 /// request's body is forwarded as its client encoded it, never decoded here; the client's own
 /// credentials are not passed on (they are this server's to check), the backend's configured ones are.
@@ -16,7 +17,10 @@ namespace LowLatency.Gateway.Remote;
 public sealed class RemoteBackend : IDisposable
 {
     private readonly InferenceClient _client;
+    private readonly InferenceClient? _grpc;
     private readonly Uri _inferUri;
+    private readonly string _model;
+    private readonly string? _version;
 
     public RemoteBackend(BackendDefinition backend)
     {
@@ -34,7 +38,25 @@ public sealed class RemoteBackend : IDisposable
             BearerToken = remote.Credentials?.BearerToken,
         });
         _inferUri = _client.InferUriOf(backend.Model, backend.VersionText);
+        (_model, _version) = (backend.Model, backend.VersionText);
+        if (remote.GrpcUrl is { } grpcUrl)
+        {
+            // One channel: HTTP/2 multiplexes the calls on one connection, more opened past the server's stream limit.
+            _grpc = new InferenceClient(new InferenceClientOptions
+            {
+                Address = grpcUrl,
+                Transport = InferenceTransport.Grpc,
+                ConnectTimeout = TimeSpan.FromMilliseconds(remote.TimeoutMilliseconds),
+                Retry = new RetryPolicy { MaxAttempts = 1 },
+                ConfigureHandler = remote.Tls is { } grpcTls ? h => Secure(h, grpcTls) : null,
+                ApiKey = remote.Credentials?.ApiKey,
+                BearerToken = remote.Credentials?.BearerToken,
+            });
+        }
     }
+
+    /// <summary>Whether calls that come over gRPC can be forwarded here (the backend has a <c>grpc_url</c>).</summary>
+    public bool ServesGrpc => _grpc is not null;
 
     public RemoteEndpoint Endpoint { get; }
 
@@ -42,7 +64,15 @@ public sealed class RemoteBackend : IDisposable
     public Task<ForwardedAnswer> SendAsync(ReadOnlySequence<byte> body, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken token) =>
         _client.ForwardAsync(_inferUri, body, contentType, jsonLength, headers, token);
 
-    public void Dispose() => _client.Dispose();
+    /// <summary>One gRPC attempt: the encoded <c>ModelInferRequest</c> to the backend's model, the answer as it comes (any status); no answer: <see cref="InferenceException"/>.</summary>
+    public Task<ForwardedAnswer> SendGrpcAsync(ReadOnlySequence<byte> message, IReadOnlyList<KeyValuePair<string, string>> headers, DateTime deadline, CancellationToken token) =>
+        (_grpc ?? throw new InvalidOperationException("the backend has no grpc_url")).ForwardGrpcAsync(message, _model, _version, headers, deadline, token);
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _grpc?.Dispose();
+    }
 
     /// <summary>
     /// The server's certificate must chain to the configured authorities alone (not the system's

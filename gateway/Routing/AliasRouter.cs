@@ -58,9 +58,9 @@ public sealed class AliasRouter : IDisposable
     /// takes traffic is tried; when none can answer, Unavailable. When every backend is ejected, the
     /// base weights apply (Envoy's panic routing): refusing all traffic would be worse than trying.
     /// A remote backend is chosen without a call (the face forwards the body once read: <see cref="RemoteForward"/>);
-    /// with <paramref name="remote"/> false (a face that cannot forward) remote backends are passed over.
+    /// a remote backend <paramref name="face"/> cannot reach (<see cref="Reaches"/>) is passed over.
     /// </summary>
-    public InferenceStatus Route(InferenceEngine engine, string? preference, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error, bool remote = true)
+    public InferenceStatus Route(InferenceEngine engine, string? preference, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error, RemoteFace face = RemoteFace.Http)
     {
         var table = _table;
         if (table.Total == 0)
@@ -90,7 +90,7 @@ public sealed class AliasRouter : IDisposable
             var backend = backends[i];
             if (backend.IsRemote)
             {
-                if (!remote)
+                if (!Reaches(face, i))
                 {
                     continue;
                 }
@@ -125,7 +125,7 @@ public sealed class AliasRouter : IDisposable
     /// local one whatever its weight (its model's own fallback or fixed answer applies through the
     /// engine's route). A remote choice comes back without a call made, as <see cref="Route"/>'s does.
     /// </summary>
-    internal InferenceStatus RouteAfter(InferenceEngine engine, int failed, ref ulong tried, bool retry, ReadOnlySpan<char> routingKey, out Routed routed, out BackendCall call, out string? error)
+    internal InferenceStatus RouteAfter(InferenceEngine engine, int failed, ref ulong tried, bool retry, ReadOnlySpan<char> routingKey, RemoteFace face, out Routed routed, out BackendCall call, out string? error)
     {
         var table = _table;
         var backends = Definition.Backends;
@@ -136,7 +136,7 @@ public sealed class AliasRouter : IDisposable
             {
                 int i = (failed + k) % backends.Count;
                 var backend = backends[i];
-                if ((tried & (1UL << i)) != 0 || (pass == 0 && !table.Takes(i)) || (backend.IsRemote && (pass == 1 || !retry)))
+                if ((tried & (1UL << i)) != 0 || (pass == 0 && !table.Takes(i)) || (backend.IsRemote && (pass == 1 || !retry || !Reaches(face, i))))
                 {
                     continue;
                 }
@@ -218,6 +218,10 @@ public sealed class AliasRouter : IDisposable
 
     /// <summary>The connection pool of remote backend <paramref name="backend"/>.</summary>
     internal RemoteBackend RemoteOf(int backend) => _remotes[backend]!;
+
+    /// <summary>Whether a request that came through <paramref name="face"/> can be sent to remote backend <paramref name="backend"/>.</summary>
+    private bool Reaches(RemoteFace face, int backend) =>
+        face == RemoteFace.Http || (face == RemoteFace.Grpc && _remotes[backend]!.ServesGrpc);
 
     /// <summary>Closes the remote backends' connections (a reload replaced the alias and its requests have ended).</summary>
     public void Dispose()

@@ -3,9 +3,10 @@ using System.Buffers;
 namespace LowLatency.Gateway.Routing;
 
 /// <summary>
-/// A request for a remote backend, as its face read it: the body as its client encoded it, its
-/// encoding, the headers passed on (routing key, trace context), and when it arrived (the alias's
-/// deadline counts from there).
+/// A request for a remote backend, as its face read it: the body as its client encoded it (over
+/// gRPC, the <c>ModelInferRequest</c> message without its prefix), its encoding, the headers passed
+/// on (routing key, trace context), when it arrived (the alias's deadline counts from there), and
+/// the face it came through, which says how it is forwarded.
 /// </summary>
 public readonly record struct ForwardRequest(
     ReadOnlySequence<byte> Body,
@@ -13,4 +14,5 @@ public readonly record struct ForwardRequest(
     string? JsonLength,
     IReadOnlyList<KeyValuePair<string, string>> Headers,
     string? RoutingKey,
-    long ArrivedTimestamp);
+    long ArrivedTimestamp,
+    RemoteFace Face = RemoteFace.Http);

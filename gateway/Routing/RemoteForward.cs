@@ -45,7 +45,9 @@ public static class RemoteForward
                 ForwardedAnswer? answer = null;
                 try
                 {
-                    answer = await remote.SendAsync(request.Body, request.ContentType, request.JsonLength, request.Headers, timer.Token).ConfigureAwait(false);
+                    answer = request.Face == RemoteFace.Grpc
+                        ? await remote.SendGrpcAsync(request.Body, request.Headers, DateTime.UtcNow.AddMilliseconds(timeoutMs), timer.Token).ConfigureAwait(false)
+                        : await remote.SendAsync(request.Body, request.ContentType, request.JsonLength, request.Headers, timer.Token).ConfigureAwait(false);
                     if (!IsFailure(answer.StatusCode))
                     {
                         call.Finish(ok: true);
@@ -53,7 +55,9 @@ public static class RemoteForward
                     }
 
                     ran = answer.StatusCode is not (404 or 429 or 503);
-                    error = $"backend '{alias.Backends[call.Backend].Name}' answered HTTP {answer.StatusCode}";
+                    error = answer.GrpcStatus is { } grpc
+                        ? $"backend '{alias.Backends[call.Backend].Name}' answered gRPC status {grpc}: {answer.GrpcMessage}"
+                        : $"backend '{alias.Backends[call.Backend].Name}' answered HTTP {answer.StatusCode}";
                     answer.Dispose();
                 }
                 catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
@@ -82,7 +86,7 @@ public static class RemoteForward
             }
 
             bool retry = retries > 0 && Stopwatch.GetTimestamp() < deadline;
-            var status = router.RouteAfter(engine, call.Backend, ref tried, retry, request.RoutingKey, out var routed, out var next, out string? routeError);
+            var status = router.RouteAfter(engine, call.Backend, ref tried, retry, request.RoutingKey, request.Face, out var routed, out var next, out string? routeError);
             if (status != EngineStatus.Ok)
             {
                 return new ForwardOutcome(null, default, default, false, EngineStatus.Unavailable, $"{error}; {routeError}");

@@ -24,10 +24,11 @@ internal static class GatewayRoute
     public const string TraceStateHeader = "tracestate";
 
     /// <summary>
-    /// Routes the request; with <paramref name="remote"/> (REST, which can forward the body as it
-    /// came), an alias may choose a remote backend: <paramref name="call"/> says so, nothing routed yet.
+    /// Routes the request; an alias may choose a remote backend that the face <paramref name="remote"/>
+    /// can forward to (REST over HTTP, gRPC to a backend's grpc_url): <paramref name="call"/> says so,
+    /// nothing routed yet.
     /// </summary>
-    public static InferenceStatus Route(HttpContext ctx, ModelGateway gateway, InferenceEngine engine, string name, string? version, out Routed routed, out BackendCall call, out string? error, bool remote = false)
+    public static InferenceStatus Route(HttpContext ctx, ModelGateway gateway, InferenceEngine engine, string name, string? version, out Routed routed, out BackendCall call, out string? error, RemoteFace remote = RemoteFace.None)
     {
         var routingKey = ctx.Request.Headers[InferenceEndpoint.RoutingKeyHeader];
         string? key = routingKey.Count > 0 ? routingKey[0] : null;

@@ -367,7 +367,7 @@ internal static class InferenceEndpoint
             return limited;
         }
 
-        var status = GatewayRoute.Route(ctx, services.Gateway, services.Engine, name, version, out routed, out call, out string? error, remote: true);
+        var status = GatewayRoute.Route(ctx, services.Gateway, services.Engine, name, version, out routed, out call, out string? error, RemoteFace.Http);
         if (status != InferenceStatus.Ok)
         {
             // Not found as unknown; otherwise (a malformed version, no healthy version) under the served

@@ -89,7 +89,7 @@ internal static class RemoteStep
     private static string? JsonLength(HttpRequest request) =>
         request.Headers[BinaryTensorData.HeaderName] is { Count: > 0 } v ? v[0] : null;
 
-    private static string? RoutingKey(HttpRequest request) =>
+    internal static string? RoutingKey(HttpRequest request) =>
         request.Headers[InferenceEndpoint.RoutingKeyHeader] is { Count: > 0 } v ? v[0] : null;
 
     /// <summary>
@@ -97,7 +97,7 @@ internal static class RemoteStep
     /// follows it too) and the trace context, the client's or, when this server traces the request,
     /// its own span's.
     /// </summary>
-    private static KeyValuePair<string, string>[] Headers(HttpRequest request)
+    internal static KeyValuePair<string, string>[] Headers(HttpRequest request)
     {
         var list = new List<KeyValuePair<string, string>>(3);
         if (RoutingKey(request) is { } key)

@@ -129,6 +129,21 @@ internal static class GrpcInferEndpoint
                 return;
             }
 
+            if (call.IsRemote)
+            {
+                // A remote backend's: the message forwarded as read (the buffers are given back below).
+                // A retry that lands on a local backend goes on below as any local call.
+                var forwarded = await GrpcRemoteStep.RunAsync(ctx, services.Engine, call, message);
+                call = default;
+                if (forwarded.Local is not { } local)
+                {
+                    status = forwarded.Status;
+                    return;
+                }
+
+                (routed, call, isRouted, counted) = (local.Routed, local.Call, true, local.Routed.Version.Config.Name);
+            }
+
             using var request = routed.Version.RentRequest();
             using var span = EngineTracing.Enabled ? StartSpan(request, routed.Version) : null;
             refusal = Submit(request, routed, message, deadlineUs, services.Joiner, out var completion, out var joined, out var pendingJoin);
@@ -304,11 +319,18 @@ internal static class GrpcInferEndpoint
             return limited;
         }
 
-        var status = GatewayRoute.Route(ctx, services.Gateway, services.Engine, name, version, out routed, out call, out string? error);
+        var status = GatewayRoute.Route(ctx, services.Gateway, services.Engine, name, version, out routed, out call, out string? error, RemoteFace.Grpc);
         if (status != InferenceStatus.Ok)
         {
             counted = status != InferenceStatus.NotFound && services.Engine.TryGetModel(name, out var served) ? served.Name : Unknown;
             return new Refusal(HttpStatus.Of(status), error!);
+        }
+
+        if (call.IsRemote)
+        {
+            // Counted under the alias: a name of the alias file, as bounded as the models'.
+            counted = name;
+            return null;
         }
 
         (isRouted, counted) = (true, routed.Version.Config.Name);

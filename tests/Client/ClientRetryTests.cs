@@ -46,7 +46,8 @@ public sealed class ClientRetryTests
         using var result = await client.InferAsync("stub", Inputs);
 
         Assert.Equal(2, stub.Requests);
-        Assert.InRange(watch.ElapsedMilliseconds, 1000, 5000);
+        // At least the second asked for; the upper bound only catches a wait of another order (a busy machine stretches it).
+        Assert.InRange(watch.ElapsedMilliseconds, 1000, 15000);
     }
 
     [Fact]

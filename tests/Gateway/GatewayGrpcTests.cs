@@ -71,4 +71,97 @@ public sealed class GatewayGrpcTests
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(GrpcWire.Request("remote-only", Ctr.Request, raw: true)));
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
     }
+
+    [Fact]
+    public async Task ModelInfer_on_an_alias_is_forwarded_to_a_remote_backend_s_grpc_url_and_its_refusals_come_back_as_it_sent_them()
+    {
+        var (remoteApp, remoteAddress) = await ServerFixture.StartAsync(RepoPaths.Models);
+        await using var __ = remoteApp;
+        using (var remoteHttp = new HttpClient { BaseAddress = remoteAddress })
+        {
+            await ServerFixture.WaitReadyAsync(remoteHttp);
+        }
+
+        var remoteGrpc = ServerFixture.GrpcAddressOf(remoteApp);
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
+            { "aliases": { "rank": { "backends": [
+                { "name": "far", "url": "{{remoteAddress}}", "grpc_url": "{{remoteGrpc}}", "model": "ctr-ranker", "weight": 1 },
+                { "name": "near", "model": "ctr-a", "weight": 1 } ] } } }
+            """);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var http = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(http);
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
+        var client = GrpcWire.Client(channel);
+
+        // Raw and typed inputs reach the remote's model, whose name the answer carries, with the golden output.
+        foreach (bool raw in new[] { true, false })
+        {
+            using var call = client.ModelInferAsync(GrpcWire.Request("rank", Ctr.Request, raw), new Metadata { { "x-model-preference", "far" } });
+            var response = await call.ResponseAsync;
+            Assert.Equal("far", (await call.ResponseHeadersAsync).GetValue("x-lowlatency-backend"));
+            Assert.Equal("ctr-ranker", response.ModelName);
+            var result = GrpcWire.Result(response);
+            for (int i = 0; i < Ctr.Expected.Count; i++)
+            {
+                Wire.AssertClose(Ctr.Expected[i], result.Outputs.Single(o => o.Name == Ctr.Expected[i].Name));
+            }
+        }
+
+        var seen = new HashSet<string>();
+        for (int i = 0; i < 20; i++)
+        {
+            seen.Add((await client.ModelInferAsync(GrpcWire.Request("rank", Ctr.Request, raw: true))).ModelName);
+        }
+
+        Assert.Equal(["ctr-a", "ctr-ranker"], seen.Order());
+
+        // A request the remote refuses is its client's mistake: its status and message, not retried elsewhere.
+        var bad = GrpcWire.Request("rank", Ctr.Request, raw: true);
+        bad.Inputs[0].Shape[1] = 3;
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(bad, new Metadata { { "x-model-preference", "far" } }));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        using (var remoteChannel = global::Grpc.Net.Client.GrpcChannel.ForAddress(remoteGrpc))
+        {
+            bad.ModelName = "ctr-ranker";
+            var direct = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(remoteChannel).ModelInferAsync(bad));
+            Assert.Equal(direct.Status.Detail, e.Status.Detail);
+        }
+
+        using var table = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/v2/gateway/rank"));
+        var far = table.RootElement.GetProperty("backends").EnumerateArray().Single(b => b.GetProperty("name").GetString() == "far");
+        Assert.Equal(0, far.GetProperty("errors").GetInt64());
+    }
+
+    [Fact]
+    public async Task ModelInfer_on_an_alias_whose_remote_grpc_backend_is_down_is_answered_by_its_local_one()
+    {
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        string down = $"http://127.0.0.1:{ServerProcess.FreePort()}";
+        File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
+            { "aliases": {
+                "rank": { "backends": [ { "name": "far", "url": "{{down}}", "grpc_url": "{{down}}", "model": "ctr-ranker", "weight": 1000 }, { "name": "near", "model": "ctr-a", "weight": 1 } ] },
+                "remote-only": { "backends": [ { "name": "far", "url": "{{down}}", "grpc_url": "{{down}}", "model": "ctr-ranker", "weight": 1 } ] } } }
+            """);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var http = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(http);
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
+        var client = GrpcWire.Client(channel);
+
+        for (int i = 0; i < 4; i++)
+        {
+            using var call = client.ModelInferAsync(GrpcWire.Request("rank", Ctr.Request, raw: true), new Metadata { { "x-model-preference", "far" } });
+            var response = await call.ResponseAsync;
+            Assert.Equal("ctr-a", response.ModelName);
+            Assert.Equal("near", (await call.ResponseHeadersAsync).GetValue("x-lowlatency-backend"));
+        }
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(GrpcWire.Request("remote-only", Ctr.Request, raw: true)));
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.Contains("backend 'far'", e.Status.Detail, StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,73 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Grpc.Core;
+using LowLatency.Engine.Requests;
+using LowLatency.Engine.Serving;
+using LowLatency.Gateway.Routing;
+using LowLatency.Host.Endpoints;
+using LowLatency.Host.Protocol;
+
+namespace LowLatency.Host.Grpc;
+
+/// <summary>
+/// A <c>ModelInfer</c> call an alias sent to a remote backend with a <c>grpc_url</c>: the message
+/// forwarded as its client encoded it (the backend's model and version set by fields appended to it),
+/// with the routing key and the trace context, and the backend's answer written back as it came:
+/// its message, or its status and message. The retry policy is the gateway's (<see cref="RemoteForward"/>);
+/// when it lands on a local backend, the call goes on as any local one.
+/// </summary>
+internal static class GrpcRemoteStep
+{
+    /// <summary>How the forward ended: a local backend to run the call on, or the call's status once answered.</summary>
+    internal readonly record struct Forwarded(RemoteStep.Local? Local, StatusCode Status);
+
+    private const int PrefixBytes = 5;
+
+    /// <summary>Forwards <paramref name="message"/> (held by the caller until this returns).</summary>
+    public static async Task<Forwarded> RunAsync(HttpContext ctx, InferenceEngine engine, BackendCall call, ReadOnlySequence<byte> message)
+    {
+        var request = new ForwardRequest(message, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), call.StartedTimestamp, RemoteFace.Grpc);
+        var outcome = await RemoteForward.RunAsync(engine, call, request, ctx.RequestAborted);
+        var response = ctx.Response;
+        if (outcome.IsLocal)
+        {
+            response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
+            return new(new RemoteStep.Local(outcome.Routed, outcome.Call), StatusCode.OK);
+        }
+
+        if (outcome.Answer is { } answer)
+        {
+            using (answer)
+            {
+                response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
+                if (answer.GrpcStatus is { } code && code != (int)StatusCode.OK)
+                {
+                    // The backend's own refusal (a client's mistake: the retry policy passes it on as the answer).
+                    GrpcAnswer.Status(response, (StatusCode)code, answer.GrpcMessage);
+                    return new(null, (StatusCode)code);
+                }
+
+                response.ContentType = GrpcAnswer.ContentType;
+                var writer = response.BodyWriter;
+                var prefix = writer.GetSpan(PrefixBytes);
+                prefix[0] = 0;
+                BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)answer.Length);
+                writer.Advance(PrefixBytes);
+                writer.Write(answer.Body.Span);
+                GrpcAnswer.Trailers(response, StatusCode.OK, null, null);
+                return new(null, StatusCode.OK);
+            }
+        }
+
+        if (outcome.Status == InferenceStatus.Cancelled)
+        {
+            // Its client is gone: nothing to answer.
+            return new(null, StatusCode.Cancelled);
+        }
+
+        response.Headers.Remove(GatewayRoute.BackendHeader);
+        var failed = GrpcStatus.FromHttp(HttpStatus.Of(outcome.Status));
+        GrpcAnswer.Status(response, failed, outcome.Error);
+        return new(null, failed);
+    }
+}
