@@ -10,5 +10,13 @@ public sealed record AliasDefinition(string Name, IReadOnlyList<BackendDefinitio
 {
     public IReadOnlyList<RouteRule> Rules { get; } = RuleList ?? [];
 
+    /// <summary>
+    /// When set: a remote attempt on an idempotent backend that has not answered after this long is
+    /// hedged, the same request sent to another remote backend while the first still runs; the first
+    /// answer that is not a failure wins and the other attempt is cancelled. Null: attempts follow
+    /// one another, a retry only after a failure.
+    /// </summary>
+    public double? HedgeAfterMilliseconds { get; init; }
+
     public const double DefaultDeadlineMilliseconds = 2000;
 }

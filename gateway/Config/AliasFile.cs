@@ -17,7 +17,7 @@ public static class AliasFile
     public const string FileName = "aliases.json";
 
     private static readonly HashSet<string> RootFields = ["aliases"];
-    private static readonly HashSet<string> AliasFields = ["backends", "weights", "deadline_milliseconds", "retries", "rules"];
+    private static readonly HashSet<string> AliasFields = ["backends", "weights", "deadline_milliseconds", "retries", "hedge_after_milliseconds", "rules"];
     private static readonly HashSet<string> RuleFields = ["backend", "parameter", "equals", "input", "dimension", "at_least", "at_most"];
     private static readonly HashSet<string> BackendFields = ["name", "model", "version", "weight", "url", "timeout_milliseconds", "max_connections", "idempotent", "tls", "api_key", "bearer_token", "grpc_url"];
     private static readonly HashSet<string> RemoteOnlyFields = ["timeout_milliseconds", "max_connections", "idempotent", "tls", "api_key", "bearer_token", "grpc_url"];
@@ -132,6 +132,24 @@ public static class AliasFile
         var policy = e.TryGetProperty("weights", out var w) ? Policy(file, w, $"{path}.weights") : WeightPolicy.Default;
         double deadline = Number(file, e, "deadline_milliseconds", path, 1, 3_600_000) ?? AliasDefinition.DefaultDeadlineMilliseconds;
         int retries = (int)(Integer(file, e, "retries", path, 0, 1) ?? 1);
+        double? hedge = Number(file, e, "hedge_after_milliseconds", path, 1, 3_600_000);
+        if (hedge is { } h)
+        {
+            if (h >= deadline)
+            {
+                throw new ModelConfigException(file, $"{path}.hedge_after_milliseconds", $"{h} ms is not within the alias's deadline_milliseconds ({deadline} ms): no hedge could be sent");
+            }
+
+            if (retries == 0)
+            {
+                throw new ModelConfigException(file, $"{path}.hedge_after_milliseconds", "needs retries 1: the hedge is the request's further attempt");
+            }
+
+            if (backends.FindAll(b => b.IsRemote).Count < 2)
+            {
+                throw new ModelConfigException(file, $"{path}.hedge_after_milliseconds", "needs two remote backends at least: a hedge goes from one remote backend to another");
+            }
+        }
         for (int k = 0; k < backends.Count; k++)
         {
             if (backends[k].Remote is { } r && r.TimeoutMilliseconds > deadline)
@@ -162,7 +180,7 @@ public static class AliasFile
             }
         }
 
-        return new AliasDefinition(name, backends, policy, deadline, retries, rules);
+        return new AliasDefinition(name, backends, policy, deadline, retries, rules) { HedgeAfterMilliseconds = hedge };
     }
 
     private static BackendDefinition Backend(string file, JsonElement e, string path)

@@ -219,6 +219,29 @@ public sealed class AliasRouter : IDisposable
     /// <summary>The connection pool of remote backend <paramref name="backend"/>.</summary>
     internal RemoteBackend RemoteOf(int backend) => _remotes[backend]!;
 
+    /// <summary>
+    /// Where a hedge of an attempt on <paramref name="running"/> goes: the next remote backend after it
+    /// that takes traffic, is idempotent, can be reached through <paramref name="face"/> and was not
+    /// tried; false when there is none (the attempt then runs alone, as without a hedge).
+    /// </summary>
+    internal bool HedgeTarget(int running, ulong tried, RemoteFace face, out BackendCall call)
+    {
+        var table = _table;
+        var backends = Definition.Backends;
+        for (int k = 1; k < backends.Count; k++)
+        {
+            int i = (running + k) % backends.Count;
+            if ((tried & (1UL << i)) == 0 && table.Takes(i) && backends[i].Remote is { Idempotent: true } && Reaches(face, i))
+            {
+                call = new BackendCall(this, i);
+                return true;
+            }
+        }
+
+        call = default;
+        return false;
+    }
+
     /// <summary>Whether a request that came through <paramref name="face"/> can be sent to remote backend <paramref name="backend"/>.</summary>
     private bool Reaches(RemoteFace face, int backend) =>
         face == RemoteFace.Http || (face == RemoteFace.Grpc && _remotes[backend]!.ServesGrpc);

@@ -15,7 +15,8 @@ namespace LowLatency.Gateway.Routing;
 /// <c>idempotent</c> or the failure shows the request never ran (not connected, 404, 429, 503). With
 /// the retries spent, a local backend of the alias answers if there is one (whatever its weight: its
 /// model's fallback and fixed answer apply), under the same condition. A client's mistake (another
-/// 4xx) is the answer, not a failure.
+/// 4xx) is the answer, not a failure. With <c>hedge_after_milliseconds</c>, an idempotent attempt still
+/// running after that long is hedged instead (docs/gateway.md#hedging).
 /// </summary>
 public static class RemoteForward
 {
@@ -26,70 +27,51 @@ public static class RemoteForward
         long deadline = request.ArrivedTimestamp + (long)(alias.DeadlineMilliseconds * Stopwatch.Frequency / 1000);
         int retries = alias.Retries;
         ulong tried = 1UL << call.Backend;
-        string? error;
         while (true)
         {
-            var remote = router.RemoteOf(call.Backend);
-            double leftMs = (deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
-            bool ran;
-            if (leftMs <= 0)
+            if (LeftMs(deadline) <= 0)
             {
                 call.Finish(ok: false);
                 return new ForwardOutcome(null, default, default, false, EngineStatus.DeadlineExceeded, Expired(alias));
             }
 
-            double timeoutMs = Math.Min(remote.Endpoint.TimeoutMilliseconds, leftMs);
-            using (var timer = CancellationTokenSource.CreateLinkedTokenSource(aborted))
+            Attempt attempt;
+            if (alias.HedgeAfterMilliseconds is { } hedge && retries > 0 && alias.Backends[call.Backend].Remote!.Idempotent)
             {
-                timer.CancelAfter(TimeSpan.FromMilliseconds(timeoutMs));
-                ForwardedAnswer? answer = null;
-                try
+                (attempt, call, bool hedged) = await HedgedAsync(router, call, request, deadline, hedge, tried, aborted).ConfigureAwait(false);
+                if (hedged)
                 {
-                    answer = request.Face == RemoteFace.Grpc
-                        ? await remote.SendGrpcAsync(request.Body, request.Headers, DateTime.UtcNow.AddMilliseconds(timeoutMs), timer.Token).ConfigureAwait(false)
-                        : await remote.SendAsync(request.Body, request.ContentType, request.JsonLength, request.Headers, timer.Token).ConfigureAwait(false);
-                    if (!IsFailure(answer.StatusCode))
-                    {
-                        call.Finish(ok: true);
-                        return new ForwardOutcome(answer, call, default, false, EngineStatus.Ok, null);
-                    }
-
-                    ran = answer.StatusCode is not (404 or 429 or 503);
-                    error = answer.GrpcStatus is { } grpc
-                        ? $"backend '{alias.Backends[call.Backend].Name}' answered gRPC status {grpc}: {answer.GrpcMessage}"
-                        : $"backend '{alias.Backends[call.Backend].Name}' answered HTTP {answer.StatusCode}";
-                    answer.Dispose();
-                }
-                catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
-                {
-                    answer?.Dispose();
-                    ran = true;
-                    error = $"backend '{alias.Backends[call.Backend].Name}' did not answer within {timeoutMs:0.#} ms";
-                }
-                catch (InferenceException e)
-                {
-                    ran = !e.IsSafeToRetry;
-                    error = $"backend '{alias.Backends[call.Backend].Name}': {e.Message}";
+                    // Both backends are spent: the hedge was the request's further attempt.
+                    retries--;
+                    tried |= attempt.Tried;
                 }
             }
+            else
+            {
+                attempt = await AttemptAsync(router, call, request, deadline, aborted, default).ConfigureAwait(false);
+            }
 
-            call.Finish(ok: false);
+            if (attempt.Answer is { } answer)
+            {
+                return new ForwardOutcome(answer, call, default, false, EngineStatus.Ok, null);
+            }
+
             if (aborted.IsCancellationRequested)
             {
                 return new ForwardOutcome(null, default, default, false, EngineStatus.Cancelled, "the client went away");
             }
 
-            if (ran && !alias.Backends[call.Backend].Remote!.Idempotent)
+            if (attempt.Ran && !alias.Backends[call.Backend].Remote!.Idempotent)
             {
                 // It may have run: a stateful model is not asked twice.
-                return new ForwardOutcome(null, default, default, false, EngineStatus.Unavailable, error + "; not retried (the backend is not idempotent)");
+                return new ForwardOutcome(null, default, default, false, EngineStatus.Unavailable, attempt.Error + "; not retried (the backend is not idempotent)");
             }
 
             bool retry = retries > 0 && Stopwatch.GetTimestamp() < deadline;
             var status = router.RouteAfter(engine, call.Backend, ref tried, retry, request.RoutingKey, request.Face, out var routed, out var next, out string? routeError);
             if (status != EngineStatus.Ok)
             {
-                return new ForwardOutcome(null, default, default, false, EngineStatus.Unavailable, $"{error}; {routeError}");
+                return new ForwardOutcome(null, default, default, false, EngineStatus.Unavailable, $"{attempt.Error}; {routeError}");
             }
 
             if (!next.IsRemote)
@@ -102,9 +84,131 @@ public static class RemoteForward
         }
     }
 
+    /// <summary>
+    /// One attempt on <paramref name="call"/>'s backend, counted in its window: an answer that is not a
+    /// failure, or why it failed and whether it may have run. Cancelled by <paramref name="lost"/> (the
+    /// hedge's other attempt answered first): no answer, no error, its time so far counted as an
+    /// answer's, the least the backend is known to take. A client gone throws.
+    /// </summary>
+    private static async Task<Attempt> AttemptAsync(AliasRouter router, BackendCall call, ForwardRequest request, long deadline, CancellationToken aborted, CancellationToken lost)
+    {
+        var remote = router.RemoteOf(call.Backend);
+        string name = router.Definition.Backends[call.Backend].Name;
+        double timeoutMs = Math.Max(0, Math.Min(remote.Endpoint.TimeoutMilliseconds, LeftMs(deadline)));
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(aborted, lost);
+        timer.CancelAfter(TimeSpan.FromMilliseconds(timeoutMs));
+        ForwardedAnswer? answer = null;
+        try
+        {
+            answer = request.Face == RemoteFace.Grpc
+                ? await remote.SendGrpcAsync(request.Body, request.Headers, DateTime.UtcNow.AddMilliseconds(timeoutMs), timer.Token).ConfigureAwait(false)
+                : await remote.SendAsync(request.Body, request.ContentType, request.JsonLength, request.Headers, timer.Token).ConfigureAwait(false);
+            if (!IsFailure(answer.StatusCode))
+            {
+                call.Finish(ok: true);
+                return new Attempt(answer, true, null, 0);
+            }
+
+            string error = answer.GrpcStatus is { } grpc
+                ? $"backend '{name}' answered gRPC status {grpc}: {answer.GrpcMessage}"
+                : $"backend '{name}' answered HTTP {answer.StatusCode}";
+            bool ran = answer.StatusCode is not (404 or 429 or 503);
+            answer.Dispose();
+            call.Finish(ok: false);
+            return new Attempt(null, ran, error, 0);
+        }
+        catch (OperationCanceledException) when (lost.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            answer?.Dispose();
+            call.Finish(ok: true);
+            return new Attempt(null, true, null, 0);
+        }
+        catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+        {
+            answer?.Dispose();
+            call.Finish(ok: false);
+            return new Attempt(null, true, $"backend '{name}' did not answer within {timeoutMs:0.#} ms", 0);
+        }
+        catch (InferenceException e)
+        {
+            call.Finish(ok: false);
+            return new Attempt(null, !e.IsSafeToRetry, $"backend '{name}': {e.Message}", 0);
+        }
+    }
+
+    /// <summary>
+    /// The first attempt, and once it has run <paramref name="hedgeMs"/> without an answer, a second on
+    /// another remote backend that takes traffic (<see cref="AliasRouter.HedgeTarget"/>), both running:
+    /// the first answer that is not a failure wins, the other is cancelled (its answer, should it come
+    /// anyway, is disposed). <c>hedged</c>: a second attempt was sent; then the result names its backend
+    /// in <see cref="Attempt.Tried"/>, and when both failed, the one that failed last is the call returned.
+    /// </summary>
+    private static async Task<(Attempt Attempt, BackendCall Call, bool Hedged)> HedgedAsync(AliasRouter router, BackendCall call, ForwardRequest request, long deadline, double hedgeMs, ulong tried, CancellationToken aborted)
+    {
+        using var lostFirst = new CancellationTokenSource();
+        var first = AttemptAsync(router, call, request, deadline, aborted, lostFirst.Token);
+        double wait = Math.Min(hedgeMs, LeftMs(deadline));
+        if (wait > 0)
+        {
+            using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            var delay = Task.Delay(TimeSpan.FromMilliseconds(wait), stopWaiting.Token);
+            if (await Task.WhenAny(first, delay).ConfigureAwait(false) == first)
+            {
+                stopWaiting.Cancel();
+                return (await first.ConfigureAwait(false), call, false);
+            }
+        }
+
+        if (aborted.IsCancellationRequested || !router.HedgeTarget(call.Backend, tried, request.Face, out var second))
+        {
+            return (await first.ConfigureAwait(false), call, false);
+        }
+
+        using var lostSecond = new CancellationTokenSource();
+        var hedge = AttemptAsync(router, second, request, deadline, aborted, lostSecond.Token);
+        ulong both = 1UL << second.Backend;
+        var done = await Task.WhenAny(first, hedge).ConfigureAwait(false);
+        var (other, otherCall, otherLost) = done == first ? (hedge, second, lostSecond) : (first, call, lostFirst);
+        var doneCall = done == first ? call : second;
+        var result = await done.ConfigureAwait(false);
+        if (result.Answer is not null)
+        {
+            // Not awaited: the winner's answer does not wait for the loser to notice its cancellation.
+            otherLost.Cancel();
+            _ = DisposeAnswer(other);
+            return (result with { Tried = both }, doneCall, true);
+        }
+
+        var last = await other.ConfigureAwait(false);
+        if (last.Answer is not null)
+        {
+            return (last with { Tried = both }, otherCall, true);
+        }
+
+        return (new Attempt(null, result.Ran || last.Ran, $"{result.Error}; hedged: {last.Error}", both), otherCall, true);
+    }
+
+    /// <summary>The lost attempt ends promptly once cancelled; an answer that came anyway goes back to the pool.</summary>
+    private static async Task DisposeAnswer(Task<Attempt> attempt)
+    {
+        try
+        {
+            (await attempt.ConfigureAwait(false)).Answer?.Dispose();
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away as well: nothing to give back.
+        }
+    }
+
+    private static double LeftMs(long deadline) => (deadline - Stopwatch.GetTimestamp()) * 1000.0 / Stopwatch.Frequency;
+
     /// <summary>What a remote answer says of its backend: 5xx, 429 (overloaded) and 404 (the model not served there) are the backend's failures.</summary>
     private static bool IsFailure(int status) => status >= 500 || status is 404 or 429;
 
     private static string Expired(Config.AliasDefinition alias) =>
         $"alias '{alias.Name}': no backend answered within its deadline_milliseconds ({alias.DeadlineMilliseconds} ms)";
+
+    /// <summary>An attempt's end: the answer (not a failure), or why it failed and whether it may have run; <see cref="Tried"/>: backends a hedge spent.</summary>
+    private readonly record struct Attempt(ForwardedAnswer? Answer, bool Ran, string? Error, ulong Tried);
 }

@@ -200,6 +200,66 @@ public sealed class RemoteBackendTests
     }
 
     [Fact]
+    public async Task An_attempt_still_running_after_the_hedge_delay_is_hedged_on_another_remote_and_the_first_answer_wins()
+    {
+        // "slow" answers after 800 ms, within its timeout: without a hedge its answer would be the one.
+        await using var slow = await StubHttpServer.StartAsync(async (ctx, n) =>
+        {
+            await Task.Delay(800);
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("""{"model_name":"slow","model_version":"1","outputs":[{"name":"probability","datatype":"FP32","shape":[1,1],"data":[0.5]}]}""");
+        });
+        await using var fast = await StubHttpServer.StartAsync(async (ctx, n) =>
+        {
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync("""{"model_name":"fast","model_version":"1","outputs":[{"name":"probability","datatype":"FP32","shape":[1,1],"data":[0.25]}]}""");
+        });
+
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
+            { "aliases": {
+                "hedged": { "hedge_after_milliseconds": 50, "weights": {{Fast}}, "backends": [
+                    { "name": "slow", "url": "{{slow.Address}}", "model": "m", "weight": 1, "timeout_milliseconds": 1500 },
+                    { "name": "fast", "url": "{{fast.Address}}", "model": "m", "weight": 1 } ] },
+                "stateful": { "hedge_after_milliseconds": 50, "weights": {{Fast}}, "backends": [
+                    { "name": "slow", "url": "{{slow.Address}}", "model": "m", "weight": 1, "timeout_milliseconds": 1500, "idempotent": false },
+                    { "name": "fast", "url": "{{fast.Address}}", "model": "m", "weight": 1 } ] } } }
+            """);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+
+        for (int i = 0; i < 3; i++)
+        {
+            var (status, backend, result) = await InferAsync(client, "hedged", preference: "slow");
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal("fast", backend);
+            Assert.Equal("fast", result!.ModelName);
+        }
+
+        // Each hedged request reached both; the lost attempts are not the slow backend's errors.
+        Assert.Equal(3, slow.Requests);
+        Assert.Equal(3, fast.Requests);
+        using (var table = JsonDocument.Parse(await client.GetStringAsync("/v2/gateway/hedged")))
+        {
+            var row = table.RootElement.GetProperty("backends").EnumerateArray().Single(b => b.GetProperty("name").GetString() == "slow");
+            Assert.Equal(0, row.GetProperty("errors").GetInt64());
+        }
+
+        // A first attempt that answers within the delay is not hedged.
+        var quick = await InferAsync(client, "hedged", preference: "fast");
+        Assert.Equal("fast", quick.Result!.ModelName);
+        Assert.Equal(3, slow.Requests);
+
+        // A backend that is not idempotent is never hedged: its own answer, however late.
+        var once = await InferAsync(client, "stateful", preference: "slow");
+        Assert.Equal(HttpStatusCode.OK, once.Status);
+        Assert.Equal("slow", once.Result!.ModelName);
+        Assert.Equal(4, fast.Requests);
+    }
+
+    [Fact]
     public async Task The_routing_key_and_trace_context_reach_the_backend_and_a_backend_past_its_timeout_is_retried_on_another()
     {
         var stalled = new TaskCompletionSource();
