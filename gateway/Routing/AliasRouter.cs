@@ -169,9 +169,10 @@ public sealed class AliasRouter : IDisposable
     /// <summary>
     /// The backend the first matching rule sends to (<paramref name="matched"/>: a bit per rule, set by
     /// the face's scan of the body), when that backend takes traffic now; -1: no rule decides, the
-    /// weighted choice stands. A rule whose backend is ejected is passed over for the next.
+    /// weighted choice stands. A rule whose backend is ejected, or is remote where <paramref name="face"/>
+    /// cannot forward, is passed over for the next.
     /// </summary>
-    public int RuleTarget(ulong matched)
+    public int RuleTarget(ulong matched, RemoteFace face = RemoteFace.Http)
     {
         var rules = Definition.Rules;
         var table = _table;
@@ -180,7 +181,7 @@ public sealed class AliasRouter : IDisposable
             if ((matched & (1UL << i)) != 0)
             {
                 matched &= ~(1UL << i);
-                if (table.Takes(rules[i].Backend))
+                if (table.Takes(rules[i].Backend) && Reaches(face, rules[i].Backend))
                 {
                     return rules[i].Backend;
                 }
@@ -242,9 +243,9 @@ public sealed class AliasRouter : IDisposable
         return false;
     }
 
-    /// <summary>Whether a request that came through <paramref name="face"/> can be sent to remote backend <paramref name="backend"/>.</summary>
+    /// <summary>Whether a request that came through <paramref name="face"/> can be sent to <paramref name="backend"/> (a local one: always).</summary>
     private bool Reaches(RemoteFace face, int backend) =>
-        face == RemoteFace.Http || (face == RemoteFace.Grpc && _remotes[backend]!.ServesGrpc);
+        _remotes[backend] is not { } remote || face == RemoteFace.Http || (face == RemoteFace.Grpc && remote.ServesGrpc);
 
     /// <summary>Closes the remote backends' connections (a reload replaced the alias and its requests have ended).</summary>
     public void Dispose()

@@ -17,9 +17,15 @@ internal static class RuleStep
 {
     public static void Apply(HttpContext ctx, InferenceEngine engine, WireFormat format, ReadOnlySequence<byte> body, ref Routed routed, ref bool isRouted, ref BackendCall call, ref string counted)
     {
-        var alias = call.Router;
         long jsonLength = format == WireFormat.Json ? JsonLength(ctx.Request.Headers[BinaryTensorData.HeaderName], body.Length) : -1;
-        int target = alias.RuleTarget(RuleScan.Matches(alias.Definition.Rules, format, body, jsonLength));
+        Apply(ctx, engine, RuleScan.Matches(call.Router.Definition.Rules, format, body, jsonLength), RemoteFace.Http, ref routed, ref isRouted, ref call, ref counted);
+    }
+
+    /// <summary>Routes to the backend of the first rule in <paramref name="matched"/> that takes traffic and that <paramref name="face"/> can reach.</summary>
+    public static void Apply(HttpContext ctx, InferenceEngine engine, ulong matched, RemoteFace face, ref Routed routed, ref bool isRouted, ref BackendCall call, ref string counted)
+    {
+        var alias = call.Router;
+        int target = alias.RuleTarget(matched, face);
         if (target < 0 || target == call.BackendIndex)
         {
             return;

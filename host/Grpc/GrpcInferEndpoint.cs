@@ -129,6 +129,12 @@ internal static class GrpcInferEndpoint
                 return;
             }
 
+            if (call.RulesPending)
+            {
+                // The alias's rules, on the message as read: they may send it elsewhere before it is decoded.
+                RuleStep.Apply(ctx, services.Engine, GrpcRuleScan.Matches(call.Router.Definition.Rules, message), RemoteFace.Grpc, ref routed, ref isRouted, ref call, ref counted);
+            }
+
             if (call.IsRemote)
             {
                 // A remote backend's: the message forwarded as read (the buffers are given back below).

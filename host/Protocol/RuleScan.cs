@@ -15,7 +15,7 @@ namespace LowLatency.Host.Protocol;
 /// </summary>
 internal static class RuleScan
 {
-    private const int MaxDims = 16;
+    internal const int MaxDims = 16;
 
     private static ReadOnlySpan<byte> Parameters => "parameters"u8;
 
@@ -167,7 +167,7 @@ internal static class RuleScan
         return n;
     }
 
-    private static ulong InputMatches(IReadOnlyList<RouteRule> rules, ulong named, ReadOnlySpan<long> shape, int dims)
+    internal static ulong InputMatches(IReadOnlyList<RouteRule> rules, ulong named, ReadOnlySpan<long> shape, int dims)
     {
         ulong matched = 0;
         for (int i = 0; dims >= 0 && named != 0 && i < rules.Count; i++)
@@ -276,7 +276,7 @@ internal static class RuleScan
         return 0;
     }
 
-    private static ulong Named(IReadOnlyList<RouteRule> rules, RuleSubject subject, ReadOnlySequence<byte> name)
+    internal static ulong Named(IReadOnlyList<RouteRule> rules, RuleSubject subject, ReadOnlySequence<byte> name)
     {
         ulong named = 0;
         for (int i = 0; i < rules.Count; i++)
@@ -339,7 +339,7 @@ internal static class RuleScan
         return n;
     }
 
-    private static bool Is(ReadOnlySequence<byte> text, ReadOnlySpan<byte> expected) =>
+    internal static bool Is(ReadOnlySequence<byte> text, ReadOnlySpan<byte> expected) =>
         text.IsSingleSegment ? text.FirstSpan.SequenceEqual(expected) : text.Length == expected.Length && SequenceEquals(text, expected);
 
     private static bool SequenceEquals(ReadOnlySequence<byte> text, ReadOnlySpan<byte> expected)

@@ -1,4 +1,9 @@
+using System.Buffers;
+using Google.Protobuf;
 using Grpc.Core;
+using Inference;
+using LowLatency.Gateway.Config;
+using LowLatency.Host.Grpc;
 using LowLatency.Tests.Grpc;
 using LowLatency.Tests.Infrastructure;
 
@@ -163,5 +168,78 @@ public sealed class GatewayGrpcTests
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(GrpcWire.Request("remote-only", Ctr.Request, raw: true)));
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         Assert.Contains("backend 'far'", e.Status.Detail, StringComparison.Ordinal);
+    }
+
+    // "small" takes all the weighted traffic (1000:1); the rules send long batches and gold-tier calls to "large".
+    private const string RuledAliases = """
+        { "aliases": { "rank": {
+            "backends": [ { "name": "small", "model": "ctr-a", "weight": 1000 }, { "name": "large", "model": "ctr-b", "weight": 1 } ],
+            "rules": [
+              { "input": "dense", "dimension": 0, "at_least": 4, "backend": "large" },
+              { "parameter": "tier", "equals": "gold", "backend": "large" } ] } } }
+        """;
+
+    private static ModelInferRequest Gold(ModelInferRequest request)
+    {
+        request.Parameters["priority"] = new InferParameter { Int64Param = 1 };
+        request.Parameters["tier"] = new InferParameter { StringParam = "gold" };
+        return request;
+    }
+
+    [Fact]
+    public async Task ModelInfer_on_an_alias_follows_its_rules_on_the_message_as_REST_follows_them_on_the_body()
+    {
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        repo.AddCopy("ctr-b");
+        File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), RuledAliases);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var http = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(http);
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
+        var client = GrpcWire.Client(channel);
+        var eight = GoldenCase.Load("ctr-ranker", "batch8");
+
+        foreach (bool raw in new[] { true, false })
+        {
+            Assert.Equal("ctr-a", (await client.ModelInferAsync(GrpcWire.Request("rank", Ctr.Request, raw))).ModelName);
+            Assert.Equal("ctr-b", (await client.ModelInferAsync(GrpcWire.Request("rank", eight.Request, raw))).ModelName);
+            using var call = client.ModelInferAsync(Gold(GrpcWire.Request("rank", Ctr.Request, raw)));
+            Assert.Equal("ctr-b", (await call.ResponseAsync).ModelName);
+            Assert.Equal("large", (await call.ResponseHeadersAsync).GetValue("x-lowlatency-backend"));
+        }
+
+        // The preference comes before the rules.
+        var preferred = await client.ModelInferAsync(GrpcWire.Request("rank", eight.Request, raw: true), new Metadata { { "x-model-preference", "small" } });
+        Assert.Equal("ctr-a", preferred.ModelName);
+    }
+
+    [Fact]
+    public void The_message_scan_reads_parameters_and_shapes_and_allocates_nothing()
+    {
+        var rules = AliasFile.Parse("repo/aliases.json", RuledAliases, _ => false)[0].Rules;
+        var eight = GoldenCase.Load("ctr-ranker", "batch8");
+        var gold = new ReadOnlySequence<byte>(Gold(GrpcWire.Request("rank", Ctr.Request, raw: true)).ToByteArray());
+        var typedEight = new ReadOnlySequence<byte>(GrpcWire.Request("rank", eight.Request, raw: false).ToByteArray());
+        var plain = new ReadOnlySequence<byte>(GrpcWire.Request("rank", Ctr.Request, raw: true).ToByteArray());
+        Assert.Equal(0b10UL, GrpcRuleScan.Matches(rules, gold));
+        Assert.Equal(0b01UL, GrpcRuleScan.Matches(rules, typedEight));
+        Assert.Equal(0UL, GrpcRuleScan.Matches(rules, plain));
+        Assert.Equal(0UL, GrpcRuleScan.Matches(rules, new ReadOnlySequence<byte>([0x2A, 0x05, 0x0A])));
+
+        ulong seen = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            seen |= GrpcRuleScan.Matches(rules, gold) | GrpcRuleScan.Matches(rules, typedEight);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1000; i++)
+        {
+            seen |= GrpcRuleScan.Matches(rules, gold) | GrpcRuleScan.Matches(rules, typedEight);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0b11UL, seen);
     }
 }
