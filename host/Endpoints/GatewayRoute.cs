@@ -26,9 +26,10 @@ internal static class GatewayRoute
     /// <summary>
     /// Routes the request; an alias may choose a remote backend that the face <paramref name="remote"/>
     /// can forward to (REST over HTTP, gRPC to a backend's grpc_url): <paramref name="call"/> says so,
-    /// nothing routed yet.
+    /// nothing routed yet. The backend is named in the response's headers unless <paramref name="nameBackend"/>
+    /// is false (a stream's requests share one response; their answers name their model).
     /// </summary>
-    public static InferenceStatus Route(HttpContext ctx, ModelGateway gateway, InferenceEngine engine, string name, string? version, out Routed routed, out BackendCall call, out string? error, RemoteFace remote = RemoteFace.None)
+    public static InferenceStatus Route(HttpContext ctx, ModelGateway gateway, InferenceEngine engine, string name, string? version, out Routed routed, out BackendCall call, out string? error, RemoteFace remote = RemoteFace.None, bool nameBackend = true)
     {
         var routingKey = ctx.Request.Headers[InferenceEndpoint.RoutingKeyHeader];
         string? key = routingKey.Count > 0 ? routingKey[0] : null;
@@ -36,7 +37,7 @@ internal static class GatewayRoute
         {
             var preference = ctx.Request.Headers[PreferenceHeader];
             var status = alias.Route(engine, preference.Count > 0 ? preference[0] : null, key, out routed, out call, out error, remote);
-            if (status == InferenceStatus.Ok)
+            if (status == InferenceStatus.Ok && nameBackend)
             {
                 ctx.Response.Headers[BackendHeader] = call.BackendName;
             }

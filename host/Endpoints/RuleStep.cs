@@ -22,7 +22,7 @@ internal static class RuleStep
     }
 
     /// <summary>Routes to the backend of the first rule in <paramref name="matched"/> that takes traffic and that <paramref name="face"/> can reach.</summary>
-    public static void Apply(HttpContext ctx, InferenceEngine engine, ulong matched, RemoteFace face, ref Routed routed, ref bool isRouted, ref BackendCall call, ref string counted)
+    public static void Apply(HttpContext ctx, InferenceEngine engine, ulong matched, RemoteFace face, ref Routed routed, ref bool isRouted, ref BackendCall call, ref string counted, bool nameBackend = true)
     {
         var alias = call.Router;
         int target = alias.RuleTarget(matched, face);
@@ -45,7 +45,10 @@ internal static class RuleStep
 
         (routed, call) = (next, nextCall);
         (isRouted, counted) = nextCall.IsRemote ? (false, alias.Definition.Name) : (true, next.Version.Config.Name);
-        ctx.Response.Headers[GatewayRoute.BackendHeader] = nextCall.BackendName;
+        if (nameBackend)
+        {
+            ctx.Response.Headers[GatewayRoute.BackendHeader] = nextCall.BackendName;
+        }
     }
 
     /// <summary>The JSON's length in a JSON-with-binary-tensors body; -1 for plain JSON or a header the decoder will refuse.</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using Grpc.Core;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
+using LowLatency.Gateway.Routing;
 using LowLatency.Host.Diagnostics;
 using LowLatency.Host.Endpoints;
 using LowLatency.Host.Protocol;
@@ -16,7 +17,10 @@ namespace LowLatency.Host.Grpc;
 /// id. An error answers its request in-band (<c>error_message</c>) and the stream goes on, Triton's
 /// default; with the request header <c>triton_grpc_error: true</c> the first error ends the stream
 /// with its status (Triton 24.09's), once the requests in flight are answered. When shutdown begins,
-/// the stream stops taking requests, answers those in flight, and ends UNAVAILABLE.
+/// the stream stops taking requests, answers those in flight, and ends UNAVAILABLE. A request that
+/// names an alias is routed through it as a <c>ModelInfer</c> call is (rules on its message, a remote
+/// backend's <c>grpc_url</c> called once per request); its answer names its model, not its backend
+/// (the stream's one set of headers cannot).
 /// </summary>
 internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLifetime lifetime)
 {
@@ -77,6 +81,7 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
         var status = StatusCode.OK;
         Routed routed = default;
         bool isRouted = false;
+        BackendCall backend = default;
         long reservation = 0;
         string? model = null, id = null;
         try
@@ -101,12 +106,16 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
 
             if (refusal is null)
             {
-                var routing = ctx.Request.Headers[InferenceEndpoint.RoutingKeyHeader];
-                var routeStatus = services.Engine.Route(model!, version, routing.Count > 0 ? routing[0] : null, out routed, out string? error);
+                var routeStatus = GatewayRoute.Route(ctx, services.Gateway, services.Engine, model!, version, out routed, out backend, out string? error, RemoteFace.Grpc, nameBackend: false);
                 if (routeStatus != InferenceStatus.Ok)
                 {
                     counted = routeStatus != InferenceStatus.NotFound && services.Engine.TryGetModel(model!, out var served) ? served.Name : Unknown;
                     refusal = Refusal.Of(routeStatus, error!);
+                }
+                else if (backend.IsRemote)
+                {
+                    // Counted under the alias: a name of the alias file, as bounded as the models'.
+                    counted = model!;
                 }
                 else
                 {
@@ -125,6 +134,42 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             {
                 status = await stream.FailAsync(refusal, model, id);
                 return;
+            }
+
+            if (backend.RulesPending)
+            {
+                RuleStep.Apply(ctx, services.Engine, GrpcRuleScan.Matches(backend.Router.Definition.Rules, message.Message), RemoteFace.Grpc, ref routed, ref isRouted, ref backend, ref counted, nameBackend: false);
+            }
+
+            if (backend.IsRemote)
+            {
+                // An alias's remote backend: the request forwarded as one ModelInfer call, its answer
+                // sent on the stream as it came; a retry that lands on a local backend goes on below.
+                var forward = new ForwardRequest(message.Message, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), backend.StartedTimestamp, RemoteFace.Grpc);
+                var outcome = await RemoteForward.RunAsync(services.Engine, backend, forward, call.CancellationToken);
+                backend = default;
+                if (outcome.Answer is { } answer)
+                {
+                    using (answer)
+                    {
+                        if (answer.GrpcStatus is { } code && code != (int)StatusCode.OK)
+                        {
+                            status = await stream.FailAsync(new Refusal(answer.StatusCode, answer.GrpcMessage ?? $"gRPC status {code}"), model, id);
+                            return;
+                        }
+
+                        await stream.WriteAsync(StreamResponse.Remote(answer));
+                        return;
+                    }
+                }
+
+                if (!outcome.IsLocal)
+                {
+                    status = outcome.Status == InferenceStatus.Cancelled ? StatusCode.Cancelled : await stream.FailAsync(Refusal.Of(outcome.Status, outcome.Error!), model, id);
+                    return;
+                }
+
+                (routed, backend, isRouted, counted) = (outcome.Routed, outcome.Call, true, outcome.Routed.Version.Config.Name);
             }
 
             using var request = routed.Version.RentRequest();
@@ -172,6 +217,11 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             if (isRouted)
             {
                 routed.Release();
+            }
+
+            if (backend.IsSet)
+            {
+                backend.Finish(status is not (StatusCode.Internal or StatusCode.Unavailable or StatusCode.Unknown or StatusCode.DataLoss));
             }
 
             message.Dispose();
@@ -236,7 +286,28 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
 
     private static void Serialize(StreamResponse response, SerializationContext context)
     {
-        if (response.Answered is { } request)
+        if (response.Forwarded is { } forwarded)
+        {
+            // infer_response (field 2): the remote's ModelInferResponse bytes, as they came.
+            var body = forwarded.Body.Span;
+            Span<byte> header = stackalloc byte[6];
+            header[0] = (2 << 3) | 2;
+            int n = 1;
+            for (uint v = (uint)body.Length; ; v >>= 7)
+            {
+                header[n++] = (byte)(v < 0x80 ? v : (v & 0x7F) | 0x80);
+                if (v < 0x80)
+                {
+                    break;
+                }
+            }
+
+            context.SetPayloadLength(n + body.Length);
+            var w = context.GetBufferWriter();
+            w.Write(header[..n]);
+            w.Write(body);
+        }
+        else if (response.Answered is { } request)
         {
             context.SetPayloadLength((int)GrpcResponseEncoder.StreamSize(request, response.Degraded, response.FeatureStatuses));
             GrpcResponseEncoder.WriteStream(context.GetBufferWriter(), request, response.Degraded, response.FeatureStatuses);

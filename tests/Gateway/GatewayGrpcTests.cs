@@ -242,4 +242,74 @@ public sealed class GatewayGrpcTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(0b11UL, seen);
     }
+
+    [Fact]
+    public async Task ModelStreamInfer_routes_each_request_through_its_alias_locally_or_to_a_remote_and_answers_each_on_the_stream()
+    {
+        var (remoteApp, remoteAddress) = await ServerFixture.StartAsync(RepoPaths.Models);
+        await using var __ = remoteApp;
+        using (var remoteHttp = new HttpClient { BaseAddress = remoteAddress })
+        {
+            await ServerFixture.WaitReadyAsync(remoteHttp);
+        }
+
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        repo.AddCopy("ctr-b");
+        File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
+            { "aliases": {
+                "rank": { "backends": [ { "name": "small", "model": "ctr-a", "weight": 1000 }, { "name": "large", "model": "ctr-b", "weight": 1 } ],
+                          "rules": [ { "input": "dense", "dimension": 0, "at_least": 4, "backend": "large" } ] },
+                "far": { "backends": [ { "name": "far", "url": "{{remoteAddress}}", "grpc_url": "{{ServerFixture.GrpcAddressOf(remoteApp)}}", "model": "ctr-ranker", "weight": 1 } ] } } }
+            """);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var http = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(http);
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
+        var client = GrpcWire.Client(channel);
+        var eight = GoldenCase.Load("ctr-ranker", "batch8");
+
+        using var stream = client.ModelStreamInfer();
+        var sent = new Dictionary<string, string>
+        {
+            ["one"] = "ctr-a", // the weighted choice
+            ["eight"] = "ctr-b", // the rule on the batch
+            ["remote"] = "ctr-ranker", // forwarded, answered under the remote's model name
+            ["nobody"] = "",
+        };
+        foreach (var (id, _) in sent)
+        {
+            var request = id switch
+            {
+                "eight" => GrpcWire.Request("rank", eight.Request, raw: true),
+                "remote" => GrpcWire.Request("far", Ctr.Request, raw: false),
+                "nobody" => GrpcWire.Request("no-such-alias", Ctr.Request, raw: true),
+                _ => GrpcWire.Request("rank", Ctr.Request, raw: true),
+            };
+            request.Id = id;
+            await stream.RequestStream.WriteAsync(request);
+        }
+
+        await stream.RequestStream.CompleteAsync();
+        var answered = new Dictionary<string, ModelStreamInferResponse>();
+        while (await stream.ResponseStream.MoveNext(default))
+        {
+            var r = stream.ResponseStream.Current;
+            answered[r.InferResponse?.Id is { Length: > 0 } rid ? rid : r.ErrorMessage] = r;
+        }
+
+        Assert.Equal("ctr-a", answered["one"].InferResponse.ModelName);
+        Assert.Equal("ctr-b", answered["eight"].InferResponse.ModelName);
+        var remote = answered["remote"].InferResponse;
+        Assert.Equal("ctr-ranker", remote.ModelName);
+        var result = GrpcWire.Result(remote);
+        for (int i = 0; i < Ctr.Expected.Count; i++)
+        {
+            Wire.AssertClose(Ctr.Expected[i], result.Outputs.Single(o => o.Name == Ctr.Expected[i].Name));
+        }
+
+        var failed = Assert.Single(answered.Values, r => r.ErrorMessage.Length > 0);
+        Assert.Contains("no-such-alias", failed.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(4, answered.Count);
+    }
 }
