@@ -110,6 +110,12 @@ internal static class TypedContents
     private static void ReadBytes(ReadOnlySequence<byte> contents, InferenceRequest request, int index, ReadOnlySpan<long> shape, Where where)
     {
         var spec = request.Config.InputSpec(index);
+        if (spec.DataType != TensorDataType.Bytes)
+        {
+            // BYTES where the model takes numbers: the request refuses it, naming the input, before any contents are read.
+            request.AddInput(index, TensorDataType.Bytes, shape);
+        }
+
         long count = 0;
         var r = new ProtoReader(contents, GrpcRequestDecoder.MessageName, where);
         while (r.TryReadTag(out int field, out int wire))
