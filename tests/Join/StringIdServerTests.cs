@@ -102,6 +102,7 @@ public sealed class StringIdServerTests(StringIdServerFixture fixture) : IClassF
         { """{"inputs": [{"name": "context", "datatype": "BYTES", "shape": [1, 2], "data": ["a", "b"]}]}""", "input 'context': datatype BYTES is taken only for the ids of a STRING entity (an entity input of the model's features); this input takes FP32" },
         { """{"inputs": [{"name": "item_id", "datatype": "BYTES", "shape": [1, 1], "data": ["1"]}]}""", "input 'item_id': datatype BYTES is taken only for the ids of a STRING entity (an entity input of the model's features); this input takes INT64" },
         { """{"inputs": [{"name": "item_id", "datatype": "INT64", "shape": [1, 1], "data": [1]}, {"name": "context", "datatype": "FP32", "shape": [1, 2], "data": [0, 0]}]}""", "missing input 'user_id': the ids of entity 'user', one per row, shape [rows, 1] of BYTES" },
+        { """{"inputs": [{"name": "user_id", "datatype": "BYTES", "shape": [2, 1], "data": ["a", "b"]}, {"name": "item_id", "datatype": "INT64", "shape": [1, 1], "data": [1]}, {"name": "context", "datatype": "FP32", "shape": [1, 2], "data": [0, 0]}]}""", "input 'item_id': batch size 1 differs from the other entity inputs' 2" },
     };
 
     [Theory]
