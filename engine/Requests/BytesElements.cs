@@ -81,11 +81,16 @@ public static class BytesElements
         }
     }
 
-    /// <summary>Element <paramref name="element"/>'s bytes, from a buffer <see cref="Write(Span{byte}, int, ReadOnlySpan{byte}, TensorConfig)"/> filled.</summary>
+    /// <summary>
+    /// Element <paramref name="element"/>'s bytes, from a buffer <see cref="Write(Span{byte}, int, ReadOnlySpan{byte}, TensorConfig)"/>
+    /// filled. A slot no write filled (an in-process caller's mistake; every decoder writes each
+    /// element or refuses the request) reads as empty rather than past its stride.
+    /// </summary>
     public static ReadOnlySpan<byte> Element(ReadOnlySpan<byte> tensor, int element, int stride)
     {
         var slot = tensor.Slice(element * stride, stride);
-        return slot.Slice(TensorConfig.LengthPrefixBytes, BinaryPrimitives.ReadInt32LittleEndian(slot));
+        int length = BinaryPrimitives.ReadInt32LittleEndian(slot);
+        return slot.Slice(TensorConfig.LengthPrefixBytes, (uint)length <= (uint)(stride - TensorConfig.LengthPrefixBytes) ? length : 0);
     }
 
     private static void Check(ReadOnlySpan<byte> value, int element, TensorConfig spec)
