@@ -20,6 +20,7 @@ public sealed class FeatureJoiner
     private readonly JoinPlans _plans;
     private readonly IOnlineStore _store;
     private readonly TimeProvider _time;
+    private readonly IdStrings _ids = new();
 
     public FeatureJoiner(JoinPlans plans, IOnlineStore store, TimeProvider? time = null)
     {
@@ -50,7 +51,7 @@ public sealed class FeatureJoiner
         long budget = BudgetMicroseconds(request);
         try
         {
-            reads = Prepare(pool.Plan, scratch, request, rows);
+            reads = Prepare(pool.Plan, scratch, request, rows, _ids);
             // Without a budget the store's own read timeout bounds the read: no cancellation to wire.
             pending = _store.ReadAsync(scratch.Reads.AsMemory(0, reads), budget > 0 ? scratch.Deadline.Token : default);
         }
@@ -76,7 +77,7 @@ public sealed class FeatureJoiner
     }
 
     // One read per view and distinct run of ids: a ranking request repeats its user on every row.
-    private static int Prepare(JoinPlan plan, JoinScratch scratch, InferenceRequest request, int rows)
+    private static int Prepare(JoinPlan plan, JoinScratch scratch, InferenceRequest request, int rows, IdStrings strings)
     {
         int max = plan.Config.MaxBatchSize, n = 0;
         var views = plan.Views;
@@ -84,6 +85,12 @@ public sealed class FeatureJoiner
         {
             var view = views[v];
             var ids = request.InputData(view.EntityInput);
+            if (view.IdStride > 0)
+            {
+                n = PrepareStrings(view, v, max, scratch, ids, rows, n, strings);
+                continue;
+            }
+
             int rowBytes = view.View.RowBytes, region = view.ScratchOffset * max, k = 0;
             long previous = 0;
             for (int b = 0; b < rows; b++)
@@ -99,6 +106,29 @@ public sealed class FeatureJoiner
                 scratch.Reads[n] = new RowRead(view.View, EntityKey.Of(id), scratch.Values.AsMemory(region + (k++ * rowBytes), rowBytes));
                 scratch.ReadOf[(v * max) + b] = n++;
             }
+        }
+
+        return n;
+    }
+
+    // STRING ids: a BYTES input, always in the request's own buffer (one segment), compared as bytes.
+    private static int PrepareStrings(ViewRead view, int v, int max, JoinScratch scratch, in ReadOnlySequence<byte> ids, int rows, int n, IdStrings strings)
+    {
+        var all = ids.FirstSpan;
+        int rowBytes = view.View.RowBytes, region = view.ScratchOffset * max, k = 0;
+        ReadOnlySpan<byte> previous = default;
+        for (int b = 0; b < rows; b++)
+        {
+            var id = BytesElements.Element(all, b, view.IdStride);
+            if (b > 0 && id.SequenceEqual(previous))
+            {
+                scratch.ReadOf[(v * max) + b] = n - 1;
+                continue;
+            }
+
+            previous = id;
+            scratch.Reads[n] = new RowRead(view.View, EntityKey.Of(strings.Get(id)), scratch.Values.AsMemory(region + (k++ * rowBytes), rowBytes));
+            scratch.ReadOf[(v * max) + b] = n++;
         }
 
         return n;

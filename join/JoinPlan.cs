@@ -55,7 +55,8 @@ internal sealed class JoinPlan
                 if (v < 0)
                 {
                     int entity = EntityInput(config, view, file, path);
-                    views.Add(new ViewRead(view, entity, false, scratch));
+                    var ids = config.InputSpec(entity);
+                    views.Add(new ViewRead(view, entity, false, scratch, ids.DataType == TensorDataType.Bytes ? ids.ElementSize : 0));
                     scratch += view.RowBytes;
                     v = views.Count - 1;
                 }
@@ -133,9 +134,11 @@ internal sealed class JoinPlan
         {
             if (entities[e].Entity == view.Entity.Name)
             {
-                if (view.Entity.ValueType != EntityValueType.Int64)
+                // WithIdTypes made each entity input's type its entity's; a configuration that did not pass through it may differ.
+                var type = entities[e].Tensor.DataType;
+                if (type != IdType(view.Entity.ValueType))
                 {
-                    throw new ModelConfigException(file, $"features.entities[{e}].entity", $"entity '{view.Entity.Name}' has {view.Entity.ValueType} ids; a joined model takes INT64 ids");
+                    throw new ModelConfigException(file, $"features.entities[{e}].entity", $"entity '{view.Entity.Name}' has {Name(view.Entity.ValueType)} ids; input '{entities[e].Tensor.Name}' is {type.ProtocolName()}");
                 }
 
                 return config.Inputs.Count + e;
@@ -144,6 +147,44 @@ internal sealed class JoinPlan
 
         throw new ModelConfigException(file, path, $"view '{view.Name}' is about entity '{view.Entity.Name}', which no features.entities input carries");
     }
+
+    /// <summary>
+    /// <paramref name="config"/> with each entity input typed as its entity's ids are: INT64, or
+    /// BYTES of up to <c>max_id_bytes</c> for a STRING entity; <c>max_id_bytes</c> on an INT64
+    /// entity, or an entity the repository lacks, stops the read naming the field.
+    /// </summary>
+    public static ModelConfig WithIdTypes(ModelConfig config, FeatureRepository repository, string file)
+    {
+        var join = config.Features ?? throw new ArgumentException("the model joins no features", nameof(config));
+        var entities = new EntityInputConfig[join.Entities.Count];
+        bool changed = false;
+        for (int e = 0; e < entities.Length; e++)
+        {
+            var input = join.Entities[e];
+            var entity = repository.Entity(input.Entity)
+                ?? throw new ModelConfigException(file, $"features.entities[{e}].entity", $"the feature repository has no entity '{input.Entity}'");
+            if (entity.ValueType == EntityValueType.String)
+            {
+                entities[e] = input.Tensor.DataType == TensorDataType.Bytes ? input : input.WithStringIds();
+            }
+            else if (input.MaxIdBytes is not null)
+            {
+                throw new ModelConfigException(file, $"features.entities[{e}].max_id_bytes", $"entity '{entity.Name}' has {Name(entity.ValueType)} ids; max_id_bytes bounds STRING ids only");
+            }
+            else
+            {
+                entities[e] = input;
+            }
+
+            changed |= !ReferenceEquals(entities[e], input);
+        }
+
+        return changed ? config with { Features = join with { Entities = entities } } : config;
+    }
+
+    private static TensorDataType IdType(EntityValueType type) => type == EntityValueType.String ? TensorDataType.Bytes : TensorDataType.Int64;
+
+    private static string Name(EntityValueType type) => type == EntityValueType.String ? "STRING" : "INT64";
 
     private static string Dims(long[] dims) => "[" + string.Join(", ", dims) + "]";
 }

@@ -20,14 +20,19 @@ public sealed class JoinPlans(FeatureRepository repository)
     /// <summary>
     /// Links a configuration's <c>features</c> to the repository: throws <see cref="ModelConfigException"/>
     /// naming <paramref name="file"/> and the field when a feature, view or entity does not exist or
-    /// does not fit its input.
+    /// does not fit its input. Returns the configuration to serve: its entity inputs typed as the
+    /// repository's entities are (BYTES for STRING ids).
     /// </summary>
-    public void Check(ModelConfig config, string file)
+    public ModelConfig Check(ModelConfig config, string file)
     {
-        if (config.Features is not null)
+        if (config.Features is null)
         {
-            _plans.AddOrUpdate(config, new ScratchPool(JoinPlan.Link(config, Repository, file)));
+            return config;
         }
+
+        var typed = JoinPlan.WithIdTypes(config, Repository, file);
+        _plans.AddOrUpdate(typed, new ScratchPool(JoinPlan.Link(typed, Repository, file)));
+        return typed;
     }
 
     internal ScratchPool For(ModelConfig config) => _plans.TryGetValue(config, out var pool) ? pool : LinkLate(config);

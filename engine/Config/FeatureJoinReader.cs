@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace LowLatency.Engine.Config;
 
-// {"features": {"entities": [{"input": "user_id", "entity": "user"}],
+// {"features": {"entities": [{"input": "user_id", "entity": "user", "max_id_bytes": 64}],
 //               "inputs": [{"name": "dense", "features": ["user_activity:ctr_24h", ...]}],
 //               "required": ["item_static:category"]}}
 internal sealed class FeatureJoinReader(string file) : ConfigJsonReader(file)
@@ -50,7 +50,7 @@ internal sealed class FeatureJoinReader(string file) : ConfigJsonReader(file)
         foreach (var e in arr.EnumerateArray())
         {
             string path = $"features.entities[{i++}]";
-            Fields(e, path, new HashSet<string> { "input", "entity" });
+            Fields(e, path, new HashSet<string> { "input", "entity", "max_id_bytes" });
             string input = RequiredString(e, "input", path + ".input");
             string entity = RequiredString(e, "entity", path + ".entity");
             if (input.Length == 0 || entity.Length == 0)
@@ -63,7 +63,12 @@ internal sealed class FeatureJoinReader(string file) : ConfigJsonReader(file)
                 throw Error(path + ".input", $"{ClientText.Quoted(input)} is already an input: an entity input is its own name");
             }
 
-            entities.Add(new EntityInputConfig(new TensorConfig(input, TensorDataType.Int64, [1]), entity));
+            int? maxIdBytes = e.TryGetProperty("max_id_bytes", out var m)
+                ? (int)IntegerValue(m, path + ".max_id_bytes", 1, EntityInputConfig.MaxIdBytesLimit)
+                : null;
+
+            // INT64 until the feature repository says the entity's ids are STRING (WithIdTypes).
+            entities.Add(new EntityInputConfig(new TensorConfig(input, TensorDataType.Int64, [1]), entity) { MaxIdBytes = maxIdBytes });
         }
 
         return entities;

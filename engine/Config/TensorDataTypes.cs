@@ -4,9 +4,10 @@ namespace LowLatency.Engine.Config;
 
 public static class TensorDataTypes
 {
-    private static readonly string[] ProtocolNames = ["BOOL", "UINT8", "INT8", "INT16", "INT32", "INT64", "FP16", "BF16", "FP32", "FP64"];
+    private static readonly string[] ProtocolNames = ["BOOL", "UINT8", "INT8", "INT16", "INT32", "INT64", "FP16", "BF16", "FP32", "FP64", "BYTES"];
     private static readonly byte[][] ProtocolNamesUtf8 = Array.ConvertAll(ProtocolNames, System.Text.Encoding.ASCII.GetBytes);
-    private static readonly int[] Sizes = [1, 1, 1, 2, 4, 8, 2, 2, 4, 8];
+    // BYTES has no size of its own: its elements' stride is the tensor's (TensorConfig.ElementSize).
+    private static readonly int[] Sizes = [1, 1, 1, 2, 4, 8, 2, 2, 4, 8, 0];
 
     public static int ElementSize(this TensorDataType t) => Sizes[(int)t];
 
@@ -77,10 +78,11 @@ public static class TensorDataTypes
         return i >= 0;
     }
 
+    /// <summary>A model tensor's type: a numeric one (BYTES, and Triton's TYPE_STRING, are no model's: see <see cref="TensorDataType.Bytes"/>).</summary>
     public static bool TryParseConfig(string name, out TensorDataType type)
     {
         type = default;
-        return name.StartsWith("TYPE_", StringComparison.Ordinal) && TryParseProtocol(name[5..], out type);
+        return name.StartsWith("TYPE_", StringComparison.Ordinal) && TryParseProtocol(name[5..], out type) && type != TensorDataType.Bytes;
     }
 
     public static torch.ScalarType ToTorch(this TensorDataType t) => t switch
@@ -94,6 +96,7 @@ public static class TensorDataTypes
         TensorDataType.FP16 => torch.ScalarType.Float16,
         TensorDataType.BF16 => torch.ScalarType.BFloat16,
         TensorDataType.FP32 => torch.ScalarType.Float32,
-        _ => torch.ScalarType.Float64,
+        TensorDataType.FP64 => torch.ScalarType.Float64,
+        _ => throw new InvalidOperationException($"{t.ProtocolName()} has no libtorch type: no model tensor is {t.ProtocolName()}"),
     };
 }

@@ -102,6 +102,11 @@ internal sealed class TritonConfigReader(string file) : ConfigJsonReader(file)
             }
 
             string dt = RequiredString(t, "data_type", path + ".data_type");
+            if (dt is "TYPE_STRING" or "TYPE_BYTES")
+            {
+                throw Error(path + ".data_type", $"{ClientText.Quoted(dt)} is not supported: libtorch has no string tensors. String ids are taken as the entity inputs of the model's features (features.entities), never as a model input or output");
+            }
+
             if (!TensorDataTypes.TryParseConfig(dt, out var type))
             {
                 throw Error(path + ".data_type", $"{ClientText.Quoted(dt)} is not supported; use one of TYPE_BOOL, TYPE_UINT8, TYPE_INT8, TYPE_INT16, TYPE_INT32, TYPE_INT64, TYPE_FP16, TYPE_BF16, TYPE_FP32, TYPE_FP64");

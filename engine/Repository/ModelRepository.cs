@@ -13,7 +13,7 @@ namespace LowLatency.Engine.Repository;
 /// </summary>
 internal static class ModelRepository
 {
-    public static IReadOnlyList<ModelDefinition> Scan(string root, Action<ModelConfig, string>? check = null)
+    public static IReadOnlyList<ModelDefinition> Scan(string root, Func<ModelConfig, string, ModelConfig>? check = null)
     {
         var models = new List<ModelDefinition>();
         foreach (var name in List(root))
@@ -88,7 +88,7 @@ internal static class ModelRepository
     /// <summary>Why a model with <c>features</c> is refused where nothing can join them (the scan leaves it unloaded).</summary>
     public const string NoFeatureStore = "this server has no feature store to join them from";
 
-    public static ModelDefinition Read(string root, string name, string? configOverride, Action<ModelConfig, string>? check = null)
+    public static ModelDefinition Read(string root, string name, string? configOverride, Func<ModelConfig, string, ModelConfig>? check = null)
     {
         string dir = ModelDirectory(root, name) ?? throw new ModelConfigException(name, "not a valid model name");
         if (!Directory.Exists(dir))
@@ -122,7 +122,7 @@ internal static class ModelRepository
 
         if (check is not null)
         {
-            check(config, configPath);
+            config = check(config, configPath);
         }
         else if (config.Features is not null)
         {

@@ -101,6 +101,11 @@ public sealed unsafe partial class InferenceRequest
     public Span<byte> AddInput(int index, TensorDataType type, ReadOnlySpan<long> shape)
     {
         ref var input = ref Declare(index, type, shape);
+        return Own(ref input);
+    }
+
+    private static Span<byte> Own(ref InputTensor input)
+    {
         // A pooled request keeps its buffers: steady state allocates nothing. Owned buffers live on
         // the pinned object heap, so a batch of one request runs on a view of this very buffer.
         if (input.Owned is null || input.Owned.Length < input.Length)
@@ -122,6 +127,13 @@ public sealed unsafe partial class InferenceRequest
     public void AddInput(int index, TensorDataType type, ReadOnlySpan<long> shape, ReadOnlySequence<byte> data)
     {
         ref var input = ref Declare(index, type, shape);
+        if (type == TensorDataType.Bytes)
+        {
+            // Variable-length elements on the wire, a fixed stride here: converted, not borrowed.
+            BytesElements.Fill(Own(ref input), (int)(input.Length / _config.InputSpec(index).ElementSize), data, _config.InputSpec(index));
+            return;
+        }
+
         if (data.Length != input.Length)
         {
             input.Present = false;
@@ -153,7 +165,7 @@ public sealed unsafe partial class InferenceRequest
 
         if (type != spec.DataType)
         {
-            ThrowBadRequest($"input '{spec.Name}': datatype {type.ProtocolName()} does not match the model's {spec.DataType.ProtocolName()}");
+            ThrowDataType(spec, type);
         }
 
         long bytes = ValidateShape(spec, shape, "input");
@@ -424,7 +436,7 @@ public sealed unsafe partial class InferenceRequest
             }
 
             // Bounded well below int.MaxValue so no later product can overflow.
-            if (v > 0 && elements > (int.MaxValue / spec.DataType.ElementSize()) / v)
+            if (v > 0 && elements > (int.MaxValue / spec.ElementSize) / v)
             {
                 ThrowBadRequest($"{kind} '{spec.Name}': shape {Format(shape)} is too large");
             }
@@ -437,7 +449,7 @@ public sealed unsafe partial class InferenceRequest
             ThrowBadRequest($"{kind} '{spec.Name}': shape {Format(shape)} has {elements} elements, over the server's limit of {_limits.MaxTensorElements} (LowLatency:MaxTensorElements)");
         }
 
-        return elements * spec.DataType.ElementSize();
+        return elements * spec.ElementSize;
     }
 
     private string ExpectedShape(TensorConfig spec) =>
@@ -459,11 +471,16 @@ public sealed unsafe partial class InferenceRequest
         if (index >= _config.Inputs.Count)
         {
             var entity = _config.Features!.Entities[index - _config.Inputs.Count];
-            ThrowBadRequest($"missing input '{entity.Tensor.Name}': the ids of entity '{entity.Entity}', one per row, shape [rows, 1] of INT64");
+            ThrowBadRequest($"missing input '{entity.Tensor.Name}': the ids of entity '{entity.Entity}', one per row, shape [rows, 1] of {entity.Tensor.DataType.ProtocolName()}");
         }
 
         ThrowBadRequest($"missing input '{_config.Inputs[index].Name}'");
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowDataType(TensorConfig spec, TensorDataType type) => ThrowBadRequest(type == TensorDataType.Bytes
+        ? $"input '{spec.Name}': datatype BYTES is taken only for the ids of a STRING entity (an entity input of the model's features); this input takes {spec.DataType.ProtocolName()}"
+        : $"input '{spec.Name}': datatype {type.ProtocolName()} does not match the model's {spec.DataType.ProtocolName()}");
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowJoined(TensorConfig spec) =>

@@ -108,10 +108,11 @@ public sealed class EngineOptions
     /// <summary>
     /// Checks each model configuration as it is read, with the file it came from, and throws
     /// <see cref="Config.ModelConfigException"/> to refuse it (the feature store checks a model's
-    /// <c>features</c> against its repository). Null: a configuration with <c>features</c> is refused,
-    /// as nothing could join them.
+    /// <c>features</c> against its repository); returns the configuration to serve, completed with
+    /// what only the checker knows (which entity inputs take STRING ids). Null: a configuration with
+    /// <c>features</c> is refused, as nothing could join them.
     /// </summary>
-    public Action<Config.ModelConfig, string>? CheckConfig { get; set; }
+    public Func<Config.ModelConfig, string, Config.ModelConfig>? CheckConfig { get; set; }
 
     /// <summary>
     /// What is wrong with these settings, one line each naming the setting (empty when nothing is):

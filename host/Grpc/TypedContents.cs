@@ -22,6 +22,7 @@ internal static class TypedContents
     private const int UintContents = 4;
     private const int Fp32Contents = 6;
     private const int Fp64Contents = 7;
+    private const int BytesContents = 8;
     private const int LastContentsField = 8;
 
     public static void Read(ReadOnlySequence<byte> contents, InferenceRequest request, int index, TensorDataType type, ReadOnlySpan<long> shape, Where where)
@@ -31,6 +32,12 @@ internal static class TypedContents
         if (expected == 0)
         {
             BadInput.Throw($"input '{name}': {type.ProtocolName()} has no typed contents field; send its bytes in raw_input_contents");
+        }
+
+        if (type == TensorDataType.Bytes)
+        {
+            ReadBytes(contents, request, index, shape, where);
+            return;
         }
 
         long count = 0;
@@ -95,6 +102,57 @@ internal static class TypedContents
             else
             {
                 Store(target, at++, type, r.ReadVarint(ContentsName(expected)), name);
+            }
+        }
+    }
+
+    /// <summary>A BYTES input (entity ids): one <c>bytes_contents</c> entry per element.</summary>
+    private static void ReadBytes(ReadOnlySequence<byte> contents, InferenceRequest request, int index, ReadOnlySpan<long> shape, Where where)
+    {
+        var spec = request.Config.InputSpec(index);
+        if (spec.DataType != TensorDataType.Bytes)
+        {
+            // BYTES where the model takes numbers: the request refuses it, naming the input, before any contents are read.
+            request.AddInput(index, TensorDataType.Bytes, shape);
+        }
+
+        long count = 0;
+        var r = new ProtoReader(contents, GrpcRequestDecoder.MessageName, where);
+        while (r.TryReadTag(out int field, out int wire))
+        {
+            if (field == BytesContents)
+            {
+                r.Expect(wire, WireType.Len, "contents.bytes_contents");
+                r.ReadBytes("contents.bytes_contents");
+                count++;
+            }
+            else if (field <= LastContentsField)
+            {
+                BadInput.Throw($"input '{spec.Name}': datatype BYTES takes contents.bytes_contents, not contents.{FieldName(field)}");
+            }
+            else
+            {
+                r.Skip(wire, "contents");
+            }
+        }
+
+        var target = request.AddInput(index, TensorDataType.Bytes, shape);
+        if (count != target.Length / spec.ElementSize)
+        {
+            BadInput.Throw($"input '{spec.Name}': contents.bytes_contents has {count} values, shape {InferenceRequest.Format(shape)} needs {target.Length / spec.ElementSize}");
+        }
+
+        int at = 0;
+        r = new ProtoReader(contents, GrpcRequestDecoder.MessageName, where);
+        while (r.TryReadTag(out int field, out int wire))
+        {
+            if (field == BytesContents)
+            {
+                BytesElements.Write(target, at++, r.ReadBytes("contents.bytes_contents"), spec);
+            }
+            else
+            {
+                r.Skip(wire, "contents");
             }
         }
     }
@@ -181,6 +239,7 @@ internal static class TypedContents
         TensorDataType.UInt8 => UintContents,
         TensorDataType.FP32 => Fp32Contents,
         TensorDataType.FP64 => Fp64Contents,
+        TensorDataType.Bytes => BytesContents,
         _ => 0,
     };
 

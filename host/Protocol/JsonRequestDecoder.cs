@@ -261,7 +261,7 @@ internal static class JsonRequestDecoder
         }
 
         var dst = request.AddInput(index, type, shape[..rank]);
-        FillData(ref dataAt, dst, type, name, shape[..rank]);
+        FillData(ref dataAt, dst, request.Config.InputSpec(index), shape[..rank]);
     }
 
     /// <summary>An input's parameters: its binary_data_size (-1 without one); others are ignored.</summary>
@@ -347,14 +347,16 @@ internal static class JsonRequestDecoder
     };
 
     /// <summary>Writes the (possibly nested) array at the reader into <paramref name="dst"/>, element by element.</summary>
-    private static void FillData(ref Utf8JsonReader reader, scoped Span<byte> dst, TensorDataType type, string name, scoped ReadOnlySpan<long> shape)
+    private static void FillData(ref Utf8JsonReader reader, scoped Span<byte> dst, TensorConfig spec, scoped ReadOnlySpan<long> shape)
     {
+        var type = spec.DataType;
+        string name = spec.Name;
         if (reader.TokenType != JsonTokenType.StartArray)
         {
             BadInput.Throw($"input '{name}': 'data' must be an array");
         }
 
-        int size = type.ElementSize();
+        int size = spec.ElementSize;
         int count = dst.Length / size;
         int n = 0;
         int depth = 1;
@@ -378,7 +380,15 @@ internal static class JsonRequestDecoder
                 BadInput.Throw($"input '{name}': data has more than the {count} elements shape {InferenceRequest.Format(shape)} holds");
             }
 
-            WriteElement(ref reader, dst.Slice(n * size, size), type, name, n);
+            if (type == TensorDataType.Bytes)
+            {
+                WriteString(ref reader, dst, spec, n);
+            }
+            else
+            {
+                WriteElement(ref reader, dst.Slice(n * size, size), type, name, n);
+            }
+
             n++;
         }
 
@@ -454,6 +464,41 @@ internal static class JsonRequestDecoder
                 MemoryMarshal.Write(dst, v);
                 break;
         }
+    }
+
+    /// <summary>A BYTES element (an entity id): a JSON string, its UTF-8 bytes stored as sent, unescaped on the stack when escaped.</summary>
+    private static void WriteString(ref Utf8JsonReader reader, scoped Span<byte> dst, TensorConfig spec, int n)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            BadInput.Throw($"input '{spec.Name}': element {n} must be a string (BYTES)");
+        }
+
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            BytesElements.Write(dst, n, reader.ValueSpan, spec);
+            return;
+        }
+
+        // Unescaping only shortens, by at most six to one: past that the id cannot fit.
+        long sent = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (sent > 6L * spec.MaxElementBytes)
+        {
+            BadInput.Throw($"input '{spec.Name}': the id of row {n} is over the {spec.MaxElementBytes} bytes this input takes (its max_id_bytes in the model's features.entities)");
+        }
+
+        Span<byte> utf8 = stackalloc byte[(int)sent];
+        int length;
+        try
+        {
+            length = reader.CopyString(utf8);
+        }
+        catch (InvalidOperationException)
+        {
+            length = BadInput.Throw<int>($"input '{spec.Name}': the id of row {n} is not valid Unicode (a lone surrogate escape)");
+        }
+
+        BytesElements.Write(dst, n, utf8[..length], spec);
     }
 
     private static double Double(ref Utf8JsonReader reader, string name, int n) =>

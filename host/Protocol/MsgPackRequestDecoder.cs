@@ -133,7 +133,8 @@ internal static class MsgPackRequestDecoder
         scoped ReadOnlySpan<byte> datatype = default;
         int rank = -1;
         ReadOnlySequence<byte> data = default;
-        bool hasData = false, hasName = false, hasType = false;
+        MessagePackReader elements = default;
+        bool hasData = false, hasName = false, hasType = false, hasElements = false;
         for (int f = 0; f < fields; f++)
         {
             var key = keyBuf[..ReadUtf8(ref reader, keyBuf, where, " field name")];
@@ -166,9 +167,18 @@ internal static class MsgPackRequestDecoder
             }
             else if (key.SequenceEqual("data"u8))
             {
+                if (reader.NextMessagePackType == MessagePackType.Array)
+                {
+                    // BYTES elements one by one (str or bin): read once the datatype and shape are known.
+                    elements = reader;
+                    hasElements = hasData = true;
+                    Skip(ref reader, 0);
+                    continue;
+                }
+
                 if (reader.NextMessagePackType != MessagePackType.Binary)
                 {
-                    BadInput.Throw($"{where}.data must be a MessagePack bin of the tensor's raw little-endian bytes");
+                    BadInput.Throw($"{where}.data must be a MessagePack bin of the tensor's raw little-endian bytes (or, for BYTES, an array of str or bin)");
                 }
 
                 data = reader.ReadBytes()!.Value;
@@ -206,9 +216,45 @@ internal static class MsgPackRequestDecoder
             BadInput.Throw($"input '{inputName}': missing 'data'");
         }
 
+        var type = RequestFields.DataType(datatype, inputName);
+        if (hasElements)
+        {
+            if (type != TensorDataType.Bytes)
+            {
+                BadInput.Throw($"input '{inputName}': data must be a MessagePack bin of the tensor's raw little-endian bytes; an array of elements is taken for BYTES only");
+            }
+
+            ReadElements(ref elements, request.AddInput(index, type, shape[..rank]), request.Config.InputSpec(index));
+            return;
+        }
+
         // The request borrows the bin's bytes where they lie in the body; the device worker copies
         // them once, into the batch's input buffer. The endpoint keeps the body until the answer.
-        request.AddInput(index, RequestFields.DataType(datatype, inputName), shape[..rank], data);
+        // BYTES in a bin (Triton's serialization: each element's 4-byte length, then its bytes) is
+        // converted into the request's own buffer instead.
+        request.AddInput(index, type, shape[..rank], data);
+    }
+
+    /// <summary>A BYTES input's elements, each a str or a bin of the id's UTF-8 bytes, into its buffer.</summary>
+    private static void ReadElements(ref MessagePackReader reader, scoped Span<byte> dst, TensorConfig spec)
+    {
+        int count = dst.Length / spec.ElementSize;
+        int n = reader.ReadArrayHeader();
+        if (n != count)
+        {
+            BadInput.Throw($"input '{spec.Name}': data has {n} elements, its shape has {count}");
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            var value = reader.NextMessagePackType switch
+            {
+                MessagePackType.String => reader.ReadStringSequence()!.Value,
+                MessagePackType.Binary => reader.ReadBytes()!.Value,
+                _ => BadInput.Throw<ReadOnlySequence<byte>>($"input '{spec.Name}': element {i} must be a str or a bin (BYTES)"),
+            };
+            BytesElements.Write(dst, i, value, spec);
+        }
     }
 
     private static void ReadOutput(ref MessagePackReader reader, InferenceRequest request, int position)

@@ -50,7 +50,7 @@ internal static class RequestFields
     /// <param name="quoted">The datatype as the client sent it, quoted (<see cref="ClientText"/>).</param>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static void UnknownDataType(string quoted, string input) =>
-        BadInput.Throw($"input '{input}': unknown or unsupported datatype {quoted}; use BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, BF16, FP32 or FP64");
+        BadInput.Throw($"input '{input}': unknown or unsupported datatype {quoted}; use BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, BF16, FP32 or FP64 (or BYTES for the ids of a STRING entity)");
 
     /// <summary>The <c>qos</c> parameter, as UTF-8.</summary>
     public static QosClass Qos(ReadOnlySpan<byte> value) =>

@@ -18,7 +18,7 @@ public sealed class ModelConfigReaderTests
     public void Reads_every_embedded_model()
     {
         // The candidate ranker joins features: read here with a check that accepts its join.
-        var models = ModelRepository.Scan(RepoPaths.Models, (_, _) => { });
+        var models = ModelRepository.Scan(RepoPaths.Models, (config, _) => config);
         Assert.Equal(["candidate-ranker", "ctr-ranker", "image-classifier", "text-encoder"], models.Select(m => m.Config.Name));
         Assert.Equal(["context", "user_id", "item_id"], models[0].Config.ClientInputs.Select(t => t.Name));
         models = models.Skip(1).ToList();

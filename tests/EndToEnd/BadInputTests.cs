@@ -32,7 +32,8 @@ public sealed class BadInputTests(ServerFixture server)
         yield return ["missing input", Ctr.Request with { Inputs = [Ctr.Request.Inputs[1]] }, "missing input 'sparse'"];
         yield return ["duplicate input", Ctr.Request with { Inputs = [Ctr.Request.Inputs[0], Ctr.Request.Inputs[0], Ctr.Request.Inputs[1]] }, "appears more than once"];
         yield return ["unknown output", Ctr.Request with { Outputs = ["logits"] }, "unknown output 'logits'"];
-        yield return ["unsupported datatype", CtrWith(t => t with { Datatype = "BYTES" }), "unsupported datatype 'BYTES'"];
+        yield return ["unsupported datatype", CtrWith(t => t with { Datatype = "FP8" }), "unsupported datatype 'FP8'"];
+        yield return ["BYTES to a model input", CtrWith(t => t with { Datatype = "BYTES" }), "input 'sparse': datatype BYTES is taken only for the ids of a STRING entity"];
         yield return ["batch sizes disagree", Ctr.Request with { Inputs = [Ctr.Request.Inputs[0] with { Shape = [2, 26], Values = [.. Ctr.Request.Inputs[0].Values, .. Ctr.Request.Inputs[0].Values] }, Ctr.Request.Inputs[1]] }, "batch size 1 differs"];
     }
 

@@ -52,7 +52,8 @@ public sealed class GrpcBadInputTests(ServerFixture server) : IDisposable
     public static IEnumerable<object[]> BadMessages()
     {
         var good = GrpcWire.Request("ctr-ranker", Ctr.Request, raw: true);
-        yield return ["unsupported datatype", With(good, r => r.Inputs[0].Datatype = "BYTES"), "unsupported datatype 'BYTES'"];
+        yield return ["unsupported datatype", With(good, r => r.Inputs[0].Datatype = "FP8"), "unsupported datatype 'FP8'"];
+        yield return ["BYTES to a model input", With(good, r => r.Inputs[0].Datatype = "BYTES"), "input 'sparse': datatype BYTES is taken only for the ids of a STRING entity (an entity input of the model's features); this input takes INT64"];
         yield return ["missing datatype", With(good, r => r.Inputs[0].Datatype = ""), "input 'sparse': missing 'datatype'"];
         yield return ["missing name", With(good, r => r.Inputs[0].Name = ""), "inputs[0]: missing 'name'"];
         yield return ["no model name", With(good, r => r.ModelName = ""), "model_name is required"];

@@ -226,7 +226,7 @@ public sealed class JsonRequestDecoderTests
     [InlineData("""{"inputs": [{"name": "dense", "shape": [1, 13], "data": []}]}""", "input 'dense': missing 'datatype'")]
     [InlineData("""{"inputs": [{"name": "dense", "datatype": "FP32", "data": []}]}""", "input 'dense': missing 'shape'")]
     [InlineData("""{"inputs": [{"name": "dense", "datatype": "FP32", "shape": [1, 13]}]}""", "input 'dense': missing 'data' (or parameters.binary_data_size, with its bytes after the JSON)")]
-    [InlineData("""{"inputs": [{"name": "dense", "datatype": "FP8", "shape": [1, 13], "data": []}]}""", "input 'dense': unknown or unsupported datatype 'FP8'; use BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, BF16, FP32 or FP64")]
+    [InlineData("""{"inputs": [{"name": "dense", "datatype": "FP8", "shape": [1, 13], "data": []}]}""", "input 'dense': unknown or unsupported datatype 'FP8'; use BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, BF16, FP32 or FP64 (or BYTES for the ids of a STRING entity)")]
     [InlineData("""{"inputs": [{"name": "dense", "datatype": "FP64", "shape": [1, 13], "data": []}]}""", "input 'dense': datatype FP64 does not match the model's FP32")]
     [InlineData("""{"inputs": [{"name": "dense", "datatype": "FP32", "shape": [1, 12], "data": []}]}""", "input 'dense': shape [1,12] does not match the model's [-1,13]")]
     [InlineData("""{"inputs": [{"name": "dense", "datatype": "FP32", "shape": [1, "13"], "data": []}]}""", "inputs[0].shape[1] must be an integer")]
