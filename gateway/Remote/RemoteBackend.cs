@@ -26,32 +26,13 @@ public sealed class RemoteBackend : IDisposable
     {
         var remote = backend.Remote ?? throw new ArgumentException("not a remote backend", nameof(backend));
         Endpoint = remote;
-        _client = new InferenceClient(new InferenceClientOptions
-        {
-            Address = remote.Url,
-            MaxConnectionsPerServer = remote.MaxConnections,
-            // A backend that does not accept a connection within its own timeout is out for this attempt.
-            ConnectTimeout = TimeSpan.FromMilliseconds(remote.TimeoutMilliseconds),
-            Retry = new RetryPolicy { MaxAttempts = 1 },
-            ConfigureHandler = remote.Tls is { } tls ? h => Secure(h, tls) : null,
-            ApiKey = remote.Credentials?.ApiKey,
-            BearerToken = remote.Credentials?.BearerToken,
-        });
+        _client = new InferenceClient(Options(remote, remote.Url, InferenceTransport.Http));
         _inferUri = _client.InferUriOf(backend.Model, backend.VersionText);
         (_model, _version) = (backend.Model, backend.VersionText);
         if (remote.GrpcUrl is { } grpcUrl)
         {
             // One channel: HTTP/2 multiplexes the calls on one connection, more opened past the server's stream limit.
-            _grpc = new InferenceClient(new InferenceClientOptions
-            {
-                Address = grpcUrl,
-                Transport = InferenceTransport.Grpc,
-                ConnectTimeout = TimeSpan.FromMilliseconds(remote.TimeoutMilliseconds),
-                Retry = new RetryPolicy { MaxAttempts = 1 },
-                ConfigureHandler = remote.Tls is { } grpcTls ? h => Secure(h, grpcTls) : null,
-                ApiKey = remote.Credentials?.ApiKey,
-                BearerToken = remote.Credentials?.BearerToken,
-            });
+            _grpc = new InferenceClient(Options(remote, grpcUrl, InferenceTransport.Grpc));
         }
     }
 
@@ -73,6 +54,19 @@ public sealed class RemoteBackend : IDisposable
         _client.Dispose();
         _grpc?.Dispose();
     }
+
+    private static InferenceClientOptions Options(RemoteEndpoint remote, Uri address, InferenceTransport transport) => new()
+    {
+        Address = address,
+        Transport = transport,
+        MaxConnectionsPerServer = remote.MaxConnections,
+        // A backend that does not accept a connection within its own timeout is out for this attempt.
+        ConnectTimeout = TimeSpan.FromMilliseconds(remote.TimeoutMilliseconds),
+        Retry = new RetryPolicy { MaxAttempts = 1 },
+        ConfigureHandler = remote.Tls is { } tls ? h => Secure(h, tls) : null,
+        ApiKey = remote.Credentials?.ApiKey,
+        BearerToken = remote.Credentials?.BearerToken,
+    };
 
     /// <summary>
     /// The server's certificate must chain to the configured authorities alone (not the system's

@@ -6,6 +6,7 @@ using LowLatency.Gateway.Config;
 using LowLatency.Host.Grpc;
 using LowLatency.Tests.Grpc;
 using LowLatency.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 
 namespace LowLatency.Tests.Gateway;
 
@@ -22,12 +23,8 @@ public sealed class GatewayGrpcTests
         File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), """
             { "aliases": { "rank": { "backends": [ { "name": "a", "model": "ctr-a", "weight": 1 }, { "name": "b", "model": "ctr-b", "weight": 1 } ] } } }
             """);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await Started.StartAsync(repo.Root);
+        var (http, client) = (server.Http, server.Client);
 
         for (int i = 0; i < 4; i++)
         {
@@ -58,12 +55,8 @@ public sealed class GatewayGrpcTests
             { "aliases": { "rank": { "backends": [ { "name": "far", "url": "http://127.0.0.1:9", "model": "ctr-ranker", "weight": 1000 }, { "name": "a", "model": "ctr-a", "weight": 1 } ] },
                            "remote-only": { "backends": [ { "name": "far", "url": "http://127.0.0.1:9", "model": "ctr-ranker", "weight": 1 } ] } } }
             """);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await Started.StartAsync(repo.Root);
+        var (http, client) = (server.Http, server.Client);
 
         for (int i = 0; i < 4; i++)
         {
@@ -80,26 +73,17 @@ public sealed class GatewayGrpcTests
     [Fact]
     public async Task ModelInfer_on_an_alias_is_forwarded_to_a_remote_backend_s_grpc_url_and_its_refusals_come_back_as_it_sent_them()
     {
-        var (remoteApp, remoteAddress) = await ServerFixture.StartAsync(RepoPaths.Models);
-        await using var __ = remoteApp;
-        using (var remoteHttp = new HttpClient { BaseAddress = remoteAddress })
-        {
-            await ServerFixture.WaitReadyAsync(remoteHttp);
-        }
+        await using var remote = await Started.StartAsync(RepoPaths.Models);
+        var (remoteAddress, remoteGrpc) = (remote.Address, remote.GrpcAddress);
 
-        var remoteGrpc = ServerFixture.GrpcAddressOf(remoteApp);
         using var repo = new CtrRepository(name: "ctr-a", versions: 1);
         File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
             { "aliases": { "rank": { "backends": [
                 { "name": "far", "url": "{{remoteAddress}}", "grpc_url": "{{remoteGrpc}}", "model": "ctr-ranker", "weight": 1 },
                 { "name": "near", "model": "ctr-a", "weight": 1 } ] } } }
             """);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await Started.StartAsync(repo.Root);
+        var (http, client) = (server.Http, server.Client);
 
         // Raw and typed inputs reach the remote's model, whose name the answer carries, with the golden output.
         foreach (bool raw in new[] { true, false })
@@ -150,12 +134,8 @@ public sealed class GatewayGrpcTests
                 "rank": { "backends": [ { "name": "far", "url": "{{down}}", "grpc_url": "{{down}}", "model": "ctr-ranker", "weight": 1000 }, { "name": "near", "model": "ctr-a", "weight": 1 } ] },
                 "remote-only": { "backends": [ { "name": "far", "url": "{{down}}", "grpc_url": "{{down}}", "model": "ctr-ranker", "weight": 1 } ] } } }
             """);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await Started.StartAsync(repo.Root);
+        var (http, client) = (server.Http, server.Client);
 
         for (int i = 0; i < 4; i++)
         {
@@ -192,12 +172,8 @@ public sealed class GatewayGrpcTests
         using var repo = new CtrRepository(name: "ctr-a", versions: 1);
         repo.AddCopy("ctr-b");
         File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), RuledAliases);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await Started.StartAsync(repo.Root);
+        var (http, client) = (server.Http, server.Client);
         var eight = GoldenCase.Load("ctr-ranker", "batch8");
 
         foreach (bool raw in new[] { true, false })
@@ -246,12 +222,8 @@ public sealed class GatewayGrpcTests
     [Fact]
     public async Task ModelStreamInfer_routes_each_request_through_its_alias_locally_or_to_a_remote_and_answers_each_on_the_stream()
     {
-        var (remoteApp, remoteAddress) = await ServerFixture.StartAsync(RepoPaths.Models);
-        await using var __ = remoteApp;
-        using (var remoteHttp = new HttpClient { BaseAddress = remoteAddress })
-        {
-            await ServerFixture.WaitReadyAsync(remoteHttp);
-        }
+        await using var remote = await Started.StartAsync(RepoPaths.Models);
+        var (remoteAddress, remoteGrpc) = (remote.Address, remote.GrpcAddress);
 
         using var repo = new CtrRepository(name: "ctr-a", versions: 1);
         repo.AddCopy("ctr-b");
@@ -259,14 +231,10 @@ public sealed class GatewayGrpcTests
             { "aliases": {
                 "rank": { "backends": [ { "name": "small", "model": "ctr-a", "weight": 1000 }, { "name": "large", "model": "ctr-b", "weight": 1 } ],
                           "rules": [ { "input": "dense", "dimension": 0, "at_least": 4, "backend": "large" } ] },
-                "far": { "backends": [ { "name": "far", "url": "{{remoteAddress}}", "grpc_url": "{{ServerFixture.GrpcAddressOf(remoteApp)}}", "model": "ctr-ranker", "weight": 1 } ] } } }
+                "far": { "backends": [ { "name": "far", "url": "{{remoteAddress}}", "grpc_url": "{{remoteGrpc}}", "model": "ctr-ranker", "weight": 1 } ] } } }
             """);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await Started.StartAsync(repo.Root);
+        var (http, client) = (server.Http, server.Client);
         var eight = GoldenCase.Load("ctr-ranker", "batch8");
 
         using var stream = client.ModelStreamInfer();
@@ -300,9 +268,9 @@ public sealed class GatewayGrpcTests
 
         Assert.Equal("ctr-a", answered["one"].InferResponse.ModelName);
         Assert.Equal("ctr-b", answered["eight"].InferResponse.ModelName);
-        var remote = answered["remote"].InferResponse;
-        Assert.Equal("ctr-ranker", remote.ModelName);
-        var result = GrpcWire.Result(remote);
+        var forwarded = answered["remote"].InferResponse;
+        Assert.Equal("ctr-ranker", forwarded.ModelName);
+        var result = GrpcWire.Result(forwarded);
         for (int i = 0; i < Ctr.Expected.Count; i++)
         {
             Wire.AssertClose(Ctr.Expected[i], result.Outputs.Single(o => o.Name == Ctr.Expected[i].Name));
@@ -311,5 +279,44 @@ public sealed class GatewayGrpcTests
         var failed = Assert.Single(answered.Values, r => r.ErrorMessage.Length > 0);
         Assert.Contains("no-such-alias", failed.ErrorMessage, StringComparison.Ordinal);
         Assert.Equal(4, answered.Count);
+    }
+
+    /// <summary>A server started on a repository and ready, with an HTTP client and a gRPC client on its listeners.</summary>
+    private sealed class Started : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly global::Grpc.Net.Client.GrpcChannel _channel;
+
+        private Started(WebApplication app, Uri address)
+        {
+            (_app, Address) = (app, address);
+            Http = new HttpClient { BaseAddress = address };
+            GrpcAddress = ServerFixture.GrpcAddressOf(app);
+            _channel = global::Grpc.Net.Client.GrpcChannel.ForAddress(GrpcAddress);
+            Client = GrpcWire.Client(_channel);
+        }
+
+        public Uri Address { get; }
+
+        public Uri GrpcAddress { get; }
+
+        public HttpClient Http { get; }
+
+        public GRPCInferenceService.GRPCInferenceServiceClient Client { get; }
+
+        public static async Task<Started> StartAsync(string repository)
+        {
+            var (app, address) = await ServerFixture.StartAsync(repository);
+            var started = new Started(app, address);
+            await ServerFixture.WaitReadyAsync(started.Http);
+            return started;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _channel.Dispose();
+            Http.Dispose();
+            await _app.DisposeAsync();
+        }
     }
 }

@@ -12,8 +12,19 @@ namespace LowLatency.Tests.Join;
 /// The example feature repository on its embedded store, a joiner over it, and an engine serving
 /// the candidate ranker, its <c>features</c> linked by the joiner; the golden's rows pushed.
 /// </summary>
-public sealed class JoinedModelFixture : IAsyncLifetime
+public class JoinedModelFixture : IAsyncLifetime
 {
+    private readonly string _features;
+    private readonly Func<PushRequest, PushRequest> _push;
+
+    public JoinedModelFixture()
+        : this(TempFeatureRepository.Example, push => push)
+    {
+    }
+
+    /// <summary>Another feature repository than the example's, each golden push changed by <paramref name="push"/> first.</summary>
+    protected JoinedModelFixture(string features, Func<PushRequest, PushRequest> push) => (_features, _push) = (features, push);
+
     public FeatureStore Store { get; private set; } = null!;
 
     public FeatureJoiner Joiner { get; private set; } = null!;
@@ -33,12 +44,12 @@ public sealed class JoinedModelFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Store = await FeatureStore.OpenAsync(FeatureRepositoryReader.Read(TempFeatureRepository.Example));
+        Store = await FeatureStore.OpenAsync(FeatureRepositoryReader.Read(_features));
         var plans = new JoinPlans(Store.Repository);
         Joiner = new FeatureJoiner(plans, Store.Online);
         foreach (var push in Golden.PushRequests(DateTimeOffset.UtcNow.AddMinutes(-1)))
         {
-            await Store.Server.PushAsync(push);
+            await Store.Server.PushAsync(_push(push));
         }
 
         Engine = new InferenceEngine(new EngineOptions
@@ -52,7 +63,7 @@ public sealed class JoinedModelFixture : IAsyncLifetime
         Engine.Load();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Engine.Dispose();
         await Store.DisposeAsync();

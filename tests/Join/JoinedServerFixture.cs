@@ -9,12 +9,23 @@ namespace LowLatency.Tests.Join;
 
 /// <summary>
 /// The server serving the candidate ranker with the example feature repository (its embedded
-/// Garnet), the golden's rows pushed through Feast's <c>POST /push</c>.
+/// Garnet), the golden's rows pushed through Feast's <c>POST /push</c>; a derived fixture names
+/// another feature repository and how its rows are pushed.
 /// </summary>
-public sealed class JoinedServerFixture : IAsyncLifetime
+public class JoinedServerFixture : IAsyncLifetime
 {
     private readonly TempRepository _models = new();
+    private readonly string _features;
+    private readonly Func<JoinedGolden, DateTimeOffset, IEnumerable<JsonObject>> _pushBodies;
     private WebApplication? _app;
+
+    public JoinedServerFixture()
+        : this(TempFeatureRepository.Example, PushBodies)
+    {
+    }
+
+    protected JoinedServerFixture(string features, Func<JoinedGolden, DateTimeOffset, IEnumerable<JsonObject>> pushBodies) =>
+        (_features, _pushBodies) = (features, pushBodies);
 
     public JoinedGolden Golden { get; } = JoinedGolden.Load();
 
@@ -51,17 +62,17 @@ public sealed class JoinedServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         AddRanker(_models);
-        (_app, var address) = await ServerFixture.StartAsync(_models.Root, ["--feature-repository", TempFeatureRepository.Example]);
+        (_app, var address) = await ServerFixture.StartAsync(_models.Root, ["--feature-repository", _features]);
         Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
         await ServerFixture.WaitReadyAsync(Client);
-        foreach (var body in PushBodies(Golden, DateTimeOffset.UtcNow.AddMinutes(-1)))
+        foreach (var body in _pushBodies(Golden, DateTimeOffset.UtcNow.AddMinutes(-1)))
         {
             using var pushed = await Client.PostAsJsonAsync("/push", body);
             Assert.True(pushed.IsSuccessStatusCode, await pushed.Content.ReadAsStringAsync());
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client.Dispose();
         if (_app is not null)

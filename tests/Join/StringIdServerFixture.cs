@@ -1,8 +1,3 @@
-using System.Net.Http.Json;
-using LowLatency.Tests.Features;
-using LowLatency.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-
 namespace LowLatency.Tests.Join;
 
 /// <summary>
@@ -10,41 +5,21 @@ namespace LowLatency.Tests.Join;
 /// <c>user</c> entity has STRING ids (<see cref="StringIds"/>), the golden's rows pushed through
 /// Feast's <c>POST /push</c> with string user ids.
 /// </summary>
-public sealed class StringIdServerFixture : IAsyncLifetime
+public sealed class StringIdServerFixture : JoinedServerFixture
 {
-    private readonly TempRepository _models = new();
-    private readonly TempFeatureRepository _features = StringIds.Repository();
-    private WebApplication? _app;
+    private readonly Features.TempFeatureRepository _features;
 
-    public JoinedGolden Golden { get; } = JoinedGolden.Load();
-
-    public HttpClient Client { get; private set; } = null!;
-
-    public WebApplication App => _app!;
-
-    public async Task InitializeAsync()
+    public StringIdServerFixture()
+        : this(StringIds.Repository())
     {
-        JoinedServerFixture.AddRanker(_models);
-        (_app, var address) = await ServerFixture.StartAsync(_models.Root, ["--feature-repository", _features.Root]);
-        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
-        await ServerFixture.WaitReadyAsync(Client);
-        foreach (var body in StringIds.PushBodies(Golden, DateTimeOffset.UtcNow.AddMinutes(-1)))
-        {
-            using var pushed = await Client.PostAsJsonAsync("/push", body);
-            Assert.True(pushed.IsSuccessStatusCode, await pushed.Content.ReadAsStringAsync());
-        }
     }
 
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        if (_app is not null)
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+    private StringIdServerFixture(Features.TempFeatureRepository features)
+        : base(features.Root, StringIds.PushBodies) => _features = features;
 
-        _models.Dispose();
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
         _features.Dispose();
     }
 }

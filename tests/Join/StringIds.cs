@@ -33,6 +33,15 @@ public static class StringIds
     }
 
     /// <summary>The golden's push bodies, user ids as <see cref="Of"/> gives them.</summary>
+    /// <summary>A golden push with its user ids as the STRING ids <see cref="Of"/> makes.</summary>
+    public static LowLatency.Features.Serving.PushRequest Push(LowLatency.Features.Serving.PushRequest push)
+    {
+        var df = push.Df.ToDictionary(c => c.Key, c => c.Key != Input
+            ? c.Value
+            : (IReadOnlyList<object?>)[.. c.Value.Select(i => (object?)Of(((System.Text.Json.JsonElement)i!).GetInt64()))]);
+        return new LowLatency.Features.Serving.PushRequest { PushSourceName = push.PushSourceName, Df = df };
+    }
+
     public static IEnumerable<JsonObject> PushBodies(JoinedGolden golden, DateTimeOffset at)
     {
         foreach (var body in JoinedServerFixture.PushBodies(golden, at))
