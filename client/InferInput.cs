@@ -50,12 +50,23 @@ public readonly struct InferInput
         }
 
         int size = TensorDatatypes.ElementSize(datatype);
-        if (size == 0)
+        if (datatype == TensorDatatype.Bytes)
+        {
+            long serialized = TensorDatatypes.SerializedElements(array is not null
+                ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(array), offset), length)
+                : memory.Span);
+            if (serialized != elements)
+            {
+                throw new ArgumentException(serialized < 0
+                    ? $"input '{name}': the data is not BYTES elements (each a 4-byte little-endian length, then its bytes)"
+                    : $"input '{name}': shape [{string.Join(",", shape.ToArray())}] holds {elements} elements, but the data serializes {serialized}", nameof(shape));
+            }
+        }
+        else if (size == 0)
         {
             throw new ArgumentException($"input '{name}': {datatype} is not a tensor datatype", nameof(datatype));
         }
-
-        if (elements * size != length)
+        else if (elements * size != length)
         {
             throw new ArgumentException($"input '{name}': shape [{string.Join(",", shape.ToArray())}] holds {elements} elements of {TensorDatatypes.Name(datatype)}, {elements * size} bytes, but the data has {length} bytes", nameof(shape));
         }
@@ -138,7 +149,7 @@ public readonly struct InferInput
     public static InferInput Create<T>(string name, Memory<T> data, params ReadOnlySpan<long> shape)
         where T : unmanaged => Create(name, (ReadOnlyMemory<T>)data, shape);
 
-    /// <summary>An input over raw bytes of any datatype (BF16 or FP16 bits, say, or tensors already encoded).</summary>
+    /// <summary>An input over raw bytes of any datatype (BF16 or FP16 bits, say, tensors already encoded, or BYTES elements in Triton's serialization).</summary>
     /// <param name="name">The input's name.</param>
     /// <param name="datatype">What the bytes hold.</param>
     /// <param name="data">The elements' little-endian bytes, row-major.</param>
@@ -151,6 +162,35 @@ public readonly struct InferInput
         }
 
         return new InferInput(name, datatype, shape, null, 0, data.Length, data);
+    }
+
+    /// <summary>
+    /// A BYTES input of strings (STRING entity ids, say), each written as UTF-8 in Triton's
+    /// serialization (a 4-byte little-endian length, then the bytes) into one new array: the one
+    /// input kind that allocates, its elements having no fixed size to read in place.
+    /// </summary>
+    /// <param name="name">The input's name.</param>
+    /// <param name="values">The strings, row-major.</param>
+    /// <param name="shape">The shape; its element count must be the number of strings.</param>
+    public static InferInput FromStrings(string name, IReadOnlyList<string> values, params ReadOnlySpan<long> shape)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        long total = 0;
+        for (int i = 0; i < values.Count; i++)
+        {
+            total += sizeof(uint) + System.Text.Encoding.UTF8.GetByteCount(values[i] ?? throw new ArgumentException($"input '{name}': element {i} is null", nameof(values)));
+        }
+
+        byte[] data = new byte[checked((int)total)];
+        int at = 0;
+        for (int i = 0; i < values.Count; i++)
+        {
+            int n = System.Text.Encoding.UTF8.GetBytes(values[i], data.AsSpan(at + sizeof(uint)));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(data.AsSpan(at), (uint)n);
+            at += sizeof(uint) + n;
+        }
+
+        return new InferInput(name, TensorDatatype.Bytes, shape, data, 0, data.Length, default);
     }
 
     /// <inheritdoc/>

@@ -28,7 +28,7 @@ public readonly struct InferOutput
     public ReadOnlySpan<long> Shape => _result.Shape(in _result.Entry(_index));
 
     /// <summary>The number of elements.</summary>
-    public long ElementCount => Bytes.Length / TensorDatatypes.ElementSize(Datatype);
+    public long ElementCount => Datatype == TensorDatatype.Bytes ? TensorDatatypes.SerializedElements(Bytes) : Bytes.Length / TensorDatatypes.ElementSize(Datatype);
 
     /// <summary>The elements' raw little-endian bytes, where they lie in the received answer.</summary>
     public ReadOnlySpan<byte> Bytes => _result.Bytes(_result.Entry(_index).Data);

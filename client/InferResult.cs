@@ -22,6 +22,7 @@ public sealed class InferResult : IDisposable
     private string? _modelVersion;
     private string? _id;
     private string? _degradedReason;
+    private string? _featureStatuses;
     private string?[]? _outputNames;
 
     /// <param name="body">A pooled buffer holding the received answer; the result returns it to the pool when disposed.</param>
@@ -45,6 +46,13 @@ public sealed class InferResult : IDisposable
     /// <summary>Why a fallback answered, when <see cref="IsDegraded"/>.</summary>
     public string? DegradedReason => _degradedReason ??= Text(DegradedReasonSlice);
 
+    /// <summary>
+    /// A feature-joined answer's row statuses when a row was not PRESENT (the server's
+    /// <c>feature_statuses</c> parameter: per view, each row's PRESENT, NOT_FOUND, OUTSIDE_MAX_AGE or
+    /// UNAVAILABLE); null when every row was present, or the model joins no features.
+    /// </summary>
+    public string? FeatureStatuses => _featureStatuses ??= Text(FeatureStatusesSlice);
+
     /// <summary>The server's breakdown of its time for this request.</summary>
     public ServerTiming ServerTiming { get; internal set; }
 
@@ -58,6 +66,8 @@ public sealed class InferResult : IDisposable
     internal Slice IdSlice { get; set; } = Slice.None;
 
     internal Slice DegradedReasonSlice { get; set; } = Slice.None;
+
+    internal Slice FeatureStatusesSlice { get; set; } = Slice.None;
 
     /// <summary>The received bytes the decoders read (and slices point into).</summary>
     internal byte[] Body => _body ?? throw Disposed();

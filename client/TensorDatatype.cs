@@ -45,4 +45,11 @@ public enum TensorDatatype
 
     /// <summary><c>UINT64</c> (<see cref="ulong"/>).</summary>
     UInt64,
+
+    /// <summary>
+    /// <c>BYTES</c>: variable-length elements (strings), each as Triton serializes it: a 4-byte
+    /// little-endian length, then its bytes. LowLatency takes it for STRING entity ids
+    /// (<see cref="InferInput.FromStrings(string, IReadOnlyList{string}, ReadOnlySpan{long})"/>).
+    /// </summary>
+    Bytes,
 }

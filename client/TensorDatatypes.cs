@@ -14,7 +14,34 @@ internal static class TensorDatatypes
         _ => 0,
     };
 
-    public static bool IsDefined(TensorDatatype type) => ElementSize(type) != 0;
+    public static bool IsDefined(TensorDatatype type) => ElementSize(type) != 0 || type == TensorDatatype.Bytes;
+
+    /// <summary>
+    /// The elements of a BYTES tensor's serialization (each a 4-byte little-endian length, then its
+    /// bytes); -1 when the bytes are not such a sequence.
+    /// </summary>
+    public static long SerializedElements(ReadOnlySpan<byte> data)
+    {
+        long n = 0;
+        while (!data.IsEmpty)
+        {
+            if (data.Length < sizeof(uint))
+            {
+                return -1;
+            }
+
+            uint length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(data);
+            if (length > (uint)(data.Length - sizeof(uint)))
+            {
+                return -1;
+            }
+
+            data = data[(sizeof(uint) + (int)length)..];
+            n++;
+        }
+
+        return n;
+    }
 
     public static ReadOnlySpan<byte> Utf8Name(TensorDatatype type) => type switch
     {
@@ -31,6 +58,7 @@ internal static class TensorDatatypes
         TensorDatatype.UInt16 => "UINT16"u8,
         TensorDatatype.UInt32 => "UINT32"u8,
         TensorDatatype.UInt64 => "UINT64"u8,
+        TensorDatatype.Bytes => "BYTES"u8,
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a tensor datatype"),
     };
 
@@ -38,7 +66,7 @@ internal static class TensorDatatypes
 
     public static bool TryParse(ReadOnlySpan<byte> utf8, out TensorDatatype type)
     {
-        for (var t = TensorDatatype.Bool; t <= TensorDatatype.UInt64; t++)
+        for (var t = TensorDatatype.Bool; t <= TensorDatatype.Bytes; t++)
         {
             if (utf8.SequenceEqual(Utf8Name(t)))
             {

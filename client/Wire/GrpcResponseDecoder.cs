@@ -146,7 +146,7 @@ internal static class GrpcResponseDecoder
         OutputCheck.Datatype(result, ref entry, datatype.IsPresent ? data.Slice(datatype.Offset, datatype.Length) : default);
     }
 
-    /// <summary>A <c>parameters</c> map entry: the server's <c>degraded</c> flag and reason.</summary>
+    /// <summary>A <c>parameters</c> map entry: the server's <c>degraded</c> flag and reason, and a joined answer's <c>feature_statuses</c>.</summary>
     private static void ReadParameter(InferResult result, ReadOnlySpan<byte> data, Slice entry)
     {
         var r = new ProtoReader(data.Slice(entry.Offset, entry.Length), entry.Offset);
@@ -171,7 +171,8 @@ internal static class GrpcResponseDecoder
 
         var name = data.Slice(key.Offset, key.Length);
         bool degraded = name.SequenceEqual("degraded"u8);
-        if (!degraded && !name.SequenceEqual("degraded_reason"u8))
+        bool statuses = !degraded && name.SequenceEqual("feature_statuses"u8);
+        if (!degraded && !statuses && !name.SequenceEqual("degraded_reason"u8))
         {
             return;
         }
@@ -187,7 +188,14 @@ internal static class GrpcResponseDecoder
             }
             else if (!degraded && field == 3 && wire == ProtoWriter.LengthDelimited)
             {
-                result.DegradedReasonSlice = p.ReadLengthDelimited();
+                if (statuses)
+                {
+                    result.FeatureStatusesSlice = p.ReadLengthDelimited();
+                }
+                else
+                {
+                    result.DegradedReasonSlice = p.ReadLengthDelimited();
+                }
             }
             else
             {

@@ -39,6 +39,10 @@ internal static class JsonBinaryResponseDecoder
 
             entry.Data = new Slice(offset, entry.Data.Length);
             offset += entry.Data.Length;
+            if (entry.Datatype == TensorDatatype.Bytes)
+            {
+                OutputCheck.Filled(result, in entry);
+            }
         }
 
         if (offset != length)
@@ -97,6 +101,10 @@ internal static class JsonBinaryResponseDecoder
             else if (reader.ValueTextEquals("degraded_reason"u8))
             {
                 result.DegradedReasonSlice = StringValue(ref reader, result);
+            }
+            else if (reader.ValueTextEquals("feature_statuses"u8))
+            {
+                result.FeatureStatusesSlice = StringValue(ref reader, result);
             }
             else
             {
@@ -168,7 +176,7 @@ internal static class JsonBinaryResponseDecoder
 
         // Its bytes' offset is set once every output's size is known; the size is checked now.
         entry.Data = binarySize >= 0 ? new Slice(0, binarySize) : Slice.None;
-        OutputCheck.Complete(result, ref entry, datatype[..datatypeLength]);
+        OutputCheck.Complete(result, ref entry, datatype[..datatypeLength], placed: false);
     }
 
     private static Slice StringValue(ref Utf8JsonReader reader, InferResult result)

@@ -64,6 +64,10 @@ internal static class MsgPackResponseDecoder
             {
                 result.DegradedReasonSlice = r.ReadStringSlice();
             }
+            else if (key.SequenceEqual("feature_statuses"u8) && r.IsString)
+            {
+                result.FeatureStatusesSlice = r.ReadStringSlice();
+            }
             else
             {
                 r.Skip();

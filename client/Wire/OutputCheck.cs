@@ -3,10 +3,12 @@ namespace LowLatency.Client.Wire;
 /// <summary>What every decoder checks of an output: a name, a datatype this client knows, and bytes that fill the shape exactly.</summary>
 internal static class OutputCheck
 {
-    public static void Complete(InferResult result, ref OutputEntry entry, ReadOnlySpan<byte> datatype)
+    // placed: whether the entry's data is where it lies in the answer (the binary JSON form places it
+    // after every output is read, and checks BYTES elements then).
+    public static void Complete(InferResult result, ref OutputEntry entry, ReadOnlySpan<byte> datatype, bool placed = true)
     {
         Datatype(result, ref entry, datatype);
-        Filled(result, in entry);
+        Filled(result, in entry, placed);
     }
 
     public static void Datatype(InferResult result, ref OutputEntry entry, ReadOnlySpan<byte> datatype)
@@ -17,7 +19,7 @@ internal static class OutputCheck
         }
     }
 
-    public static void Filled(InferResult result, in OutputEntry entry)
+    public static void Filled(InferResult result, in OutputEntry entry, bool placed = true)
     {
         if (!entry.Name.IsPresent)
         {
@@ -40,7 +42,9 @@ internal static class OutputCheck
             }
         }
 
-        if (elements * TensorDatatypes.ElementSize(entry.Datatype) != entry.Data.Length)
+        if (entry.Datatype == TensorDatatype.Bytes
+            ? placed && TensorDatatypes.SerializedElements(result.Bytes(entry.Data)) != elements
+            : elements * TensorDatatypes.ElementSize(entry.Datatype) != entry.Data.Length)
         {
             throw new MalformedAnswerException($"output '{Name(result, in entry)}': {entry.Data.Length} bytes do not fill its shape [{string.Join(",", shape.ToArray())}] of {TensorDatatypes.Name(entry.Datatype)}");
         }

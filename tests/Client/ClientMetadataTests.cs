@@ -40,7 +40,7 @@ public sealed class ClientMetadataTests(ServerFixture server)
         await using var stub = await StubHttpServer.StartAsync((ctx, _) =>
         {
             ctx.Response.ContentType = "application/json";
-            return ctx.Response.WriteAsync("""{"name":"m","versions":["1","2"],"platform":"p","inputs":[{"name":"x","datatype":"BYTES","shape":[-1]}],"outputs":[]}""");
+            return ctx.Response.WriteAsync("""{"name":"m","versions":["1","2"],"platform":"p","inputs":[{"name":"x","datatype":"FP8","shape":[-1]}],"outputs":[]}""");
         });
         using var client = new InferenceClient(stub.Address);
 

@@ -156,9 +156,9 @@ public sealed class GrpcWireTests
         Assert.Contains("do not fill its shape", Assert.Throws<MalformedAnswerException>(() => Decode(wrongSize.ToByteArray())).Message, StringComparison.Ordinal);
 
         var bytes = new ModelInferResponse { ModelName = "m" };
-        bytes.Outputs.Add(new ModelInferResponse.Types.InferOutputTensor { Name = "y", Datatype = "BYTES", Shape = { 1 } });
+        bytes.Outputs.Add(new ModelInferResponse.Types.InferOutputTensor { Name = "y", Datatype = "FP8", Shape = { 1 } });
         bytes.RawOutputContents.Add(ByteString.CopyFrom(new byte[5]));
-        Assert.Contains("'BYTES'", Assert.Throws<MalformedAnswerException>(() => Decode(bytes.ToByteArray())).Message, StringComparison.Ordinal);
+        Assert.Contains("'FP8'", Assert.Throws<MalformedAnswerException>(() => Decode(bytes.ToByteArray())).Message, StringComparison.Ordinal);
 
         byte[] whole = wrongSize.ToByteArray();
         Assert.Throws<MalformedAnswerException>(() => Decode(whole[..^3]));

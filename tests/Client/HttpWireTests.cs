@@ -194,7 +194,7 @@ public sealed class HttpWireTests
     [InlineData("{\"outputs\":[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[2],\"parameters\":{\"binary_data_size\":4}}]}", 4, "do not fill its shape")]
     [InlineData("{\"outputs\":[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[1],\"parameters\":{\"binary_data_size\":4}}]}", 8, "belong to none")]
     [InlineData("{\"outputs\":[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[1],\"parameters\":{\"binary_data_size\":4}}]}", 2, "need more than")]
-    [InlineData("{\"outputs\":[{\"name\":\"y\",\"datatype\":\"BYTES\",\"shape\":[1],\"parameters\":{\"binary_data_size\":4}}]}", 4, "'BYTES'")]
+    [InlineData("{\"outputs\":[{\"name\":\"y\",\"datatype\":\"FP8\",\"shape\":[1],\"parameters\":{\"binary_data_size\":4}}]}", 4, "'FP8'")]
     [InlineData("{\"outputs\":[{\"name\":\"y\",\"datatype\":\"FP32\",\"shape\":[\"1\"]}]}", 0, "not a number")]
     [InlineData("{\"outputs\":[", 0, "malformed")]
     public void A_JSON_answer_that_does_not_add_up_is_refused(string json, int tail, string expected)

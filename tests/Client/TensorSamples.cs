@@ -30,8 +30,22 @@ internal static class TensorSamples
             TensorDatatype.UInt16 => Make(Enumerable.Range(0, elements).Select(i => (ushort)random.Next(65536)).ToArray()),
             TensorDatatype.UInt32 => Make(Enumerable.Range(0, elements).Select(i => (uint)random.NextInt64(uint.MaxValue)).ToArray()),
             TensorDatatype.UInt64 => Make(Enumerable.Range(0, elements).Select(i => (ulong)random.NextInt64()).ToArray()),
+            TensorDatatype.Bytes => Strings([.. Enumerable.Range(0, elements).Select(i => new string('é', random.Next(0, 9)) + i.ToString(System.Globalization.CultureInfo.InvariantCulture))]),
             _ => throw new ArgumentOutOfRangeException(nameof(type)),
         };
+
+        (InferInput, byte[]) Strings(string[] values)
+        {
+            var bytes = new List<byte>();
+            foreach (string v in values)
+            {
+                byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(v);
+                bytes.AddRange(BitConverter.GetBytes((uint)utf8.Length));
+                bytes.AddRange(utf8);
+            }
+
+            return (InferInput.FromStrings(name, values, shape), bytes.ToArray());
+        }
 
         (InferInput, byte[]) Make<T>(T[] values)
             where T : unmanaged =>

@@ -52,6 +52,24 @@ public sealed class StringIdServerTests(StringIdServerFixture fixture) : IClassF
         Assert.Equal(fixture.Golden.ExpectedStatuses, ((Dictionary<object, object>)map["parameters"])["feature_statuses"]);
     }
 
+    [Theory]
+    [InlineData(LowLatency.Client.InferenceTransport.Http, LowLatency.Client.HttpBodyEncoding.MessagePack)]
+    [InlineData(LowLatency.Client.InferenceTransport.Http, LowLatency.Client.HttpBodyEncoding.JsonBinary)]
+    [InlineData(LowLatency.Client.InferenceTransport.Grpc, LowLatency.Client.HttpBodyEncoding.MessagePack)]
+    public async Task The_client_sends_string_ids_as_BYTES_on_each_transport_and_gets_the_golden(LowLatency.Client.InferenceTransport transport, LowLatency.Client.HttpBodyEncoding encoding)
+    {
+        var address = transport == LowLatency.Client.InferenceTransport.Grpc ? ServerFixture.GrpcAddressOf(fixture.App) : fixture.Client.BaseAddress!;
+        using var client = new LowLatency.Client.InferenceClient(new LowLatency.Client.InferenceClientOptions { Address = address, Transport = transport, HttpEncoding = encoding });
+        var inputs = new List<LowLatency.Client.InferInput>(Client.ClientTensors.Inputs(Others))
+        {
+            LowLatency.Client.InferInput.FromStrings(StringIds.Input, Ids, Ids.Length, 1),
+        };
+
+        using var result = await client.InferAsync(JoinedGolden.Model, inputs);
+        Client.ClientTensors.AssertOutputs([fixture.Golden.Expected[0]], result);
+        Assert.Equal(fixture.Golden.ExpectedStatuses, result.FeatureStatuses);
+    }
+
     [Fact]
     public async Task Binary_tensors_answer_the_golden()
     {
