@@ -7,7 +7,9 @@ namespace LowLatency.Engine.Scheduling;
 /// The autoscaler's rule, a pure function of what one window showed (no clock, no state of its own),
 /// tested with made-up observations. In order: back within the bounds first; then nothing during
 /// the cool-down after a change or over a window shorter than configured; then add one instance
-/// while the mean queue delay is over the target and a core is free; remove one while the workers
+/// while the mean queue delay is over the target, the workers were busy (idle no more than the
+/// configured share: a delay while they sat idle is not for want of an instance, and another would
+/// sit idle too) and a core is free; remove one while the workers
 /// sat idle more than the configured share and the queue delay is under half the target (the gap
 /// keeps it from adding and removing in turn around the target), unless the delay was over the
 /// target within the scale-down stabilisation time; else hold.
@@ -44,6 +46,11 @@ public static class AutoscalePolicy
             if (o.Instances >= c.MaxInstances)
             {
                 return new(AutoscaleAction.Hold, $"{seen}; already at max_instances {c.MaxInstances}");
+            }
+
+            if (o.IdleFraction * 100 > c.IdlePercent)
+            {
+                return new(AutoscaleAction.Hold, $"{seen}; the workers sat idle more than idle_percent {c.IdlePercent}%: the delay is not for want of an instance");
             }
 
             return o.FreeCores < 1

@@ -26,6 +26,16 @@ public sealed class AutoscalePolicyTests
     }
 
     [Fact]
+    public void Does_not_add_while_the_workers_sit_idle_whatever_the_queue_delay()
+    {
+        // A delay the workers did not cause (a burst within the window, a machine short of CPU): another instance would sit idle too.
+        var idle = AutoscalePolicy.Decide(Seen(queueUs: 6300, idle: 0.81, instances: 1), Config);
+        Assert.Equal(AutoscaleAction.Hold, idle.Action);
+        Assert.Contains("idle more than idle_percent 50%", idle.Reason, StringComparison.Ordinal);
+        Assert.Equal(AutoscaleAction.Add, AutoscalePolicy.Decide(Seen(queueUs: 6300, idle: 0.45, instances: 1), Config).Action);
+    }
+
+    [Fact]
     public void Holds_at_the_bound_or_without_a_free_core()
     {
         var atMax = AutoscalePolicy.Decide(Seen(queueUs: 2500, idle: 0, instances: 4), Config);
