@@ -37,6 +37,25 @@ public sealed record InferDoc(string? Id, IReadOnlyList<TensorDoc> Inputs, IRead
         return JsonSerializer.SerializeToUtf8Bytes(root);
     }
 
+    /// <summary>One input as the MessagePack body's <c>inputs</c> entry: name, datatype, shape, the raw bytes as a bin.</summary>
+    public static void WriteMsgPack(ref MessagePackWriter w, TensorDoc t)
+    {
+        w.WriteMapHeader(4);
+        w.Write("name");
+        w.Write(t.Name);
+        w.Write("datatype");
+        w.Write(t.Datatype);
+        w.Write("shape");
+        w.WriteArrayHeader(t.Shape.Length);
+        foreach (var d in t.Shape)
+        {
+            w.Write(d);
+        }
+
+        w.Write("data");
+        w.Write(Wire.Encode(t.Datatype, t.Values));
+    }
+
     public byte[] ToMsgPack()
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -52,20 +71,7 @@ public sealed record InferDoc(string? Id, IReadOnlyList<TensorDoc> Inputs, IRead
         w.WriteArrayHeader(Inputs.Count);
         foreach (var t in Inputs)
         {
-            w.WriteMapHeader(4);
-            w.Write("name");
-            w.Write(t.Name);
-            w.Write("datatype");
-            w.Write(t.Datatype);
-            w.Write("shape");
-            w.WriteArrayHeader(t.Shape.Length);
-            foreach (var d in t.Shape)
-            {
-                w.Write(d);
-            }
-
-            w.Write("data");
-            w.Write(Wire.Encode(t.Datatype, t.Values));
+            WriteMsgPack(ref w, t);
         }
 
         if (Outputs is not null)

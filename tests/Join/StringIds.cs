@@ -165,20 +165,7 @@ public static class StringIds
 
         foreach (var t in others.Inputs)
         {
-            w.WriteMapHeader(4);
-            w.Write("name");
-            w.Write(t.Name);
-            w.Write("datatype");
-            w.Write(t.Datatype);
-            w.Write("shape");
-            w.WriteArrayHeader(t.Shape.Length);
-            foreach (var d in t.Shape)
-            {
-                w.Write(d);
-            }
-
-            w.Write("data");
-            w.Write(Wire.Encode(t.Datatype, t.Values));
+            InferDoc.WriteMsgPack(ref w, t);
         }
 
         w.Flush();
