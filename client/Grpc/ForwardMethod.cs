@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Grpc.Core;
+using LowLatency.Client.Wire;
 
 namespace LowLatency.Client.Grpc;
 
@@ -19,14 +20,13 @@ internal static class ForwardMethod
         new Marshaller<ForwardedMessage>(Serialize, _ => throw new NotSupportedException("a client never reads requests")),
         new Marshaller<ForwardedAnswer>((_, _) => throw new NotSupportedException("a client never writes answers"), Deserialize));
 
-    private const byte ModelNameTag = (1 << 3) | 2;
-    private const byte ModelVersionTag = (2 << 3) | 2;
+    private const int ModelNameField = 1;
+    private const int ModelVersionField = 2;
 
     private static void Serialize(ForwardedMessage m, SerializationContext context)
     {
-        int model = Encoding.UTF8.GetByteCount(m.Model);
-        int version = m.Version is null ? 0 : Encoding.UTF8.GetByteCount(m.Version);
-        long length = m.Message.Length + Field(model) + (m.Version is null ? 0 : Field(version));
+        long length = m.Message.Length + ProtoSize.Field(Encoding.UTF8.GetByteCount(m.Model))
+            + (m.Version is null ? 0 : ProtoSize.Field(Encoding.UTF8.GetByteCount(m.Version)));
         context.SetPayloadLength(checked((int)length));
         var output = context.GetBufferWriter();
         foreach (var segment in m.Message)
@@ -34,12 +34,14 @@ internal static class ForwardMethod
             output.Write(segment.Span);
         }
 
-        Write(output, ModelNameTag, m.Model, model);
+        var w = new ProtoWriter(output);
+        w.String(ModelNameField, m.Model);
         if (m.Version is not null)
         {
-            Write(output, ModelVersionTag, m.Version, version);
+            w.String(ModelVersionField, m.Version);
         }
 
+        w.Flush();
         context.Complete();
     }
 
@@ -50,37 +52,6 @@ internal static class ForwardMethod
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
         payload.CopyTo(buffer);
         return new ForwardedAnswer(200, "application/grpc", null, null, buffer, length);
-    }
-
-    private static int Field(int bytes) => 1 + VarintSize((uint)bytes) + bytes;
-
-    private static int VarintSize(uint value)
-    {
-        int n = 1;
-        while (value >= 0x80)
-        {
-            value >>= 7;
-            n++;
-        }
-
-        return n;
-    }
-
-    private static void Write(IBufferWriter<byte> output, byte tag, string text, int bytes)
-    {
-        var span = output.GetSpan(1 + 5 + bytes);
-        int at = 0;
-        span[at++] = tag;
-        uint value = (uint)bytes;
-        while (value >= 0x80)
-        {
-            span[at++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        span[at++] = (byte)value;
-        at += Encoding.UTF8.GetBytes(text, span[at..]);
-        output.Advance(at);
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using Grpc.Core;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
@@ -20,8 +19,6 @@ internal static class GrpcRemoteStep
 {
     /// <summary>How the forward ended: a local backend to run the call on, or the call's status once answered.</summary>
     internal readonly record struct Forwarded(RemoteStep.Local? Local, StatusCode Status);
-
-    private const int PrefixBytes = 5;
 
     /// <summary>Forwards <paramref name="message"/> (held by the caller until this returns).</summary>
     public static async Task<Forwarded> RunAsync(HttpContext ctx, InferenceEngine engine, BackendCall call, ReadOnlySequence<byte> message)
@@ -48,12 +45,8 @@ internal static class GrpcRemoteStep
                 }
 
                 response.ContentType = GrpcAnswer.ContentType;
-                var writer = response.BodyWriter;
-                var prefix = writer.GetSpan(PrefixBytes);
-                prefix[0] = 0;
-                BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)answer.Length);
-                writer.Advance(PrefixBytes);
-                writer.Write(answer.Body.Span);
+                ProtoWriter.WriteMessagePrefix(response.BodyWriter, answer.Length);
+                response.BodyWriter.Write(answer.Body.Span);
                 GrpcAnswer.Trailers(response, StatusCode.OK, null, null);
                 return new(null, StatusCode.OK);
             }

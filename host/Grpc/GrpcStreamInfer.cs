@@ -290,22 +290,8 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
         {
             // infer_response (field 2): the remote's ModelInferResponse bytes, as they came.
             var body = forwarded.Body.Span;
-            Span<byte> header = stackalloc byte[6];
-            header[0] = (2 << 3) | 2;
-            int n = 1;
-            for (uint v = (uint)body.Length; ; v >>= 7)
-            {
-                header[n++] = (byte)(v < 0x80 ? v : (v & 0x7F) | 0x80);
-                if (v < 0x80)
-                {
-                    break;
-                }
-            }
-
-            context.SetPayloadLength(n + body.Length);
-            var w = context.GetBufferWriter();
-            w.Write(header[..n]);
-            w.Write(body);
+            context.SetPayloadLength((int)ProtoWriter.LenFieldSize(2, body.Length));
+            ProtoWriter.WriteBytes(context.GetBufferWriter(), 2, body);
         }
         else if (response.Answered is { } request)
         {
