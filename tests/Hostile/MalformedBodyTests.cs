@@ -38,7 +38,7 @@ public sealed partial class MalformedBodyTests
         }
 
         Assert.True(await server.IsReadyAsync());
-        Assert.DoesNotMatch(ErrorLine(), server.Log);
+        AssertNoErrorLine(server.Log);
         // Fifty refused requests keep nothing: 512 MiB above the reading before is room for the GC's
         // slack on a shared machine.
         Assert.True(server.ResidentBytes() - rss < (512L << 20));
@@ -84,7 +84,7 @@ public sealed partial class MalformedBodyTests
         Assert.True(Count(metrics, "499", "ctr-ranker") >= 20, "the resets are counted as 499");
         Assert.Equal(0, Count(metrics, "200", "unknown"));
         Assert.Equal(0, Count(metrics, "200", "ctr-ranker"));
-        Assert.DoesNotMatch(ErrorLine(), server.Log);
+        AssertNoErrorLine(server.Log);
         // Nothing of a refused body is kept: 512 MiB above the reading before is room for the GC's
         // slack on a shared machine.
         Assert.True(server.ResidentBytes() - rss < (512L << 20));
@@ -106,7 +106,7 @@ public sealed partial class MalformedBodyTests
         }
 
         Assert.True(await server.IsReadyAsync());
-        Assert.DoesNotMatch(ErrorLine(), server.Log);
+        AssertNoErrorLine(server.Log);
         // At most the route's 1 MiB was buffered: 512 MiB above the reading before is room for the
         // GC's slack on a shared machine.
         Assert.True(server.ResidentBytes() - rss < (512L << 20));
@@ -126,7 +126,7 @@ public sealed partial class MalformedBodyTests
         string metrics = await PollAsync(server, m => Count(m, "408", "ctr-ranker") >= 1);
         Assert.Equal(1, Count(metrics, "408", "ctr-ranker"));
         Assert.Equal(0, Count(metrics, "200", "unknown"));
-        Assert.DoesNotMatch(ErrorLine(), server.Log);
+        AssertNoErrorLine(server.Log);
     }
 
     [Fact]
@@ -145,7 +145,7 @@ public sealed partial class MalformedBodyTests
         int lines = Regex.Count(server.Log, @"dbug: LowLatency\.Host\.ClientFaults\[");
         Assert.InRange(lines, 1, (int)Math.Ceiling(seconds) + 1);
         Assert.Contains("400", server.Log, StringComparison.Ordinal);
-        Assert.DoesNotMatch(ErrorLine(), server.Log);
+        AssertNoErrorLine(server.Log);
     }
 
     private static Task<HostileServer> StartAsync() =>
@@ -176,7 +176,21 @@ public sealed partial class MalformedBodyTests
         }
     }
 
-    // A Warning-, Error- or Critical-level line of the console log, or an exception's trace.
-    [GeneratedRegex(@"^(warn|fail|crit): |An unhandled exception", RegexOptions.Multiline)]
+    /// <summary>No error line in the log; one that is there is quoted whole with the line after it (its message).</summary>
+    private static void AssertNoErrorLine(string log)
+    {
+        var match = ErrorLine().Match(log);
+        if (match.Success)
+        {
+            int end = log.IndexOf('\n', match.Index);
+            end = end < 0 ? log.Length : log.IndexOf('\n', end + 1) is int next and >= 0 ? next : log.Length;
+            Assert.Fail("the server logged: " + log[match.Index..end]);
+        }
+    }
+
+    // A Warning-, Error- or Critical-level line of the console log, or an exception's trace. Not
+    // Kestrel's heartbeat warning (event 22): it says the host starved the thread pool for a second,
+    // which a shared machine under a full test run does, not that a body was mishandled.
+    [GeneratedRegex(@"^(warn|fail|crit): (?!Microsoft\.AspNetCore\.Server\.Kestrel\[22\])|An unhandled exception", RegexOptions.Multiline)]
     private static partial Regex ErrorLine();
 }
