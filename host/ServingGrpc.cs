@@ -34,12 +34,18 @@ internal static class ServingGrpc
         });
         builder.Services.AddGrpc(o =>
         {
-            // As the REST routes' body limit; past it RESOURCE_EXHAUSTED (a stream's message ends the stream).
-            o.MaxReceiveMessageSize = (int)Math.Min(server.MaxRequestBodyBytes, int.MaxValue);
+            // Every RPC but the inference ones takes what a repository route's body may be: Grpc.AspNetCore
+            // reads a unary message whole before its method checks access, and a larger limit would let
+            // an unauthenticated caller make the server hold that much per call. Past it RESOURCE_EXHAUSTED.
+            o.MaxReceiveMessageSize = (int)Math.Min(server.MaxRequestBodyBytes, RepositoryEndpoints.MaxBody);
             o.MaxSendMessageSize = null;
             o.EnableDetailedErrors = false;
         });
+        // A stream's request as large as an inference body (a message past it ends the stream);
+        // ModelInfer, the host's own endpoint, applies the same limit from the message's prefix.
+        builder.Services.AddGrpc().AddServiceOptions<GrpcStreamInfer>(o => o.MaxReceiveMessageSize = (int)Math.Min(server.MaxRequestBodyBytes, int.MaxValue));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<GrpcInferenceService>, GrpcServiceMethods>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<GrpcStreamInfer>, GrpcStreamMethods>());
         builder.Services.AddSingleton(s => new GrpcServices(
             s.GetRequiredService<InferenceEngine>(),
             server.MaxRequestBodyBytes,
@@ -62,6 +68,8 @@ internal static class ServingGrpc
     {
         GrpcInferEndpoint.Map(app, app.Services.GetRequiredService<GrpcServices>());
         app.MapGrpcService<GrpcInferenceService>();
+        app.MapGrpcService<GrpcStreamInfer>();
+
         app.MapGrpcService<HealthServiceImpl>();
     }
 }

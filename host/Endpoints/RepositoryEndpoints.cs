@@ -17,7 +17,8 @@ namespace LowLatency.Host.Endpoints;
 /// </summary>
 internal static class RepositoryEndpoints
 {
-    private const int MaxBody = 1 << 20;
+    /// <summary>The largest body a repository route takes; the gRPC control RPCs take the same.</summary>
+    internal const int MaxBody = 1 << 20;
 
     public static void Map(WebApplication app)
     {

@@ -17,10 +17,8 @@ namespace LowLatency.Host.Grpc;
 /// checks. Bound by <see cref="GrpcServiceMethods"/>, by method name; an RPC this type lacks
 /// (shared memory, trace and log settings) answers UNIMPLEMENTED.
 /// </summary>
-internal sealed class GrpcInferenceService(GrpcServices services, GrpcStreamInfer stream)
+internal sealed class GrpcInferenceService(GrpcServices services)
 {
-    /// <summary>ModelStreamInfer, bound to this service's type like the other RPCs.</summary>
-    public GrpcStreamInfer Stream => stream;
 
     private static readonly JsonParser ConfigParser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 

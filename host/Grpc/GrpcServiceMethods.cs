@@ -9,8 +9,8 @@ namespace LowLatency.Host.Grpc;
 /// Binds <c>inference.GRPCInferenceService</c> to <see cref="GrpcInferenceService"/> from the
 /// generated binder (so names, marshallers and routes are the protocol's own), with three
 /// differences: ModelInfer is left out (the host serves it, <see cref="GrpcInferEndpoint"/>: bound
-/// here too it would be a second endpoint on the same route); ModelStreamInfer gets its own
-/// marshallers (<see cref="GrpcStreamInfer"/>); and an RPC the service has no method for (shared
+/// here too it would be a second endpoint on the same route); so is ModelStreamInfer, bound with
+/// its own marshallers and message limit (<see cref="GrpcStreamMethods"/>); and an RPC the service has no method for (shared
 /// memory, trace and log settings) answers UNIMPLEMENTED saying so. The service type does not derive
 /// from the generated base, whose own binding would bind every RPC.
 /// </summary>
@@ -34,8 +34,11 @@ internal sealed class GrpcServiceMethods : IServiceMethodProvider<GrpcInferenceS
             context.AddUnaryMethod(method, [], invoker);
         }
 
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler) =>
-            context.AddDuplexStreamingMethod(GrpcStreamInfer.Method, [], static (service, requests, responses, call) => service.Stream.RunAsync(requests, responses, call));
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, DuplexStreamingServerMethod<TRequest, TResponse>? handler)
+        {
+            // ModelStreamInfer, the one streaming RPC: GrpcStreamMethods binds it.
+        }
+
 
         private static UnaryServerMethod<GrpcInferenceService, TRequest, TResponse> Unimplemented<TRequest, TResponse>(string name)
             where TRequest : class
