@@ -24,12 +24,12 @@ namespace LowLatency.Host.Grpc;
 /// </summary>
 internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLifetime lifetime)
 {
-    /// <summary>The RPC with this server's marshallers: requests copied once into a pooled buffer (<see cref="StreamRequest"/>), answers written from the output tensors.</summary>
-    public static readonly Method<StreamRequest, StreamResponse> Method = new(
+    /// <summary>The RPC with this server's marshallers: requests copied once, within the body budget (<see cref="StreamRequest"/>), answers written from the output tensors.</summary>
+    public Method<StreamRequest, StreamResponse> Method { get; } = new(
         MethodType.DuplexStreaming,
         "inference.GRPCInferenceService",
         "ModelStreamInfer",
-        Marshallers.Create<StreamRequest>(static (_, _) => throw new NotSupportedException("the server does not send requests"), static c => StreamRequest.Copy(c.PayloadAsReadOnlySequence())),
+        Marshallers.Create<StreamRequest>(static (_, _) => throw new NotSupportedException("the server does not send requests"), c => StreamRequest.Receive(c.PayloadAsReadOnlySequence(), services.Bodies)),
         Marshallers.Create<StreamResponse>(Serialize, static _ => throw new NotSupportedException("the server does not read answers")));
 
     private const string ErrorHeader = "triton_grpc_error";
@@ -82,12 +82,12 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
         Routed routed = default;
         bool isRouted = false;
         BackendCall backend = default;
-        long reservation = 0;
         string? model = null, id = null;
         try
         {
-            var refusal = services.Bodies.TryReserve(message.Length, out reservation) ? null
-                : new Refusal(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(message.Length, services.Bodies.Limit).Message);
+            var refusal = message.OverBudget
+                ? new Refusal(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(message.Length, services.Bodies.Limit).Message)
+                : null;
             string? version = null;
             if (refusal is null)
             {
@@ -225,10 +225,6 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             }
 
             message.Dispose();
-            if (reservation != 0)
-            {
-                services.Bodies.Release(reservation);
-            }
 
             HostMetrics.RecordGrpcResponse(counted, (int)status);
             stream.End();

@@ -8,8 +8,8 @@ namespace LowLatency.Host.Grpc;
 /// the other RPCs of <c>inference.GRPCInferenceService</c> keep a small limit: Grpc.AspNetCore reads a
 /// unary message whole before the method's access check runs, and takes its size limit per service.
 /// </summary>
-internal sealed class GrpcStreamMethods : IServiceMethodProvider<GrpcStreamInfer>
+internal sealed class GrpcStreamMethods(GrpcStreamInfer stream) : IServiceMethodProvider<GrpcStreamInfer>
 {
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<GrpcStreamInfer> context) =>
-        context.AddDuplexStreamingMethod(GrpcStreamInfer.Method, [], static (service, requests, responses, call) => service.RunAsync(requests, responses, call));
+        context.AddDuplexStreamingMethod(stream.Method, [], static (service, requests, responses, call) => service.RunAsync(requests, responses, call));
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Grpc.Core;
 using LowLatency.Host.Memory;
 using LowLatency.Tests.Hostile;
 using LowLatency.Tests.Infrastructure;
@@ -49,4 +50,41 @@ public sealed class BodyBudgetEndToEndTests
         using var admitted = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(larger, Wire.MsgPack));
         Assert.Equal(HttpStatusCode.BadRequest, admitted.StatusCode);
     }
+
+    [Fact]
+    public async Task A_stream_message_past_the_budget_is_answered_in_band_and_every_message_gives_its_place_back()
+    {
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:MaxRequestBodyBytes=1048576", "--LowLatency:MaxBufferedRequestBodyBytes=1048576"]);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+        int port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        var budget = app.Services.GetRequiredService<BodyBudget>();
+        using var held = await RawHttpConnection.OpenAsync(port);
+        await held.SendAsync("POST /v2/models/ctr-ranker/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nxxxx\r\n"u8.ToArray());
+        Assert.True(await Poll.UntilAsync(() => budget.HeldBytes == 1 << 20, TimeSpan.FromSeconds(30)), $"the chunked body holds {budget.HeldBytes} bytes of the budget, not the limit");
+
+        using var channel = Grpc.GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
+        using var call = Grpc.GrpcWire.Client(channel).ModelStreamInfer();
+        var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        var large = Grpc.GrpcWire.Request("ctr-ranker", golden.Request with { Id = "large" }, raw: true);
+        large.Parameters["padding"] = new Inference.InferParameter { StringParam = new string('p', 100_000) };
+        await call.RequestStream.WriteAsync(large);
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Contains("LowLatency:MaxBufferedRequestBodyBytes", call.ResponseStream.Current.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(1 << 20, budget.HeldBytes);
+
+        // Once the held body ends, the same message is served on the same stream, and nothing stays held.
+        await held.SendAsync("0\r\n\r\n"u8.ToArray());
+        Assert.Equal(400, (await held.ReadAnswerAsync(TimeSpan.FromSeconds(30))).Status);
+        Assert.True(await Poll.UntilAsync(() => budget.HeldBytes == 0, TimeSpan.FromSeconds(30)), $"{budget.HeldBytes} bytes still held");
+        await call.RequestStream.WriteAsync(large);
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Equal("", call.ResponseStream.Current.ErrorMessage);
+        Wire.AssertClose(golden.Expected[0], Grpc.GrpcWire.Result(call.ResponseStream.Current.InferResponse).Outputs[0]);
+        Assert.False(await call.ResponseStream.MoveNext());
+        Assert.True(await Poll.UntilAsync(() => budget.HeldBytes == 0 && budget.InProgress == 0, TimeSpan.FromSeconds(30)), $"{budget.HeldBytes} bytes, {budget.InProgress} requests still held after the stream ended");
+    }
+
 }
