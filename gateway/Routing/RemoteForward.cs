@@ -8,7 +8,8 @@ namespace LowLatency.Gateway.Routing;
 /// <summary>
 /// A request an alias sent to a remote backend, to its answer. The retry policy (docs/gateway.md#remote-backends):
 /// an attempt has the backend's <c>timeout_milliseconds</c>, cut to what is left of the alias's
-/// <c>deadline_milliseconds</c> since the request arrived. An attempt fails when the backend cannot be
+/// <c>deadline_milliseconds</c> since the request arrived, or of the client's own deadline when that
+/// is earlier (a gRPC call's <c>grpc-timeout</c>). An attempt fails when the backend cannot be
 /// reached, times out, or answers 404, 429 or 5xx; it counts as the backend's error. A failed attempt
 /// is retried, at most <c>retries</c> times and only while the deadline leaves time, on the next backend
 /// that takes traffic (remote or local), never on the same one, and only when the failed backend is
@@ -25,6 +26,12 @@ public static class RemoteForward
         var router = call.Router;
         var alias = router.Definition;
         long deadline = request.ArrivedTimestamp + (long)(alias.DeadlineMilliseconds * Stopwatch.Frequency / 1000);
+        bool clientDeadline = request.ClientDeadlineTimestamp != 0 && request.ClientDeadlineTimestamp < deadline;
+        if (clientDeadline)
+        {
+            deadline = request.ClientDeadlineTimestamp;
+        }
+
         int retries = alias.Retries;
         ulong tried = 1UL << call.Backend;
         while (true)
@@ -32,7 +39,7 @@ public static class RemoteForward
             if (LeftMs(deadline) <= 0)
             {
                 call.Finish(ok: false);
-                return new ForwardOutcome(null, default, default, false, EngineStatus.DeadlineExceeded, Expired(alias));
+                return new ForwardOutcome(null, default, default, false, EngineStatus.DeadlineExceeded, clientDeadline ? ClientExpired(alias) : Expired(alias));
             }
 
             Attempt attempt;
@@ -67,7 +74,14 @@ public static class RemoteForward
                 return new ForwardOutcome(null, default, default, false, EngineStatus.Unavailable, attempt.Error + "; not retried (the backend is not idempotent)");
             }
 
+            if (clientDeadline && LeftMs(deadline) <= 0)
+            {
+                // The client's deadline, not the backend, ended the attempt: its answer says so.
+                return new ForwardOutcome(null, default, default, false, EngineStatus.DeadlineExceeded, $"{ClientExpired(alias)} ({attempt.Error})");
+            }
+
             bool retry = retries > 0 && Stopwatch.GetTimestamp() < deadline;
+
             var status = router.RouteAfter(engine, call.Backend, ref tried, retry, request.RoutingKey, request.Face, out var routed, out var next, out string? routeError);
             if (status != EngineStatus.Ok)
             {
@@ -208,6 +222,10 @@ public static class RemoteForward
 
     private static string Expired(Config.AliasDefinition alias) =>
         $"alias '{alias.Name}': no backend answered within its deadline_milliseconds ({alias.DeadlineMilliseconds} ms)";
+
+    private static string ClientExpired(Config.AliasDefinition alias) =>
+        $"alias '{alias.Name}': no backend answered within the call's deadline";
+
 
     /// <summary>An attempt's end: the answer (not a failure), or why it failed and whether it may have run; <see cref="Tried"/>: backends a hedge spent.</summary>
     private readonly record struct Attempt(ForwardedAnswer? Answer, bool Ran, string? Error, ulong Tried);

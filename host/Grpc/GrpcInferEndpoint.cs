@@ -139,7 +139,8 @@ internal static class GrpcInferEndpoint
             {
                 // A remote backend's: the message forwarded as read (the buffers are given back below).
                 // A retry that lands on a local backend goes on below as any local call.
-                var forwarded = await GrpcRemoteStep.RunAsync(ctx, services.Engine, call, message);
+                var forwarded = await GrpcRemoteStep.RunAsync(ctx, services.Engine, call, message, deadlineUs * (System.Diagnostics.Stopwatch.Frequency / 1_000_000));
+
                 call = default;
                 if (forwarded.Local is not { } local)
                 {

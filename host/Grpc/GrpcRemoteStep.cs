@@ -20,10 +20,11 @@ internal static class GrpcRemoteStep
     /// <summary>How the forward ended: a local backend to run the call on, or the call's status once answered.</summary>
     internal readonly record struct Forwarded(RemoteStep.Local? Local, StatusCode Status);
 
-    /// <summary>Forwards <paramref name="message"/> (held by the caller until this returns).</summary>
-    public static async Task<Forwarded> RunAsync(HttpContext ctx, InferenceEngine engine, BackendCall call, ReadOnlySequence<byte> message)
+    /// <summary>Forwards <paramref name="message"/> (held by the caller until this returns) within the call's deadline (<paramref name="deadlineTimestamp"/>, a Stopwatch timestamp; 0: none).</summary>
+    public static async Task<Forwarded> RunAsync(HttpContext ctx, InferenceEngine engine, BackendCall call, ReadOnlySequence<byte> message, long deadlineTimestamp)
     {
-        var request = new ForwardRequest(message, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), call.StartedTimestamp, RemoteFace.Grpc);
+        var request = new ForwardRequest(message, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), call.StartedTimestamp, RemoteFace.Grpc, deadlineTimestamp);
+
         var outcome = await RemoteForward.RunAsync(engine, call, request, ctx.RequestAborted);
         var response = ctx.Response;
         if (outcome.IsLocal)

@@ -145,7 +145,7 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             {
                 // An alias's remote backend: the request forwarded as one ModelInfer call, its answer
                 // sent on the stream as it came; a retry that lands on a local backend goes on below.
-                var forward = new ForwardRequest(message.Message, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), backend.StartedTimestamp, RemoteFace.Grpc);
+                var forward = new ForwardRequest(message.Message, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), backend.StartedTimestamp, RemoteFace.Grpc, DeadlineTimestamp(call.Deadline));
                 var outcome = await RemoteForward.RunAsync(services.Engine, backend, forward, call.CancellationToken);
                 backend = default;
                 if (outcome.Answer is { } answer)
@@ -231,7 +231,13 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
         }
     }
 
+    /// <summary>The stream's deadline as a Stopwatch timestamp (0: none), for a forward to a remote backend.</summary>
+    private static long DeadlineTimestamp(DateTime deadline) =>
+        deadline == DateTime.MaxValue ? 0
+        : System.Diagnostics.Stopwatch.GetTimestamp() + (long)(Math.Max(0, (deadline - DateTime.UtcNow).TotalSeconds) * System.Diagnostics.Stopwatch.Frequency);
+
     private Refusal? Target(ReadOnlySequence<byte> message, out string? model, out string? version, out string? id)
+
     {
         (model, version, id) = (null, null, null);
         try

@@ -265,6 +265,52 @@ public sealed class GatewayGrpcTests
         Assert.Equal(4, answered.Count);
     }
 
+    [Fact]
+    public async Task A_call_s_grpc_timeout_caps_the_forward_to_a_remote_backend_within_a_longer_alias_deadline()
+    {
+        // The remote answers after 2 s, within its backend timeout (5 s) and the alias's deadline (10 s).
+        var faults = new LowLatency.Tests.Routing.FaultInjector();
+        using var remoteRepo = new CtrRepository(name: "ctr-far", versions: 1);
+        var (remoteApp, remoteAddress) = await ServerFixture.StartAsync(remoteRepo.Root, configureEngine: o => o.Services = new LowLatency.Engine.Serving.EngineServices(LowLatency.Engine.Time.SystemClock.Instance, new LowLatency.Engine.Routing.RoutingEpoch(), faults.Wrap));
+        await using var __ = remoteApp;
+        using (var remoteHttp = new HttpClient { BaseAddress = remoteAddress })
+        {
+            await ServerFixture.WaitReadyAsync(remoteHttp);
+        }
+
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
+            { "aliases": { "rank": { "deadline_milliseconds": 10000, "retries": 0, "backends": [
+                { "name": "far", "url": "{{remoteAddress}}", "grpc_url": "{{ServerFixture.GrpcAddressOf(remoteApp)}}", "model": "ctr-far", "weight": 1, "timeout_milliseconds": 5000 } ] } } }
+            """);
+        await using var server = await Started.StartAsync(repo.Root);
+        Assert.Equal("ctr-far", (await server.Client.ModelInferAsync(GrpcWire.Request("rank", Ctr.Request, raw: true))).ModelName);
+        faults.Slow(1, TimeSpan.FromSeconds(2), model: "ctr-far");
+
+        // A call with grpc-timeout 300m that its client does not cancel at its deadline (sent by hand:
+        // Grpc.Net.Client would end it itself): the server ends it at the deadline, as the deadline's.
+        var payload = GrpcWire.Request("rank", Ctr.Request, raw: true).ToByteArray();
+        var framed = new byte[5 + payload.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)payload.Length);
+        payload.CopyTo(framed, 5);
+        using var h2 = new HttpClient();
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(server.GrpcAddress, "/inference.GRPCInferenceService/ModelInfer"))
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(framed),
+        };
+        message.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        message.Headers.TryAddWithoutValidation("te", "trailers");
+        message.Headers.TryAddWithoutValidation("grpc-timeout", "300m");
+        using var response = await h2.SendAsync(message);
+        await response.Content.ReadAsByteArrayAsync();
+        string Trailer(string name) => response.TrailingHeaders.TryGetValues(name, out var t) ? t.First() : response.Headers.TryGetValues(name, out var h) ? h.First() : "";
+        Assert.Equal(((int)StatusCode.DeadlineExceeded).ToString(System.Globalization.CultureInfo.InvariantCulture), Trailer("grpc-status"));
+        Assert.Contains("within the call's deadline", Uri.UnescapeDataString(Trailer("grpc-message")), StringComparison.Ordinal);
+    }
+
+
     /// <summary>A server started on a repository and ready, with an HTTP client and a gRPC client on its listeners.</summary>
     private sealed class Started : IAsyncDisposable
     {
