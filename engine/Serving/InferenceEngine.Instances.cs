@@ -1,4 +1,3 @@
-using System.Globalization;
 using LowLatency.Engine.Config;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Repository;
@@ -77,9 +76,9 @@ public sealed partial class InferenceEngine
         {
             targets.AddRange(served.Versions.Values);
         }
-        else if (!long.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out long v) || v < 1)
+        else if (!TryParseVersion(version, out long v, out string? error))
         {
-            return RepositoryOutcome.BadRequest($"version: {ClientText.Quoted(version)} is not a version number");
+            return RepositoryOutcome.BadRequest(error!);
         }
         else if (served.Versions.TryGetValue(v, out var one))
         {

@@ -76,6 +76,9 @@ public sealed class InstancesApiTests
         Assert.Equal(HttpStatusCode.NotFound, unknown.Status);
         Assert.Contains("'no-such-model'", unknown.Body, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(client, HttpMethod.Put, "/v2/repository/models/scale-api/versions/9/instances", AdminKey, """{"count": 2}""")).Status);
+        var badVersion = await SendAsync(client, HttpMethod.Put, "/v2/repository/models/scale-api/versions/x1/instances", AdminKey, """{"count": 2}""");
+        Assert.Equal(HttpStatusCode.BadRequest, badVersion.Status);
+        Assert.Contains("version 'x1' is not a positive integer", badVersion.Body, StringComparison.Ordinal);
 
         // A change, by version: the index, the served configuration and the metric say 3.
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, HttpMethod.Put, "/v2/repository/models/scale-api/versions/1/instances", AdminKey, """{"count": 3}""")).Status);
