@@ -1,8 +1,10 @@
 #:project ../../../native/LowLatency.Native.csproj
 #:property TieredPGO=true
-// The ctr-ranker's forward alone: the TorchScript module called at batch 1 on this one thread in a
+// A model's forward alone: the TorchScript module called at batch 1 on this one thread in a
 // tight loop (inference mode, one intra-op thread, as the device workers run it), no engine around it.
-// Prints the median and p90 of 5 rounds' per-call medians, in µs, as one line breakdown.sh parses.
+// Inputs by the model's folder: ctr-ranker [1,26]+[1,13], text-encoder two [1,17] (its batch1 golden's
+// length), image-classifier [1,3,64,64]. Prints the median and p90 of 5 rounds' per-call medians, in
+// µs, as one line breakdown.sh and models.sh parse.
 //   dotnet run perf/experiments/lone-request/forward.cs -c Release -- [model.pt] [seconds per round]
 using System.Diagnostics;
 using System.Globalization;
@@ -16,16 +18,18 @@ torch.set_num_threads(1);
 using var mode = torch.inference_mode();
 using var module = torch.jit.load(path);
 module.eval();
-using var sparse = torch.zeros([1, 26], torch.int64);
-using var dense = torch.zeros([1, 13], torch.float32);
+torch.Tensor[] inputs = path.Contains("text-encoder", StringComparison.Ordinal) ? [torch.ones([1, 17], torch.int64), torch.ones([1, 17], torch.int64)]
+    : path.Contains("image-classifier", StringComparison.Ordinal) ? [torch.zeros([1, 3, 64, 64], torch.float32)]
+    : [torch.zeros([1, 26], torch.int64), torch.zeros([1, 13], torch.float32)];
 
 double Call()
 {
     long t0 = Stopwatch.GetTimestamp();
     using (var scope = torch.NewDisposeScope())
     {
-        _ = module.call(sparse, dense);
+        _ = inputs.Length == 1 ? module.call(inputs[0]) : module.call(inputs[0], inputs[1]);
     }
+
 
     return Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
 }
