@@ -74,6 +74,23 @@ public sealed class ClientDeadlineTests(QueueHoldingServer server) : IClassFixtu
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.InferAsync("held-cancel", ClientTensors.Inputs(Ctr.Request), new InferOptions { Timeout = TimeSpan.FromSeconds(30) }, cancel.Token));
 
         Assert.InRange(watch.ElapsedMilliseconds, 150, 2000);
+        // The server saw the connection's request end and took it out of the queue, long before the
+        // 5 s window would have run it.
+        Assert.True(await Poll.UntilAsync(() => server.QueueDepth("held-cancel") == 0, TimeSpan.FromSeconds(2)), "the cancelled request stayed in the server's queue");
+    }
+
+    [Fact]
+    public async Task Over_gRPC_cancelling_a_call_ends_it_and_takes_its_request_out_of_the_servers_queue()
+    {
+        using var client = InferenceClient.ForGrpc(server.GrpcAddress);
+        using var cancel = new CancellationTokenSource();
+        var call = client.InferAsync("held-cancel", ClientTensors.Inputs(Ctr.Request), new InferOptions { Timeout = TimeSpan.FromSeconds(30) }, cancel.Token);
+        Assert.True(await Poll.UntilAsync(() => server.QueueDepth("held-cancel") == 1, TimeSpan.FromSeconds(10)), "the request never reached the queue");
+
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.True(await Poll.UntilAsync(() => server.QueueDepth("held-cancel") == 0, TimeSpan.FromSeconds(2)), "the cancelled request stayed in the server's queue");
     }
 
     [Fact]
@@ -87,7 +104,11 @@ public sealed class ClientDeadlineTests(QueueHoldingServer server) : IClassFixtu
         Assert.Equal(InferenceStatus.DeadlineExceeded, e.Status);
         Assert.Equal(global::Grpc.Core.StatusCode.DeadlineExceeded, e.GrpcStatus);
         Assert.InRange(watch.ElapsedMilliseconds, 400, 2000);
+        // Out of the server's queue at the deadline (the engine's refusal, or the call's end), long
+        // before the 5 s window would have run it: it never runs.
+        Assert.True(await Poll.UntilAsync(() => server.QueueDepth("reject-on-timeout") == 0, TimeSpan.FromSeconds(2)), "the expired request stayed in the server's queue");
         using var stats = JsonDocument.Parse(await server.Http.GetByteArrayAsync("/v2/models/reject-on-timeout/stats"));
+
         Assert.Equal(0, Assert.Single(stats.RootElement.GetProperty("model_stats").EnumerateArray()).GetProperty("execution_count").GetInt64());
     }
 }

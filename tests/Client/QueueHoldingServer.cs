@@ -1,5 +1,6 @@
 using LowLatency.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace LowLatency.Tests.Client;
 
@@ -21,7 +22,12 @@ public sealed class QueueHoldingServer : IAsyncLifetime
     /// <summary>The server's gRPC endpoint (an ephemeral port).</summary>
     public Uri GrpcAddress { get; private set; } = null!;
 
+    /// <summary>The requests in the queue of <paramref name="model"/>'s served version.</summary>
+    public int QueueDepth(string model) =>
+        _app!.Services.GetRequiredService<LowLatency.Engine.Serving.InferenceEngine>().TryGetModel(model, out var served) ? served.Latest.QueueDepth : throw new InvalidOperationException($"{model} is not served");
+
     public async Task InitializeAsync()
+
     {
         _repository.AddModel("plain", Config("plain", string.Empty).Replace("5000000", "0", StringComparison.Ordinal));
         _repository.AddModel("reject-on-timeout", Config("reject-on-timeout", """, "default_queue_policy": {"timeout_action": "REJECT", "allow_timeout_override": true}"""));
