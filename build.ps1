@@ -184,7 +184,30 @@ switch ($Target) {
             if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
         }
 
+        # The client library and its protocol package keep packing (docs/client.md), the client with its XML docs.
+        $packages = Join-Path ([System.IO.Path]::GetTempPath()) "lowlatency-pack-$PID"
+        foreach ($project in @('protocol', 'client')) {
+            & dotnet pack $project -c $Configuration --no-restore --no-build -v q -nologo -o $packages
+            if ($LASTEXITCODE -ne 0) { Stop-Test $LASTEXITCODE }
+        }
+        foreach ($id in @('LowLatency.Protocol', 'LowLatency.Client')) {
+            $package = Get-ChildItem $packages -Filter "$id.*.nupkg" | Select-Object -First 1
+            if (-not $package) { Write-Host "dotnet pack made no $id package"; Stop-Test 1 }
+            Add-Type -AssemblyName System.IO.Compression.FileSystem
+            $zip = [System.IO.Compression.ZipFile]::OpenRead($package.FullName)
+            $entries = @($zip.Entries | ForEach-Object FullName)
+            $zip.Dispose()
+            $wanted = @("lib/net10.0/$id.dll") + $(if ($id -eq 'LowLatency.Client') { @("lib/net10.0/$id.xml") } else { @() })
+            foreach ($w in $wanted) {
+                if ($entries -notcontains $w) { Write-Host "$($package.Name) lacks ${w}: $($entries -join ', ')"; Stop-Test 1 }
+            }
+
+            Write-Host "packed $($package.Name)"
+        }
+        Remove-Item -Recurse -Force $packages
+
         # A Python client with stubs generated from protocol/'s proto files, as a Triton user's own
+
         # would be, against the Release server's gRPC listener (Debian's python3-grpcio and
         # python3-grpc-tools; .ci/run installs them).
         & /usr/bin/python3 -c 'import grpc, grpc_tools, numpy' 2>$null
