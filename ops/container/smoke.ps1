@@ -2,7 +2,7 @@
 # The image's smoke test: `dotnet pwsh build.ps1 image-smoke`. Builds the image (build-image.ps1),
 # runs it as production would (read-only root file system, a tmpfs /tmp, every capability dropped,
 # no new privileges, listening on 0.0.0.0 and so with an API key), published on a loopback port only;
-# passes every golden case of models/ through it; checks that a request without the key is refused
+# passes every golden case of models/ through it over HTTP (8000) and gRPC (8001); checks that a request without the key is refused
 # and that /metrics serves the series the autoscaler reads; then sends SIGTERM and checks the drain:
 # readiness 503, new requests 503 with Retry-After, exit code 0, the log's "0 accepted requests
 # unanswered". Exit code 0 when all of it holds; where podman cannot be installed it prints why and
@@ -38,6 +38,8 @@ $builtAt = Get-Date
 $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
 $listener.Start(); $port = $listener.LocalEndpoint.Port; $listener.Stop()
 $base = "http://127.0.0.1:$port"
+$listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+$listener.Start(); $grpcPort = $listener.LocalEndpoint.Port; $listener.Stop()
 $key = [Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(24))
 $name = "lowlatency-smoke-$PID"
 $failures = [System.Collections.Generic.List[string]]::new()
@@ -60,9 +62,10 @@ function Get-Status([string] $Path, [hashtable] $Headers = @{}, [string] $Method
 $run = @('run', '--detach', '--name', $name,
     '--read-only', '--read-only-tmpfs=false', '--tmpfs', '/tmp:rw,exec,nosuid,nodev,size=256m',
     '--cap-drop=ALL', '--security-opt', 'no-new-privileges',
-    '--publish', "127.0.0.1:${port}:8000",
+    '--publish', "127.0.0.1:${port}:8000", '--publish', "127.0.0.1:${grpcPort}:8001",
     '--env', "LowLatency__Auth__ApiKeys__0__Key=$key", '--env', 'LowLatency__Auth__ApiKeys__0__Subject=smoke',
     '--env', 'LowLatency__Auth__ApiKeys__0__Scopes__0=infer:*', '--env', 'LowLatency__Auth__ApiKeys__0__Scopes__1=features:write',
+    '--env', 'LowLatency__Auth__ApiKeys__0__Scopes__2=admin',
     '--env', "LowLatency__DrainDelaySeconds=$DrainDelaySeconds", '--env', 'LowLatency__DrainTimeoutSeconds=10',
     $Image)
 Write-Host "image-smoke: podman $($run -join ' ' -replace [regex]::Escape($key), '<key>')"
@@ -89,7 +92,17 @@ try {
     & /usr/bin/python3 ops/container/golden.py --url $base --api-key $key models
     Check ($LASTEXITCODE -eq 0) 'every golden case answered as PyTorch answers it (feature-joined ones after pushing their rows to the baked-in feature repository)'
 
+    # gRPC through the container's 8001: the Python client with stubs from protocol/ (as build.ps1 test runs it).
+    & /usr/bin/python3 -c 'import grpc, grpc_tools, numpy' 2>$null
+    if ($LASTEXITCODE -ne 0) {
+        Write-Host 'image-smoke: skipped gRPC through the image: /usr/bin/python3 lacks grpc, grpc_tools or numpy (apt-get install python3-grpcio python3-grpc-tools python3-numpy)'
+    } else {
+        & /usr/bin/python3 tests/python/grpc_golden.py --target "127.0.0.1:$grpcPort" --models models --api-key $key
+        Check ($LASTEXITCODE -eq 0) "gRPC on 127.0.0.1:$grpcPort (the image's 8001): every golden case, a stream, metadata and errors"
+    }
+
     $golden = Get-Content -Raw models/ctr-ranker/golden/batch1.json | ConvertFrom-Json
+
     $body = $golden.request | ConvertTo-Json -Depth 10 -Compress
     $r = Get-Status '/v2/models/ctr-ranker/infer' -Method POST -Body $body
     Check ($r -and $r.StatusCode -eq 401) "without the API key: $($r.StatusCode) (401 expected)"

@@ -4,7 +4,10 @@ from the protocol's proto files (protocol/) with Debian's python3-grpc-tools, th
 of every model in raw_input_contents, a typed-contents request, a stream of them, the unary metadata
 RPCs and errors with their status codes. Exit status 0 when every check passed.
 
-    /usr/bin/python3 tests/python/grpc_golden.py --target 127.0.0.1:8001 [--models models]
+    /usr/bin/python3 tests/python/grpc_golden.py --target 127.0.0.1:8001 [--models models] [--api-key KEY]
+
+With --api-key, every call carries it as x-api-key metadata (the key needs infer scopes and admin,
+for RepositoryIndex).
 """
 import argparse
 import glob
@@ -79,15 +82,43 @@ def compare(checks, label, case, response):
         checks.check(close, f"{label}: {out['name']} values differ")
 
 
+class ApiKey(grpc.UnaryUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Adds x-api-key to every call's metadata."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def _with_key(self, details):
+        metadata = list(details.metadata or []) + [("x-api-key", self.key)]
+        return details._replace(metadata=metadata) if hasattr(details, "_replace") else _Details(details, metadata)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_key(details), request)
+
+    def intercept_stream_stream(self, continuation, details, requests):
+        return continuation(self._with_key(details), requests)
+
+
+class _Details(grpc.ClientCallDetails):
+    def __init__(self, details, metadata):
+        self.method, self.timeout, self.credentials = details.method, details.timeout, details.credentials
+        self.wait_for_ready, self.compression = getattr(details, "wait_for_ready", None), getattr(details, "compression", None)
+        self.metadata = metadata
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--target", default="127.0.0.1:8001")
     parser.add_argument("--models", default="models")
     parser.add_argument("--protocol", default=os.path.join(os.path.dirname(__file__), "..", "..", "protocol"))
+    parser.add_argument("--api-key")
     args = parser.parse_args()
 
     pb, pb_grpc = generate_stubs(os.path.abspath(args.protocol))
     channel = grpc.insecure_channel(args.target)
+    if args.api_key:
+        channel = grpc.intercept_channel(channel, ApiKey(args.api_key))
+
     stub = pb_grpc.GRPCInferenceServiceStub(channel)
     checks = Checks()
 
