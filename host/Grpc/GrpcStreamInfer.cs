@@ -1,5 +1,6 @@
 using System.Buffers;
 using Grpc.Core;
+using LowLatency.Engine.Config;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Gateway.Routing;
@@ -370,7 +371,10 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 return status.StatusCode;
             }
 
-            await WriteAsync(StreamResponse.Failure(refusal.Message, model, id));
+            // The model as the request named it, for the client to match the answer, unless no model
+            // could have that name (longer than any the repository takes): then the answer would
+            // carry the client's text whole, up to the message's size.
+            await WriteAsync(StreamResponse.Failure(refusal.Message, model is { Length: <= ClientText.MaxQuotedChars } ? model : null, id));
             return status.StatusCode;
         }
     }
