@@ -90,6 +90,13 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             var refusal = services.Bodies.TryReserve(message.Length, out reservation) ? null
                 : new Refusal(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(message.Length, services.Bodies.Limit).Message);
             string? version = null;
+            if (refusal is null && !services.Engine.IsReady)
+            {
+                // As ModelInfer's: while models load no model is found yet, and "unknown model" would
+                // tell the client not to retry.
+                refusal = new Refusal(StatusCodes.Status503ServiceUnavailable, services.Engine.IsStopping ? "the server is shutting down" : "the server is not ready: models are loading");
+            }
+
             if (refusal is null)
             {
                 refusal = Target(message.Message, out model, out version, out id);
