@@ -1,6 +1,7 @@
 using System.Buffers;
 using Grpc.Core;
 using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Gateway.Routing;
@@ -181,6 +182,9 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             }
 
             using var request = routed.Version.RentRequest();
+            // Each request of the stream is traced as a ModelInfer call: its own span, with the same
+            // name and tags, ended once its answer is written (the end of this block).
+            using var span = EngineTracing.Enabled ? GrpcInferEndpoint.StartSpan(request, routed.Version) : null;
             refusal = Submit(request, routed, message.Message, call.Deadline, services.Joiner, out var completion, out var joined, out var pendingJoin);
             if (refusal is null && pendingJoin is not null)
             {
@@ -197,7 +201,13 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                     request.CancelWhen(call.CancellationToken);
                 }
 
-                if (!await completion)
+                bool ok = await completion;
+                if (span is not null)
+                {
+                    EngineTracing.RecordRequest(span, request);
+                }
+
+                if (!ok)
                 {
                     refusal = new Refusal(HttpStatus.Of(request.Status), request.Error!);
                 }
