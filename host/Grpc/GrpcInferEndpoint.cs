@@ -451,8 +451,9 @@ internal static class GrpcInferEndpoint
     private static Refusal BudgetFull(long bytes, long budget) =>
         new(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(bytes, budget).Message);
 
+    /// <summary>The request's span, <c>infer {model}</c>, its context on the request so that the batch's span links to it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
+    internal static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
     {
         var span = EngineTracing.Source.StartActivity("infer " + model.Config.Name);
         if (span is not null)

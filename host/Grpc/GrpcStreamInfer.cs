@@ -1,5 +1,7 @@
 using System.Buffers;
 using Grpc.Core;
+using LowLatency.Engine.Config;
+using LowLatency.Engine.Diagnostics;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Gateway.Routing;
@@ -89,6 +91,13 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 ? new Refusal(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(message.Length, services.Bodies.Limit).Message)
                 : null;
             string? version = null;
+            if (refusal is null && !services.Engine.IsReady)
+            {
+                // As ModelInfer's: while models load no model is found yet, and "unknown model" would
+                // tell the client not to retry.
+                refusal = new Refusal(StatusCodes.Status503ServiceUnavailable, services.Engine.IsStopping ? "the server is shutting down" : "the server is not ready: models are loading");
+            }
+
             if (refusal is null)
             {
                 refusal = Target(message.Message, out model, out version, out id);
@@ -173,6 +182,9 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             }
 
             using var request = routed.Version.RentRequest();
+            // Each request of the stream is traced as a ModelInfer call: its own span, with the same
+            // name and tags, ended once its answer is written (the end of this block).
+            using var span = EngineTracing.Enabled ? GrpcInferEndpoint.StartSpan(request, routed.Version) : null;
             refusal = Submit(request, routed, message.Message, call.Deadline, services.Joiner, out var completion, out var joined, out var pendingJoin);
             if (refusal is null && pendingJoin is not null)
             {
@@ -189,7 +201,13 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                     request.CancelWhen(call.CancellationToken);
                 }
 
-                if (!await completion)
+                bool ok = await completion;
+                if (span is not null)
+                {
+                    EngineTracing.RecordRequest(span, request);
+                }
+
+                if (!ok)
                 {
                     refusal = new Refusal(HttpStatus.Of(request.Status), request.Error!);
                 }
@@ -372,7 +390,10 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 return status.StatusCode;
             }
 
-            await WriteAsync(StreamResponse.Failure(refusal.Message, model, id));
+            // The model as the request named it, for the client to match the answer, unless no model
+            // could have that name (longer than any the repository takes): then the answer would
+            // carry the client's text whole, up to the message's size.
+            await WriteAsync(StreamResponse.Failure(refusal.Message, model is { Length: <= ClientText.MaxQuotedChars } ? model : null, id));
             return status.StatusCode;
         }
     }

@@ -25,6 +25,9 @@ internal sealed class HostileServer : IAsyncDisposable
 
     public Uri Address => _process.Address;
 
+    /// <summary>The gRPC listener (h2c on its own loopback port).</summary>
+    public Uri GrpcAddress => _process.GrpcAddress;
+
     public int Port => _process.Port;
 
     /// <summary>Everything the server has written so far.</summary>

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Grpc.Core;
 using LowLatency.Engine.Diagnostics;
 using LowLatency.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -82,6 +83,73 @@ public sealed class TracingTests
             Assert.Contains(batch.Links, l => l.Context.SpanId == request.SpanId);
             Assert.True((int)batch.GetTagItem("batch.requests")! >= 1);
         }
+    }
+
+    [Fact]
+    public async Task Each_grpc_request_unary_or_on_a_stream_has_its_span_with_queue_and_execute()
+    {
+        using var repo = new CtrRepository(name: "traced-grpc-" + Guid.NewGuid().ToString("N")[..8], versions: 1);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var http = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(http);
+        using var channel = LowLatency.Tests.Grpc.GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
+        var client = LowLatency.Tests.Grpc.GrpcWire.Client(channel);
+        var request = LowLatency.Tests.Grpc.GrpcWire.Request(repo.Name, Golden.Request, raw: true);
+
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == EngineTracing.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        // The request spans stopped so far, once each has its queue and execute spans.
+        List<Activity> Requests()
+        {
+            var stopped = spans.ToList();
+            return [.. stopped.Where(a => a.DisplayName == $"infer {repo.Name}"
+                && stopped.Any(c => c.ParentSpanId == a.SpanId && c.DisplayName == "queue")
+                && stopped.Any(c => c.ParentSpanId == a.SpanId && c.DisplayName == "execute"))];
+        }
+
+        for (int i = 0; i < 4; i++)
+        {
+            Wire.AssertClose(Golden.Expected[0], LowLatency.Tests.Grpc.GrpcWire.Result(await client.ModelInferAsync(request)).Outputs[0]);
+        }
+
+        Assert.True(await Poll.UntilAsync(() => Requests().Count >= 4, TimeSpan.FromSeconds(20)), $"{Requests().Count} of 4 unary calls traced");
+
+        using (var call = client.ModelStreamInfer())
+        {
+            for (int i = 0; i < 8; i++)
+            {
+                await call.RequestStream.WriteAsync(request);
+            }
+
+            await call.RequestStream.CompleteAsync();
+            int answers = 0;
+            while (await call.ResponseStream.MoveNext())
+            {
+                Assert.Equal("", call.ResponseStream.Current.ErrorMessage);
+                answers++;
+            }
+
+            Assert.Equal(8, answers);
+        }
+
+        // One span per request of the stream, as per unary call: 12 in all.
+        Assert.True(await Poll.UntilAsync(() => Requests().Count >= 12, TimeSpan.FromSeconds(20)), $"{Requests().Count - 4} of 8 stream requests traced");
+        var traced = Requests();
+        Assert.Equal(12, traced.Count);
+        Assert.All(traced, s =>
+        {
+            Assert.Equal(repo.Name, s.GetTagItem("model"));
+            Assert.Equal("1", s.GetTagItem("model.version"));
+            Assert.Equal("Ok", s.GetTagItem("outcome"));
+        });
     }
 
     [Fact]
