@@ -122,7 +122,11 @@ public sealed class GrpcSecurityTests
         {
             using var channel = GrpcWire.Channel(grpc, Handler(ca, stranger));
             var e = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(channel).ServerLiveAsync(new ServerLiveRequest()));
-            Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+            // Under TLS 1.3 the client may finish its side of the handshake and send the request before
+            // the server's alert arrives: the refusal then ends the call while it runs (Internal),
+            // rather than before it starts (Unavailable). Either way the call was never served.
+            Assert.True(e.StatusCode is StatusCode.Unavailable or StatusCode.Internal, $"a client without the CA's certificate got {e.StatusCode}: {e.Status.Detail}");
+
         }
     }
 
