@@ -407,7 +407,8 @@ internal static class GrpcInferEndpoint
     private static StatusCode Fail(HttpContext ctx, Refusal refusal, string? timing = null)
     {
         var code = GrpcStatus.FromHttp(refusal.StatusCode);
-        GrpcAnswer.Status(ctx.Response, code, refusal.Message, timing);
+        GrpcAnswer.Status(ctx.Response, code, refusal.Message, timing, refusal.RetryAfter);
+
         return code;
     }
 
@@ -437,7 +438,9 @@ internal static class GrpcInferEndpoint
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Refusal Failed(InferenceRequest request) => new(HttpStatus.Of(request.Status), request.Error!);
+    private static Refusal Failed(InferenceRequest request) =>
+        new(HttpStatus.Of(request.Status), request.Error!, RetryAfter: request.Status == InferenceStatus.Rejected ? "1" : null);
+
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Refusal BadMessage(string problem) => new(StatusCodes.Status400BadRequest, $"malformed {GrpcRequestDecoder.MessageName}: {problem}");

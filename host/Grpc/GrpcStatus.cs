@@ -44,5 +44,7 @@ internal static class GrpcStatus
     public static Status Of(Refusal refusal) => new(FromHttp(refusal.StatusCode), refusal.Message);
 
     /// <summary>The exception a service method throws to end its call with the refusal's status.</summary>
-    public static RpcException Exception(Refusal refusal) => new(Of(refusal));
+    public static RpcException Exception(Refusal refusal) =>
+        refusal.RetryAfter is { } after ? new(Of(refusal), new Metadata { { GrpcAnswer.RetryAfter, after } }) : new(Of(refusal));
+
 }

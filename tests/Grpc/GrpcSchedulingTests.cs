@@ -64,6 +64,8 @@ public sealed class GrpcSchedulingTests
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(GrpcWire.Request("ctr", Ctr.Request, raw: true)));
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains("max_queue_size", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("1", e.Trailers.GetValue("retry-after"));
+
         Wire.AssertClose(Ctr.Expected[0], GrpcWire.Result(await first).Outputs[0]);
 
         // The realtime class has no batching window: answered at once, with its Server-Timing.

@@ -42,6 +42,9 @@ public sealed class GrpcStatusTests
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(request));
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains("rate limit exceeded for client", e.Status.Detail, StringComparison.Ordinal);
+        // As REST's Retry-After: when the bucket has a token again (0.01 a second: 100 s).
+        Assert.True(int.TryParse(e.Trailers.GetValue("retry-after"), out int after) && after is > 0 and <= 100, $"retry-after: {e.Trailers.GetValue("retry-after")}");
+
 
         // Health and metadata are not limited.
         Assert.True((await client.ModelReadyAsync(new ModelReadyRequest { Name = "ctr-ranker" })).Ready);
