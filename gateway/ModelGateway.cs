@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Diagnostics;
+using System.Text;
 using LowLatency.Engine.Config;
 using LowLatency.Gateway.Config;
 using LowLatency.Gateway.Routing;
@@ -16,6 +17,8 @@ public sealed class ModelGateway : IDisposable
 {
     // The timer's own period: each alias ticks on its own tick_milliseconds, checked at this granularity.
     private const int TimerMilliseconds = 10;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly string _repository;
     private readonly long _pollUs;
@@ -79,6 +82,62 @@ public sealed class ModelGateway : IDisposable
             {
                 return e.Message;
             }
+        }
+    }
+
+    /// <summary>
+    /// Replaces the alias file with <paramref name="content"/> (the whole file, UTF-8, as the
+    /// repository API receives it): validated as the file is at start, then written in the repository
+    /// (<see cref="AliasFile.Replace"/>: it survives a restart) and the table swapped as
+    /// <see cref="Reload"/> swaps it. A document that does not validate changes nothing, and its error,
+    /// naming the field, is returned. A file that cannot be written throws IOException or
+    /// UnauthorizedAccessException, the table in force unchanged.
+    /// </summary>
+    public string? Replace(byte[] content)
+    {
+        string text;
+        try
+        {
+            // The file may start with a byte order mark, as File.ReadAllText allows when it reads it.
+            int bom = content.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+            text = StrictUtf8.GetString(content, bom, content.Length - bom);
+        }
+        catch (DecoderFallbackException)
+        {
+            return $"{AliasFile.PathIn(_repository)}: is not UTF-8 text";
+        }
+
+        lock (_reload)
+        {
+            IReadOnlyList<AliasDefinition> definitions;
+            try
+            {
+                definitions = AliasFile.ParseIn(_repository, text);
+            }
+            catch (ModelConfigException e)
+            {
+                return e.Message;
+            }
+
+            AliasFile.Replace(_repository, content);
+            _fileWritten = WrittenAt();
+            var previous = _aliases;
+            _aliases = Build(definitions);
+            Retire(previous);
+            return null;
+        }
+    }
+
+    /// <summary>The alias file's bytes as the repository holds them; null when it has none.</summary>
+    public byte[]? StoredFile()
+    {
+        try
+        {
+            return File.ReadAllBytes(AliasFile.PathIn(_repository));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
         }
     }
 
