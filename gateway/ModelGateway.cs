@@ -87,7 +87,7 @@ public sealed class ModelGateway : IDisposable
 
     /// <summary>
     /// Replaces the alias file with <paramref name="content"/> (the whole file, UTF-8, as the
-    /// repository API receives it): validated as the file is at start, then written in the repository
+    /// repository API receives it): validated as the file is at start (and by <see cref="AliasApiPolicy"/>), then written in the repository
     /// (<see cref="AliasFile.Replace"/>: it survives a restart) and the table swapped as
     /// <see cref="Reload"/> swaps it. A document that does not validate changes nothing, and its error,
     /// naming the field, is returned. A file that cannot be written throws IOException or
@@ -112,6 +112,8 @@ public sealed class ModelGateway : IDisposable
             IReadOnlyList<AliasDefinition> definitions;
             try
             {
+                // Before the reader, which reads the variables and PEM files the document names.
+                AliasApiPolicy.Check(_repository, text, StoredText());
                 definitions = AliasFile.ParseIn(_repository, text);
             }
             catch (ModelConfigException e)
@@ -134,6 +136,18 @@ public sealed class ModelGateway : IDisposable
         try
         {
             return File.ReadAllBytes(AliasFile.PathIn(_repository));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private string? StoredText()
+    {
+        try
+        {
+            return File.ReadAllText(AliasFile.PathIn(_repository));
         }
         catch (FileNotFoundException)
         {

@@ -100,6 +100,8 @@ public sealed class AliasApiTests
     [InlineData("""{ "aliases": { "score": { "backends": [ { "model": "ctr-b", "weight": 1, "colour": "red" } ] } } }""", "field 'aliases.score.backends[0].colour': unknown field")]
     [InlineData("""{ "aliases": { "ctr-b": { "backends": [ { "model": "ctr-a", "weight": 1 } ] } } }""", "field 'aliases.ctr-b': 'ctr-b' is a model of the repository")]
     [InlineData("""{ "aliases": { "score": { "backends": [ { "model": "ctr-b", "weight": 1, "api_key": "plain-secret" } ] } } }""", "field 'aliases.score.backends[0].api_key'")]
+    [InlineData("""{ "aliases": { "score": { "backends": [ { "model": "ctr-b", "url": "http://127.0.0.1:9", "weight": 1, "bearer_token": "${HOME}" } ] } } }""", "field 'aliases.score.backends[0].bearer_token': through the repository API a credential names only an environment variable whose name starts with LOWLATENCY_GATEWAY_")]
+    [InlineData("""{ "aliases": { "score": { "backends": [ { "model": "ctr-b", "url": "https://127.0.0.1:9", "weight": 1, "tls": { "ca": "../../etc/ssl/certs/ca-certificates.crt" } } ] } } }""", "field 'aliases.score.backends[0].tls.ca': through the repository API a PEM file must be inside the repository")]
     [InlineData("""{ "alias": {} }""", "field 'alias': unknown field")]
     [InlineData("""{ "aliases": { "score": """, "is not valid JSON")]
     [InlineData("", "expected the whole alias file as the body")]
@@ -125,6 +127,39 @@ public sealed class AliasApiTests
         Assert.Equal("""{"aliases":["rank"]}""", await client.GetStringAsync("/v2/gateway"));
         Assert.Equal(Initial, File.ReadAllText(AliasFileOf(repo)));
         Assert.Equal([AliasFileOf(repo)], Directory.GetFiles(repo.Root));
+    }
+
+    [Fact]
+    public async Task A_credential_variable_with_the_api_prefix_or_named_by_the_stored_file_is_accepted()
+    {
+        Environment.SetEnvironmentVariable("LOWLATENCY_GATEWAY_ALIAS_API_TEST", "a-key-through-the-api");
+        Environment.SetEnvironmentVariable("ALIAS_API_TEST_OPERATOR_KEY", "a-key-of-the-operator");
+        using var repo = Repository();
+        string stored = """{ "aliases": { "far": { "backends": [ { "model": "ctr-ranker", "url": "http://127.0.0.1:9", "weight": 1, "api_key": "${ALIAS_API_TEST_OPERATOR_KEY}" } ] } } }""";
+        File.WriteAllText(AliasFileOf(repo), stored);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+
+        // The file read back is put back as it is, though its variable has no prefix: the operator named it.
+        using (var back = await PutAsync(client, await client.GetStringAsync("/v2/repository/aliases")))
+        {
+            Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        }
+
+        string prefixed = stored.Replace("ALIAS_API_TEST_OPERATOR_KEY", "LOWLATENCY_GATEWAY_ALIAS_API_TEST", StringComparison.Ordinal);
+        using (var put = await PutAsync(client, prefixed))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        Assert.Equal(prefixed, File.ReadAllText(AliasFileOf(repo)));
+
+        // Now the stored file names only the prefixed one: the operator's is refused.
+        using var refused = await PutAsync(client, stored);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("field 'aliases.far.backends[0].api_key'", Wire.ErrorOf(await refused.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
     }
 
     [Fact]
