@@ -109,25 +109,77 @@ public sealed class ModelGateway : IDisposable
 
         lock (_reload)
         {
-            IReadOnlyList<AliasDefinition> definitions;
+            return ReplaceHeld(text, content);
+        }
+    }
+
+    /// <summary>
+    /// Sets alias <paramref name="name"/> to <paramref name="definition"/> (its JSON object, UTF-8), or
+    /// removes it when null, keeping the file's other aliases; then as <see cref="Replace"/>, the
+    /// whole file validated. <paramref name="found"/> false: a removal named an alias the file has not,
+    /// and was refused. Reading the file and writing it back under one lock: two edits of
+    /// different aliases both stay.
+    /// </summary>
+    public string? ReplaceAlias(string name, byte[]? definition, out bool found)
+    {
+        found = true;
+        string? body = null;
+        if (definition is not null)
+        {
             try
             {
-                // Before the reader, which reads the variables and PEM files the document names.
-                AliasApiPolicy.Check(_repository, text, StoredText());
-                definitions = AliasFile.ParseIn(_repository, text);
+                body = StrictUtf8.GetString(definition);
+            }
+            catch (DecoderFallbackException)
+            {
+                return $"{AliasFile.PathIn(_repository)}: field 'aliases.{name}': is not UTF-8 text";
+            }
+        }
+
+        lock (_reload)
+        {
+            byte[] content;
+            bool had;
+            try
+            {
+                content = AliasFileEdit.With(AliasFile.PathIn(_repository), StoredText(), name, body, out had);
             }
             catch (ModelConfigException e)
             {
                 return e.Message;
             }
 
-            AliasFile.Replace(_repository, content);
-            _fileWritten = WrittenAt();
-            var previous = _aliases;
-            _aliases = Build(definitions);
-            Retire(previous);
-            return null;
+            found = had || definition is not null;
+            if (!found)
+            {
+                return $"{AliasFile.PathIn(_repository)}: has no alias {ClientText.Quoted(name)}";
+            }
+
+            return ReplaceHeld(StrictUtf8.GetString(content), content);
         }
+    }
+
+    /// <summary>The validation, write and swap of <see cref="Replace"/>, with the reload lock held.</summary>
+    private string? ReplaceHeld(string text, byte[] content)
+    {
+        IReadOnlyList<AliasDefinition> definitions;
+        try
+        {
+            // Before the reader, which reads the variables and PEM files the document names.
+            AliasApiPolicy.Check(_repository, text, StoredText());
+            definitions = AliasFile.ParseIn(_repository, text);
+        }
+        catch (ModelConfigException e)
+        {
+            return e.Message;
+        }
+
+        AliasFile.Replace(_repository, content);
+        _fileWritten = WrittenAt();
+        var previous = _aliases;
+        _aliases = Build(definitions);
+        Retire(previous);
+        return null;
     }
 
     /// <summary>The alias file's bytes as the repository holds them; null when it has none.</summary>

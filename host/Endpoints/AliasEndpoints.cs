@@ -7,7 +7,7 @@ namespace LowLatency.Host.Endpoints;
 
 /// <summary>
 /// The gateway's alias file through the repository API (docs/gateway.md#the-alias-file): read as it
-/// is stored, and replaced whole. In the repository group, so with its admin scope, body budget and
+/// is stored, replaced whole, or one alias set or removed. In the repository group, so with its admin scope, body budget and
 /// 1 MiB cap.
 /// </summary>
 internal static class AliasEndpoints
@@ -18,6 +18,8 @@ internal static class AliasEndpoints
     {
         repository.MapGet("/aliases", GetAsync);
         repository.MapPut("/aliases", PutAsync);
+        repository.MapPut("/aliases/{alias}", PutAliasAsync);
+        repository.MapDelete("/aliases/{alias}", DeleteAliasAsync);
     }
 
     private static async Task GetAsync(HttpContext ctx, ModelGateway gateway)
@@ -53,10 +55,47 @@ internal static class AliasEndpoints
             return;
         }
 
+        await AnswerAsync(ctx, gateway, () => gateway.Replace(body.Bytes));
+    }
+
+    private static async Task PutAliasAsync(HttpContext ctx, ModelGateway gateway, string alias)
+    {
+        using var body = await RepositoryEndpoints.ReadAsync(ctx, parse: false);
+        if (body.Error is not null)
+        {
+            await body.RefuseAsync(ctx);
+            return;
+        }
+
+        if (body.Bytes is null)
+        {
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, "expected the alias's definition as the body: {\"backends\": [...]}, as an alias of the alias file's \"aliases\"");
+            return;
+        }
+
+        await AnswerAsync(ctx, gateway, () => gateway.ReplaceAlias(alias, body.Bytes, out _));
+    }
+
+    private static async Task DeleteAliasAsync(HttpContext ctx, ModelGateway gateway, string alias)
+    {
+        using var body = await RepositoryEndpoints.ReadAsync(ctx, parse: false);
+        if (body.Error is not null)
+        {
+            await body.RefuseAsync(ctx);
+            return;
+        }
+
+        bool found = true;
+        await AnswerAsync(ctx, gateway, () => gateway.ReplaceAlias(alias, null, out found), () => found);
+    }
+
+    /// <summary>Runs the change; answers 200 with the aliases served, its error (404 when <paramref name="found"/> says the alias was not there), or 500 when the file cannot be written.</summary>
+    private static async Task AnswerAsync(HttpContext ctx, ModelGateway gateway, Func<string?> change, Func<bool>? found = null)
+    {
         string? error;
         try
         {
-            error = gateway.Replace(body.Bytes);
+            error = change();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -66,7 +105,7 @@ internal static class AliasEndpoints
 
         if (error is not null)
         {
-            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, StatusCodes.Status400BadRequest, error);
+            await ErrorResponse.WriteAsync(ctx, WireFormat.Json, found is not null && !found() ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest, error);
             return;
         }
 

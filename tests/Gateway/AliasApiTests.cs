@@ -215,6 +215,13 @@ public sealed class AliasApiTests
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         }
 
+        using (var delete = new HttpRequestMessage(HttpMethod.Delete, "/v2/repository/aliases/rank"))
+        {
+            delete.Headers.Add("X-Api-Key", inferKey);
+            using var refused = await client.SendAsync(delete);
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
         Assert.Equal(Initial, File.ReadAllText(AliasFileOf(repo)));
 
         using (var admin = await PutAsync(client, score, adminKey))
@@ -228,5 +235,65 @@ public sealed class AliasApiTests
         using var answer = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
         Assert.Equal("ctr-b", answer.Headers.GetValues("X-LowLatency-Backend").Single());
+    }
+
+    [Fact]
+    public async Task One_alias_is_set_and_removed_through_its_own_route_and_the_others_stay()
+    {
+        using var repo = Repository();
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+
+        using (var put = await client.PutAsync("/v2/repository/aliases/score", new StringContent("""{ "backends": [ { "name": "bee", "model": "ctr-b", "weight": 1 } ] }""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            Assert.Equal(["rank", "score"], Names(await put.Content.ReadAsStringAsync()));
+        }
+
+        Assert.Equal("bee", (await InferAsync(client, "score")).Backend);
+        Assert.Equal("a", (await InferAsync(client, "rank")).Backend);
+
+        // A bad definition is refused with its field, in the file's terms; the one in force stays.
+        using (var bad = await client.PutAsync("/v2/repository/aliases/score", new StringContent("""{ "backends": [ { "model": "ctr-a", "weight": 0 } ] }""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("field 'aliases.score.backends[0].weight'", Wire.ErrorOf(await bad.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
+        }
+
+        using (var model = await client.PutAsync("/v2/repository/aliases/ctr-a", new StringContent("""{ "backends": [ { "model": "ctr-b", "weight": 1 } ] }""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, model.StatusCode);
+            Assert.Contains("'ctr-a' is a model of the repository", Wire.ErrorOf(await model.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
+        }
+
+        Assert.Equal("bee", (await InferAsync(client, "score")).Backend);
+
+        using (var delete = await client.DeleteAsync("/v2/repository/aliases/rank"))
+        {
+            Assert.Equal(HttpStatusCode.OK, delete.StatusCode);
+            Assert.Equal(["score"], Names(await delete.Content.ReadAsStringAsync()));
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await InferAsync(client, "rank")).Status);
+        Assert.Equal("bee", (await InferAsync(client, "score")).Backend);
+        using (var again = await client.DeleteAsync("/v2/repository/aliases/rank"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+            Assert.Contains("has no alias 'rank'", Wire.ErrorOf(await again.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
+        }
+
+        // The file holds what is served: score alone, as it was put.
+        using var file = System.Text.Json.JsonDocument.Parse(File.ReadAllText(AliasFileOf(repo)));
+        var aliases = file.RootElement.GetProperty("aliases");
+        Assert.Equal(["score"], aliases.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("bee", aliases.GetProperty("score").GetProperty("backends")[0].GetProperty("name").GetString());
+    }
+
+    private static string[] Names(string answer)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(answer);
+        return [.. doc.RootElement.GetProperty("aliases").EnumerateArray().Select(e => e.GetString()!).Order(StringComparer.Ordinal)];
     }
 }
