@@ -174,10 +174,25 @@ public sealed class ModelGateway : IDisposable
             return e.Message;
         }
 
-        AliasFile.Replace(_repository, content);
+        // Built before the write, so that the file is written only once the table it makes exists.
+        var next = Build(definitions);
+        try
+        {
+            AliasFile.Replace(_repository, content);
+        }
+        catch
+        {
+            foreach (var alias in next.Values)
+            {
+                alias.Dispose();
+            }
+
+            throw;
+        }
+
         _fileWritten = WrittenAt();
         var previous = _aliases;
-        _aliases = Build(definitions);
+        _aliases = next;
         Retire(previous);
         return null;
     }
