@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Diagnostics;
+using System.Text;
 using LowLatency.Engine.Config;
 using LowLatency.Gateway.Config;
 using LowLatency.Gateway.Routing;
@@ -16,6 +17,8 @@ public sealed class ModelGateway : IDisposable
 {
     // The timer's own period: each alias ticks on its own tick_milliseconds, checked at this granularity.
     private const int TimerMilliseconds = 10;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly string _repository;
     private readonly long _pollUs;
@@ -79,6 +82,143 @@ public sealed class ModelGateway : IDisposable
             {
                 return e.Message;
             }
+        }
+    }
+
+    /// <summary>
+    /// Replaces the alias file with <paramref name="content"/> (the whole file, UTF-8, as the
+    /// repository API receives it): validated as the file is at start (and by <see cref="AliasApiPolicy"/>), then written in the repository
+    /// (<see cref="AliasFile.Replace"/>: it survives a restart) and the table swapped as
+    /// <see cref="Reload"/> swaps it. A document that does not validate changes nothing, and its error,
+    /// naming the field, is returned. A file that cannot be written throws IOException or
+    /// UnauthorizedAccessException, the table in force unchanged.
+    /// </summary>
+    public string? Replace(byte[] content)
+    {
+        string text;
+        try
+        {
+            // The file may start with a byte order mark, as File.ReadAllText allows when it reads it.
+            int bom = content.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+            text = StrictUtf8.GetString(content, bom, content.Length - bom);
+        }
+        catch (DecoderFallbackException)
+        {
+            return $"{AliasFile.PathIn(_repository)}: is not UTF-8 text";
+        }
+
+        lock (_reload)
+        {
+            return ReplaceHeld(text, content);
+        }
+    }
+
+    /// <summary>
+    /// Sets alias <paramref name="name"/> to <paramref name="definition"/> (its JSON object, UTF-8), or
+    /// removes it when null, keeping the file's other aliases; then as <see cref="Replace"/>, the
+    /// whole file validated. <paramref name="found"/> false: a removal named an alias the file has not,
+    /// and was refused. Reading the file and writing it back under one lock: two edits of
+    /// different aliases both stay.
+    /// </summary>
+    public string? ReplaceAlias(string name, byte[]? definition, out bool found)
+    {
+        found = true;
+        string? body = null;
+        if (definition is not null)
+        {
+            try
+            {
+                body = StrictUtf8.GetString(definition);
+            }
+            catch (DecoderFallbackException)
+            {
+                return $"{AliasFile.PathIn(_repository)}: field 'aliases.{name}': is not UTF-8 text";
+            }
+        }
+
+        lock (_reload)
+        {
+            byte[] content;
+            bool had;
+            try
+            {
+                content = AliasFileEdit.With(AliasFile.PathIn(_repository), StoredText(), name, body, out had);
+            }
+            catch (ModelConfigException e)
+            {
+                return e.Message;
+            }
+
+            found = had || definition is not null;
+            if (!found)
+            {
+                return $"{AliasFile.PathIn(_repository)}: has no alias {ClientText.Quoted(name)}";
+            }
+
+            return ReplaceHeld(StrictUtf8.GetString(content), content);
+        }
+    }
+
+    /// <summary>The validation, write and swap of <see cref="Replace"/>, with the reload lock held.</summary>
+    private string? ReplaceHeld(string text, byte[] content)
+    {
+        IReadOnlyList<AliasDefinition> definitions;
+        try
+        {
+            // Before the reader, which reads the variables and PEM files the document names.
+            AliasApiPolicy.Check(_repository, text, StoredText());
+            definitions = AliasFile.ParseIn(_repository, text);
+        }
+        catch (ModelConfigException e)
+        {
+            return e.Message;
+        }
+
+        // Built before the write, so that the file is written only once the table it makes exists.
+        var next = Build(definitions);
+        try
+        {
+            AliasFile.Replace(_repository, content);
+        }
+        catch
+        {
+            foreach (var alias in next.Values)
+            {
+                alias.Dispose();
+            }
+
+            throw;
+        }
+
+        _fileWritten = WrittenAt();
+        var previous = _aliases;
+        _aliases = next;
+        Retire(previous);
+        return null;
+    }
+
+    /// <summary>The alias file's bytes as the repository holds them; null when it has none.</summary>
+    public byte[]? StoredFile()
+    {
+        try
+        {
+            return File.ReadAllBytes(AliasFile.PathIn(_repository));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private string? StoredText()
+    {
+        try
+        {
+            return File.ReadAllText(AliasFile.PathIn(_repository));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
         }
     }
 

@@ -46,7 +46,38 @@ public static class AliasFile
             throw new ModelConfigException(path, $"cannot be read: {e.Message}", e);
         }
 
-        return Parse(path, text, name => Directory.Exists(Path.Combine(repository, name)));
+        return ParseIn(repository, text);
+    }
+
+    /// <summary>The document <paramref name="text"/> read as the alias file of the repository at <paramref name="repository"/> would be (its models, its relative PEM paths).</summary>
+    public static IReadOnlyList<AliasDefinition> ParseIn(string repository, string text) =>
+        Parse(PathIn(repository), text, name => Directory.Exists(Path.Combine(repository, name)));
+
+    /// <summary>
+    /// Writes <paramref name="content"/> as the repository's alias file: to a file of its own beside
+    /// it, flushed to the disk, then renamed over it, so that a reader (a restart, a replica polling the
+    /// same repository) finds the old file or the new one, never a part. The name is unique because
+    /// two processes share a repository during a handover. Throws IOException or UnauthorizedAccessException.
+    /// </summary>
+    public static void Replace(string repository, ReadOnlySpan<byte> content)
+    {
+        string path = PathIn(repository);
+        string temporary = Path.Combine(repository, $".{FileName}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var f = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                f.Write(content);
+                f.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
     }
 
     /// <summary>Reads the document <paramref name="text"/>; <paramref name="isModel"/> says whether a name is a model of the repository (an alias may not hide one).</summary>

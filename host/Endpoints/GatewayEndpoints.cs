@@ -95,7 +95,8 @@ internal static class GatewayEndpoints
         WriteAliases(w, gateway);
     }
 
-    private static void WriteAliases(Utf8JsonWriter w, ModelGateway gateway)
+    /// <summary><c>{"aliases":[…]}</c>: the names served now.</summary>
+    internal static void WriteAliases(Utf8JsonWriter w, ModelGateway gateway)
     {
         w.WriteStartObject();
         w.WriteStartArray("aliases");

@@ -66,6 +66,7 @@ internal static class RepositoryEndpoints
         group.MapPut("/models/{name}/traffic", PutTrafficAsync);
         group.MapPut("/models/{name}/instances", (HttpContext ctx, InferenceEngine engine, string name) => PutInstancesAsync(ctx, engine, name, null));
         group.MapPut("/models/{name}/versions/{version}/instances", PutInstancesAsync);
+        AliasEndpoints.Map(group);
     }
 
     private static async Task IndexAsync(HttpContext ctx, InferenceEngine engine)
@@ -328,7 +329,8 @@ internal static class RepositoryEndpoints
         return Task.CompletedTask;
     }
 
-    private static async Task<Body> ReadAsync(HttpContext ctx)
+    /// <summary>The request's body, at most <see cref="MaxBody"/> bytes: parsed as JSON, or with <paramref name="parse"/> false as its bytes.</summary>
+    internal static async Task<Body> ReadAsync(HttpContext ctx, bool parse = true)
     {
         if (ctx.Request.ContentLength > MaxBody)
         {
@@ -365,6 +367,11 @@ internal static class RepositoryEndpoints
             return new Body(null, null);
         }
 
+        if (!parse)
+        {
+            return new Body(null, null, Bytes: buffer.ToArray());
+        }
+
         try
         {
             return new Body(JsonDocument.Parse(buffer.ToArray()), null);
@@ -376,7 +383,8 @@ internal static class RepositoryEndpoints
     }
 
     /// <param name="Status">The status <see cref="Error"/> is answered with.</param>
-    private sealed record Body(JsonDocument? Document, string? Error, int Status = StatusCodes.Status400BadRequest) : IDisposable
+    /// <param name="Bytes">The body as it came, when it was read without parsing (not empty).</param>
+    internal sealed record Body(JsonDocument? Document, string? Error, int Status = StatusCodes.Status400BadRequest, byte[]? Bytes = null) : IDisposable
     {
         /// <summary>The client went away before its body was read: nothing is answered.</summary>
         public static readonly Body Gone = new(null, "the client went away", StatusCodes.Status499ClientClosedRequest);
