@@ -88,7 +88,12 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
 
         // Waited for up to the deadline: an abandoned load stops between warm-up batches, and exiting
         // while it runs inside libtorch could crash the process in libtorch's static destructors.
-        engine.StopLoads(Remaining());
+        if (!engine.StopLoads(Remaining()))
+        {
+            LogLoaderStillRunning(logger);
+            NativeTeardown.SkipAtExit();
+        }
+
         _thread?.Join();
         engine.Dispose();
         // The last answers are published on the thread pool: give them a moment before counting.
@@ -181,7 +186,11 @@ internal sealed partial class EngineLoader(InferenceEngine engine, IHostApplicat
     [LoggerMessage(EventId = 1004, EventName = "StartupLoadAbandoned", Level = LogLevel.Information, Message = "shut down while loading models at start-up: the loading was abandoned")]
     private static partial void LogLoadAbandoned(ILogger logger);
 
+    [LoggerMessage(EventId = 1008, EventName = "LoaderStillRunning", Level = LogLevel.Warning, Message = "a model load abandoned at the drain deadline is still inside libtorch: the process ends without the native libraries' teardown")]
+    private static partial void LogLoaderStillRunning(ILogger logger);
+
     [LoggerMessage(EventId = 1000, EventName = "Ready", Level = LogLevel.Information, Message = "ready: {Count} models loaded")]
+
     private static partial void LogReady(ILogger logger, int count);
 
     [LoggerMessage(EventId = 1001, EventName = "StartupLoadFailed", Level = LogLevel.Critical, Message = "model loading failed, stopping: {Reason}")]

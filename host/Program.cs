@@ -5,6 +5,14 @@ try
 {
     var app = LowLatencyServer.Build(args);
     app.Run();
+    if (NativeTeardown.Skip)
+    {
+        // The host is disposed, its log written: end before libtorch's static destructors run.
+        await Console.Out.FlushAsync();
+        await Console.Error.FlushAsync();
+        LowLatency.Native.Processes.ProcessExit.Immediately(Environment.ExitCode);
+    }
+
     return Environment.ExitCode;
 }
 catch (ModelConfigException e)
