@@ -1,9 +1,11 @@
 #!/bin/bash
-# usage: perf/experiments/lone-request/models.sh [rounds=5] [seconds=5] [models="ctr-ranker text-encoder image-classifier"]
+# usage: [QOS=realtime] perf/experiments/lone-request/models.sh [rounds=5] [seconds=5] [models="ctr-ranker text-encoder image-classifier"]
 # A lone request of each model (its golden batch1, MessagePack, wrk -c1, loopback, Release build) against
 # issue 29's low-load target, p50 ≤ floor + the model's forward at batch 1 + 5 µs: interleaved rounds of
 # the floor (perf/Floor, the same body) and the server, p50 each; one round tallying Server-Timing
 # (compute, queue, overhead medians); then the forward alone (forward.cs) with nothing else running.
+# With QOS, each request asks for that class (parameters.qos): realtime has no batching window, which
+# a lone request of a model with one (text-encoder 500 µs, image-classifier 2 ms) otherwise waits out.
 # Prints a markdown table; the raw lines stay in perf/results/tmp/lone-request-models/ (not committed).
 set -e
 cd "$(dirname "$0")/../../.."
@@ -15,7 +17,8 @@ for p in $floor_port $port; do
   if curl -s -o /dev/null http://127.0.0.1:$p/; then echo "something already answers on 127.0.0.1:$p" >&2; exit 1; fi
 done
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-echo "start $(date -u +%FT%TZ) load $(loadavg)" > $tmp/log.txt
+echo "start $(date -u +%FT%TZ) load $(loadavg) commit $(git rev-parse --short HEAD) qos ${QOS:-default}" > $tmp/log.txt
+
 dotnet perf/Floor/bin/Release/net10.0/floor.dll --urls http://127.0.0.1:$floor_port >/dev/null 2>&1 &
 floor=$!
 dotnet host/bin/Release/net10.0/LowLatency.Host.dll --urls http://127.0.0.1:$port --grpc-urls http://127.0.0.1:18094 \
@@ -26,8 +29,12 @@ for i in $(seq 1 300); do sleep 0.2; curl -sf http://127.0.0.1:$port/v2/health/r
 p50() { WRK_BODY=$2 WRK_TYPE=application/msgpack wrk -t1 -c1 -d${3}s --latency -s perf/wrk/post.lua $1 | awk '$1=="50%"{v=$2; if (v ~ /ms$/) {sub("ms","",v); v*=1000} else if (v ~ /us$/) sub("us","",v); print v}'; }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 for m in $models; do
-  body=$tmp/$m.msgpack
-  dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll body --golden models/$m/golden/batch1.json --encoding msgpack --out $body >/dev/null
+  body=$tmp/$m.msgpack; golden=models/$m/golden/batch1.json
+  if [ -n "${QOS:-}" ]; then
+    /usr/bin/python3 -c "import json,sys; g=json.load(open(sys.argv[1])); g['request'].setdefault('parameters', {})['qos']=sys.argv[2]; json.dump(g, open(sys.argv[3], 'w'))" $golden "$QOS" $tmp/$m-golden.json
+    golden=$tmp/$m-golden.json
+  fi
+  dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll body --golden $golden --encoding msgpack --out $body >/dev/null
   furl=http://127.0.0.1:$floor_port/v2/models/$m/infer; url=http://127.0.0.1:$port/v2/models/$m/infer
   p50 $furl $body 3 >/dev/null; p50 $url $body 5 >/dev/null
   f=""; s=""
