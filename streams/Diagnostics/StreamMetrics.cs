@@ -5,8 +5,10 @@ namespace LowLatency.Streams.Diagnostics;
 
 /// <summary>
 /// The stream processor through System.Diagnostics.Metrics (meter <c>LowLatency.Streams</c>): entries
-/// read, events taken late (updates of windows already written), events dropped as later than the
-/// allowed lateness, entries refused at the per-key state cap, rows written; how long after its end
+/// read, late updates (an event's update of a window already written, one per window), events dropped
+/// as later than the allowed lateness, entries refused at the per-key state cap, each of these tagged
+/// <c>stream</c> (the source's stream, so processors of several sources in one process are told
+/// apart), rows written; how long after its end
 /// (wall clock) a window's row was handed to the store (fire delay), a checkpoint's duration; and per
 /// owned partition, tagged <c>partition</c>, the watermark's lag behind the wall clock, the consumer
 /// lag (entries not yet read, or read and not checkpointed), keys and state bytes. Counters are added
@@ -20,7 +22,7 @@ public static class StreamMetrics
     private static readonly ConcurrentDictionary<IPartitionGauges, byte> Processors = new();
 
     private static readonly Counter<long> EventsIn = Meter.CreateCounter<long>("events.in", "{entry}", "Entries read from the source: events and watermark heartbeats");
-    private static readonly Counter<long> EventsLate = Meter.CreateCounter<long>("events.late", "{event}", "Events that updated a window already written (within the allowed lateness)");
+    private static readonly Counter<long> EventsLate = Meter.CreateCounter<long>("events.late", "{update}", "(event, window) pairs: an event's update of a window already written (within the allowed lateness); one event updates several overlapping sliding windows");
     private static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>("events.dropped", "{event}", "(event, view) pairs dropped as later than the allowed lateness, or unreadable; each written to the dead-letter stream");
     private static readonly Counter<long> CapHits = Meter.CreateCounter<long>("state.cap_hits", "{event}", "(event, view) pairs refused because the key's windows were at the per-key state cap");
     private static readonly Counter<long> RowsWritten = Meter.CreateCounter<long>("rows.written", "{row}", "Window values handed to the online store");
@@ -40,22 +42,23 @@ public static class StreamMetrics
 
     public static void Unregister(IPartitionGauges processor) => Processors.TryRemove(processor, out _);
 
-    public static void RecordBatch(long entries, long late, long dropped, long capHits)
+    public static void RecordBatch(string stream, long entries, long late, long dropped, long capHits)
     {
-        EventsIn.Add(entries);
+        var tag = new KeyValuePair<string, object?>("stream", stream);
+        EventsIn.Add(entries, tag);
         if (late != 0)
         {
-            EventsLate.Add(late);
+            EventsLate.Add(late, tag);
         }
 
         if (dropped != 0)
         {
-            EventsDropped.Add(dropped);
+            EventsDropped.Add(dropped, tag);
         }
 
         if (capHits != 0)
         {
-            CapHits.Add(capHits);
+            CapHits.Add(capHits, tag);
         }
     }
 

@@ -262,7 +262,7 @@ public sealed class StreamProcessor : IPartitionGauges, IAsyncDisposable
         Entries += batch.Count;
         var c = engine.Counters;
         var r = worker.Reported;
-        StreamMetrics.RecordBatch(c.Entries - r.Entries, c.Late - r.Late, c.Dropped - r.Dropped + unreadable, c.CapHits - r.CapHits);
+        StreamMetrics.RecordBatch(_source.Definition.Stream, c.Entries - r.Entries, c.Late - r.Late, c.Dropped - r.Dropped + unreadable, c.CapHits - r.CapHits);
         worker.Reported = c;
     }
 

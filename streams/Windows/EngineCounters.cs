@@ -6,7 +6,7 @@ public struct EngineCounters
     /// <summary>Entries applied: events and heartbeats.</summary>
     public long Entries;
 
-    /// <summary>Events that updated a window already written (allowed lateness).</summary>
+    /// <summary>(event, window) pairs: updates of windows already written (allowed lateness).</summary>
     public long Late;
 
     /// <summary>(event, view) pairs dropped as later than the allowed lateness.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
@@ -9,8 +10,8 @@ namespace LowLatency.Tests.Lifecycle;
 
 /// <summary>
 /// Instance counts changed while requests flow, in a real engine serving the real ctr-ranker: no
-/// request fails or is answered twice, and a removed instance gives back its thread and its native
-/// memory.
+/// request fails, is answered twice or past its deadline, the index, configuration and metrics show
+/// each count, and a removed instance gives back its thread and its native memory.
 /// </summary>
 public sealed class InstancesAtRunTimeTests(ITestOutputHelper output)
 {
@@ -62,7 +63,35 @@ public sealed class InstancesAtRunTimeTests(ITestOutputHelper output)
         int threadsAtStart = WorkerThreads();
         Assert.Equal(1, threadsAtStart);
 
-        long sent = 0, answered = 0;
+        // The instances gauge as a metrics scrape reads it.
+        int gauge = -1;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == EngineMetrics.MeterName && instrument.Name == "instances")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, tags, _) =>
+        {
+            foreach (var t in tags)
+            {
+                if (t.Key == "model" && (string?)t.Value == Model)
+                {
+                    gauge = value;
+                }
+            }
+        });
+        listener.Start();
+
+        // Each request's deadline (gRPC's grpc-timeout; the engine holds it whatever the queue policy,
+        // unlike the `timeout` parameter): one still queued past it fails, so none may wait past it
+        // because a worker is being added or removed. Its answer time is the engine's own clock.
+        const long DeadlineUs = 200_000;
+        long sent = 0, answered = 0, slowestUs = 0;
         var failures = new ConcurrentQueue<string>();
         using var stop = new CancellationTokenSource();
         async Task Client()
@@ -71,13 +100,19 @@ public sealed class InstancesAtRunTimeTests(ITestOutputHelper output)
             {
                 using var r = version.RentRequest();
                 CtrRepository.Fill(r);
-                r.TimeoutMicroseconds = 5_000_000;
+                r.DeadlineMicroseconds = DeadlineUs;
                 Interlocked.Increment(ref sent);
                 bool ok = await version.InferAsync(r);
                 Interlocked.Increment(ref answered);
+                long tookUs = r.CompletedUs - r.ArrivalUs;
+                InterlockedMax(ref slowestUs, tookUs);
                 if (!ok)
                 {
                     failures.Enqueue($"{r.Status}: {r.Error}");
+                }
+                else if (tookUs > DeadlineUs)
+                {
+                    failures.Enqueue($"answered {tookUs} µs after arrival, past its deadline of {DeadlineUs} µs");
                 }
                 else
                 {
@@ -101,6 +136,9 @@ public sealed class InstancesAtRunTimeTests(ITestOutputHelper output)
             Assert.Equal(count, version.Instances);
             Assert.Equal(count, version.Config.InstanceGroups[0].Count);
             Assert.Contains($"\"count\":{count}", version.Config.Document, StringComparison.Ordinal);
+            Assert.Equal(count, engine.Index(readyOnly: true).Single(e => e.Name == Model).Instances);
+            listener.RecordObservableInstruments();
+            Assert.Equal(count, gauge);
             // Requests flowed across the change, and go on after it.
             Assert.True(await Poll.UntilAsync(() => Volatile.Read(ref answered) > before + 200), $"the load stalled after the change to {count}");
             steps.Add($"{count}: {Volatile.Read(ref answered) - before} answered across the change, {WorkerThreads()} worker threads");
@@ -109,15 +147,31 @@ public sealed class InstancesAtRunTimeTests(ITestOutputHelper output)
         await stop.CancelAsync();
         await Task.WhenAll(clients);
         output.WriteLine(string.Join("\n", steps));
-        output.WriteLine($"{sent} sent, {answered} answered, {failures.Count} failed");
+        output.WriteLine($"{sent} sent, {answered} answered, {failures.Count} failed, the slowest answered {Volatile.Read(ref slowestUs)} µs after arrival");
 
         Assert.Empty(failures);
+        Assert.InRange(Volatile.Read(ref slowestUs), 0, DeadlineUs);
         Assert.Equal(sent, answered);
         Assert.Equal(0, version.InFlight);
         Assert.Equal(0, version.WorkerRestarts);
         // The removed workers' threads ended and their arenas and output buffers were freed.
         Assert.True(Poll.Until(() => WorkerThreads() == threadsAtStart), $"{WorkerThreads()} worker threads, {threadsAtStart} at the start");
         Assert.Equal(handlesAtStart, version.Handles.Live - version.Scheduler.WorkerHandles);
+    }
+
+    private static void InterlockedMax(ref long location, long value)
+    {
+        long seen = Volatile.Read(ref location);
+        while (value > seen)
+        {
+            long was = Interlocked.CompareExchange(ref location, value, seen);
+            if (was == seen)
+            {
+                return;
+            }
+
+            seen = was;
+        }
     }
 
     [Fact]

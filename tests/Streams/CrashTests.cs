@@ -12,7 +12,10 @@ namespace LowLatency.Tests.Streams;
 /// Exactly-once in effect: a generated log of a million events, the processor (a child process)
 /// SIGKILLed at random points and restarted several times, and once joined by a second process that
 /// takes half the partitions and is itself killed; the stored rows and the dead letters at the end
-/// equal the reference's, as of an uninterrupted run. LL_STREAMS_CRASH_EVENTS sets a smaller log.
+/// equal the reference's, as of an uninterrupted run. The kill points are random fractions of the log
+/// checkpointed, not times, so that on a machine of any speed each kill lands mid-work: after each,
+/// with no processor left to move them, the checkpoints are asserted short of the log's end.
+/// LL_STREAMS_CRASH_EVENTS sets a smaller log.
 /// </summary>
 [Collection(ChildProcessCollection.Name)]
 public sealed partial class CrashTests(StreamsRedisFixture redis, ITestOutputHelper output) : IClassFixture<StreamsRedisFixture>
@@ -48,27 +51,48 @@ public sealed partial class CrashTests(StreamsRedisFixture redis, ITestOutputHel
         int generation = 0;
         RunnerProcess Start(string name) => new($"{name}{generation++}", arguments);
 
+        long total = await StreamLog.LengthAsync(redis.Db, repo.Source);
         var a = Start("a");
+        RunnerProcess? b = null;
+        Task WaitCheckpointedFractionAsync(double fraction) =>
+            StreamLog.WaitOutstandingAsync(redis.Db, repo.Source, (long)(total * (1 - fraction)), TimeSpan.FromSeconds(120), describe: () => a.Log);
+
         try
         {
             for (int kill = 0; kill < 4; kill++)
             {
-                await Task.Delay(random.Next(700, 2000));
+                // The k-th kill once between 0.05 + 0.2k and 0.15 + 0.2k of the log is checkpointed,
+                // or, when a restart or the second process's join took the processor past that, a
+                // little further on.
+                double target = 0.05 + (0.2 * kill) + (random.NextDouble() * 0.1);
                 if (kill == 2)
                 {
                     // A second process joins: the partitions split between the two; then it dies
                     // mid-way and its partitions come back once its lease lapses.
-                    using var b = Start("b");
+                    await WaitCheckpointedFractionAsync(0.35);
+                    b = Start("b");
                     bool took = await Poll.UntilAsync(() => Holds(b) && Holds(a), TimeSpan.FromSeconds(30));
-                    await Task.Delay(random.Next(300, 1500));
+                    Assert.True(took, "the second process never took a partition");
+                }
+
+                double done = 1 - ((double)await StreamLog.OutstandingAsync(redis.Db, repo.Source) / total);
+                await WaitCheckpointedFractionAsync(Math.Max(target, done + 0.02));
+                Assert.True(await StreamLog.OutstandingAsync(redis.Db, repo.Source) > 0, $"the whole log was checkpointed before kill {kill}");
+                if (b is not null)
+                {
                     b.Kill();
                     logs.Add(b.Name + ":\n" + b.Log);
-                    Assert.True(took, "the second process never took a partition");
                 }
 
                 a.Kill();
                 logs.Add(a.Name + ":\n" + a.Log);
-                output.WriteLine($"{a.Name} killed at {clock.Elapsed.TotalSeconds:F1} s");
+
+                // No processor runs: what is outstanding now is what the killed ones left undone.
+                long left = await StreamLog.OutstandingAsync(redis.Db, repo.Source);
+                output.WriteLine($"{a.Name}{(b is null ? string.Empty : " and " + b.Name)} killed at {clock.Elapsed.TotalSeconds:F1} s with {left} of {total} entries not checkpointed");
+                Assert.True(left > 0, $"kill {kill} hit processors that had checkpointed the whole log");
+                b?.Dispose();
+                b = null;
                 a.Dispose();
                 a = Start("a");
             }
@@ -86,6 +110,7 @@ public sealed partial class CrashTests(StreamsRedisFixture redis, ITestOutputHel
         }
         finally
         {
+            b?.Dispose();
             a.Dispose();
         }
 

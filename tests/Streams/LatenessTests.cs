@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using LowLatency.Features.Store;
+using LowLatency.Streams.Diagnostics;
 using LowLatency.Streams.Processing;
 using LowLatency.Streams.Sources;
 using LowLatency.Tests.Features;
@@ -7,7 +9,13 @@ using StackExchange.Redis;
 
 namespace LowLatency.Tests.Streams;
 
-/// <summary>Allowed lateness as the store shows it: a fired window's late event replaces its row (a higher revision at the same event time); an event past the lateness goes to the dead letters with its reason.</summary>
+/// <summary>
+/// Allowed lateness as the store shows it: a fired window's late event replaces its row (a higher
+/// revision at the same event time); an event past the lateness goes to the dead letters with its
+/// reason; and both are counted in <c>events.late</c> and <c>events.dropped</c>, per window and per
+/// view, across the repository's three views (tumbling 1000 ms with 600 ms lateness, sliding 2000 ms
+/// by 500 ms with 300 ms, session with a 300 ms gap and 200 ms).
+/// </summary>
 public sealed class LatenessTests(StreamsRedisFixture redis) : IClassFixture<StreamsRedisFixture>
 {
     [RedisFact]
@@ -18,6 +26,29 @@ public sealed class LatenessTests(StreamsRedisFixture redis) : IClassFixture<Str
         long t0 = 1_700_000_000_000;
         await using var store = await RedisOnlineStore.ConnectAsync(repo.Repository.OnlineStore("default")!, repo.Repository);
         await using var source = await RedisStreamSource.ConnectAsync(redis.ConnectionString, repo.Source, "ll-streams", "late-test", 2000);
+        // Tagged with this test's stream: other tests' processors in this process count too.
+        long late = 0, dropped = 0;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == StreamMetrics.MeterName && instrument.Name is "events.late" or "events.dropped")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            foreach (var t in tags)
+            {
+                if (t.Key == "stream" && (string?)t.Value == repo.Stream)
+                {
+                    Interlocked.Add(ref instrument.Name == "events.late" ? ref late : ref dropped, value);
+                }
+            }
+        });
+        listener.Start();
         var processor = new StreamProcessor(StreamRun.Options(), repo.Source, source, store);
         processor.Start();
         try
@@ -38,8 +69,19 @@ public sealed class LatenessTests(StreamsRedisFixture redis) : IClassFixture<Str
             Assert.Equal(3, await RevisionAsync());
             Assert.Equal(40f, BitConverter.ToSingle(row.Destination.Span.Slice(view.Feature("dwell_mean")!.Offset, 4)));
 
+            // Counted as its batch was applied, before the row was written. Late updates: the tumbling
+            // window and the sliding [t0 − 500, t0 + 1500) (fired, open until t0 + 1799); the sliding
+            // [t0, t0 + 2000) has not fired, and [t0 − 1000, t0 + 1000) is closed. Dropped: the session
+            // view, whose [t0 + 100, t0 + 500) closed at t0 + 699.
+            Assert.Equal(2, Interlocked.Read(ref late));
+            Assert.Equal(1, Interlocked.Read(ref dropped));
+
             // Past the lateness (the watermark t0 + 2199 ≥ end − 1 + 600): dropped with its reason.
+            // The watermark t0 + 2199 fires [t0 + 1000, t0 + 2000), and with it the sliding [t0, t0 + 2000),
+            // which the next event then updates late (open until t0 + 2299).
             await Append(t0 + 2200, 1);
+            var final = await RowAsync(r => r.EventTimeMicros == (t0 + 2000) * 1000);
+            Assert.Equal(1L, Events(final));
             await Append(t0 + 400, 1000);
             Assert.True(await Poll.UntilAsync(() => redis.Db.StreamRange(repo.Source.DeadLetterStream).Any(d => d["view"] == "tumbling"), TimeSpan.FromSeconds(10)), "no dead letter");
             var dead = (await redis.Db.StreamRangeAsync(repo.Source.DeadLetterStream)).Single(d => d["view"] == "tumbling");
@@ -47,8 +89,13 @@ public sealed class LatenessTests(StreamsRedisFixture redis) : IClassFixture<Str
             Assert.Equal("1000", dead["dwell_ms"].ToString());
             Assert.Equal("0", dead["partition"].ToString());
             await StreamLog.WaitCheckpointedAsync(redis.Db, repo.Source, TimeSpan.FromSeconds(10));
-            var final = await RowAsync(r => r.EventTimeMicros == (t0 + 2000) * 1000);
-            Assert.Equal(1L, Events(final));
+
+            // The event past the tumbling lateness is dropped there and in the session view (its
+            // [t0 + 400, t0 + 700) closed at t0 + 899), and a late update of the sliding [t0, t0 + 2000).
+            Assert.Equal(3, Interlocked.Read(ref late));
+            Assert.Equal(3, Interlocked.Read(ref dropped));
+            var views = (await redis.Db.StreamRangeAsync(repo.Source.DeadLetterStream)).Select(d => d["view"].ToString()).Order(StringComparer.Ordinal);
+            Assert.Equal(["session", "session", "tumbling"], views);
         }
         finally
         {

@@ -44,6 +44,65 @@ internal static class StreamLog
         return new StreamPosition(ulong.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), ulong.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// Entries of the source's partitions the group has not checkpointed: per partition, those not yet
+    /// delivered (the group's lag) and those delivered and not acknowledged (a checkpoint acknowledges
+    /// in the same script that records its position); a partition without the group yet, all of it.
+    /// </summary>
+    public static async Task<long> OutstandingAsync(IDatabase db, StreamSource source, string group = "ll-streams")
+    {
+        long outstanding = 0;
+        for (int p = 0; p < source.Partitions; p++)
+        {
+            var stream = source.PartitionStream(p);
+            StreamGroupInfo? found = null;
+            if (await db.KeyExistsAsync(stream))
+            {
+                foreach (var g in await db.StreamGroupInfoAsync(stream))
+                {
+                    found = g.Name == group ? g : found;
+                }
+            }
+
+            outstanding += found is { Lag: long lag } info ? lag + info.PendingMessageCount : await db.StreamLengthAsync(stream);
+        }
+
+        return outstanding;
+    }
+
+    /// <summary>Entries in the source's partitions.</summary>
+    public static async Task<long> LengthAsync(IDatabase db, StreamSource source)
+    {
+        long length = 0;
+        for (int p = 0; p < source.Partitions; p++)
+        {
+            length += await db.StreamLengthAsync(source.PartitionStream(p));
+        }
+
+        return length;
+    }
+
+    /// <summary>Waits until the group's outstanding entries are at most <paramref name="outstanding"/>; the number then.</summary>
+    public static async Task<long> WaitOutstandingAsync(IDatabase db, StreamSource source, long outstanding, TimeSpan timeout, Func<string>? describe = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            long now = await OutstandingAsync(db, source);
+            if (now <= outstanding)
+            {
+                return now;
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{now} entries outstanding after {timeout.TotalSeconds} s, waiting for {outstanding}. {describe?.Invoke()}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Waits until every partition's checkpoint is at the partition's last entry.</summary>
     public static async Task WaitCheckpointedAsync(IDatabase db, StreamSource source, TimeSpan timeout, string group = "ll-streams", Func<string>? describe = null)
     {
