@@ -74,7 +74,8 @@ public static class RemoteForward
                 return new ForwardOutcome(null, default, default, false, EngineStatus.Unavailable, attempt.Error + "; not retried (the backend is not idempotent)");
             }
 
-            if (clientDeadline && LeftMs(deadline) <= 0)
+            if (clientDeadline && (attempt.DeadlineCut || LeftMs(deadline) <= 0))
+
             {
                 // The client's deadline, not the backend, ended the attempt: its answer says so.
                 return new ForwardOutcome(null, default, default, false, EngineStatus.DeadlineExceeded, $"{ClientExpired(alias)} ({attempt.Error})");
@@ -141,7 +142,7 @@ public static class RemoteForward
         {
             answer?.Dispose();
             call.Finish(ok: false);
-            return new Attempt(null, true, $"backend '{name}' did not answer within {timeoutMs:0.#} ms", 0);
+            return new Attempt(null, true, $"backend '{name}' did not answer within {timeoutMs:0.#} ms", 0, DeadlineCut: timeoutMs < remote.Endpoint.TimeoutMilliseconds);
         }
         catch (InferenceException e)
         {
@@ -228,5 +229,6 @@ public static class RemoteForward
 
 
     /// <summary>An attempt's end: the answer (not a failure), or why it failed and whether it may have run; <see cref="Tried"/>: backends a hedge spent.</summary>
-    private readonly record struct Attempt(ForwardedAnswer? Answer, bool Ran, string? Error, ulong Tried);
+    /// <param name="DeadlineCut">It timed out at the request's deadline, not the backend's own timeout (a timer may fire a moment before the deadline's clock says so).</param>
+    private readonly record struct Attempt(ForwardedAnswer? Answer, bool Ran, string? Error, ulong Tried, bool DeadlineCut = false);
 }
