@@ -31,6 +31,7 @@ public sealed class GrpcEchoBoundTests
         using var channel = GrpcWire.Channel(server.GrpcAddress);
         var client = GrpcWire.Client(channel);
         var failures = new List<string>();
+        long before = server.ResidentBytes();
 
         async Task Unary(string name, StatusCode expected, Func<Task> call)
         {
@@ -76,7 +77,12 @@ public sealed class GrpcEchoBoundTests
 
         Assert.True(failures.Count == 0, string.Join('\n', failures));
         Assert.True(await server.IsReadyAsync());
+        // Each message is read and refused on its own; nothing of it is kept. 512 MiB above the reading
+        // before leaves room for the GC's slack and the machine's other work, as over HTTP.
+        long after = server.ResidentBytes();
+        Assert.True(after - before < (512L << 20), $"resident memory grew from {before >> 20} MiB to {after >> 20} MiB");
         // The connection still serves: a golden request after the hostile ones is answered as ever.
+
         var golden = GrpcWire.Result(await client.ModelInferAsync(GrpcWire.Request("ctr-ranker", Ctr.Request, raw: true)));
         Wire.AssertClose(Ctr.Expected[0], golden.Outputs[0]);
     }
