@@ -176,17 +176,22 @@ public sealed partial class MalformedBodyTests
         }
     }
 
-    /// <summary>No error line in the log; one that is there is quoted whole with the line after it (its message).</summary>
+    /// <summary>No error line in the log; one that is there is quoted whole with the 30 lines after it (its message and exception).</summary>
     private static void AssertNoErrorLine(string log)
     {
         var match = ErrorLine().Match(log);
         if (match.Success)
         {
-            int end = log.IndexOf('\n', match.Index);
-            end = end < 0 ? log.Length : log.IndexOf('\n', end + 1) is int next and >= 0 ? next : log.Length;
-            Assert.Fail("the server logged: " + log[match.Index..end]);
+            int end = match.Index;
+            for (int line = 0; line < 31 && end >= 0 && end < log.Length; line++)
+            {
+                end = log.IndexOf('\n', end + 1);
+            }
+
+            Assert.Fail("the server logged: " + log[match.Index..(end < 0 ? log.Length : end)]);
         }
     }
+
 
     // A Warning-, Error- or Critical-level line of the console log, or an exception's trace. Not
     // Kestrel's heartbeat warning (event 22): it says the host starved the thread pool for a second,
