@@ -9,7 +9,8 @@ namespace LowLatency.Gateway.Config;
 /// <see cref="VariablePrefix"/>, a PEM file only inside the repository. The operator's own file may name
 /// any; without this an <c>admin</c> client could have the server send any of its environment (a JWT
 /// signing key) to a backend of the client's choosing, or present a certificate and key of the host's.
-/// What the stored file names stays allowed, so a file read with GET can be put back.
+/// What the stored file names stays allowed toward the same backend (its <c>url</c> and <c>grpc_url</c>),
+/// so a file read with GET can be put back, but a stored credential cannot be pointed at another server.
 /// </summary>
 public static class AliasApiPolicy
 {
@@ -28,26 +29,26 @@ public static class AliasApiPolicy
         var named = new HashSet<string>(StringComparer.Ordinal);
         if (stored is not null)
         {
-            Visit(stored, (_, kind, value) => named.Add(kind + Resolve(repository, kind, value)));
+            Visit(stored, (_, destination, kind, value) => named.Add(kind + destination + "\n" + Resolve(repository, kind, value)));
         }
 
         string root = Path.GetFullPath(repository).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
-        Visit(text, (field, kind, value) =>
+        Visit(text, (field, destination, kind, value) =>
         {
             string resolved = Resolve(repository, kind, value);
-            if (named.Contains(kind + resolved))
+            if (named.Contains(kind + destination + "\n" + resolved))
             {
                 return;
             }
 
             if (kind == Kind.Variable && !resolved.StartsWith(VariablePrefix, StringComparison.Ordinal))
             {
-                throw new ModelConfigException(file, field, $"through the repository API a credential names only an environment variable whose name starts with {VariablePrefix}, or one the alias file in the repository names already");
+                throw new ModelConfigException(file, field, $"through the repository API a credential names only an environment variable whose name starts with {VariablePrefix}, or one the alias file in the repository names already for the same url and grpc_url");
             }
 
             if (kind == Kind.Pem && !resolved.StartsWith(root, StringComparison.Ordinal))
             {
-                throw new ModelConfigException(file, field, "through the repository API a PEM file must be inside the repository, or one the alias file in the repository names already");
+                throw new ModelConfigException(file, field, "through the repository API a PEM file must be inside the repository, or one the alias file in the repository names already for the same url and grpc_url");
             }
         });
     }
@@ -77,8 +78,8 @@ public static class AliasApiPolicy
         }
     }
 
-    /// <summary>Calls <paramref name="check"/> with each credential and PEM string of the document's backends, with its field's path.</summary>
-    private static void Visit(string text, Action<string, string, string> check)
+    /// <summary>Calls <paramref name="check"/> with each credential and PEM string of the document's backends: its field's path, the backend's destination (url and grpc_url), the kind and the string.</summary>
+    private static void Visit(string text, Action<string, string, string, string> check)
     {
         JsonDocument doc;
         try
@@ -113,11 +114,13 @@ public static class AliasApiPolicy
                         continue;
                     }
 
+                    string destination = Text(backend, "url") + "\n" + Text(backend, "grpc_url");
+
                     foreach (string key in new[] { "api_key", "bearer_token" })
                     {
                         if (backend.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String)
                         {
-                            check($"{path}.{key}", Kind.Variable, v.GetString()!);
+                            check($"{path}.{key}", destination, Kind.Variable, v.GetString()!);
                         }
                     }
 
@@ -127,7 +130,7 @@ public static class AliasApiPolicy
                         {
                             if (tls.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String)
                             {
-                                check($"{path}.tls.{key}", Kind.Pem, v.GetString()!);
+                                check($"{path}.tls.{key}", destination, Kind.Pem, v.GetString()!);
                             }
                         }
                     }
@@ -135,4 +138,7 @@ public static class AliasApiPolicy
             }
         }
     }
+
+    private static string Text(JsonElement backend, string key) =>
+        backend.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
 }

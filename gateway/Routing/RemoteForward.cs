@@ -38,7 +38,13 @@ public static class RemoteForward
         {
             if (LeftMs(deadline) <= 0)
             {
-                call.Finish(ok: false);
+                // A client's own short deadline is not the backend's failure: counted, a client could
+                // have every backend ejected by asking for a microsecond.
+                if (!clientDeadline)
+                {
+                    call.Finish(ok: false);
+                }
+
                 return new ForwardOutcome(null, default, default, false, EngineStatus.DeadlineExceeded, clientDeadline ? ClientExpired(alias) : Expired(alias));
             }
 
@@ -68,21 +74,19 @@ public static class RemoteForward
                 return new ForwardOutcome(null, default, default, false, EngineStatus.Cancelled, "the client went away");
             }
 
+            if (clientDeadline && (attempt.DeadlineCut || LeftMs(deadline) <= 0))
+            {
+                // The client's deadline, not the backend, ended the attempt: its answer says so.
+                return new ForwardOutcome(null, default, default, false, EngineStatus.DeadlineExceeded, $"{ClientExpired(alias)} ({attempt.Error})");
+            }
+
             if (attempt.Ran && !alias.Backends[call.Backend].Remote!.Idempotent)
             {
                 // It may have run: a stateful model is not asked twice.
                 return new ForwardOutcome(null, default, default, false, EngineStatus.Unavailable, attempt.Error + "; not retried (the backend is not idempotent)");
             }
 
-            if (clientDeadline && (attempt.DeadlineCut || LeftMs(deadline) <= 0))
-
-            {
-                // The client's deadline, not the backend, ended the attempt: its answer says so.
-                return new ForwardOutcome(null, default, default, false, EngineStatus.DeadlineExceeded, $"{ClientExpired(alias)} ({attempt.Error})");
-            }
-
             bool retry = retries > 0 && Stopwatch.GetTimestamp() < deadline;
-
             var status = router.RouteAfter(engine, call.Backend, ref tried, retry, request.RoutingKey, request.Face, out var routed, out var next, out string? routeError);
             if (status != EngineStatus.Ok)
             {
@@ -141,8 +145,15 @@ public static class RemoteForward
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {
             answer?.Dispose();
-            call.Finish(ok: false);
-            return new Attempt(null, true, $"backend '{name}' did not answer within {timeoutMs:0.#} ms", 0, DeadlineCut: timeoutMs < remote.Endpoint.TimeoutMilliseconds);
+            bool cut = timeoutMs < remote.Endpoint.TimeoutMilliseconds;
+            // Cut at the client's own deadline (the deadline is the client's when it is the earlier):
+            // not the backend's failure, so not counted in its window.
+            if (!(cut && deadline == request.ClientDeadlineTimestamp))
+            {
+                call.Finish(ok: false);
+            }
+
+            return new Attempt(null, true, $"backend '{name}' did not answer within {timeoutMs:0.#} ms", 0, DeadlineCut: cut);
         }
         catch (InferenceException e)
         {

@@ -139,7 +139,7 @@ internal static class GrpcInferEndpoint
             {
                 // A remote backend's: the message forwarded as read (the buffers are given back below).
                 // A retry that lands on a local backend goes on below as any local call.
-                var forwarded = await GrpcRemoteStep.RunAsync(ctx, services.Engine, call, message, deadlineUs * (System.Diagnostics.Stopwatch.Frequency / 1_000_000));
+                var forwarded = await GrpcRemoteStep.RunAsync(ctx, services.Engine, call, message, DeadlineTimestamp(deadlineUs));
 
                 call = default;
                 if (forwarded.Local is not { } local)
@@ -179,7 +179,6 @@ internal static class GrpcInferEndpoint
             // below, once the engine has answered (the worker copied them by then).
             bool ok = await completion;
 
-
             string? timing = Timing(span, request);
             if (!ok)
             {
@@ -207,8 +206,6 @@ internal static class GrpcInferEndpoint
                 ReturnMessage(reader, read.Buffer.End);
             }
 
-
-
             if (isRouted)
             {
                 routed.Release();
@@ -230,6 +227,13 @@ internal static class GrpcInferEndpoint
     }
 
     private static long NowMicroseconds() => System.Diagnostics.Stopwatch.GetTimestamp() / (System.Diagnostics.Stopwatch.Frequency / 1_000_000);
+
+    /// <summary>The client's deadline (<see cref="NowMicroseconds"/>; 0: none) as a Stopwatch timestamp; one too far to represent (grpc-go's "no deadline", 2562047H) is none.</summary>
+    private static long DeadlineTimestamp(long deadlineUs)
+    {
+        long perUs = System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+        return deadlineUs <= 0 || deadlineUs > long.MaxValue / perUs ? 0 : deadlineUs * perUs;
+    }
 
     /// <summary>The compression, the client's deadline (<paramref name="deadlineUs"/>, in <see cref="NowMicroseconds"/>; 0: none), readiness.</summary>
     private static Refusal? CheckHeaders(HttpContext ctx, InferenceEngine engine, out long deadlineUs)
@@ -431,7 +435,6 @@ internal static class GrpcInferEndpoint
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Gone(HttpContext ctx, Exception e, ILogger log)
-
     {
         ClientFaultLog.Write(log, "grpc inference", StatusCodes.Status499ClientClosedRequest, ClientFault.Gone(e));
         ctx.Abort();
@@ -440,7 +443,6 @@ internal static class GrpcInferEndpoint
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Refusal Failed(InferenceRequest request) =>
         new(HttpStatus.Of(request.Status), request.Error!, RetryAfter: request.Status == InferenceStatus.Rejected ? "1" : null);
-
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Refusal BadMessage(string problem) => new(StatusCodes.Status400BadRequest, $"malformed {GrpcRequestDecoder.MessageName}: {problem}");
@@ -452,7 +454,7 @@ internal static class GrpcInferEndpoint
     /// <summary>The body budget is full: RESOURCE_EXHAUSTED, to be retried (REST answers 503).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Refusal BudgetFull(long bytes, long budget) =>
-        new(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(bytes, budget).Message);
+        new(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(bytes, budget).Message, RetryAfter: "1");
 
     /// <summary>The request's span, <c>infer {model}</c>, its context on the request so that the batch's span links to it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -213,7 +213,6 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 }
             }
 
-
             if (refusal is not null)
             {
                 status = await stream.FailAsync(refusal, model, id ?? request.Id);
@@ -255,7 +254,6 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
         : System.Diagnostics.Stopwatch.GetTimestamp() + (long)(Math.Max(0, (deadline - DateTime.UtcNow).TotalSeconds) * System.Diagnostics.Stopwatch.Frequency);
 
     private Refusal? Target(ReadOnlySequence<byte> message, out string? model, out string? version, out string? id)
-
     {
         (model, version, id) = (null, null, null);
         try

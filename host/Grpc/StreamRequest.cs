@@ -35,7 +35,6 @@ internal sealed class StreamRequest : IDisposable
     {
         int length = (int)payload.Length;
         if (!budget.TryReserve(length, out long reservation))
-
         {
             return new StreamRequest(budget, null, length, 0);
         }

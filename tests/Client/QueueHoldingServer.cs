@@ -27,7 +27,6 @@ public sealed class QueueHoldingServer : IAsyncLifetime
         _app!.Services.GetRequiredService<LowLatency.Engine.Serving.InferenceEngine>().TryGetModel(model, out var served) ? served.Latest.QueueDepth : throw new InvalidOperationException($"{model} is not served");
 
     public async Task InitializeAsync()
-
     {
         _repository.AddModel("plain", Config("plain", string.Empty).Replace("5000000", "0", StringComparison.Ordinal));
         _repository.AddModel("reject-on-timeout", Config("reject-on-timeout", """, "default_queue_policy": {"timeout_action": "REJECT", "allow_timeout_override": true}"""));

@@ -148,6 +148,14 @@ public sealed class AliasApiTests
             Assert.Equal(HttpStatusCode.OK, back.StatusCode);
         }
 
+        // But not toward another server: the operator's key would be sent to whoever listens there.
+        using (var elsewhere = await PutAsync(client, stored.Replace("http://127.0.0.1:9", "http://127.0.0.1:10", StringComparison.Ordinal)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, elsewhere.StatusCode);
+            Assert.Contains("for the same url and grpc_url", Wire.ErrorOf(await elsewhere.Content.ReadAsByteArrayAsync(), Wire.Json), StringComparison.Ordinal);
+        }
+
+
         string prefixed = stored.Replace("ALIAS_API_TEST_OPERATOR_KEY", "LOWLATENCY_GATEWAY_ALIAS_API_TEST", StringComparison.Ordinal);
         using (var put = await PutAsync(client, prefixed))
         {
