@@ -6,7 +6,8 @@ namespace LowLatency.Engine.Config;
 /// <summary>
 /// Reads a Triton <c>config.json</c> strictly: every field is checked, unknown fields are errors, and
 /// each error names the file and the field's path (<c>input[1].dims[0]</c>). Accepts what protobuf's
-/// JSON mapping produces too: 64-bit integers as strings, enums by name.
+/// JSON mapping produces too: 64-bit integers as strings, enums by name. A <c>config.pbtxt</c>
+/// (protobuf's text format) is read into the same JSON first and checked the same way.
 /// </summary>
 public static class ModelConfigReader
 {
@@ -24,8 +25,14 @@ public static class ModelConfigReader
             throw new ModelConfigException(path, "cannot read: " + e.Message, e);
         }
 
-        return Parse(text, path);
+        return ModelConfigFiles.Parse(text, path);
     }
+
+    /// <summary>
+    /// Reads a <c>config.pbtxt</c>: its text format turned into the JSON a <c>config.json</c> holds
+    /// (which <see cref="ModelConfig.Document"/> then serves), then read as <see cref="Parse"/> reads it.
+    /// </summary>
+    public static ModelConfig ParseTextFormat(string text, string file) => Parse(TextFormatReader.Read(text, file).ToJsonString(), file);
 
     /// <summary>Reads a traffic document (<c>{"1": 90, "2": 10}</c>), as config.json's <c>traffic</c> field holds it.</summary>
     public static Dictionary<long, int> ParseTraffic(JsonElement traffic, string what) => new ConfigExtensionsReader(what).Traffic(traffic, "traffic");

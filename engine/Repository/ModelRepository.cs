@@ -5,7 +5,8 @@ using LowLatency.Native.Files;
 namespace LowLatency.Engine.Repository;
 
 /// <summary>
-/// The model repository, laid out as Triton's: <c>&lt;root&gt;/&lt;name&gt;/config.json</c> and
+/// The model repository, laid out as Triton's: <c>&lt;root&gt;/&lt;name&gt;/config.json</c> (or
+/// Triton's <c>config.pbtxt</c>, see <see cref="ModelConfigFiles"/>) and
 /// <c>&lt;root&gt;/&lt;name&gt;/&lt;version&gt;/model.pt</c>. Scanning reads and validates every configuration
 /// without loading any model, so a bad file stops the server before it binds a port. Names reach
 /// the file system only through <see cref="ModelDirectory"/>, which refuses anything but a plain
@@ -96,23 +97,21 @@ internal static class ModelRepository
             throw new ModelConfigException(dir, "no such model directory in the repository");
         }
 
-        string configPath = Path.Combine(dir, "config.json");
+        string configPath;
         string text;
         ModelConfig config;
         if (configOverride is not null)
         {
+            // A load request's override is JSON, as Triton's; the files on disk are not read.
+            configPath = Path.Combine(dir, ModelConfigFiles.Json);
             text = configOverride;
             config = ModelConfigReader.Parse(configOverride, $"{configPath} (overridden by the load request's parameters.config)");
         }
         else
         {
-            if (!File.Exists(configPath))
-            {
-                throw new ModelConfigException(configPath, "missing: every model directory needs a config.json");
-            }
-
+            configPath = ModelConfigFiles.Find(dir);
             text = File.ReadAllText(configPath);
-            config = ModelConfigReader.Parse(text, configPath);
+            config = ModelConfigFiles.Parse(text, configPath);
         }
 
         if (config.Name != name)

@@ -11,11 +11,12 @@ public sealed class TempRepository : IDisposable
 
     public string Root { get; }
 
-    public void AddModel(string name, string config, byte[]? modelFile = null, string version = "1")
+    /// <summary>Adds a model: <paramref name="config"/> written as <paramref name="configFile"/> (config.json, or config.pbtxt), the ctr-ranker's TorchScript unless <paramref name="modelFile"/> is given.</summary>
+    public void AddModel(string name, string config, byte[]? modelFile = null, string version = "1", string configFile = "config.json")
     {
         string dir = Path.Combine(Root, name);
         Directory.CreateDirectory(Path.Combine(dir, version));
-        File.WriteAllText(Path.Combine(dir, "config.json"), config);
+        File.WriteAllText(Path.Combine(dir, configFile), config);
         File.WriteAllBytes(Path.Combine(dir, version, "model.pt"), modelFile ?? File.ReadAllBytes(Path.Combine(RepoPaths.Models, "ctr-ranker", "1", "model.pt")));
     }
 
