@@ -15,18 +15,10 @@ public sealed class BodyBudgetEndToEndTests
     [Fact]
     public async Task A_chunked_body_in_flight_holds_the_limit_until_it_ends_and_small_bodies_still_pass()
     {
-        // One maximum-size body (1 MiB) at a time.
-        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:MaxRequestBodyBytes=1048576", "--LowLatency:MaxBufferedRequestBodyBytes=1048576"]);
+        var (app, client, budget, held) = await HeldAsync();
         await using var _ = app;
-        using var client = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(client);
-        int port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
-
-        // A chunked body begun and not finished: admitted, it reserves the whole limit.
-        var budget = app.Services.GetRequiredService<BodyBudget>();
-        using var held = await RawHttpConnection.OpenAsync(port);
-        await held.SendAsync("POST /v2/models/ctr-ranker/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nxxxx\r\n"u8.ToArray());
-        Assert.True(await Poll.UntilAsync(() => budget.HeldBytes == 1 << 20, TimeSpan.FromSeconds(30)), $"the chunked body holds {budget.HeldBytes} bytes of the budget, not the limit");
+        using var __ = client;
+        using var ___ = held;
 
         var larger = new byte[100_000];
         using (var refused = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(larger, Wire.MsgPack)))
@@ -54,15 +46,10 @@ public sealed class BodyBudgetEndToEndTests
     [Fact]
     public async Task A_stream_message_past_the_budget_is_answered_in_band_and_every_message_gives_its_place_back()
     {
-        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:MaxRequestBodyBytes=1048576", "--LowLatency:MaxBufferedRequestBodyBytes=1048576"]);
+        var (app, client, budget, held) = await HeldAsync();
         await using var _ = app;
-        using var client = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(client);
-        int port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
-        var budget = app.Services.GetRequiredService<BodyBudget>();
-        using var held = await RawHttpConnection.OpenAsync(port);
-        await held.SendAsync("POST /v2/models/ctr-ranker/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nxxxx\r\n"u8.ToArray());
-        Assert.True(await Poll.UntilAsync(() => budget.HeldBytes == 1 << 20, TimeSpan.FromSeconds(30)), $"the chunked body holds {budget.HeldBytes} bytes of the budget, not the limit");
+        using var __ = client;
+        using var ___ = held;
 
         using var channel = Grpc.GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
         using var call = Grpc.GrpcWire.Client(channel).ModelStreamInfer();
@@ -87,4 +74,21 @@ public sealed class BodyBudgetEndToEndTests
         Assert.True(await Poll.UntilAsync(() => budget.HeldBytes == 0 && budget.InProgress == 0, TimeSpan.FromSeconds(30)), $"{budget.HeldBytes} bytes, {budget.InProgress} requests still held after the stream ended");
     }
 
+
+    /// <summary>
+    /// A server taking one maximum-size body (1 MiB) at a time, and a chunked body begun on it and
+    /// not finished: admitted, it reserves the whole budget until the test ends it.
+    /// </summary>
+    private static async Task<(Microsoft.AspNetCore.Builder.WebApplication App, HttpClient Client, BodyBudget Budget, RawHttpConnection Held)> HeldAsync()
+    {
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:MaxRequestBodyBytes=1048576", "--LowLatency:MaxBufferedRequestBodyBytes=1048576"]);
+        var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+        int port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        var budget = app.Services.GetRequiredService<BodyBudget>();
+        var held = await RawHttpConnection.OpenAsync(port);
+        await held.SendAsync("POST /v2/models/ctr-ranker/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/msgpack\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nxxxx\r\n"u8.ToArray());
+        Assert.True(await Poll.UntilAsync(() => budget.HeldBytes == 1 << 20, TimeSpan.FromSeconds(30)), $"the chunked body holds {budget.HeldBytes} bytes of the budget, not the limit");
+        return (app, client, budget, held);
+    }
 }

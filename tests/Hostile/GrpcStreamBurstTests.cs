@@ -34,19 +34,7 @@ public sealed class GrpcStreamBurstTests
         }
 
         long before = server.ResidentBytes();
-        long peak = before;
-        using var normal = new CancellationTokenSource();
-        int served = 0;
-        var traffic = Task.Run(async () =>
-        {
-            while (!normal.IsCancellationRequested)
-            {
-                await GoldenAsync(client);
-                Interlocked.Increment(ref served);
-                peak = Math.Max(peak, server.ResidentBytes());
-                await Task.Delay(2);
-            }
-        });
+        await using var traffic = new BackgroundTraffic(server, () => GoldenAsync(client), before);
 
         // A request whose first raw input is 32 MiB, far past its shape: refused in-band once read.
         var large = GrpcWire.Request("ctr-ranker", Ctr.Request, raw: true);
@@ -61,12 +49,12 @@ public sealed class GrpcStreamBurstTests
         }));
         long after = server.ResidentBytes();
         long settled = await server.ResidentBytesFallingToAsync(before + FallBackBound, TimeSpan.FromSeconds(10));
-        await normal.CancelAsync();
-        await traffic;
+        await traffic.StopAsync();
+        long peak = traffic.Peak;
 
         Assert.All(answers, a => Assert.True(a.Length > 0 && a != "no answer", $"a large message's answer: '{a}'"));
         Assert.True(peak - before > 256 * MiB, $"the burst took only {(peak - before) / MiB} MiB: the test shows nothing");
-        Assert.True(settled <= before + FallBackBound, $"resident memory {before / MiB} MiB before the burst, {peak / MiB} at its peak, {after / MiB} at its end, still {settled / MiB} 10 s later ({served} calls served meanwhile)\n{server.Log}");
+        Assert.True(settled <= before + FallBackBound, $"resident memory {before / MiB} MiB before the burst, {peak / MiB} at its peak, {after / MiB} at its end, still {settled / MiB} 10 s later ({traffic.Served} calls served meanwhile)\n{server.Log}");
         Assert.True(await server.IsReadyAsync());
         await GoldenAsync(client);
     }

@@ -62,21 +62,7 @@ public sealed class RequestBodyBurstTests
         }
 
         long before = server.ResidentBytes();
-        long peak = before;
-        using var normal = new CancellationTokenSource();
-        // Ordinary requests all along: they allocate next to nothing, so on their own they would
-        // never make the runtime collect the burst's garbage.
-        int served = 0;
-        var traffic = Task.Run(async () =>
-        {
-            while (!normal.IsCancellationRequested)
-            {
-                await GoldenAsync(server);
-                Interlocked.Increment(ref served);
-                peak = Math.Max(peak, server.ResidentBytes());
-                await Task.Delay(2);
-            }
-        });
+        await using var traffic = new BackgroundTraffic(server, () => GoldenAsync(server), before);
 
         var statuses = await BurstAsync(server);
         long after = server.ResidentBytes();
@@ -84,12 +70,12 @@ public sealed class RequestBodyBurstTests
         // the GC's allocation budgets for the requests going on), with room for a shared machine.
         // Within 10 s: the burst is over at once, and one collection gives its memory back.
         long settled = await server.ResidentBytesFallingToAsync(before + FallBackBound, TimeSpan.FromSeconds(10));
-        await normal.CancelAsync();
-        await traffic;
+        await traffic.StopAsync();
+        long peak = traffic.Peak;
 
         Assert.All(statuses, s => Assert.True(s is 400 or 503, $"statuses: {string.Join(", ", statuses)}"));
         Assert.True(peak - before > 256 * MiB, $"the burst took only {(peak - before) / MiB} MiB: the test shows nothing");
-        Assert.True(settled <= before + FallBackBound, $"resident memory {before / MiB} MiB before the burst, {peak / MiB} at its peak, {after / MiB} at its end, still {settled / MiB} 10 s later ({served} requests served meanwhile)\n{server.Log}");
+        Assert.True(settled <= before + FallBackBound, $"resident memory {before / MiB} MiB before the burst, {peak / MiB} at its peak, {after / MiB} at its end, still {settled / MiB} 10 s later ({traffic.Served} requests served meanwhile)\n{server.Log}");
         Assert.True(await server.IsReadyAsync());
         await GoldenAsync(server);
     }
