@@ -26,8 +26,8 @@ public sealed class SigtermWithQueuedLoadsTests
         var loads = Enumerable.Range(0, Loads).Select(_ => LoadAsync(server.Address, body)).ToArray();
         // The first load runs on the loader thread (its version reports LOADING), the others queue behind it.
         Assert.True(await LoadingAsync(server), "no load began\n" + server.Log);
-        // The other five were sent at the same moment: let them reach the server before the signal.
-        await Task.Delay(500);
+        // The other five were sent at the same moment: the signal waits until all six are in the server.
+        Assert.True(await AllInFlightAsync(server), "the six loads never were in the server at once\n" + server.Log);
 
         var stopwatch = Stopwatch.StartNew();
         server.Terminate();
@@ -74,7 +74,28 @@ public sealed class SigtermWithQueuedLoadsTests
         }
     }
 
+    /// <summary>Whether all <see cref="Loads"/> loads are requests the server is answering (its own active-request gauge; no other POST is open meanwhile).</summary>
+    private static async Task<bool> AllInFlightAsync(HostileServer server)
+    {
+        const string series = "microsoft_aspnetcore_hosting_http_server_active_requests{http_request_method=\"POST\",url_scheme=\"http\"} ";
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            string text = await server.Client.GetStringAsync("/metrics");
+            int at = text.IndexOf(series, StringComparison.Ordinal);
+            if (at >= 0 && int.TryParse(text.AsSpan(at + series.Length, text.IndexOf('\n', at) - at - series.Length).Trim(), out int active) && active >= Loads)
+            {
+                return true;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return false;
+    }
+
     private static async Task<bool> LoadingAsync(HostileServer server)
+
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)

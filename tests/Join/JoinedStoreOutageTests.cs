@@ -61,10 +61,12 @@ public sealed class JoinedStoreOutageTests
             }
         })).ToArray();
 
-        await Task.Delay(700);
+        Assert.True(await Poll.UntilAsync(() => statuses.Any(s => s.Phase == 0 && s.Statuses == golden.ExpectedStatuses), TimeSpan.FromSeconds(30)), "no joined answer before the store went down");
         redis.Kill();
         Volatile.Write(ref phase, 1);
-        await Task.Delay(1500);
+        // Down long enough that the client has seen the store fail and answered many requests without it.
+        Assert.True(await Poll.UntilAsync(() => statuses.Count(s => s.Phase == 1 && s.Statuses is { } t && t.Contains("UNAVAILABLE", StringComparison.Ordinal)) >= 50, TimeSpan.FromSeconds(30)), "the requests while the store was down were not answered with UNAVAILABLE features");
+
         using (var ready = await client.GetAsync("/v2/health/ready"))
         {
             Assert.True(ready.IsSuccessStatusCode, "the server stopped being ready while the store was down");
