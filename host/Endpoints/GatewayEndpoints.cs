@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LowLatency.Engine.Config;
 using LowLatency.Gateway;
-using LowLatency.Gateway.Routing;
 using LowLatency.Gateway.Weights;
 using LowLatency.Host.Protocol;
 using LowLatency.Host.Security;
