@@ -5,6 +5,7 @@ using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Gateway.Routing;
 using LowLatency.Host.Protocol;
+using BodyLease = LowLatency.Client.BodyLease;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -22,29 +23,44 @@ internal static class RemoteStep
 
     /// <summary>
     /// Forwards; returns null when the request is over (answered, refused, or its client gone), the body
-    /// given back to Kestrel; else the local backend to run it on, the body still held.
+    /// given back to Kestrel; else the local backend to run it on, the body still held. Either way no
+    /// attempt reads the body any more once this returns (<see cref="ForwardedBody"/>).
     /// </summary>
     public static async Task<Local?> RunAsync(HttpContext ctx, InferenceEngine engine, BackendCall call, PipeReader reader, ReadOnlySequence<byte> body, WireFormat responseFormat)
     {
-        ForwardOutcome outcome;
+        var lease = new BodyLease();
+        Local? local = null;
+        bool answered = false;
         try
         {
-            var request = new ForwardRequest(body, ctx.Request.ContentType ?? WireFormats.JsonType, JsonLength(ctx.Request), Headers(ctx.Request), RoutingKey(ctx.Request), call.StartedTimestamp);
-            outcome = await RemoteForward.RunAsync(engine, call, request, ctx.RequestAborted);
+            var request = new ForwardRequest(body, lease, ctx.Request.ContentType ?? WireFormats.JsonType, JsonLength(ctx.Request), Headers(ctx.Request), RoutingKey(ctx.Request), call.StartedTimestamp);
+            var outcome = await RemoteForward.RunAsync(engine, call, request, ctx.RequestAborted);
+            if (outcome.IsLocal)
+            {
+                ctx.Response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
+                local = new Local(outcome.Routed, outcome.Call);
+            }
+            else
+            {
+                answered = await AnswerAsync(ctx, outcome, responseFormat);
+            }
         }
-        catch
+        finally
         {
-            reader.AdvanceTo(body.End);
-            throw;
+            // After the answer, before the buffers go back: an attempt still writing the body holds them.
+            await ForwardedBody.TakeBackAsync(ctx, lease, answered);
+            if (local is null)
+            {
+                reader.AdvanceTo(body.End);
+            }
         }
 
-        if (outcome.IsLocal)
-        {
-            ctx.Response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
-            return new Local(outcome.Routed, outcome.Call);
-        }
+        return local;
+    }
 
-        reader.AdvanceTo(body.End);
+    /// <summary>The remote's answer as it came, or the refusal; false when the client is gone (nothing written).</summary>
+    private static async Task<bool> AnswerAsync(HttpContext ctx, ForwardOutcome outcome, WireFormat responseFormat)
+    {
         if (outcome.Answer is { } answer)
         {
             using (answer)
@@ -71,19 +87,19 @@ internal static class RemoteStep
                 await response.BodyWriter.WriteAsync(answer.Body, ctx.RequestAborted);
             }
 
-            return null;
+            return true;
         }
 
         if (outcome.Status == InferenceStatus.Cancelled)
         {
             // Its client is gone: nothing to write to, counted as such.
             ctx.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
-            return null;
+            return false;
         }
 
         ctx.Response.Headers.Remove(GatewayRoute.BackendHeader);
         await ErrorResponse.WriteAsync(ctx, responseFormat, new Refusal(HttpStatus.Of(outcome.Status), outcome.Error!, RetryAfter: outcome.Status == InferenceStatus.Unavailable ? "1" : null));
-        return null;
+        return true;
     }
 
     private static string? JsonLength(HttpRequest request) =>
