@@ -1,12 +1,18 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
+using Google.Protobuf;
+using Grpc.Core;
+using Inference;
 using LowLatency.Tests.Client;
+using LowLatency.Tests.Grpc;
 using LowLatency.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -21,8 +27,9 @@ public sealed class HedgedBodyTests
 {
     private const string Weights = """{ "tick_milliseconds": 50, "window_seconds": 0.5, "min_requests": 5, "cooldown_seconds": 0.5, "probe_requests": 2 }""";
 
-    // Past what loopback's socket buffers take (a few MiB each way): the lost attempt is still writing when the winner answers.
-    private const int BodyBytes = 16 << 20;
+    // Twice what the sender's socket buffer grows to (Linux's default tcp_wmem maximum: 4 MiB; the
+    // slow backend's receive buffer is kept small): the lost attempt is still writing when the winner answers.
+    private const int BodyBytes = 8 << 20;
 
     [Fact]
     public async Task A_hedged_REST_request_is_answered_by_the_winner_and_the_slow_loser_receives_only_its_own_request_s_bytes()
@@ -47,7 +54,7 @@ public sealed class HedgedBodyTests
 
         // One after another: each request's buffers go back to Kestrel's pool and carry the next one's bytes.
         var bodies = new List<byte[]>();
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 3; i++)
         {
             byte[] body = BodyLeaseTests.Pattern(BodyBytes, seed: 100 + i);
             bodies.Add(body);
@@ -85,6 +92,85 @@ public sealed class HedgedBodyTests
         }
     }
 
+    [Fact]
+    public async Task Hedged_ModelInfer_and_ModelStreamInfer_requests_are_answered_by_the_winner_and_the_loser_receives_each_message_intact()
+    {
+        await using var slow = await StubGrpcServer.StartAsync(new StubGrpcService.Script { Stall = TimeSpan.FromSeconds(5) });
+        await using var fast = await StubGrpcServer.StartAsync();
+
+        using var repo = new CtrRepository(name: "ctr-a", versions: 1);
+        File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
+            { "aliases": { "hedged": { "hedge_after_milliseconds": 50, "deadline_milliseconds": 30000, "weights": {{Weights}}, "backends": [
+                { "name": "slow", "url": "{{slow.Address}}", "grpc_url": "{{slow.Address}}", "model": "m", "weight": 1, "timeout_milliseconds": 30000 },
+                { "name": "fast", "url": "{{fast.Address}}", "grpc_url": "{{fast.Address}}", "model": "m", "weight": 1 } ] } } }
+            """);
+        var (app, address) = await ServerFixture.StartAsync(repo.Root);
+        await using var _ = app;
+        using var http = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(http);
+        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
+        var client = GrpcWire.Client(channel);
+        var preferSlow = new Metadata { { "x-model-preference", "slow" } };
+
+        // Unary calls, one after another: the message stays in Kestrel's buffers until the call ends.
+        var sent = new Dictionary<string, byte[]>();
+        for (int i = 0; i < 3; i++)
+        {
+            var request = Message("unary-" + i, seed: 200 + i, sent);
+            using var call = client.ModelInferAsync(request, preferSlow);
+            var response = await call.ResponseAsync;
+            Assert.Equal("fast", (await call.ResponseHeadersAsync).GetValue("x-lowlatency-backend"));
+            Assert.Equal(sent[request.Id], response.RawOutputContents[0].ToByteArray());
+        }
+
+        // A stream's requests, each a pooled copy given back once its answer is out and no attempt reads it.
+        using (var stream = client.ModelStreamInfer(preferSlow))
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await stream.RequestStream.WriteAsync(Message("stream-" + i, seed: 300 + i, sent));
+            }
+
+            await stream.RequestStream.CompleteAsync();
+            int answers = 0;
+            while (await stream.ResponseStream.MoveNext(default))
+            {
+                var answer = stream.ResponseStream.Current;
+                Assert.Equal("", answer.ErrorMessage);
+                Assert.Equal(sent[answer.InferResponse.Id], answer.InferResponse.RawOutputContents[0].ToByteArray());
+                answers++;
+            }
+
+            Assert.Equal(3, answers);
+        }
+
+        // Every request reached both; each message the loser received is the one its client sent.
+        Assert.Equal(6, fast.Script.Received.Count);
+        Assert.Equal(6, slow.Script.Received.Count);
+        foreach (var (request, _, _, _) in slow.Script.Received)
+        {
+            Assert.Equal("m", request.ModelName);
+            Assert.Equal(sent[request.Id], request.RawInputContents[0].ToByteArray());
+        }
+
+        using var table = JsonDocument.Parse(await http.GetStringAsync("/v2/gateway/hedged"));
+        var row = table.RootElement.GetProperty("backends").EnumerateArray().Single(b => b.GetProperty("name").GetString() == "slow");
+        Assert.Equal(0, row.GetProperty("errors").GetInt64());
+    }
+
+    /// <summary>A request with one raw FP32 input of 64 Ki elements (256 KiB, past a pipe's block), recorded by its id.</summary>
+    private static ModelInferRequest Message(string id, int seed, Dictionary<string, byte[]> sent)
+    {
+        byte[] raw = BodyLeaseTests.Pattern(256 * 1024, seed);
+        sent[id] = raw;
+        var request = new ModelInferRequest { ModelName = "hedged", Id = id };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "x", Datatype = "FP32" };
+        input.Shape.Add(raw.Length / 4);
+        request.Inputs.Add(input);
+        request.RawInputContents.Add(ByteString.CopyFrom(raw));
+        return request;
+    }
+
     /// <summary>
     /// A backend that takes a body 16 KiB at a time, a few milliseconds apart, with Kestrel buffering
     /// little ahead: the sender's writes wait on it. Records what it received of each request (until
@@ -104,6 +190,13 @@ public sealed class HedgedBodyTests
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
+            builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = endpoint =>
+            {
+                // Accepted connections inherit it: the window the sender sees stays small.
+                var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                socket.ReceiveBufferSize = 32 * 1024;
+                return socket;
+            });
             builder.WebHost.UseKestrel(k =>
             {
                 k.Listen(IPAddress.Loopback, 0);
