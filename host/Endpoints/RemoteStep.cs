@@ -6,6 +6,7 @@ using LowLatency.Engine.Serving;
 using LowLatency.Gateway.Routing;
 using LowLatency.Host.Protocol;
 using BodyLease = LowLatency.Client.BodyLease;
+using ForwardedAnswer = LowLatency.Client.ForwardedAnswer;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -40,9 +41,26 @@ internal static class RemoteStep
                 ctx.Response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
                 local = new Local(outcome.Routed, outcome.Call);
             }
+            else if (outcome.Answer is { } answer)
+            {
+                using (answer)
+                {
+                    Head(ctx.Response, outcome.Call, answer);
+                    await ctx.Response.BodyWriter.WriteAsync(answer.Body, ctx.RequestAborted);
+                }
+
+                answered = true;
+            }
+            else if (outcome.Status == InferenceStatus.Cancelled)
+            {
+                // Its client is gone: nothing to write to, counted as such.
+                ctx.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+            }
             else
             {
-                answered = await AnswerAsync(ctx, outcome, responseFormat);
+                ctx.Response.Headers.Remove(GatewayRoute.BackendHeader);
+                await ErrorResponse.WriteAsync(ctx, responseFormat, new Refusal(HttpStatus.Of(outcome.Status), outcome.Error!, RetryAfter: outcome.Status == InferenceStatus.Unavailable ? "1" : null));
+                answered = true;
             }
         }
         finally
@@ -58,48 +76,27 @@ internal static class RemoteStep
         return local;
     }
 
-    /// <summary>The remote's answer as it came, or the refusal; false when the client is gone (nothing written).</summary>
-    private static async Task<bool> AnswerAsync(HttpContext ctx, ForwardOutcome outcome, WireFormat responseFormat)
+    /// <summary>The remote's status and headers as it sent them, and the backend that answered.</summary>
+    private static void Head(HttpResponse response, BackendCall call, ForwardedAnswer answer)
     {
-        if (outcome.Answer is { } answer)
+        response.StatusCode = answer.StatusCode;
+        response.Headers[GatewayRoute.BackendHeader] = call.BackendName;
+        if (answer.ContentType is { } type)
         {
-            using (answer)
-            {
-                var response = ctx.Response;
-                response.StatusCode = answer.StatusCode;
-                response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
-                if (answer.ContentType is { } type)
-                {
-                    response.ContentType = type;
-                }
-
-                if (answer.JsonLength is { } json)
-                {
-                    response.Headers[BinaryTensorData.HeaderName] = json;
-                }
-
-                if (answer.RetryAfter is { } retryAfter)
-                {
-                    response.Headers.RetryAfter = retryAfter;
-                }
-
-                response.ContentLength = answer.Length;
-                await response.BodyWriter.WriteAsync(answer.Body, ctx.RequestAborted);
-            }
-
-            return true;
+            response.ContentType = type;
         }
 
-        if (outcome.Status == InferenceStatus.Cancelled)
+        if (answer.JsonLength is { } json)
         {
-            // Its client is gone: nothing to write to, counted as such.
-            ctx.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
-            return false;
+            response.Headers[BinaryTensorData.HeaderName] = json;
         }
 
-        ctx.Response.Headers.Remove(GatewayRoute.BackendHeader);
-        await ErrorResponse.WriteAsync(ctx, responseFormat, new Refusal(HttpStatus.Of(outcome.Status), outcome.Error!, RetryAfter: outcome.Status == InferenceStatus.Unavailable ? "1" : null));
-        return true;
+        if (answer.RetryAfter is { } retryAfter)
+        {
+            response.Headers.RetryAfter = retryAfter;
+        }
+
+        response.ContentLength = answer.Length;
     }
 
     private static string? JsonLength(HttpRequest request) =>
