@@ -157,7 +157,8 @@ public sealed class InferenceClient : IDisposable
     /// client's connection pool, credentials and mTLS settings apply.
     /// </summary>
     /// <param name="inferUri">Where to send it, from <see cref="InferUriOf"/> (made once, not per call).</param>
-    /// <param name="body">The encoded body; read until the returned task completes.</param>
+    /// <param name="body">The encoded body; read only within <paramref name="lease"/>, which may outlast the returned task.</param>
+    /// <param name="lease">Who reads the body: take it back only once <see cref="BodyLease.CloseAsync"/> has completed; null when the body outlives every write (an array of its own).</param>
     /// <param name="contentType">Its Content-Type, sent as is.</param>
     /// <param name="jsonLength">Its <c>Inference-Header-Content-Length</c>, if any.</param>
     /// <param name="headers">Further request headers (routing key, trace context), sent as they are.</param>
@@ -165,13 +166,13 @@ public sealed class InferenceClient : IDisposable
     /// <returns>The answer, whatever its status; dispose it to return its buffer.</returns>
     /// <exception cref="InferenceException">The server could not be reached, or the connection failed (<see cref="InferenceStatus.Unavailable"/>).</exception>
     /// <exception cref="NotSupportedException">The client speaks gRPC.</exception>
-    public Task<ForwardedAnswer> ForwardAsync(Uri inferUri, System.Buffers.ReadOnlySequence<byte> body, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken = default)
+    public Task<ForwardedAnswer> ForwardAsync(Uri inferUri, System.Buffers.ReadOnlySequence<byte> body, BodyLease? lease, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inferUri);
         ArgumentException.ThrowIfNullOrEmpty(contentType);
         ArgumentNullException.ThrowIfNull(headers);
         return _transport is HttpTransport http
-            ? http.ForwardAsync(inferUri, body, contentType, jsonLength, headers, cancellationToken)
+            ? http.ForwardAsync(inferUri, body, lease, contentType, jsonLength, headers, cancellationToken)
             : throw new NotSupportedException("forwarding an encoded body is HTTP's: create the client with InferenceTransport.Http");
     }
 
@@ -182,7 +183,8 @@ public sealed class InferenceClient : IDisposable
     /// undecoded: what a gateway does with its client's gRPC call. One attempt, no retry, gRPC only;
     /// the client's channels, credentials and mTLS settings apply.
     /// </summary>
-    /// <param name="message">The encoded request; read until the returned task completes.</param>
+    /// <param name="message">The encoded request; read only within <paramref name="lease"/>, which may outlast the returned task.</param>
+    /// <param name="lease">Who reads the message: take it back only once <see cref="BodyLease.CloseAsync"/> has completed; null when it outlives every write.</param>
     /// <param name="model">The model on this server.</param>
     /// <param name="version">A version; null for the model's own choice (the message's own version field then stands: send none).</param>
     /// <param name="headers">Metadata sent with the call (routing key, trace context), lowercase keys.</param>
@@ -192,12 +194,12 @@ public sealed class InferenceClient : IDisposable
     /// <see cref="ForwardedAnswer.GrpcStatus"/> and <see cref="ForwardedAnswer.GrpcMessage"/> and no body; dispose it.</returns>
     /// <exception cref="InferenceException">The call got no answer: the server could not be reached, or the connection failed.</exception>
     /// <exception cref="NotSupportedException">The client speaks HTTP.</exception>
-    public Task<ForwardedAnswer> ForwardGrpcAsync(System.Buffers.ReadOnlySequence<byte> message, string model, string? version, IReadOnlyList<KeyValuePair<string, string>> headers, DateTime? deadline, CancellationToken cancellationToken = default)
+    public Task<ForwardedAnswer> ForwardGrpcAsync(System.Buffers.ReadOnlySequence<byte> message, BodyLease? lease, string model, string? version, IReadOnlyList<KeyValuePair<string, string>> headers, DateTime? deadline, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(model);
         ArgumentNullException.ThrowIfNull(headers);
         return _transport is Grpc.GrpcTransport grpc
-            ? grpc.ForwardAsync(new Grpc.ForwardedMessage(message, model, version), headers, deadline, cancellationToken)
+            ? grpc.ForwardAsync(new Grpc.ForwardedMessage(message, lease, model, version), headers, deadline, cancellationToken)
             : throw new NotSupportedException("forwarding a gRPC message is gRPC's: create the client with InferenceTransport.Grpc");
     }
 

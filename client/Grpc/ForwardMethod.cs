@@ -23,7 +23,21 @@ internal static class ForwardMethod
     private const int ModelNameField = 1;
     private const int ModelVersionField = 2;
 
+    /// <summary>The message copied into the call's buffer, within its lease: Grpc.Net.Client serializes while HttpClient writes the request, which may be after the call has ended.</summary>
     private static void Serialize(ForwardedMessage m, SerializationContext context)
+    {
+        m.Lease?.Enter();
+        try
+        {
+            Write(m, context);
+        }
+        finally
+        {
+            m.Lease?.Exit();
+        }
+    }
+
+    private static void Write(ForwardedMessage m, SerializationContext context)
     {
         long length = m.Message.Length + ProtoSize.Field(Encoding.UTF8.GetByteCount(m.Model))
             + (m.Version is null ? 0 : ProtoSize.Field(Encoding.UTF8.GetByteCount(m.Version)));
@@ -55,5 +69,5 @@ internal static class ForwardMethod
     }
 }
 
-/// <summary>An encoded <c>ModelInferRequest</c> and the model (and version) it is to reach.</summary>
-internal sealed record ForwardedMessage(ReadOnlySequence<byte> Message, string Model, string? Version);
+/// <summary>An encoded <c>ModelInferRequest</c>, who reads it when (null: it outlives the call), and the model (and version) it is to reach.</summary>
+internal sealed record ForwardedMessage(ReadOnlySequence<byte> Message, BodyLease? Lease, string Model, string? Version);

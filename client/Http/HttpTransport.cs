@@ -154,13 +154,13 @@ internal sealed class HttpTransport : ClientTransport
     /// Sends a body encoded elsewhere to <c>/v2/models/{model}[/versions/{version}]/infer</c> and
     /// returns the answer undecoded, whatever its status; only a failure to reach the server throws.
     /// </summary>
-    public async Task<ForwardedAnswer> ForwardAsync(Uri inferUri, ReadOnlySequence<byte> body, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken token)
+    public async Task<ForwardedAnswer> ForwardAsync(Uri inferUri, ReadOnlySequence<byte> body, BodyLease? lease, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, inferUri)
         {
             Version = _version,
             VersionPolicy = _versionPolicy,
-            Content = new SequenceContent(body, contentType, jsonLength),
+            Content = new SequenceContent(body, lease, contentType, jsonLength),
         };
         _credentials().Add(request.Headers);
         for (int i = 0; i < headers.Count; i++)

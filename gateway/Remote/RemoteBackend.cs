@@ -41,13 +41,13 @@ public sealed class RemoteBackend : IDisposable
 
     public RemoteEndpoint Endpoint { get; }
 
-    /// <summary>One attempt: the body to the backend's model, the answer as it comes (any status); unreachable: <see cref="InferenceException"/>; cancelled at the token.</summary>
-    public Task<ForwardedAnswer> SendAsync(ReadOnlySequence<byte> body, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken token) =>
-        _client.ForwardAsync(_inferUri, body, contentType, jsonLength, headers, token);
+    /// <summary>One attempt: the body (read within <paramref name="lease"/>) to the backend's model, the answer as it comes (any status); unreachable: <see cref="InferenceException"/>; cancelled at the token.</summary>
+    public Task<ForwardedAnswer> SendAsync(ReadOnlySequence<byte> body, BodyLease lease, string contentType, string? jsonLength, IReadOnlyList<KeyValuePair<string, string>> headers, CancellationToken token) =>
+        _client.ForwardAsync(_inferUri, body, lease, contentType, jsonLength, headers, token);
 
-    /// <summary>One gRPC attempt: the encoded <c>ModelInferRequest</c> to the backend's model, the answer as it comes (any status); no answer: <see cref="InferenceException"/>.</summary>
-    public Task<ForwardedAnswer> SendGrpcAsync(ReadOnlySequence<byte> message, IReadOnlyList<KeyValuePair<string, string>> headers, DateTime deadline, CancellationToken token) =>
-        (_grpc ?? throw new InvalidOperationException("the backend has no grpc_url")).ForwardGrpcAsync(message, _model, _version, headers, deadline, token);
+    /// <summary>One gRPC attempt: the encoded <c>ModelInferRequest</c> (read within <paramref name="lease"/>) to the backend's model, the answer as it comes (any status); no answer: <see cref="InferenceException"/>.</summary>
+    public Task<ForwardedAnswer> SendGrpcAsync(ReadOnlySequence<byte> message, BodyLease lease, IReadOnlyList<KeyValuePair<string, string>> headers, DateTime deadline, CancellationToken token) =>
+        (_grpc ?? throw new InvalidOperationException("the backend has no grpc_url")).ForwardGrpcAsync(message, lease, _model, _version, headers, deadline, token);
 
     public void Dispose()
     {

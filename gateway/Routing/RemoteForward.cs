@@ -120,8 +120,8 @@ public static class RemoteForward
         try
         {
             answer = request.Face == RemoteFace.Grpc
-                ? await remote.SendGrpcAsync(request.Body, request.Headers, DateTime.UtcNow.AddMilliseconds(timeoutMs), timer.Token).ConfigureAwait(false)
-                : await remote.SendAsync(request.Body, request.ContentType, request.JsonLength, request.Headers, timer.Token).ConfigureAwait(false);
+                ? await remote.SendGrpcAsync(request.Body, request.Lease, request.Headers, DateTime.UtcNow.AddMilliseconds(timeoutMs), timer.Token).ConfigureAwait(false)
+                : await remote.SendAsync(request.Body, request.Lease, request.ContentType, request.JsonLength, request.Headers, timer.Token).ConfigureAwait(false);
             if (!IsFailure(answer.StatusCode))
             {
                 call.Finish(ok: true);
@@ -136,8 +136,10 @@ public static class RemoteForward
             call.Finish(ok: false);
             return new Attempt(null, ran, error, 0);
         }
-        catch (OperationCanceledException) when (lost.IsCancellationRequested && !aborted.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or InferenceException && lost.IsCancellationRequested && !aborted.IsCancellationRequested)
         {
+            // Lost, whatever the cancellation made of the call: one whose body was already given back
+            // (its lease closed before it began to send) fails rather than reads it.
             answer?.Dispose();
             call.Finish(ok: true);
             return new Attempt(null, true, null, 0);
@@ -200,6 +202,7 @@ public static class RemoteForward
         if (result.Answer is not null)
         {
             // Not awaited: the winner's answer does not wait for the loser to notice its cancellation.
+            // The body it may still be writing stays the face's until the request's lease is drained.
             otherLost.Cancel();
             _ = DisposeAnswer(other);
             return (result with { Tried = both }, doneCall, true);

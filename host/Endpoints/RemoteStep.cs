@@ -5,6 +5,8 @@ using LowLatency.Engine.Requests;
 using LowLatency.Engine.Serving;
 using LowLatency.Gateway.Routing;
 using LowLatency.Host.Protocol;
+using BodyLease = LowLatency.Client.BodyLease;
+using ForwardedAnswer = LowLatency.Client.ForwardedAnswer;
 
 namespace LowLatency.Host.Endpoints;
 
@@ -22,68 +24,79 @@ internal static class RemoteStep
 
     /// <summary>
     /// Forwards; returns null when the request is over (answered, refused, or its client gone), the body
-    /// given back to Kestrel; else the local backend to run it on, the body still held.
+    /// given back to Kestrel; else the local backend to run it on, the body still held. Either way no
+    /// attempt reads the body any more once this returns (<see cref="ForwardedBody"/>).
     /// </summary>
     public static async Task<Local?> RunAsync(HttpContext ctx, InferenceEngine engine, BackendCall call, PipeReader reader, ReadOnlySequence<byte> body, WireFormat responseFormat)
     {
-        ForwardOutcome outcome;
+        var lease = new BodyLease();
+        Local? local = null;
+        bool answered = false;
         try
         {
-            var request = new ForwardRequest(body, ctx.Request.ContentType ?? WireFormats.JsonType, JsonLength(ctx.Request), Headers(ctx.Request), RoutingKey(ctx.Request), call.StartedTimestamp);
-            outcome = await RemoteForward.RunAsync(engine, call, request, ctx.RequestAborted);
-        }
-        catch
-        {
-            reader.AdvanceTo(body.End);
-            throw;
-        }
-
-        if (outcome.IsLocal)
-        {
-            ctx.Response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
-            return new Local(outcome.Routed, outcome.Call);
-        }
-
-        reader.AdvanceTo(body.End);
-        if (outcome.Answer is { } answer)
-        {
-            using (answer)
+            var request = new ForwardRequest(body, lease, ctx.Request.ContentType ?? WireFormats.JsonType, JsonLength(ctx.Request), Headers(ctx.Request), RoutingKey(ctx.Request), call.StartedTimestamp);
+            var outcome = await RemoteForward.RunAsync(engine, call, request, ctx.RequestAborted);
+            if (outcome.IsLocal)
             {
-                var response = ctx.Response;
-                response.StatusCode = answer.StatusCode;
-                response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
-                if (answer.ContentType is { } type)
-                {
-                    response.ContentType = type;
-                }
-
-                if (answer.JsonLength is { } json)
-                {
-                    response.Headers[BinaryTensorData.HeaderName] = json;
-                }
-
-                if (answer.RetryAfter is { } retryAfter)
-                {
-                    response.Headers.RetryAfter = retryAfter;
-                }
-
-                response.ContentLength = answer.Length;
-                await response.BodyWriter.WriteAsync(answer.Body, ctx.RequestAborted);
+                ctx.Response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;
+                local = new Local(outcome.Routed, outcome.Call);
             }
+            else if (outcome.Answer is { } answer)
+            {
+                using (answer)
+                {
+                    Head(ctx.Response, outcome.Call, answer);
+                    await ctx.Response.BodyWriter.WriteAsync(answer.Body, ctx.RequestAborted);
+                }
 
-            return null;
+                answered = true;
+            }
+            else if (outcome.Status == InferenceStatus.Cancelled)
+            {
+                // Its client is gone: nothing to write to, counted as such.
+                ctx.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
+            }
+            else
+            {
+                ctx.Response.Headers.Remove(GatewayRoute.BackendHeader);
+                await ErrorResponse.WriteAsync(ctx, responseFormat, new Refusal(HttpStatus.Of(outcome.Status), outcome.Error!, RetryAfter: outcome.Status == InferenceStatus.Unavailable ? "1" : null));
+                answered = true;
+            }
         }
-
-        if (outcome.Status == InferenceStatus.Cancelled)
+        finally
         {
-            // Its client is gone: nothing to write to, counted as such.
-            ctx.Response.StatusCode = StatusCodes.Status499ClientClosedRequest;
-            return null;
+            // After the answer, before the buffers go back: an attempt still writing the body holds them.
+            await ForwardedBody.TakeBackAsync(ctx, lease, answered);
+            if (local is null)
+            {
+                reader.AdvanceTo(body.End);
+            }
         }
 
-        ctx.Response.Headers.Remove(GatewayRoute.BackendHeader);
-        await ErrorResponse.WriteAsync(ctx, responseFormat, new Refusal(HttpStatus.Of(outcome.Status), outcome.Error!, RetryAfter: outcome.Status == InferenceStatus.Unavailable ? "1" : null));
-        return null;
+        return local;
+    }
+
+    /// <summary>The remote's status and headers as it sent them, and the backend that answered.</summary>
+    private static void Head(HttpResponse response, BackendCall call, ForwardedAnswer answer)
+    {
+        response.StatusCode = answer.StatusCode;
+        response.Headers[GatewayRoute.BackendHeader] = call.BackendName;
+        if (answer.ContentType is { } type)
+        {
+            response.ContentType = type;
+        }
+
+        if (answer.JsonLength is { } json)
+        {
+            response.Headers[BinaryTensorData.HeaderName] = json;
+        }
+
+        if (answer.RetryAfter is { } retryAfter)
+        {
+            response.Headers.RetryAfter = retryAfter;
+        }
+
+        response.ContentLength = answer.Length;
     }
 
     private static string? JsonLength(HttpRequest request) =>

@@ -5,6 +5,7 @@ using LowLatency.Engine.Serving;
 using LowLatency.Gateway.Routing;
 using LowLatency.Host.Endpoints;
 using LowLatency.Host.Protocol;
+using BodyLease = LowLatency.Client.BodyLease;
 
 namespace LowLatency.Host.Grpc;
 
@@ -20,13 +21,34 @@ internal static class GrpcRemoteStep
     /// <summary>How the forward ended: a local backend to run the call on, or the call's status once answered.</summary>
     internal readonly record struct Forwarded(RemoteStep.Local? Local, StatusCode Status);
 
-    /// <summary>Forwards <paramref name="message"/> (held by the caller until this returns) within the call's deadline (<paramref name="deadlineTimestamp"/>, a Stopwatch timestamp; 0: none).</summary>
+    /// <summary>
+    /// Forwards <paramref name="message"/> (held by the caller until this returns, when no attempt reads
+    /// it any more: <see cref="ForwardedBody"/>) within the call's deadline (<paramref name="deadlineTimestamp"/>,
+    /// a Stopwatch timestamp; 0: none).
+    /// </summary>
     public static async Task<Forwarded> RunAsync(HttpContext ctx, InferenceEngine engine, BackendCall call, ReadOnlySequence<byte> message, long deadlineTimestamp)
     {
-        var request = new ForwardRequest(message, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), call.StartedTimestamp, RemoteFace.Grpc, deadlineTimestamp);
+        var lease = new BodyLease();
+        var forwarded = default(Forwarded);
+        bool answered = false;
+        try
+        {
+            var request = new ForwardRequest(message, lease, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), call.StartedTimestamp, RemoteFace.Grpc, deadlineTimestamp);
+            var outcome = await RemoteForward.RunAsync(engine, call, request, ctx.RequestAborted);
+            forwarded = Answer(ctx.Response, outcome);
+            answered = forwarded.Local is null && forwarded.Status != StatusCode.Cancelled;
+        }
+        finally
+        {
+            // A call's status goes out as the handler returns: ended here first when an attempt still reads the message.
+            await ForwardedBody.TakeBackAsync(ctx, lease, answered);
+        }
 
-        var outcome = await RemoteForward.RunAsync(engine, call, request, ctx.RequestAborted);
-        var response = ctx.Response;
+        return forwarded;
+    }
+
+    private static Forwarded Answer(HttpResponse response, ForwardOutcome outcome)
+    {
         if (outcome.IsLocal)
         {
             response.Headers[GatewayRoute.BackendHeader] = outcome.Call.BackendName;

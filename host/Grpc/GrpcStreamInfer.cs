@@ -154,7 +154,7 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             {
                 // An alias's remote backend: the request forwarded as one ModelInfer call, its answer
                 // sent on the stream as it came; a retry that lands on a local backend goes on below.
-                var forward = new ForwardRequest(message.Message, GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), backend.StartedTimestamp, RemoteFace.Grpc, DeadlineTimestamp(call.Deadline));
+                var forward = new ForwardRequest(message.Message, message.Lend(), GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), backend.StartedTimestamp, RemoteFace.Grpc, DeadlineTimestamp(call.Deadline));
                 var outcome = await RemoteForward.RunAsync(services.Engine, backend, forward, call.CancellationToken);
                 backend = default;
                 if (outcome.Answer is { } answer)

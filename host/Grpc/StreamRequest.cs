@@ -1,5 +1,6 @@
 using System.Buffers;
 using LowLatency.Host.Memory;
+using BodyLease = LowLatency.Client.BodyLease;
 
 namespace LowLatency.Host.Grpc;
 
@@ -8,7 +9,8 @@ namespace LowLatency.Host.Grpc;
 /// takes its buffers back as soon as the deserializer returns, and the request is decoded (borrowing
 /// its raw tensors from here) only once the stream's handler has it. Its place in the body budget is
 /// taken before the copy, so a message the budget has no room for is never copied (<see cref="OverBudget"/>);
-/// the place and the buffer are given back when the request is answered (<see cref="Dispose"/>).
+/// the place and the buffer are given back when the request is answered (<see cref="Dispose"/>), or,
+/// when it was forwarded to a remote backend (<see cref="Lend"/>), once no attempt reads it any more.
 /// </summary>
 internal sealed class StreamRequest : IDisposable
 {
@@ -20,6 +22,7 @@ internal sealed class StreamRequest : IDisposable
     private readonly BodyBudget _budget;
     private byte[]? _buffer;
     private long _reservation;
+    private BodyLease? _lease;
 
     private StreamRequest(BodyBudget budget, byte[]? buffer, int length, long reservation) =>
         (_budget, _buffer, Length, _reservation, OverBudget) = (budget, buffer, length, reservation, reservation == 0);
@@ -44,7 +47,30 @@ internal sealed class StreamRequest : IDisposable
         return new StreamRequest(budget, buffer, length, reservation);
     }
 
+    /// <summary>The lease a forward's attempts read the message within; made on the first call (a local request needs none).</summary>
+    public BodyLease Lend() => _lease ??= new BodyLease();
+
     public void Dispose()
+    {
+        if (_lease?.CloseAsync() is { IsCompleted: false } drained)
+        {
+            // An abandoned attempt (a lost hedge, a cancelled one) still writes the message: the buffer,
+            // which the pool would hand to the next message, and its place go back once it stops. The
+            // answer is not held up: it is on the stream already.
+            _ = GiveBackAfterAsync(drained);
+            return;
+        }
+
+        GiveBack();
+    }
+
+    private async Task GiveBackAfterAsync(ValueTask drained)
+    {
+        await drained.ConfigureAwait(false);
+        GiveBack();
+    }
+
+    private void GiveBack()
     {
         if (Interlocked.Exchange(ref _buffer, null) is { Length: > 0 and <= PooledBytes } pooled)
         {
