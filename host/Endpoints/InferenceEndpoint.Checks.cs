@@ -132,7 +132,11 @@ internal static partial class InferenceEndpoint
         }
     }
 
-    /// <summary>Whether the body is read whole, or past the limit; if neither, the pipe is asked for more, nothing consumed.</summary>
+    /// <summary>
+    /// Whether the body is read whole, or past the limit; if neither, the pipe is asked for more, nothing
+    /// consumed. Once a Content-Length body was examined so, Kestrel cannot reset its connection's input
+    /// when a later read fails: <see cref="ClientFault.Answer"/> ends the connection.
+    /// </summary>
     internal static bool ReadEnough(PipeReader reader, in ReadResult read, long limit)
     {
         if (read.IsCompleted || read.Buffer.Length > limit)

@@ -126,12 +126,24 @@ internal sealed class HostileServer : IAsyncDisposable
     /// <paramref name="end"/> says: a client that stops sending (half-close: a truncated body, a
     /// lying Content-Length), or one that goes away at once (reset: nothing can be answered).
     /// </summary>
-    public async Task<string> SendRawAsync(byte[] request, TimeSpan timeout, RawEnd end)
+    public Task<string> SendRawAsync(byte[] request, TimeSpan timeout, RawEnd end) => SendRawAsync(request, timeout, end, TimeSpan.Zero);
+
+    /// <summary>
+    /// As <see cref="SendRawAsync(byte[], TimeSpan, RawEnd)"/>, ending the sending side only
+    /// <paramref name="pause"/> after the request was sent: long enough for the server to read what
+    /// came, so that the end reaches a body read already under way.
+    /// </summary>
+    public async Task<string> SendRawAsync(byte[] request, TimeSpan timeout, RawEnd end, TimeSpan pause)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(System.Net.IPAddress.Loopback, Port);
         var stream = tcp.GetStream();
         await stream.WriteAsync(request);
+        if (pause > TimeSpan.Zero)
+        {
+            await Task.Delay(pause);
+        }
+
         if (end == RawEnd.Reset)
         {
             // Linger 0: close sends a reset, not a FIN, and drops what was not yet sent.
