@@ -22,14 +22,40 @@ torch.Tensor[] inputs = path.Contains("text-encoder", StringComparison.Ordinal) 
     : path.Contains("image-classifier", StringComparison.Ordinal) ? [torch.zeros([1, 3, 64, 64], torch.float32)]
     : [torch.zeros([1, 26], torch.int64), torch.zeros([1, 13], torch.float32)];
 
+// Between timed calls, as serving has them (EVICT_KB: other work touches that much memory, evicting the
+// model's weights and activations from the caches; IDLE_MS: the thread sleeps, its core may idle).
+int evictKb = int.Parse(Environment.GetEnvironmentVariable("EVICT_KB") ?? "0", CultureInfo.InvariantCulture);
+int idleMs = int.Parse(Environment.GetEnvironmentVariable("IDLE_MS") ?? "0", CultureInfo.InvariantCulture);
+// SPIN_US: the thread spins that long instead (its core stays busy, touching no memory).
+int spinUs = int.Parse(Environment.GetEnvironmentVariable("SPIN_US") ?? "0", CultureInfo.InvariantCulture);
+var evict = new byte[evictKb * 1024];
+
 double Call()
 {
+    for (int i = 0; i < evict.Length; i += 64)
+    {
+        evict[i]++;
+    }
+
+    if (idleMs > 0)
+    {
+        Thread.Sleep(idleMs);
+    }
+
+    if (spinUs > 0)
+    {
+        long until = Stopwatch.GetTimestamp() + spinUs * Stopwatch.Frequency / 1_000_000;
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            Thread.SpinWait(20);
+        }
+    }
+
     long t0 = Stopwatch.GetTimestamp();
     using (var scope = torch.NewDisposeScope())
     {
         _ = inputs.Length == 1 ? module.call(inputs[0]) : module.call(inputs[0], inputs[1]);
     }
-
 
     return Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# usage: [QOS=realtime] perf/experiments/lone-request/models.sh [rounds=5] [seconds=5] [models="ctr-ranker text-encoder image-classifier"]
+# usage: [QOS=realtime] [SERVER_ARGS="--LowLatency:..."] perf/experiments/lone-request/models.sh [rounds=5] [seconds=5] [models="ctr-ranker text-encoder image-classifier"]
 # A lone request of each model (its golden batch1, MessagePack, wrk -c1, loopback, Release build) against
 # issue 29's low-load target, p50 ≤ floor + the model's forward at batch 1 + 5 µs: interleaved rounds of
 # the floor (perf/Floor, the same body) and the server, p50 each; one round tallying Server-Timing
@@ -17,12 +17,12 @@ for p in $floor_port $port; do
   if curl -s -o /dev/null http://127.0.0.1:$p/; then echo "something already answers on 127.0.0.1:$p" >&2; exit 1; fi
 done
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-echo "start $(date -u +%FT%TZ) load $(loadavg) commit $(git rev-parse --short HEAD) qos ${QOS:-default}" > $tmp/log.txt
+echo "start $(date -u +%FT%TZ) load $(loadavg) commit $(git rev-parse --short HEAD) qos ${QOS:-default} server args ${SERVER_ARGS:-none}" > $tmp/log.txt
 
 dotnet perf/Floor/bin/Release/net10.0/floor.dll --urls http://127.0.0.1:$floor_port >/dev/null 2>&1 &
 floor=$!
 dotnet host/bin/Release/net10.0/LowLatency.Host.dll --urls http://127.0.0.1:$port --grpc-urls http://127.0.0.1:18094 \
-  --model-repository models --Logging:LogLevel:Default=Warning >/dev/null 2>&1 &
+  --model-repository models --Logging:LogLevel:Default=Warning ${SERVER_ARGS:-} >/dev/null 2>&1 &
 server=$!
 trap 'kill $floor $server 2>/dev/null || true' EXIT
 for i in $(seq 1 300); do sleep 0.2; curl -sf http://127.0.0.1:$port/v2/health/ready >/dev/null && break; done
