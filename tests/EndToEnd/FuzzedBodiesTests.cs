@@ -10,7 +10,7 @@ namespace LowLatency.Tests.EndToEnd;
 /// and as JSON with binary tensors) through a running server: every answer is 2xx or 4xx, never a
 /// 5xx or a dropped connection, the server stays ready, and a valid request afterwards gets the
 /// right answer. The SharpFuzz harness
-/// (tests/Fuzz, README "Fuzzing") explores further; this is its CI-sized, deterministic sibling.
+/// (tests/Fuzz, docs/security.md#fuzzing) explores further; this is its CI-sized, deterministic sibling.
 /// </summary>
 public sealed class FuzzedBodiesTests(ITestOutputHelper output)
 {

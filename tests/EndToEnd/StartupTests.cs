@@ -42,7 +42,7 @@ public sealed class StartupTests
     }
 
     // DATAS (on by default with Server GC since .NET 9) sized the heaps for memory and collected five
-    // times as often under load (perf/results/README.md, "GC mode"): the server ships without it.
+    // times as often under load (docs/performance.md#garbage-collector): the server ships without it.
     [Fact]
     public void The_server_ships_with_server_GC_and_one_heap_per_core_not_dynamic_adaptation()
     {

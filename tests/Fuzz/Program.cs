@@ -5,7 +5,7 @@ using LowLatency.Host.Protocol;
 // A SharpFuzz (libFuzzer mode) harness for the request decoders: each input is decoded as a request
 // body for a model, then validated, exactly as the infer endpoint does before submitting. A bad body
 // must end in an InferenceException (the endpoint's 4xx); anything else escaping is a finding (it
-// would be a 500). How to run it under libFuzzer or AFL++: README, "Fuzzing".
+// would be a 500). How to run it under libFuzzer or AFL++: docs/security.md#fuzzing.
 //   LowLatency.Fuzz <msgpack|json|binary> <config.json>                   (under libfuzzer-dotnet)
 //   LowLatency.Fuzz <msgpack|json|binary> <config.json> --afl             (under afl-fuzz)
 //   LowLatency.Fuzz <msgpack|json|binary|grpc> <config.json> --replay <files or directories>

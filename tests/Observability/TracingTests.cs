@@ -228,7 +228,7 @@ public sealed class TracingTests
 
     // ASP.NET Core opens a logging scope and starts an Activity for every request whenever its
     // Microsoft.AspNetCore.Hosting.Diagnostics logger is enabled at any level, even with nobody
-    // tracing: ~45 % of what the server allocated per request (measured, perf/results/README.md).
+    // tracing: ~45 % of what the server allocated per request (measured: docs/performance.md#host-request-path).
     // The shipped appsettings.json turns that category off; tracing still gets its activities from
     // its own listener (the tests above).
     [Fact]
