@@ -58,24 +58,23 @@ internal static partial class InferenceEndpoint
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<(Refusal? Refusal, JoinResult Joined, ValueTask<bool> Completion)> SubmitJoinedAsync(InferenceRequest request, Routed routed, PipeReader reader, ReadOnlySequence<byte> body, ValueTask<JoinResult> join)
     {
-        Refusal? refusal;
-        JoinResult joined;
+        Refusal? refusal = null;
+        JoinResult joined = default;
+        var completion = default(ValueTask<bool>);
+        bool submitted = false;
         try
         {
             (refusal, joined) = await JoinStep.JoinedAsync(join);
+            refusal ??= JoinStep.Submit(request, routed, pollWhenAlone: true, out completion);
+            submitted = refusal is null;
         }
-        catch
+        finally
         {
-            // Not submitted: the body is not borrowed any more.
-            reader.AdvanceTo(body.End);
-            throw;
-        }
-
-        var completion = default(ValueTask<bool>);
-        refusal ??= JoinStep.Submit(request, routed, pollWhenAlone: true, out completion);
-        if (refusal is not null)
-        {
-            reader.AdvanceTo(body.End);
+            // Not submitted (refused, or thrown): the body is not borrowed any more.
+            if (!submitted)
+            {
+                reader.AdvanceTo(body.End);
+            }
         }
 
         return (refusal, joined, completion);

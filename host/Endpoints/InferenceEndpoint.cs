@@ -135,8 +135,11 @@ internal static partial class InferenceEndpoint
             {
                 // A remote backend's: forwarded as read. Its attempts are counted by the gateway; a
                 // retry that lands on a local backend goes on below as any local request.
-                var local = await RemoteStep.RunAsync(ctx, services.Engine, admission.Call, reader, body, responseFormat);
+                // The forward finishes the backend's call itself (each attempt counts in its window):
+                // not again when the request ends, even if the forward throws.
+                var call = admission.Call;
                 admission.Call = default;
+                var local = await RemoteStep.RunAsync(ctx, services.Engine, call, reader, body, responseFormat);
                 if (local is null)
                 {
                     return;
@@ -212,7 +215,13 @@ internal static partial class InferenceEndpoint
         }
         catch
         {
+            // Counted as the 500 Kestrel will answer, under no model's name.
             admission.Counted = null;
+            if (!ctx.Response.HasStarted)
+            {
+                ctx.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            }
+
             throw;
         }
         finally

@@ -139,9 +139,10 @@ internal static class GrpcInferEndpoint
             {
                 // A remote backend's: the message forwarded as read (the buffers are given back below).
                 // A retry that lands on a local backend goes on below as any local call.
-                var forwarded = await GrpcRemoteStep.RunAsync(ctx, services.Engine, call, message, DeadlineTimestamp(deadlineUs));
-
+                // The forward finishes the backend's call itself: not again at the end, even if it throws.
+                var remote = call;
                 call = default;
+                var forwarded = await GrpcRemoteStep.RunAsync(ctx, services.Engine, remote, message, DeadlineTimestamp(deadlineUs));
                 if (forwarded.Local is not { } local)
                 {
                     status = forwarded.Status;

@@ -155,8 +155,10 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
                 // An alias's remote backend: the request forwarded as one ModelInfer call, its answer
                 // sent on the stream as it came; a retry that lands on a local backend goes on below.
                 var forward = new ForwardRequest(message.Message, message.Lend(), GrpcAnswer.ContentType, null, RemoteStep.Headers(ctx.Request), RemoteStep.RoutingKey(ctx.Request), backend.StartedTimestamp, RemoteFace.Grpc, DeadlineTimestamp(call.Deadline));
-                var outcome = await RemoteForward.RunAsync(services.Engine, backend, forward, call.CancellationToken);
+                // The forward finishes the backend's call itself: not again at the end, even if it throws.
+                var remote = backend;
                 backend = default;
+                var outcome = await RemoteForward.RunAsync(services.Engine, remote, forward, call.CancellationToken);
                 if (outcome.Answer is { } answer)
                 {
                     using (answer)

@@ -43,7 +43,7 @@ public sealed class HedgedBodyTests
 
         using var repo = new CtrRepository(name: "ctr-a", versions: 1);
         File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
-            { "aliases": { "hedged": { "hedge_after_milliseconds": 50, "deadline_milliseconds": 30000, "weights": {{Weights}}, "backends": [
+            { "aliases": { "hedged": { "hedge_after_milliseconds": 500, "deadline_milliseconds": 30000, "weights": {{Weights}}, "backends": [
                 { "name": "slow", "url": "{{slow.Address}}", "model": "m", "weight": 1, "timeout_milliseconds": 30000 },
                 { "name": "fast", "url": "{{fast.Address}}", "model": "m", "weight": 1 } ] } } }
             """);
@@ -100,7 +100,7 @@ public sealed class HedgedBodyTests
 
         using var repo = new CtrRepository(name: "ctr-a", versions: 1);
         File.WriteAllText(Path.Combine(repo.Root, "aliases.json"), $$"""
-            { "aliases": { "hedged": { "hedge_after_milliseconds": 50, "deadline_milliseconds": 30000, "weights": {{Weights}}, "backends": [
+            { "aliases": { "hedged": { "hedge_after_milliseconds": 500, "deadline_milliseconds": 30000, "weights": {{Weights}}, "backends": [
                 { "name": "slow", "url": "{{slow.Address}}", "grpc_url": "{{slow.Address}}", "model": "m", "weight": 1, "timeout_milliseconds": 30000 },
                 { "name": "fast", "url": "{{fast.Address}}", "grpc_url": "{{fast.Address}}", "model": "m", "weight": 1 } ] } } }
             """);
