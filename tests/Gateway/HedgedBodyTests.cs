@@ -104,12 +104,8 @@ public sealed class HedgedBodyTests
                 { "name": "slow", "url": "{{slow.Address}}", "grpc_url": "{{slow.Address}}", "model": "m", "weight": 1, "timeout_milliseconds": 30000 },
                 { "name": "fast", "url": "{{fast.Address}}", "grpc_url": "{{fast.Address}}", "model": "m", "weight": 1 } ] } } }
             """);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await GrpcReadyServer.StartAsync(repo.Root);
+        var client = server.Client;
         var preferSlow = new Metadata { { "x-model-preference", "slow" } };
 
         // Unary calls, one after another: the message stays in Kestrel's buffers until the call ends.
@@ -153,7 +149,7 @@ public sealed class HedgedBodyTests
             Assert.Equal(sent[request.Id], request.RawInputContents[0].ToByteArray());
         }
 
-        using var table = JsonDocument.Parse(await http.GetStringAsync("/v2/gateway/hedged"));
+        using var table = JsonDocument.Parse(await server.Http.GetStringAsync("/v2/gateway/hedged"));
         var row = table.RootElement.GetProperty("backends").EnumerateArray().Single(b => b.GetProperty("name").GetString() == "slow");
         Assert.Equal(0, row.GetProperty("errors").GetInt64());
     }

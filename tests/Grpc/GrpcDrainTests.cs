@@ -23,21 +23,17 @@ public sealed class GrpcDrainTests
              "output": [{"name": "probability", "data_type": "TYPE_FP32", "dims": [1]}],
              "dynamic_batching": {"max_queue_delay_microseconds": 1000000}}
             """);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root, ["--LowLatency:DrainDelaySeconds=2"]);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await GrpcReadyServer.StartAsync(repo.Root, ["--LowLatency:DrainDelaySeconds=2"]);
+        var client = server.Client;
         var golden = GoldenCase.Load("ctr-ranker", "batch1");
 
         using var stream = client.ModelStreamInfer();
         await stream.RequestStream.WriteAsync(GrpcWire.Request("ctr", golden.Request with { Id = "in-flight" }, raw: true));
-        var engine = app.Services.GetRequiredService<InferenceEngine>();
+        var engine = server.App.Services.GetRequiredService<InferenceEngine>();
         Assert.True(engine.TryGetModel("ctr", out var served));
         Assert.True(await Poll.UntilAsync(() => served.Latest.QueueDepth == 1), "the stream's request never reached the queue");
 
-        var stopping = Task.Run(() => app.StopAsync());
+        var stopping = Task.Run(() => server.App.StopAsync());
         Assert.True(await Poll.UntilAsync(() => engine.IsStopping), "the engine was never told to stop");
 
         // The request in flight is answered, then the stream ends UNAVAILABLE.
@@ -49,7 +45,7 @@ public sealed class GrpcDrainTests
         Assert.Contains("shutting down", ended.Status.Detail, StringComparison.Ordinal);
 
         // A new call, on a new connection: UNAVAILABLE.
-        using var late = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
+        using var late = GrpcWire.Channel(ServerFixture.GrpcAddressOf(server.App));
         var e = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(late).ModelInferAsync(GrpcWire.Request("ctr", golden.Request, raw: true)));
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         Assert.Contains("shutting down", e.Status.Detail, StringComparison.Ordinal);

@@ -14,12 +14,8 @@ public sealed class GrpcMessageLimitTests
     [Fact]
     public async Task Control_rpcs_refuse_a_message_past_1_MiB_while_inference_takes_it()
     {
-        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:MaxRequestBodyBytes=8388608"]);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await GrpcReadyServer.StartAsync(RepoPaths.Models, ["--LowLatency:MaxRequestBodyBytes=8388608"]);
+        var client = server.Client;
         string large = new('p', 2 << 20);
 
         var load = new RepositoryModelLoadRequest { ModelName = "ctr-ranker" };

@@ -24,19 +24,15 @@ public sealed class GrpcSchedulingTests
         using var repo = new TempRepository();
         // A three-second window holds the request in the queue; no queue policy lets a timeout be overridden.
         repo.AddModel("ctr", CtrConfig("""{"max_queue_delay_microseconds": 3000000}"""));
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await GrpcReadyServer.StartAsync(repo.Root);
+        var client = server.Client;
 
         // The client's deadline is 300 ms; the engine's own answer (not the client's) comes at that time.
         var started = DateTime.UtcNow;
         var call = client.ModelInferAsync(GrpcWire.Request("ctr", Ctr.Request, raw: true), deadline: DateTime.UtcNow.AddMilliseconds(300));
         var e = await Assert.ThrowsAsync<RpcException>(async () => await call);
         Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
-        Assert.True(app.Services.GetRequiredService<InferenceEngine>().TryGetModel("ctr", out var served));
+        Assert.True(server.App.Services.GetRequiredService<InferenceEngine>().TryGetModel("ctr", out var served));
         // The engine took it out of the queue at its deadline, long before the window would have sent it.
         Assert.True(await Poll.UntilAsync(() => served.Latest.QueueDepth == 0, TimeSpan.FromSeconds(1.5)), "the request stayed queued past its deadline");
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2.5), "the request waited for its batching window");
@@ -51,15 +47,11 @@ public sealed class GrpcSchedulingTests
     {
         using var repo = new TempRepository();
         repo.AddModel("ctr", CtrConfig("""{"max_queue_delay_microseconds": 1000000, "default_queue_policy": {"max_queue_size": 1}}"""));
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await GrpcReadyServer.StartAsync(repo.Root);
+        var client = server.Client;
 
         var first = client.ModelInferAsync(GrpcWire.Request("ctr", Ctr.Request, raw: true));
-        Assert.True(app.Services.GetRequiredService<InferenceEngine>().TryGetModel("ctr", out var served));
+        Assert.True(server.App.Services.GetRequiredService<InferenceEngine>().TryGetModel("ctr", out var served));
         Assert.True(await Poll.UntilAsync(() => served.Latest.QueueDepth == 1), "the first request never reached the queue");
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.ModelInferAsync(GrpcWire.Request("ctr", Ctr.Request, raw: true)));
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);

@@ -19,12 +19,8 @@ public sealed class GrpcStatusTests
     [Fact]
     public async Task A_rate_limit_is_RESOURCE_EXHAUSTED_naming_the_limit()
     {
-        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:RateLimits:PerClient:TokensPerSecond=0.01", "--LowLatency:RateLimits:PerClient:Burst=3"]);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await GrpcReadyServer.StartAsync(RepoPaths.Models, ["--LowLatency:RateLimits:PerClient:TokensPerSecond=0.01", "--LowLatency:RateLimits:PerClient:Burst=3"]);
+        var client = server.Client;
         var request = GrpcWire.Request("ctr-ranker", Ctr.Request, raw: true);
 
         // The burst of 3: two unary calls and one request on a stream.
@@ -81,12 +77,8 @@ public sealed class GrpcStatusTests
         // the test: the only version's breaker opens after its first answers and stays open.
         using var repo = new CtrRepository(versions: 1, edit: c => c["health"] = JsonNode.Parse(
             """{ "max_p99_latency_us": 1, "window_seconds": 60, "min_requests": 1, "cooldown_seconds": 3600, "probe_percent": 10, "probe_requests": 10 }"""));
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await GrpcReadyServer.StartAsync(repo.Root);
+        var client = server.Client;
         var request = GrpcWire.Request(repo.Name, Ctr.Request, raw: true);
 
         RpcException? refused = null;
@@ -108,7 +100,7 @@ public sealed class GrpcStatusTests
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Contains($"no healthy version of model '{repo.Name}'", refused.Status.Detail, StringComparison.Ordinal);
         // The breaker is what refused it, as the repository API reports.
-        var traffic = JsonNode.Parse(await http.GetStringAsync($"/v2/repository/models/{repo.Name}/traffic"))!;
+        var traffic = JsonNode.Parse(await server.Http.GetStringAsync($"/v2/repository/models/{repo.Name}/traffic"))!;
         Assert.Equal("open", (string)traffic["versions"]![0]!["breaker"]!);
 
         var answers = await StreamAsync(client, [request], new Metadata());
@@ -123,12 +115,8 @@ public sealed class GrpcStatusTests
     public async Task A_routing_key_sticks_to_one_version_and_keys_spread_over_the_split()
     {
         using var repo = new CtrRepository(versions: 2, edit: c => c["traffic"] = JsonNode.Parse("""{ "1": 50, "2": 50 }"""));
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = GrpcWire.Client(channel);
+        await using var server = await GrpcReadyServer.StartAsync(repo.Root);
+        var client = server.Client;
         var request = GrpcWire.Request(repo.Name, Ctr.Request, raw: true);
 
         var byKey = new Dictionary<string, string>();

@@ -89,12 +89,8 @@ public sealed class TracingTests
     public async Task Each_grpc_request_unary_or_on_a_stream_has_its_span_with_queue_and_execute()
     {
         using var repo = new CtrRepository(name: "traced-grpc-" + Guid.NewGuid().ToString("N")[..8], versions: 1);
-        var (app, address) = await ServerFixture.StartAsync(repo.Root);
-        await using var _ = app;
-        using var http = new HttpClient { BaseAddress = address };
-        await ServerFixture.WaitReadyAsync(http);
-        using var channel = LowLatency.Tests.Grpc.GrpcWire.Channel(ServerFixture.GrpcAddressOf(app));
-        var client = LowLatency.Tests.Grpc.GrpcWire.Client(channel);
+        await using var server = await LowLatency.Tests.Grpc.GrpcReadyServer.StartAsync(repo.Root);
+        var client = server.Client;
         var request = LowLatency.Tests.Grpc.GrpcWire.Request(repo.Name, Golden.Request, raw: true);
 
         var spans = new ConcurrentQueue<Activity>();
