@@ -17,6 +17,7 @@ using LowLatency.LoadGen;
 //           [--transport http|grpc] [--client] [--model name] [--grpc-channels 1]
 //           [--rate 5000 [--arrival constant|poisson]] [--until-stable [--max-duration 60]]
 //           [--json result.json] [--md result.md] [--label name]
+//   loadgen ... --paired-url URL2 [--paired-golden G2] [--paired-label name2] [--paired-json result2.json]
 //   loadgen plot --out latency.svg [--title text] result1.json result2.json ...
 //   loadgen body --golden models/ctr-ranker/golden/batch1.json [--encoding msgpack|json|binary] --out body.bin
 // binary: Triton's binary tensor data (JSON, then the tensors' bytes; outputs asked for as bytes too),
@@ -26,6 +27,10 @@ using LowLatency.LoadGen;
 // every call, msgpack or binary). --transport grpc always goes through the client, to --url's
 // host and port (http://127.0.0.1:8001), over --grpc-channels channels. The model is --model, else
 // the /v2/models/<name> of --url, else the golden case's folder.
+// --paired-url (closed loop, raw HTTP): each client alternates a request to --url with one to the
+// paired URL on the same connection pool, and each target gets its own result line (and JSON). A
+// difference between two targets smaller than the host's drift from one run to the next is seen
+// this way: both share every moment of the run.
 if (args.Length > 0 && args[0] == "plot")
 {
     return Plot.Run(args[1..]);
@@ -50,6 +55,7 @@ if (args.Length > 0 && args[0] == "body")
 }
 
 var body = RequestBodies.FromGolden(options.Golden, options.Encoding);
+var pairedBody = options.PairedUrl is null ? null : RequestBodies.FromGolden(options.PairedGolden ?? options.Golden, options.Encoding);
 
 int connections = options.Rate > 0 ? Math.Max(256, options.Concurrency) : options.Concurrency;
 using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan, UseProxy = false };
@@ -66,6 +72,7 @@ using var library = options.ThroughClient ? new InferenceClient(new InferenceCli
 }) : null;
 var (inputs, inferOptions) = options.ThroughClient ? ClientInputs.FromGolden(options.Golden) : default;
 var measurement = new Measurement();
+var paired = pairedBody is null ? null : new Measurement();
 long warmupEnd = Stopwatch.GetTimestamp() + (long)(options.Warmup * Stopwatch.Frequency);
 var clock = new RunClock(warmupEnd, warmupEnd + (long)(options.Duration * Stopwatch.Frequency));
 
@@ -91,6 +98,7 @@ for (long next = warmupEnd + windowTicks; next <= clock.End; next += windowTicks
     }
 
     var w = measurement.CloseWindow(options.Window);
+    paired?.CloseWindow(options.Window);
     Measurement.Progress(options.Label, w, (double)(next - warmupEnd) / Stopwatch.Frequency, measurement.Stable);
     // Decided a window ahead, while the clients still run: one more window when the next is the
     // last and the run is not stable yet.
@@ -107,6 +115,16 @@ measurement.Drain();
 double measured = (double)(clock.End - warmupEnd) / Stopwatch.Frequency;
 var result = Result.From(options, measurement, measured);
 Console.WriteLine(result.Line());
+if (paired is not null)
+{
+    paired.Drain();
+    var pairedResult = Result.From(options with { Label = options.PairedLabel }, paired, measured);
+    Console.WriteLine(pairedResult.Line());
+    if (options.PairedJson is not null)
+    {
+        pairedResult.WriteJson(options.PairedJson);
+    }
+}
 // The whole load generator's allocation (client, histograms, tasks), per request, after warm-up.
 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"allocated: {(result.Requests == 0 ? 0 : allocated / result.Requests)} B per request (this process, after warm-up)"));
 if (options.Json is not null)
@@ -119,11 +137,12 @@ if (options.Markdown is not null)
     File.WriteAllLines(options.Markdown, [Result.MarkdownHeader, Result.MarkdownRule, result.MarkdownRow()]);
 }
 
-return measurement.Statuses.Keys.All(c => c == (int)HttpStatusCode.OK) ? 0 : 1;
+return measurement.Statuses.Keys.All(c => c == (int)HttpStatusCode.OK) && (paired is null || paired.Statuses.Keys.All(c => c == (int)HttpStatusCode.OK)) ? 0 : 1;
 
 async Task ClientAsync()
 {
     var sender = NewSender(shareContent: true);
+    var second = pairedBody is null ? null : new RawHttpSender(client, options.PairedUrl!, pairedBody, paired!, shareContent: true);
     while (true)
     {
         long start = Stopwatch.GetTimestamp();
@@ -133,6 +152,11 @@ async Task ClientAsync()
         }
 
         await sender.SendAsync(start, warmupEnd);
+        if (second is not null)
+        {
+            start = Stopwatch.GetTimestamp();
+            await second.SendAsync(start, warmupEnd);
+        }
     }
 }
 
@@ -149,6 +173,15 @@ internal sealed record Options(string Url, string Golden, string Encoding, int C
     public string Model { get; init; } = string.Empty;
 
     public int GrpcChannels { get; init; } = 1;
+
+    /// <summary>The second target each closed-loop client alternates with (--paired-url), its body's golden case, label and JSON.</summary>
+    public string? PairedUrl { get; init; }
+
+    public string? PairedGolden { get; init; }
+
+    public string PairedLabel { get; init; } = "paired";
+
+    public string? PairedJson { get; init; }
 
     public bool ThroughClient => UseClient || Transport == "grpc";
 
@@ -194,6 +227,12 @@ internal sealed record Options(string Url, string Golden, string Encoding, int C
             throw new ArgumentException("--encoding json: the client sends msgpack or binary (JSON with binary tensors)");
         }
 
+        string? pairedUrl = Get("--paired-url");
+        if (pairedUrl is not null && (useClient || transport == "grpc" || args.Contains("--rate")))
+        {
+            throw new ArgumentException("--paired-url: closed loop over raw HTTP only (no --client, --transport grpc or --rate)");
+        }
+
         string url = Get("--url") ?? (transport == "grpc" ? "http://127.0.0.1:8001" : "http://127.0.0.1:8000/v2/models/ctr-ranker/infer");
         string golden = Get("--golden") ?? "models/ctr-ranker/golden/batch1.json";
         var path = new Uri(url).AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -222,6 +261,10 @@ internal sealed record Options(string Url, string Golden, string Encoding, int C
             UseClient = useClient,
             Model = model,
             GrpcChannels = (int)Number("--grpc-channels", 1),
+            PairedUrl = pairedUrl,
+            PairedGolden = Get("--paired-golden"),
+            PairedLabel = Get("--paired-label") ?? "paired",
+            PairedJson = Get("--paired-json"),
         };
     }
 }
