@@ -19,13 +19,13 @@ public static class FeatureMetrics
     private static readonly Meter Meter = new(MeterName, "1.0");
     private static readonly ConcurrentDictionary<ICacheGauges, byte> Caches = new();
 
-    private static readonly Counter<long> Hits = Meter.CreateCounter<long>("cache.hits", "{row}", "Rows the near cache served");
-    private static readonly Counter<long> Misses = Meter.CreateCounter<long>("cache.misses", "{row}", "Rows the near cache did not hold (fetched, or waited for a fetch under way)");
+    private static readonly Counter<long> Hits = Meter.CreateCounter<long>("cache.hits", "{row}", FeatureMetricDescriptions.Hits);
+    private static readonly Counter<long> Misses = Meter.CreateCounter<long>("cache.misses", "{row}", FeatureMetricDescriptions.Misses);
     private static readonly Counter<long> Coalesced = Meter.CreateCounter<long>("cache.coalesced", "{row}", "Misses that waited for another read's fetch of the same row instead of fetching");
     private static readonly Counter<long> Evictions = Meter.CreateCounter<long>("cache.evictions", "{row}", "Rows dropped to keep the near cache within its bytes");
-    private static readonly Histogram<long> Staleness = Meter.CreateHistogram<long>("cache.staleness", "us", "How long before it was served a cached row was fetched from the store");
-    private static readonly Histogram<long> FetchDuration = Meter.CreateHistogram<long>("store.fetch.duration", "us", "One read of the online store: every row a request missed, in one round trip");
-    private static readonly Counter<long> StoreRows = Meter.CreateCounter<long>("store.rows", "{row}", "Rows read from the online store, by outcome (found, not_found, mismatched: a row of another layout, unavailable)");
+    private static readonly Histogram<long> Staleness = Meter.CreateHistogram<long>("cache.staleness", "us", FeatureMetricDescriptions.Staleness);
+    private static readonly Histogram<long> FetchDuration = Meter.CreateHistogram<long>("store.fetch.duration", "us", FeatureMetricDescriptions.FetchDuration);
+    private static readonly Counter<long> StoreRows = Meter.CreateCounter<long>("store.rows", "{row}", FeatureMetricDescriptions.StoreRows);
     private static readonly Counter<long> PushRows = Meter.CreateCounter<long>("push.rows", "{row}", "Pushed rows, by outcome (written; skipped: the store held one as new or newer)");
 
     static FeatureMetrics()
@@ -38,14 +38,27 @@ public static class FeatureMetrics
 
     public static void Unregister(ICacheGauges cache) => Caches.TryRemove(cache, out _);
 
+    private static volatile IFeatureMetricsExporter? _exporter;
+
+    /// <summary>The names of the instruments an <see cref="IFeatureMetricsExporter"/> also receives: a listener that has the exporter can leave these out.</summary>
+    public static readonly IReadOnlySet<string> ExportedInstruments = new HashSet<string>([Hits.Name, Misses.Name, Staleness.Name, FetchDuration.Name, StoreRows.Name]);
+
+    /// <summary>
+    /// Sends the near cache's and the store's per-read measurements to <paramref name="exporter"/> as well
+    /// (process-wide, like the meter). They are still recorded on the meter for whoever listens
+    /// (dotnet-counters).
+    /// </summary>
+    public static void ExportTo(IFeatureMetricsExporter exporter) => _exporter = exporter;
+
     public static void RecordLookups(int hits, int misses)
     {
-        if (hits != 0)
+        _exporter?.OnLookups(hits, misses);
+        if (hits != 0 && Hits.Enabled)
         {
             Hits.Add(hits);
         }
 
-        if (misses != 0)
+        if (misses != 0 && Misses.Enabled)
         {
             Misses.Add(misses);
         }
@@ -55,14 +68,27 @@ public static class FeatureMetrics
 
     public static void RecordEvictions(int rows) => Evictions.Add(rows);
 
-    public static bool StalenessEnabled => Staleness.Enabled;
+    /// <summary>Whether anyone takes <see cref="RecordStaleness"/>'s measurements (the caller skips timing a hit otherwise).</summary>
+    public static bool StalenessEnabled => _exporter is not null || Staleness.Enabled;
 
-    public static void RecordStaleness(long micros) => Staleness.Record(micros);
+    public static void RecordStaleness(long micros)
+    {
+        _exporter?.OnStaleness(micros);
+        if (Staleness.Enabled)
+        {
+            Staleness.Record(micros);
+        }
+    }
 
     public static void RecordFetch(string store, long micros, int found, int notFound, int mismatched, int unavailable)
     {
+        _exporter?.OnFetch(store, micros, found, notFound, mismatched, unavailable);
         var tag = new KeyValuePair<string, object?>("store", store);
-        FetchDuration.Record(micros, tag);
+        if (FetchDuration.Enabled)
+        {
+            FetchDuration.Record(micros, tag);
+        }
+
         if (StoreRows.Enabled)
         {
             Add(StoreRows, found, tag, "found");

@@ -6,8 +6,8 @@ namespace LowLatency.Host.Endpoints;
 
 /// <summary>
 /// <c>GET /metrics</c> in Prometheus text format (prometheus-net): the engine's per-request and
-/// per-batch series bound per version (<see cref="Diagnostics.PrometheusRequestMetrics"/>), the rest
-/// of its meter (<see cref="EngineMetrics"/>: gauges, breaker transitions) and ASP.NET Core's and
+/// per-batch series bound per version (<see cref="Diagnostics.PrometheusRequestMetrics"/>) and the
+/// near cache's per-read ones (<see cref="Diagnostics.PrometheusFeatureMetrics"/>), the rest of its meter (<see cref="EngineMetrics"/>: gauges, breaker transitions) and ASP.NET Core's and
 /// Kestrel's and the feature store's (meter <c>LowLatency.Features</c>, where one is open) through
 /// prometheus-net's System.Diagnostics.Metrics adapter, plus its default .NET
 /// runtime and process metrics. Names and their Triton counterparts: README.
@@ -56,11 +56,13 @@ internal static class MetricsEndpoint
             // Tracing.cs) sampled gives one (docs/performance.md#metrics-sinks).
             Metrics.DefaultFactory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = static (_, _) => TracedExemplar() };
 
-            // The engine's per-request and per-batch series, the host's response counter and ASP.NET
-            // Core's request duration and active requests go straight to bound prometheus-net
-            // children; the adapter takes the engine's gauges and rare counters and Kestrel's.
+            // The engine's per-request and per-batch series, the near cache's per-read ones, the host's
+            // response counter and ASP.NET Core's request duration and active requests go straight to
+            // bound prometheus-net children; the adapter takes the engine's and the feature store's
+            // gauges and rarer series, and Kestrel's.
             EngineMetrics.ExportTo(new Diagnostics.PrometheusRequestMetrics(MicrosecondBuckets, RowBuckets));
             Diagnostics.HostMetrics.ExportToPrometheus();
+            FeatureMetrics.ExportTo(new Diagnostics.PrometheusFeatureMetrics(MicrosecondBuckets));
             _httpServer = new Diagnostics.HttpServerMetrics(SecondBuckets);
             Metrics.ConfigureMeterAdapter(o =>
             {
@@ -68,7 +70,7 @@ internal static class MetricsEndpoint
                 // The feature store's meter exists once a store is open (LowLatency:FeatureRepository), the
                 // stream processor's once it runs in this process (LowLatency:Streams:Enabled).
                 o.InstrumentFilterPredicate = i => (i.Meter.Name == EngineMetrics.MeterName && !EngineMetrics.ExportedInstruments.Contains(i.Name))
-                    || i.Meter.Name == FeatureMetrics.MeterName
+                    || (i.Meter.Name == FeatureMetrics.MeterName && !FeatureMetrics.ExportedInstruments.Contains(i.Name))
                     || i.Meter.Name == Streams.Diagnostics.StreamMetrics.MeterName
                     || (i.Meter.Name is Diagnostics.HttpServerMetrics.HostingMeter or "Microsoft.AspNetCore.Server.Kestrel" && !Diagnostics.HttpServerMetrics.IsExported(i));
                 o.ResolveHistogramBuckets = i => i.Unit == "s" ? SecondBuckets : MicrosecondBuckets;

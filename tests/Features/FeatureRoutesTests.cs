@@ -244,20 +244,53 @@ public sealed class FeatureRoutesTests(FeatureRoutesFixture fixture) : IClassFix
     }
 
     [Fact]
-    public async Task Metrics_export_the_feature_stores_meter_after_reads()
+    public async Task Metrics_count_the_near_caches_rows_served_and_missed_and_export_its_gauges()
     {
         Assert.NotNull(fixture.App.Services.GetService<FeatureStore>());
-        await OkJsonAsync(await PostJsonAsync("/get-online-features", """{"features": ["item_static:price"], "entities": {"item_id": [1, 2]}}"""));
+        long item = NextId();
+        await OkJsonAsync(await PostJsonAsync("/push", ItemPush(item, Recent())));
+        string read = string.Create(CultureInfo.InvariantCulture, $$$"""{"features": ["item_static:price"], "entities": {"item_id": [{{{item}}}]}}""");
+        // The push dropped the row from the near cache: this read fetches it.
+        await OkJsonAsync(await PostJsonAsync("/get-online-features", read));
+        string before = await Client.GetStringAsync("/metrics");
+        Assert.True(Sample(before, "lowlatency_features_cache_misses") >= 1, before);
+        Assert.True(Sample(before, "lowlatency_features_store_rows{outcome=\"found\",store=\"default\"}") >= 1, before);
+        Assert.True(Sample(before, "lowlatency_features_store_fetch_duration_count{store=\"default\"}") >= 1, before);
 
-        // The adapter makes a series at its first collection after an instrument's first measurement: scrape until it is there.
-        string text = "";
-        for (int scrape = 0; scrape < 50 && !text.Contains("lowlatency_features_cache_misses", StringComparison.Ordinal); scrape++)
+        // Served from the near cache (read again while a stalled host let the row go stale). The
+        // series are process-wide and other tests read too: at least this read's row is counted.
+        string after = before;
+        for (int attempt = 0; attempt < 5 && Sample(after, "lowlatency_features_cache_hits") < Sample(before, "lowlatency_features_cache_hits") + 1; attempt++)
         {
-            text = await Client.GetStringAsync("/metrics");
+            await OkJsonAsync(await PostJsonAsync("/get-online-features", read));
+            after = await Client.GetStringAsync("/metrics");
         }
 
-        Assert.Contains("lowlatency_features_cache_misses", text, StringComparison.Ordinal);
-        Assert.Contains("lowlatency_features_cache_bytes", text, StringComparison.Ordinal);
+        Assert.True(Sample(after, "lowlatency_features_cache_hits") >= Sample(before, "lowlatency_features_cache_hits") + 1, after);
+        Assert.True(Sample(after, "lowlatency_features_cache_staleness_count") >= Sample(before, "lowlatency_features_cache_staleness_count") + 1, after);
+
+        // The gauges come through prometheus-net's meter adapter, which makes a series at its first
+        // collection after an instrument's first measurement: scrape until it is there.
+        for (int scrape = 0; scrape < 50 && !after.Contains("lowlatency_features_cache_bytes", StringComparison.Ordinal); scrape++)
+        {
+            after = await Client.GetStringAsync("/metrics");
+        }
+
+        Assert.Contains("lowlatency_features_cache_bytes", after, StringComparison.Ordinal);
+    }
+
+    /// <summary>The value of a series (its labels written as the text has them) in Prometheus text; 0 where it has no sample yet.</summary>
+    private static double Sample(string text, string series)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(series + " ", StringComparison.Ordinal))
+            {
+                return double.Parse(line.AsSpan(series.Length + 1), CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
     }
 
     [Fact]
