@@ -3,7 +3,8 @@
 # two builds of the server, each in turn, rounds alternating which goes first; in each, the ranking
 # model called with ids (near-cache hit) alternating with the same model called with ready tensors
 # on every connection (loadgen --paired-url), c=1 and c=16. Prints each run's two lines and the
-# medians of (ids − tensors) p50 and of Server-Timing `features` p50/p99.
+# medians of (ids − tensors) p50 and of Server-Timing `features` p50/p99; the lines and the medians go
+# to perf/results/feature-metrics-<date>-<commit>/ (runs.tsv, summary.txt).
 # Usage: perf/experiments/feature-metrics/ab.sh <baseline LowLatency.Host.dll> [rounds=4] [seconds=6]
 #        (after dotnet pwsh build.ps1 build; needs /usr/bin/python3 with numpy and msgpack)
 set -euo pipefail
@@ -21,7 +22,8 @@ cp models/candidate-ranker/1/model.pt "$tmp/models/candidate-ranker-tensors/1/"
 import json, sys; c = json.load(open('models/candidate-ranker/config.json')); c.pop('features'); c['name'] = 'candidate-ranker-tensors'
 json.dump(c, open(sys.argv[1], 'w'))" "$tmp/models/candidate-ranker-tensors/config.json"
 /usr/bin/python3 perf/joined.py requests --model models/candidate-ranker --feature-repository feature_repo --rows 4 --out "$tmp/req" > /dev/null
-out=$tmp/runs.tsv; : > "$out"
+dir=perf/results/feature-metrics-$(date -u +%F)-$(git rev-parse --short HEAD); mkdir -p "$dir"
+out=$dir/runs.tsv; : > "$out"
 for r in $(seq 1 "$rounds"); do
   order="base new"; (( r % 2 )) || order="new base"
   for build in $order; do
@@ -38,7 +40,7 @@ for r in $(seq 1 "$rounds"); do
     kill $pid; wait $pid 2>/dev/null || true; pid=
   done
 done
-/usr/bin/python3 - "$out" <<'PY'
+/usr/bin/python3 - "$out" > "$dir/summary.txt" <<'PY'
 import re, statistics, sys
 runs = {}
 for line in open(sys.argv[1]):
@@ -52,3 +54,4 @@ for build in ('base', 'new'):
         d = [v['ids'][0] - v['tensors'][0] for v in rs]
         print(f"{build} {mode}: ids − tensors p50 µs {d}, median {statistics.median(d)}; features p50 median {statistics.median(v['ids'][1][0] for v in rs)}, p99 median {statistics.median(v['ids'][1][1] for v in rs)}")
 PY
+cat "$dir/summary.txt"
