@@ -1,8 +1,9 @@
 namespace LowLatency.Features.Diagnostics;
 
 /// <summary>
-/// The descriptions of the near cache's and the store's per-read instruments, written once: the meter's instruments
-/// carry them, and a metrics endpoint's <see cref="IFeatureMetricsExporter"/> gives them as help texts.
+/// The descriptions of the near cache's and the store's per-read instruments, written once: the
+/// meter's instruments carry them, and a metrics endpoint's <see cref="IFeatureMetricsExporter"/>
+/// gives them as help texts.
 /// </summary>
 public static class FeatureMetricDescriptions
 {

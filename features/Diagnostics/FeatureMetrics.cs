@@ -44,8 +44,8 @@ public static class FeatureMetrics
     public static readonly IReadOnlySet<string> ExportedInstruments = new HashSet<string>([Hits.Name, Misses.Name, Staleness.Name, FetchDuration.Name, StoreRows.Name]);
 
     /// <summary>
-    /// Sends the near cache's and the store's per-read measurements to <paramref name="exporter"/> as well
-    /// (process-wide, like the meter). They are still recorded on the meter for whoever listens
+    /// Sends the near cache's and the store's per-read measurements to <paramref name="exporter"/> as
+    /// well (process-wide, like the meter). They are still recorded on the meter for whoever listens
     /// (dotnet-counters).
     /// </summary>
     public static void ExportTo(IFeatureMetricsExporter exporter) => _exporter = exporter;

@@ -1,10 +1,10 @@
 namespace LowLatency.Features.Diagnostics;
 
 /// <summary>
-/// Where the near cache's and the online store's per-read measurements go besides the meter: a metrics endpoint's own
-/// series, bound once, so that a read costs counter and bucket increments and not a meter adapter's
-/// tag lookup under its lock, which two cores running sixteen requests queue on
-/// (docs/performance.md#metrics-sinks).
+/// Where the near cache's and the online store's per-read measurements go besides the meter: a
+/// metrics endpoint's own series, bound once, so that a read costs counter and bucket increments and
+/// not a meter adapter's tag lookup under its lock, which two cores running sixteen requests queue
+/// on (docs/performance.md#metrics-sinks).
 /// </summary>
 public interface IFeatureMetricsExporter
 {
