@@ -14,7 +14,7 @@
 # redis-py's in a loop). Starts its own redis-server on a free loopback port (no persistence) and
 # the servers on 8002 (near cache) and 8005 (no near cache), the peer on 8003; all stopped on exit
 # and on failure. Before timing, every target's answers are checked equal (perf/joined.py check).
-# Writes perf/results/joined-<date>-<commit>.md and every run's JSON, the requests and the plots in
+# Writes perf/results/joined-<date>-<commit>.md and the plotted runs' JSON, the requests and the plots in
 # perf/results/joined-<date>-<commit>/.
 #   dotnet pwsh build.ps1 perf -Models candidate-ranker [-Repetitions 3] [-Duration 5] [-Warmup 2] [-NoPeer] [-Out name]
 #   dotnet pwsh perf/joined.ps1 [-Rows 4] ...       (perf/side-by-side.ps1 calls it for candidate-ranker)
@@ -281,6 +281,9 @@ foreach ($mode in $modes) {
     $files = @($runs.Keys | Where-Object { $_.EndsWith(" $mode") } | ForEach-Object { (MedianRun $_).json })
     & dotnet $loadgen plot --out "$dir/joined-$($mode.Replace('=', '')).svg" --title "candidate-ranker, $Rows rows, MessagePack, closed loop $mode, loopback" @files | Out-Null
 }
+# Kept: the plotted runs' JSON; every run's line is in the report's raw lines.
+$plotted = @($runs.Keys | ForEach-Object { [System.IO.Path]::GetFullPath((MedianRun $_).json) })
+Get-ChildItem "$dir/*.json" | Where-Object { $plotted -notcontains $_.FullName } | Remove-Item
 
 function Med([string] $Key, [string] $Field) { return Median ($runs[$Key] | ForEach-Object { $_[$Field] }) }
 function Feat([string] $Key) {
@@ -307,7 +310,7 @@ $lines = @(
     "# Feature-joined inference side by side: ids (near-cache hit, cache miss) against ready tensors and the Python peer, $date",
     '',
     "Command: ``dotnet pwsh build.ps1 perf -Models candidate-ranker`` (perf/joined.ps1 -Repetitions $Repetitions -Duration $Duration -Warmup $Warmup -Rows $Rows; $Repetitions interleaved repetitions, $Duration s measured after $Warmup s warm-up each; loopback, load generator on the same machine; commit $commit).",
-    "Machine: $([Environment]::ProcessorCount) cores ($cpu), $([math]::Round((Get-Content /proc/meminfo | Select-Object -First 1).Split(':')[1].Trim().Split(' ')[0] / 1MB)) GiB, $(uname -r), .NET $([Environment]::Version), redis-server $((& redis-server --version).Split(' ')[2].Substring(2)) on loopback (no persistence), the peer's PyTorch $torch; load average before and after the run: $loadBefore; $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '). Medians over the runs (one per repetition; (a) and (b), (a′) and (c) two per repetition, in a b b a order, then b a a b); every run's JSON, the requests and the plots are in ``$dir/``.",
+    "Machine: $([Environment]::ProcessorCount) cores ($cpu), $([math]::Round((Get-Content /proc/meminfo | Select-Object -First 1).Split(':')[1].Trim().Split(' ')[0] / 1MB)) GiB, $(uname -r), .NET $([Environment]::Version), redis-server $((& redis-server --version).Split(' ')[2].Substring(2)) on loopback (no persistence), the peer's PyTorch $torch; load average before and after the run: $loadBefore; $((Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '). Medians over the runs (one per repetition; (a) and (b), (a′) and (c) two per repetition, in a b b a order, then b a a b); the JSON of the runs plotted (each scenario's median repetition; every run's line is under Raw lines), the requests and the plots are in ``$dir/``.",
     '',
     "models/candidate-ranker, $Rows rows a request (user $((Get-Content -Raw $ids | ConvertFrom-Json).request.inputs[0].data[0]), $Rows candidate items, every row PRESENT: ``ids-$Rows.json``), MessagePack, closed loop. Ready tensors: ``tensors-$Rows.json``, the dense and sparse inputs laid from the golden's pushed rows as the join lays them, sent to ``candidate-ranker-tensors``, the same model.pt with the config's features block removed. (b): the near cache on (64 MiB, rows refetched after max_staleness_ms 1000). (c): ``near_cache.capacity_bytes`` 0, every join one MGET to the redis-server; (a′): ready tensors on that same server, run in turn with (c). (d): perf/peer/server.py with perf/peer/join.py, FastAPI on uvicorn, one worker, redis-py $(& $python -c 'import redis; print(redis.__version__)') (sync client, one MGET per request), PyTorch with one intra-op thread, joining from the same redis-server.",
     '',
