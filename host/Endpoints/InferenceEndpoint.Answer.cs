@@ -80,8 +80,9 @@ internal static partial class InferenceEndpoint
         return (refusal, joined, completion);
     }
 
+    /// <summary>The request's span, <c>infer {model}</c>, its context on the request so that the batch's span links to it (every face).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
+    internal static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
     {
         var span = EngineTracing.Source.StartActivity("infer " + model.Config.Name);
         if (span is not null)

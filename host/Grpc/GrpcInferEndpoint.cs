@@ -153,7 +153,7 @@ internal static class GrpcInferEndpoint
             }
 
             using var request = routed.Version.RentRequest();
-            using var span = EngineTracing.Enabled ? StartSpan(request, routed.Version) : null;
+            using var span = EngineTracing.Enabled ? InferenceEndpoint.StartSpan(request, routed.Version) : null;
             refusal = Submit(request, routed, message, deadlineUs, services.Joiner, out var completion, out var joined, out var pendingJoin);
             if (refusal is null && pendingJoin is not null)
             {
@@ -456,17 +456,4 @@ internal static class GrpcInferEndpoint
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Refusal BudgetFull(long bytes, long budget) =>
         new(StatusCodes.Status429TooManyRequests, InferenceEndpoint.BudgetFull(bytes, budget).Message, RetryAfter: "1");
-
-    /// <summary>The request's span, <c>infer {model}</c>, its context on the request so that the batch's span links to it.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    internal static System.Diagnostics.Activity? StartSpan(InferenceRequest request, ModelVersion model)
-    {
-        var span = EngineTracing.Source.StartActivity("infer " + model.Config.Name);
-        if (span is not null)
-        {
-            request.TraceContext = span.Context;
-        }
-
-        return span;
-    }
 }

@@ -186,7 +186,7 @@ internal sealed class GrpcStreamInfer(GrpcServices services, IHostApplicationLif
             using var request = routed.Version.RentRequest();
             // Each request of the stream is traced as a ModelInfer call: its own span, with the same
             // name and tags, ended once its answer is written (the end of this block).
-            using var span = EngineTracing.Enabled ? GrpcInferEndpoint.StartSpan(request, routed.Version) : null;
+            using var span = EngineTracing.Enabled ? InferenceEndpoint.StartSpan(request, routed.Version) : null;
             refusal = Submit(request, routed, message.Message, call.Deadline, services.Joiner, out var completion, out var joined, out var pendingJoin);
             if (refusal is null && pendingJoin is not null)
             {
