@@ -57,21 +57,5 @@ print(f'{sys.argv[2]}\t{sys.argv[3]}\tp50 {p(0.5)}\tp99 {p(0.99)}\tok {ok} of {s
 for r in $(seq 1 "$rounds"); do
   for i in 0 1 2 3 4; do one "${targets[$(( (i + r) % 5 ))]}"; done
 done
-/usr/bin/python3 - "$out/runs.tsv" > "$out/medians.md" <<'PY'
-import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    f = line.split('\t')
-    rows.setdefault(f[0], []).append((int(f[2].split()[1]), int(f[3].split()[1])))
-m = {k: statistics.median(x[0] for x in v) for k, v in rows.items()}
-print('| target | runs | median p50 µs | median p99 µs |')
-print('|---|---|---|---|')
-for k in ['floor-http', 'floor-h2', 'floor-grpc', 'server-http', 'server-grpc']:
-    print(f'| {k} | {len(rows[k])} | {m[k]:g} | {statistics.median(x[1] for x in rows[k]):g} |')
-print()
-print(f"- Kestrel's HTTP/2 over HTTP/1.1 (floor-h2 − floor-http): {m['floor-h2'] - m['floor-http']:g} µs")
-print(f"- Grpc.AspNetCore over hand-written HTTP/2 (floor-grpc − floor-h2): {m['floor-grpc'] - m['floor-h2']:g} µs")
-print(f"- the server, gRPC over HTTP (server-grpc − server-http): {m['server-grpc'] - m['server-http']:g} µs, {m['server-grpc'] / m['server-http']:.2f}×")
-print(f"- the server over its floor: HTTP {m['server-http'] - m['floor-http']:g} µs, gRPC {m['server-grpc'] - m['floor-grpc']:g} µs (over Grpc.AspNetCore's floor)")
-PY
+/usr/bin/python3 perf/experiments/grpc-floor/medians.py "$out/runs.tsv" > "$out/medians.md"
 cat "$out/medians.md"
