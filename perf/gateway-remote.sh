@@ -3,9 +3,11 @@
 # through a gateway server (:8150) whose alias "rank" has that backend as its only (remote) backend;
 # beside them the transport floor (perf/Floor, :8170: Kestrel answering 96 bytes), whose p50 is one
 # hop's transport time. A second alias, "hop", has the floor as its remote backend: gateway-floor
-# minus floor is what the gateway adds with no model behind it. Same load generator, MessagePack, the
-# ctr-ranker batch1 golden, closed loop; per concurrency, rounds of direct / gateway (alternating
-# order), floor and gateway-floor.
+# minus floor is what the gateway adds with no model behind it. Beside it the bare forwarder
+# (perf/Floor --forward-to, :8180: Kestrel in, SocketsHttpHandler out, nothing else) in front of the
+# floor: forwarder-floor minus floor is the least any gateway on this stack adds. Same load
+# generator, MessagePack, the ctr-ranker batch1 golden, closed loop; per concurrency, rounds of
+# direct / gateway (alternating order), floor, gateway-floor and forwarder-floor.
 # Writes the raw lines and the medians of the rounds' p50 and p99 to perf/results/gateway-remote-<date>-<commit>/.
 # Usage: perf/gateway-remote.sh [rounds=5] [seconds=5] [concurrencies="1 16"]   (after dotnet pwsh build.ps1 build)
 set -euo pipefail
@@ -28,7 +30,9 @@ dotnet $host --model-repository "$gateway" --urls http://127.0.0.1:8150 --grpc-u
 g=$!
 dotnet perf/Floor/bin/Release/net10.0/floor.dll --urls http://127.0.0.1:8170 --response-bytes 96 > /dev/null 2>&1 &
 f=$!
-trap 'kill $b $g $f 2>/dev/null; rm -rf "$backend" "$gateway"' EXIT
+dotnet perf/Floor/bin/Release/net10.0/floor.dll --urls http://127.0.0.1:8180 --forward-to http://127.0.0.1:8170 > /dev/null 2>&1 &
+fw=$!
+trap 'kill $b $g $f $fw 2>/dev/null; rm -rf "$backend" "$gateway"' EXIT
 for port in 8160 8150; do
   for i in $(seq 1 200); do curl -sf "localhost:$port/v2/health/ready" > /dev/null && break; sleep 0.3; done
 done
@@ -47,6 +51,7 @@ for c in $concurrencies; do
     fi
     run floor "http://127.0.0.1:8170/v2/models/ctr-ranker/infer" "$c"
     run gateway-floor "http://127.0.0.1:8150/v2/models/hop/infer" "$c"
+    run forwarder-floor "http://127.0.0.1:8180/v2/models/floor/infer" "$c"
   done
 done
 curl -s localhost:8150/v2/gateway/rank > "$out/weights.json"
@@ -61,11 +66,12 @@ for line in open(sys.argv[1]):
     rows.setdefault((c, label), []).append((num('p50'), num('p99'), num(r'c=\d+\t(?:\S+\t)?') if False else float(f[2].split()[0]), errors))
 print('| concurrency | target | runs | median p50 µs | median p99 µs | median req/s | errors (status:count) per run |')
 print('|---|---|---|---|---|---|---|')
-for (c, label), v in sorted(rows.items(), key=lambda kv: (int(kv[0][0][2:]), ['direct', 'gateway', 'floor', 'gateway-floor'].index(kv[0][1]))):
+for (c, label), v in sorted(rows.items(), key=lambda kv: (int(kv[0][0][2:]), ['direct', 'gateway', 'floor', 'gateway-floor', 'forwarder-floor'].index(kv[0][1]))):
     print(f'| {c} | {label} | {len(v)} | {statistics.median(x[0] for x in v):g} | {statistics.median(x[1] for x in v):g} | {statistics.median(x[2] for x in v):g} | {" ".join(x[3] for x in v)} |')
 for c in sorted({k[0] for k in rows}, key=lambda s: int(s[2:])):
     d = statistics.median(x[0] for x in rows[(c, 'direct')]); g = statistics.median(x[0] for x in rows[(c, 'gateway')]); fl = statistics.median(x[0] for x in rows[(c, 'floor')])
     gf = statistics.median(x[0] for x in rows[(c, 'gateway-floor')])
-    print(f'\n{c}: gateway − direct p50 = {g - d:g} µs; one hop (floor p50) = {fl:g} µs; target (≤ one hop) {"met" if g - d <= fl else "not met"}; gateway-floor − floor p50 = {gf - fl:g} µs')
+    ff = statistics.median(x[0] for x in rows[(c, 'forwarder-floor')])
+    print(f'\n{c}: gateway − direct p50 = {g - d:g} µs; one hop (floor p50) = {fl:g} µs; target (≤ one hop) {"met" if g - d <= fl else "not met"}; gateway-floor − floor p50 = {gf - fl:g} µs; the bare forwarder, forwarder-floor − floor p50 = {ff - fl:g} µs')
 PY
 cat "$out/medians.md"

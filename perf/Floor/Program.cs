@@ -10,9 +10,11 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 // costs here, for side-by-side comparison with the server. With --grpc-urls, the same over HTTP/2
 // as a gRPC unary ModelInfer written by hand: what Kestrel's HTTP/2 costs a call before gRPC's
 // framework or the engine do anything; with --grpc-service-urls, that call through Grpc.AspNetCore
-// (FloorService): what the framework adds.
+// (FloorService): what the framework adds. With --forward-to, the inference route forwards each
+// request to another server and answers what it answered: the least a gateway on this stack
+// (Kestrel in, SocketsHttpHandler out) pays for a remote backend.
 //   floor --urls http://127.0.0.1:8001 [--response-bytes 96] [--grpc-urls http://127.0.0.1:8002]
-//         [--grpc-service-urls http://127.0.0.1:8003]
+//         [--grpc-service-urls http://127.0.0.1:8003] [--forward-to http://127.0.0.1:8000]
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
 int size = builder.Configuration.GetValue("response-bytes", 96);
@@ -45,13 +47,37 @@ if (grpcService.Length > 0)
 }
 
 var app = builder.Build();
-app.MapPost("/v2/models/{name}/infer", async (HttpContext ctx) =>
+if (builder.Configuration["forward-to"] is { } forwardTo)
 {
-    await ReadAllAsync(ctx.Request.BodyReader);
-    ctx.Response.ContentType = "application/msgpack";
-    ctx.Response.ContentLength = response.Length;
-    await ctx.Response.Body.WriteAsync(response);
-});
+    var backend = new Uri(forwardTo);
+    var http = new HttpMessageInvoker(new SocketsHttpHandler { UseProxy = false, UseCookies = false, AutomaticDecompression = DecompressionMethods.None });
+    app.MapPost("/v2/models/{name}/infer", async (HttpContext ctx, string name) =>
+    {
+        var body = new MemoryStream();
+        await ctx.Request.Body.CopyToAsync(body);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(backend, "/v2/models/" + name + "/infer"))
+        {
+            Content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", ctx.Request.ContentType);
+        using var answer = await http.SendAsync(request, ctx.RequestAborted);
+        byte[] bytes = await answer.Content.ReadAsByteArrayAsync(ctx.RequestAborted);
+        ctx.Response.StatusCode = (int)answer.StatusCode;
+        ctx.Response.ContentType = answer.Content.Headers.ContentType?.ToString();
+        ctx.Response.ContentLength = bytes.Length;
+        await ctx.Response.Body.WriteAsync(bytes);
+    });
+}
+else
+{
+    app.MapPost("/v2/models/{name}/infer", async (HttpContext ctx) =>
+    {
+        await ReadAllAsync(ctx.Request.BodyReader);
+        ctx.Response.ContentType = "application/msgpack";
+        ctx.Response.ContentLength = response.Length;
+        await ctx.Response.Body.WriteAsync(response);
+    });
+}
 
 // A gRPC unary call's answer as Grpc.AspNetCore writes one: headers, one length-prefixed message
 // (a ModelInferResponse for ctr-ranker's one FP32 output, so a real client can decode it), trailers.
