@@ -7,7 +7,7 @@ namespace LowLatency.Host.Diagnostics;
 
 /// <summary>
 /// ASP.NET Core's two per-request instruments, <c>http.server.request.duration</c> and
-/// <c>http.server.active_requests</c>, in prometheus-net under the names and labels the meter adapter
+/// <c>http.server.active_requests</c> (and Kestrel's per-stream one, <see cref="KestrelQueuedRequests"/>), in prometheus-net under the names and labels the meter adapter
 /// gave them, with each distinct set of tag values bound to its child once: through the adapter every
 /// request's measurements would resolve their labels again (docs/performance.md#metrics-sinks).
 /// The tag values ASP.NET Core passes are its own cached objects (the route pattern, method and
@@ -31,6 +31,7 @@ internal sealed class HttpServerMetrics : IDisposable
     private readonly Gauge _active;
     private readonly ConcurrentDictionary<TagKey, Histogram.Child> _durationChildren = new();
     private readonly ConcurrentDictionary<TagKey, Gauge.Child> _activeChildren = new();
+    private readonly KestrelQueuedRequests _queued;
     private readonly MeterListener _listener = new();
 
     /// <param name="secondBuckets">Histogram buckets, in seconds.</param>
@@ -40,21 +41,34 @@ internal sealed class HttpServerMetrics : IDisposable
         factory ??= Metrics.DefaultFactory;
         _duration = factory.CreateHistogram("microsoft_aspnetcore_hosting_http_server_request_duration", "Duration of HTTP server requests.", new HistogramConfiguration { LabelNames = Labels(DurationTags), Buckets = secondBuckets });
         _active = factory.CreateGauge("microsoft_aspnetcore_hosting_http_server_active_requests", "Number of active HTTP server requests.", new GaugeConfiguration { LabelNames = Labels(ActiveTags) });
+        _queued = new KestrelQueuedRequests(factory);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (IsExported(instrument))
             {
-                listener.EnableMeasurementEvents(instrument, this);
+                // The state says which series a long measurement goes to, without comparing names per measurement.
+                listener.EnableMeasurementEvents(instrument, instrument.Meter.Name == KestrelQueuedRequests.KestrelMeter ? _queued : this);
             }
         };
         _listener.SetMeasurementEventCallback<double>(static (_, value, tags, state) => ((HttpServerMetrics)state!).OnDuration(value, tags));
-        _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) => ((HttpServerMetrics)state!).OnActive(value, tags));
+        _listener.SetMeasurementEventCallback<long>(static (_, value, tags, state) =>
+        {
+            if (state is KestrelQueuedRequests queued)
+            {
+                queued.Add(value, tags);
+            }
+            else
+            {
+                ((HttpServerMetrics)state!).OnActive(value, tags);
+            }
+        });
         _listener.Start();
     }
 
     /// <summary>Whether this exporter, not the meter adapter, takes <paramref name="instrument"/>.</summary>
     public static bool IsExported(Instrument instrument) =>
-        instrument.Meter.Name == HostingMeter && instrument.Name is DurationInstrument or ActiveInstrument;
+        (instrument.Meter.Name == HostingMeter && instrument.Name is DurationInstrument or ActiveInstrument)
+        || (instrument.Meter.Name == KestrelQueuedRequests.KestrelMeter && instrument.Name == KestrelQueuedRequests.Instrument);
 
     private void OnDuration(double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
         Bound(_durationChildren, TagKey.From(tags, DurationTags), DurationTags.Length, _duration).Observe(seconds);

@@ -57,22 +57,22 @@ internal static class MetricsEndpoint
             Metrics.DefaultFactory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = static (_, _) => TracedExemplar() };
 
             // The engine's per-request and per-batch series, the near cache's per-read ones, the host's
-            // response counter and ASP.NET Core's request duration and active requests go straight to
-            // bound prometheus-net children; the adapter takes the engine's and the feature store's
-            // gauges and rarer series, and Kestrel's.
+            // response counter, ASP.NET Core's request duration and active requests and Kestrel's queued
+            // HTTP/2 streams go straight to bound prometheus-net children; the adapter takes the engine's
+            // and the feature store's gauges and rarer series, and Kestrel's per-connection ones.
             EngineMetrics.ExportTo(new Diagnostics.PrometheusRequestMetrics(MicrosecondBuckets, RowBuckets));
             Diagnostics.HostMetrics.ExportToPrometheus();
             FeatureMetrics.ExportTo(new Diagnostics.PrometheusFeatureMetrics(MicrosecondBuckets));
             _httpServer = new Diagnostics.HttpServerMetrics(SecondBuckets);
             Metrics.ConfigureMeterAdapter(o =>
             {
-                // Kestrel's connection metrics, and any Hosting instrument HttpServerMetrics does not take, beside ours.
+                // Kestrel's connection metrics, and any Hosting or Kestrel instrument HttpServerMetrics does not take, beside ours.
                 // The feature store's meter exists once a store is open (LowLatency:FeatureRepository), the
                 // stream processor's once it runs in this process (LowLatency:Streams:Enabled).
                 o.InstrumentFilterPredicate = i => (i.Meter.Name == EngineMetrics.MeterName && !EngineMetrics.ExportedInstruments.Contains(i.Name))
                     || (i.Meter.Name == FeatureMetrics.MeterName && !FeatureMetrics.ExportedInstruments.Contains(i.Name))
                     || i.Meter.Name == Streams.Diagnostics.StreamMetrics.MeterName
-                    || (i.Meter.Name is Diagnostics.HttpServerMetrics.HostingMeter or "Microsoft.AspNetCore.Server.Kestrel" && !Diagnostics.HttpServerMetrics.IsExported(i));
+                    || (i.Meter.Name is Diagnostics.HttpServerMetrics.HostingMeter or Diagnostics.KestrelQueuedRequests.KestrelMeter && !Diagnostics.HttpServerMetrics.IsExported(i));
                 o.ResolveHistogramBuckets = i => i.Unit == "s" ? SecondBuckets : MicrosecondBuckets;
             });
 

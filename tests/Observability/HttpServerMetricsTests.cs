@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
 using LowLatency.Host.Diagnostics;
@@ -5,7 +6,7 @@ using Prometheus;
 
 namespace LowLatency.Tests.Observability;
 
-/// <summary>ASP.NET Core's request duration and active requests, bound per distinct tag values instead of the meter adapter.</summary>
+/// <summary>ASP.NET Core's request duration and active requests, and Kestrel's queued HTTP/2 streams, bound per distinct tag values instead of the meter adapter.</summary>
 public sealed partial class HttpServerMetricsTests
 {
     [Fact]
@@ -54,6 +55,47 @@ public sealed partial class HttpServerMetricsTests
 
         Assert.Equal(2, series);
     }
+
+    [Fact]
+    public async Task Kestrel_s_queued_streams_land_in_one_series_per_endpoint_though_each_measurement_brings_new_tag_objects()
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new HttpServerMetrics([0.001], Metrics.WithCustomRegistry(registry));
+        using var meter = new Meter(KestrelQueuedRequests.KestrelMeter);
+        var queued = meter.CreateUpDownCounter<long>(KestrelQueuedRequests.Instrument);
+        // Other tests' servers feed the listener too: this test's endpoint has an address of its own.
+        string address = "127.0.0." + Random.Shared.Next(2, 250) + "-" + Guid.NewGuid().ToString("N");
+        for (int i = 0; i < 300; i++)
+        {
+            // As Kestrel records them: the tags built for each call, the port boxed each time.
+            queued.Add(1, Tags(address, 8001, "2"));
+            queued.Add(-1, Tags(address, 8001, "2"));
+        }
+
+        queued.Add(1, Tags(address, 8001, "2"));
+        queued.Add(1, Tags(address, 8002, "3"));
+        queued.Add(1, Tags(address, 8002, "3"));
+
+        using var stream = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(stream);
+        string text = System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        string Series(int port, string version) =>
+            $"microsoft_aspnetcore_server_kestrel_kestrel_queued_requests{{network_protocol_name=\"http\",network_protocol_version=\"{version}\",network_transport=\"tcp\",network_type=\"ipv4\",server_address=\"{address}\",server_port=\"{port}\"}}";
+        Assert.Equal("1", Value(text, Series(8001, "2")));
+        Assert.Equal("2", Value(text, Series(8002, "3")));
+        Assert.Equal(2, text.Split('\n').Count(l => l.Contains(address, StringComparison.Ordinal)));
+        Assert.True(HttpServerMetrics.IsExported(queued), "the meter adapter would take it as well");
+    }
+
+    private static TagList Tags(string address, int port, string version) => new()
+    {
+        { "server.address", new string(address.AsSpan()) },
+        { "server.port", port },
+        { "network.type", "ipv4" },
+        { "network.transport", "tcp" },
+        { "network.protocol.name", "http" },
+        { "network.protocol.version", version },
+    };
 
     private static string? Value(string text, string series)
     {
