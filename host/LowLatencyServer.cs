@@ -179,6 +179,11 @@ internal static class LowLatencyServer
 
         // Inference ahead of endpoint routing, which the routes after it need (their endpoint's metadata).
         InferenceEndpoint.Map(app, app.Services.GetRequiredService<ServerOptions>().MaxRequestBodyBytes, grpcServed ? GrpcListenerFeature.On : null);
+        if (grpcServed)
+        {
+            GrpcInferEndpoint.UseAheadOfRouting(app);
+        }
+
         app.UseRouting();
         if (grpcServed)
         {

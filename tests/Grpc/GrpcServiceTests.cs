@@ -144,6 +144,10 @@ public sealed class GrpcServiceTests(ServerFixture server) : IDisposable
         using var wrongPort = GrpcWire.Channel(server.BaseAddress);
         var e = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(wrongPort).ServerLiveAsync(new ServerLiveRequest()));
         Assert.NotEqual(StatusCode.OK, e.StatusCode);
+        // ModelInfer too, though the host matches it ahead of routing: only on the gRPC listener.
+        var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        e = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(wrongPort).ModelInferAsync(GrpcWire.Request("ctr-ranker", golden.Request, raw: true)));
+        Assert.NotEqual(StatusCode.OK, e.StatusCode);
 
         // REST on the gRPC listener: 404.
         using var http2 = new HttpClient { BaseAddress = server.GrpcAddress, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
@@ -180,5 +184,7 @@ public sealed class GrpcServiceTests(ServerFixture server) : IDisposable
         Assert.True(PrometheusText.Value(text, "lowlatency_host_responses", "ctr-ranker", "protocol=\"grpc\",code=\"OK\"", version: false) >= 1);
         Assert.True(PrometheusText.Value(text, "lowlatency_host_responses", "unknown", "protocol=\"grpc\",code=\"NOT_FOUND\"", version: false) >= 1);
         Assert.DoesNotContain("no-such-model-g5", text, StringComparison.Ordinal);
+        // ASP.NET Core's request metric has the route, though ModelInfer is matched ahead of routing.
+        Assert.Matches(new System.Text.RegularExpressions.Regex("microsoft_aspnetcore_hosting_http_server_request_duration_count\\{[^}]*http_route=\"/inference.GRPCInferenceService/ModelInfer\""), text);
     }
 }
