@@ -36,6 +36,9 @@ trap 'kill $b $g $f $fw 2>/dev/null; rm -rf "$backend" "$gateway"' EXIT
 for port in 8160 8150; do
   for i in $(seq 1 200); do curl -sf "localhost:$port/v2/health/ready" > /dev/null && break; sleep 0.3; done
 done
+for port in 8170 8180; do   # the floor and the forwarder answer 404 there once they listen
+  for i in $(seq 1 200); do curl -s -o /dev/null "localhost:$port/" && break; sleep 0.3; done
+done
 sleep 1
 run() { # label url concurrency
   dotnet perf/LoadGen/bin/Release/net10.0/loadgen.dll --url "$2" --concurrency "$3" --duration "$seconds" --warmup 2 --label "$1" 2>/dev/null \

@@ -6,8 +6,9 @@ namespace LowLatency.Host.Diagnostics;
 
 /// <summary>
 /// Kestrel's <c>kestrel.queued_requests</c>, recorded twice for every HTTP/2 stream (queued, then
-/// started): every gRPC call's. In prometheus-net under the name and labels the meter adapter gave
-/// it, each distinct set of tag values bound once. Kestrel builds the tags anew for each measurement
+/// started): every gRPC call's. In prometheus-net under the name, help and labels the meter adapter
+/// gave it, each distinct set of tag values bound once (and kept: the adapter dropped a series idle
+/// for five minutes). Kestrel builds the tags anew for each measurement
 /// (the port boxed each time), so they are keyed by value: a handful of short strings and the port.
 /// </summary>
 internal sealed class KestrelQueuedRequests
@@ -23,7 +24,7 @@ internal sealed class KestrelQueuedRequests
     public KestrelQueuedRequests(IMetricFactory factory) =>
         _queued = factory.CreateGauge(
             "microsoft_aspnetcore_server_kestrel_kestrel_queued_requests",
-            "({request}) Number of HTTP requests on multiplexed connections (HTTP/2 and HTTP/3) that are currently queued and are waiting to start.",
+            "({request}) Number of HTTP requests on multiplexed connections (HTTP/2 and HTTP/3) that are currently queued and are waiting to start. (UpDownCounter`1)",
             new GaugeConfiguration { LabelNames = ["network_protocol_name", "network_protocol_version", "network_transport", "network_type", "server_address", "server_port"] });
 
     public void Add(long delta, ReadOnlySpan<KeyValuePair<string, object?>> tags)

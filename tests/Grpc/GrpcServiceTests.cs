@@ -144,10 +144,14 @@ public sealed class GrpcServiceTests(ServerFixture server) : IDisposable
         using var wrongPort = GrpcWire.Channel(server.BaseAddress);
         var e = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(wrongPort).ServerLiveAsync(new ServerLiveRequest()));
         Assert.NotEqual(StatusCode.OK, e.StatusCode);
-        // ModelInfer too, though the host matches it ahead of routing: only on the gRPC listener.
+        // ModelInfer too, though the host matches it ahead of routing: only on the gRPC listener, so
+        // the call is refused before it reaches the handler (which counts every answer it gives).
         var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        double Answered(string metrics) => PrometheusText.Value(metrics, "lowlatency_host_responses", "ctr-ranker", "protocol=\"grpc\",code=\"OK\"", version: false);
+        double before = Answered(await server.Client.GetStringAsync("/metrics"));
         e = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(wrongPort).ModelInferAsync(GrpcWire.Request("ctr-ranker", golden.Request, raw: true)));
         Assert.NotEqual(StatusCode.OK, e.StatusCode);
+        Assert.Equal(before, Answered(await server.Client.GetStringAsync("/metrics")));
 
         // REST on the gRPC listener: 404.
         using var http2 = new HttpClient { BaseAddress = server.GrpcAddress, DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };

@@ -18,10 +18,12 @@ h2load -n 40000 -c 1 -m 1 "${grpc[@]}" > /dev/null   # warm-up: both paths tiere
 h2load -n 40000 -c 1 -m 1 "${http[@]}" > /dev/null
 for mode in grpc http; do
   if [ $mode = grpc ]; then args=("${grpc[@]}"); else args=("${http[@]}"); fi
-  h2load -D 6 -c 1 -m 1 "${args[@]}" | grep -o '[0-9.]* req/s' | head -1 > "$work/$mode.rate" &
+  h2load -D 6 -c 1 -m 1 "${args[@]}" > "$work/$mode.h2load" &
   load=$!
   sleep 1
-  perf record -F 4000 -g -p $server -o "$work/$mode.data" -- sleep 4 > /dev/null 2>&1
+  # cpu-clock: by_module.py reads the event count as nanoseconds of CPU.
+  perf record -e cpu-clock -F 4000 -g -p $server -o "$work/$mode.data" -- sleep 4 > /dev/null 2>&1
   wait $load
+  grep -o '[0-9.]* req/s' "$work/$mode.h2load" | head -1 > "$work/$mode.rate"
 done
 /usr/bin/python3 perf/experiments/grpc-floor/by_module.py "$work/grpc.data" "$(cut -d' ' -f1 "$work/grpc.rate")" "$work/http.data" "$(cut -d' ' -f1 "$work/http.rate")"

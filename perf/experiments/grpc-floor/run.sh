@@ -47,9 +47,9 @@ one() { # label
   fi
   /usr/bin/python3 -c "
 import re, sys
-lat = sorted(int(l.split()[2]) for l in open(sys.argv[1]) if l.strip() and l.split()[1] == '200')
-ok = len(lat)
-lat = lat[len(lat) // 10:]
+rows = sorted((int(f[0]), int(f[2])) for f in (l.split() for l in open(sys.argv[1]) if l.strip()) if f[1] == '200')
+ok = len(rows)
+lat = sorted(d for _, d in rows[len(rows) // 10:])   # by start time, the first tenth is warm-up
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
 print(f'{sys.argv[2]}\t{sys.argv[3]}\tp50 {p(0.5)}\tp99 {p(0.99)}\tok {ok} of {sys.argv[4]}')" "$work/l.log" "$1" "$r" "$n" | tee -a "$out/runs.tsv"
 }

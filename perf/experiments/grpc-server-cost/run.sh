@@ -15,8 +15,8 @@ trap 'kill $server 2>/dev/null; rm -rf "$work"' EXIT
 for i in $(seq 1 100); do curl -sf localhost:8140/v2/health/ready > /dev/null && break; sleep 0.3; done
 pct() { /usr/bin/python3 -c "
 import sys
-lat = sorted(int(l.split()[2]) for l in open(sys.argv[1]) if l.strip())
-lat = lat[len(lat) // 10:]   # the first tenth is warm-up
+rows = sorted((int(f[0]), int(f[2])) for f in (l.split() for l in open(sys.argv[1]) if l.strip()))
+lat = sorted(d for _, d in rows[len(rows) // 10:])   # by start time, the first tenth is warm-up
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
 print(f'{sys.argv[2]:<22} p50 {p(0.5):>4} us  p90 {p(0.9):>4} us  p99 {p(0.99):>5} us  n {len(lat)}')" "$1" "$2"; }
 for r in $(seq 1 "$rounds"); do

@@ -26,8 +26,8 @@ one() { # label grpc-port
     --log-file "$work/l.log" "http://127.0.0.1:$2/inference.GRPCInferenceService/ModelInfer" | grep -o '[0-9.]* req/s' | head -1)
   /usr/bin/python3 -c "
 import sys
-lat = sorted(int(l.split()[2]) for l in open(sys.argv[1]) if l.strip())
-lat = lat[len(lat) // 10:]   # the first tenth is warm-up
+rows = sorted((int(f[0]), int(f[2])) for f in (l.split() for l in open(sys.argv[1]) if l.strip()))
+lat = sorted(d for _, d in rows[len(rows) // 10:])   # by start time, the first tenth is warm-up
 p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
 print(f'{sys.argv[2]}\tm={sys.argv[3]}\t{sys.argv[4]}\tp50 {p(0.5)} us\tp99 {p(0.99)} us\tn {len(lat)}')" "$work/l.log" "$1" "$streams" "$rps"
 }
