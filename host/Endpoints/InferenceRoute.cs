@@ -55,7 +55,8 @@ internal static class InferenceRoute
 
         public Endpoint Version => _version ??= Find(services.GetRequiredService<EndpointDataSource>(), VersionPattern);
 
-        private static Endpoint Find(EndpointDataSource source, string pattern)
+        /// <summary>The route endpoint registered with <paramref name="pattern"/> (gRPC's ModelInfer, matched ahead of routing too, finds its own here).</summary>
+        internal static Endpoint Find(EndpointDataSource source, string pattern)
         {
             foreach (var endpoint in source.Endpoints)
             {

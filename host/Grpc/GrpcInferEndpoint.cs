@@ -57,23 +57,9 @@ internal static class GrpcInferEndpoint
             }
 
             // As routing would have: ASP.NET Core's request metric takes its http.route label from it.
-            ctx.SetEndpoint(endpoint ??= RouteEndpoint(app.Services));
+            ctx.SetEndpoint(endpoint ??= InferenceRoute.Endpoints.Find(app.Services.GetRequiredService<EndpointDataSource>(), Route));
             return InferAsync(ctx, services);
         });
-    }
-
-    /// <summary>The endpoint <see cref="Map"/> added, found among the server's once (they are built on first use).</summary>
-    private static Endpoint RouteEndpoint(IServiceProvider services)
-    {
-        foreach (var endpoint in services.GetRequiredService<EndpointDataSource>().Endpoints)
-        {
-            if (endpoint is RouteEndpoint route && route.RoutePattern.RawText == Route)
-            {
-                return endpoint;
-            }
-        }
-
-        throw new InvalidOperationException($"no endpoint for {Route}");
     }
 
     /// <summary>
