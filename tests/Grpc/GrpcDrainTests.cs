@@ -23,7 +23,7 @@ public sealed class GrpcDrainTests
              "output": [{"name": "probability", "data_type": "TYPE_FP32", "dims": [1]}],
              "dynamic_batching": {"max_queue_delay_microseconds": 1000000}}
             """);
-        await using var server = await GrpcReadyServer.StartAsync(repo.Root, ["--LowLatency:DrainDelaySeconds=2"]);
+        await using var server = await GrpcReadyServer.StartAsync(repo.Root, ["--LowLatency:DrainDelaySeconds=4"]);
         var client = server.Client;
         var golden = GoldenCase.Load("ctr-ranker", "batch1");
 
@@ -36,6 +36,15 @@ public sealed class GrpcDrainTests
         var stopping = Task.Run(() => server.App.StopAsync());
         Assert.True(await Poll.UntilAsync(() => engine.IsStopping), "the engine was never told to stop");
 
+        // A new call, on a new connection: UNAVAILABLE. Made first, while the drain delay has most of
+        // its four seconds to run: once they are over the listener is closed, and a slow host spent
+        // them on the stream's answer below.
+        using var late = GrpcWire.Channel(ServerFixture.GrpcAddressOf(server.App));
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(late).ModelInferAsync(GrpcWire.Request("ctr", golden.Request, raw: true)));
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.Contains("shutting down", e.Status.Detail, StringComparison.Ordinal);
+        Assert.False((await GrpcWire.Client(late).ServerReadyAsync(new ServerReadyRequest())).Ready);
+
         // The request in flight is answered, then the stream ends UNAVAILABLE.
         Assert.True(await stream.ResponseStream.MoveNext());
         Assert.Equal("in-flight", stream.ResponseStream.Current.InferResponse.Id);
@@ -44,12 +53,6 @@ public sealed class GrpcDrainTests
         Assert.Equal(StatusCode.Unavailable, ended.StatusCode);
         Assert.Contains("shutting down", ended.Status.Detail, StringComparison.Ordinal);
 
-        // A new call, on a new connection: UNAVAILABLE.
-        using var late = GrpcWire.Channel(ServerFixture.GrpcAddressOf(server.App));
-        var e = await Assert.ThrowsAsync<RpcException>(async () => await GrpcWire.Client(late).ModelInferAsync(GrpcWire.Request("ctr", golden.Request, raw: true)));
-        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
-        Assert.Contains("shutting down", e.Status.Detail, StringComparison.Ordinal);
-        Assert.False((await GrpcWire.Client(late).ServerReadyAsync(new ServerReadyRequest())).Ready);
         await stopping;
     }
 }
