@@ -12,7 +12,7 @@ public sealed class DrainDelayTests
     [Fact]
     public async Task During_the_drain_delay_new_connections_still_get_a_503_naming_the_shutdown()
     {
-        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:DrainDelaySeconds=2"]);
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:DrainDelaySeconds=4"]);
         await using var _ = app;
         using (var warm = new HttpClient { BaseAddress = address })
         {
@@ -21,7 +21,7 @@ public sealed class DrainDelayTests
 
         var engine = app.Services.GetRequiredService<InferenceEngine>();
         var stopping = Task.Run(() => app.StopAsync());
-        // Shutdown has begun (readiness is gone) and the 2 s drain delay holds the stop.
+        // Shutdown has begun (readiness is gone) and the 4 s drain delay holds the stop.
         Assert.True(await Poll.UntilAsync(() => engine.IsStopping), "the engine was never told to stop");
         Assert.False(stopping.IsCompleted);
 
@@ -40,7 +40,7 @@ public sealed class DrainDelayTests
     public async Task During_the_drain_delay_HTTP2_answers_say_when_to_retry_and_their_connection_gets_GOAWAY()
     {
         // HTTP/2 without TLS (prior knowledge), as behind a proxy that speaks h2c.
-        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:DrainDelaySeconds=2", "--Kestrel:EndpointDefaults:Protocols=Http2"]);
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, ["--LowLatency:DrainDelaySeconds=4", "--Kestrel:EndpointDefaults:Protocols=Http2"]);
         await using var _ = app;
         int connects = 0;
         using var handler = new SocketsHttpHandler
