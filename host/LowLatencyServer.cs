@@ -92,6 +92,8 @@ internal static class LowLatencyServer
         var handover = Handover.Take(serverOptions.PidFile);
         builder.Services.AddSingleton(handover);
 
+        // Kestrel's own settings from its section (Limits, Limits:Http2, ...); the two set below stay this server's.
+        KestrelSettings.Add(builder);
         builder.WebHost.ConfigureKestrel(k =>
         {
             // The infer endpoint enforces its own limit so a too-large body gets a 413 in the request's encoding.

@@ -91,6 +91,8 @@ public sealed class StartupTests
     [InlineData("--LowLatency:RepositoryPollSeconds=0", "LowLatency:RepositoryPollSeconds must be more than 0, not 0")]
     [InlineData("--LowLatency:MaxBatchRowsPerRequest=-1", "LowLatency:MaxBatchRowsPerRequest must be 0")]
     [InlineData("--LowLatency:WorkerCores:0=1023", "LowLatency:WorkerCores lists core 1023")]
+    [InlineData("--Kestrel:Limits:Http2:InitialConnectionWindowSize=10", "Kestrel:Limits:Http2:InitialConnectionWindowSize = '10': A value between 65535 and 2147483647 is required")]
+    [InlineData("--Kestrel:Limits:MaxConcurrentConnections=many", "Kestrel:Limits:MaxConcurrentConnections = 'many': many is not a valid value for Int64")]
     public void A_setting_out_of_its_range_is_refused_naming_it(string argument, string message)
     {
         var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, argument]));
