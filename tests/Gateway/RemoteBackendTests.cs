@@ -278,7 +278,7 @@ public sealed class RemoteBackendTests
         });
 
         using var repo = new CtrRepository(name: "ctr-a", versions: 1);
-        WriteAliases(repo.Root, $$"""{ "name": "stub", "url": "{{stub.Address}}", "model": "ranker", "version": 7, "weight": 1, "timeout_milliseconds": 1500 }, { "name": "near", "model": "ctr-a", "weight": 1 }""");
+        WriteAliases(repo.Root, $$"""{ "name": "stub", "url": "{{stub.Address}}", "model": "ranker", "version": 7, "weight": 1, "timeout_milliseconds": 1500 }, { "name": "near", "model": "ctr-a", "weight": 1 }""", extra: """, "deadline_milliseconds": 20000""");
         var (app, address) = await ServerFixture.StartAsync(repo.Root);
         await using var _ = app;
         using var client = new HttpClient { BaseAddress = address };
@@ -297,13 +297,15 @@ public sealed class RemoteBackendTests
         Assert.Equal(Golden.Request.ToJson(), received.Body);
 
         // Stalled past its timeout: retried once, on the local backend, without waiting for the stalled
-        // answer. (The timeout is long enough for a first call on a slow, busy host; the retry is told
-        // by which backend answered and by the stalled one not having answered yet, not by a clock.)
+        // answer. The timeout (1.5 s) is long enough for a first call on a slow, busy host and far
+        // shorter than the alias's deadline (20 s), which a backend without its own timeout would run to.
+        var started = DateTime.UtcNow;
         var second = await InferAsync(client, "rank", preference: "stub");
         Assert.Equal(HttpStatusCode.OK, second.Status);
         Assert.Equal("near", second.Backend);
         Assert.Equal("ctr-a", second.Result!.ModelName);
         Assert.Equal(0, Volatile.Read(ref stalledAnswered));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"took {DateTime.UtcNow - started}: the backend's timeout was not applied");
         var row = await BackendRowAsync(client, "stub");
         Assert.Equal(1, row.GetProperty("errors").GetInt64());
         stalled.SetResult();
