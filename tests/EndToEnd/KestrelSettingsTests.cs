@@ -1,7 +1,11 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using LowLatency.Host;
 using LowLatency.Tests.Infrastructure;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace LowLatency.Tests.EndToEnd;
 
@@ -32,6 +36,36 @@ public sealed class KestrelSettingsTests
         // The gRPC listener's connection window: its first WINDOW_UPDATE raises the 64 KiB the
         // protocol starts with to the configured 8 MiB (Kestrel's default is 1 MiB).
         Assert.Equal(8388608 - 65535, await ConnectionWindowUpdateAsync(ServerFixture.GrpcAddressOf(app)));
+    }
+
+    [Fact]
+    public async Task Minimum_data_rates_are_read_and_the_server_s_own_body_limit_and_header_stay()
+    {
+        var (app, address) = await ServerFixture.StartAsync(RepoPaths.Models, [
+            "--Kestrel:Limits:MinRequestBodyDataRate:BytesPerSecond=100", "--Kestrel:Limits:MinRequestBodyDataRate:GracePeriod=00:00:10",
+            "--Kestrel:Limits:MinResponseDataRate=", "--Kestrel:AddServerHeader=true", "--Kestrel:Limits:MaxRequestBodySize=10"]);
+        await using var _ = app;
+        var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+        Assert.Equal(100, limits.MinRequestBodyDataRate!.BytesPerSecond);
+        Assert.Equal(TimeSpan.FromSeconds(10), limits.MinRequestBodyDataRate.GracePeriod);
+        Assert.Null(limits.MinResponseDataRate);
+
+        // Kestrel's 10-byte body limit and its Server header are set aside: the body limit is
+        // LowLatency:MaxRequestBodyBytes, answered in the request's encoding, and no header names the server.
+        using var client = new HttpClient { BaseAddress = address };
+        await ServerFixture.WaitReadyAsync(client);
+        var golden = GoldenCase.Load("ctr-ranker", "batch1");
+        using var response = await client.PostAsync("/v2/models/ctr-ranker/infer", ServerFixture.Body(golden.Request.ToMsgPack(), Wire.MsgPack));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(response.Headers.Server);
+    }
+
+    [Fact]
+    public void A_minimum_data_rate_Kestrel_would_refuse_stops_start_up_naming_it()
+    {
+        var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models,
+            "--Kestrel:Limits:MinResponseDataRate:BytesPerSecond=240", "--Kestrel:Limits:MinResponseDataRate:GracePeriod=00:00:00.5"]));
+        Assert.StartsWith("Kestrel:Limits:MinResponseDataRate = '240 B/s, 00:00:00.5': ", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Opens an h2c connection and returns the increment of the server's first connection-level WINDOW_UPDATE.</summary>

@@ -93,6 +93,9 @@ public sealed class StartupTests
     [InlineData("--LowLatency:WorkerCores:0=1023", "LowLatency:WorkerCores lists core 1023")]
     [InlineData("--Kestrel:Limits:Http2:InitialConnectionWindowSize=10", "Kestrel:Limits:Http2:InitialConnectionWindowSize = '10': A value between 65535 and 2147483647 is required")]
     [InlineData("--Kestrel:Limits:MaxConcurrentConnections=many", "Kestrel:Limits:MaxConcurrentConnections = 'many': many is not a valid value for Int64")]
+    [InlineData("--Kestrel:Limits:Http2:MaxStreamPerConnection=5", "Kestrel:Limits:Http2:MaxStreamPerConnection = '5': ")]
+    [InlineData("--Kestrel:Limits:MaxRequestBufferSize=16384", "Kestrel:Limits:MaxRequestBufferSize (16384) must be at least Kestrel:Limits:MaxRequestLineSize (8192) and Kestrel:Limits:MaxRequestHeadersTotalSize (32768)")]
+    [InlineData("--Kestrel:Limits:MinRequestBodyDataRate=fast", "Kestrel:Limits:MinRequestBodyDataRate = 'fast': empty for no minimum, or set BytesPerSecond and GracePeriod")]
     public void A_setting_out_of_its_range_is_refused_naming_it(string argument, string message)
     {
         var e = Assert.Throws<StartupRefusedException>(() => LowLatencyServer.Build(["--urls", "http://127.0.0.1:0", "--model-repository", RepoPaths.Models, argument]));
